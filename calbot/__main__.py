@@ -1,0 +1,3 @@
+from calbot.cli import main
+
+raise SystemExit(main())

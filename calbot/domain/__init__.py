@@ -1,0 +1,1 @@
+"""The pure core: no network, disk or clock. `now` and timezones are arguments."""

@@ -1,0 +1,130 @@
+"""The seams between the scan and the outside world. Adapters implement these Protocols.
+
+The scan (`calbot.service`) talks only to these; the ICS source, the outbox and SQLite are
+the first implementations, Google Calendar and Gmail plug in beside them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from calbot.domain.model import Draft, Event, Slot
+
+
+class CalendarSource(Protocol):
+    """Where events come from."""
+
+    def events(self, start: datetime, end: datetime) -> Iterable[Event]:
+        """Every occurrence overlapping [start, end), recurring series expanded.
+
+        Cancelled occurrences may be returned (status="cancelled"); the core drops them.
+        """
+        ...
+
+    def extra_busy(self, start: datetime, end: datetime) -> Sequence[Slot]:
+        """Busy time from calendars whose events are not read (at most one request)."""
+        ...
+
+    @property
+    def requests(self) -> int:
+        """API requests made so far (0 for local files)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """Where a sink put a draft, and the version token of what calbot wrote there.
+
+    `version` changes whenever the draft's content changes — a hash of the file for the
+    outbox, the message id for Gmail — so a later scan can tell an edit by the user.
+    """
+
+    ref: str
+    version: str
+
+
+class DraftSink(Protocol):
+    """Somewhere drafts are left for the user to review. Never a place that sends."""
+
+    name: str
+
+    def observe(self, refs: Sequence[str]) -> dict[str, str | None]:
+        """Current version of each ref, None when it is gone (deleted or sent by the user)."""
+        ...
+
+    def find(self, message_id: str) -> Written | None:
+        """A draft of ours carrying this Message-ID, if one exists (to adopt after lost state)."""
+        ...
+
+    def create(self, draft: Draft, message_id: str) -> Written: ...
+
+    def update(self, ref: str, draft: Draft, message_id: str) -> Written: ...
+
+    def delete(self, ref: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SinkRecord:
+    """The ledger's row for one (draft key, sink): what calbot last wrote there."""
+
+    key: str  # Event.draft_key
+    sink: str
+    action: str
+    message_id: str
+    ref: str
+    version: str  # what calbot wrote; compare with `DraftSink.observe`
+    fingerprint: str  # Decision.fingerprint when written
+    status: str  # new | updated | unchanged | user_deleted | user_edited
+    written_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    key: str
+    event_id: str
+    client: str
+    action: str
+    score: int
+    fingerprint: str
+    decided_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class GoodwillEntry:
+    client: str
+    key: str
+    action: str
+    asked_at: datetime  # when calbot drafted the ask
+    meeting_start: datetime
+
+
+class StateStore(Protocol):
+    """Decisions, the goodwill ledger and the sinks' ledger. Writes happen in `transaction()`."""
+
+    def transaction(self) -> AbstractContextManager[None]: ...
+
+    def decisions(self) -> dict[str, DecisionRecord]: ...
+
+    def put_decision(self, record: DecisionRecord) -> None: ...
+
+    def goodwill(self, since: datetime) -> list[GoodwillEntry]: ...
+
+    def add_goodwill(self, entry: GoodwillEntry) -> None: ...
+
+    def sink_records(self, sink: str) -> dict[str, SinkRecord]: ...
+
+    def put_sink_record(self, record: SinkRecord) -> None: ...
+
+    def delete_sink_record(self, sink: str, key: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class Lock(Protocol):
+    def __enter__(self) -> Lock: ...
+
+    def __exit__(self, *exc: object) -> None: ...
