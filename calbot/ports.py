@@ -80,6 +80,7 @@ class SinkRecord:
     fingerprint: str  # Decision.fingerprint when written
     status: str  # new | updated | unchanged | user_deleted | user_edited
     written_at: datetime
+    content_hash: str = ""  # hash of the rendered draft: unchanged text means no rewrite
 
 
 @dataclass(frozen=True, slots=True)

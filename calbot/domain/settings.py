@@ -38,8 +38,9 @@ class UserSettings:
         return self.email.rpartition("@")[2]
 
     def is_own(self, email: str) -> bool:
-        domain = email.rpartition("@")[2]
-        return email == self.email or domain == self.domain or domain in self.own_domains
+        """The user or a colleague. Only `own_domains` count: a freelancer on a public mail
+        domain shares it with clients."""
+        return email == self.email or email.rpartition("@")[2] in self.own_domains
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,10 @@ class Thresholds:
 class Scoring:
     """Points per factor and the tier weights: the whole formula lives in config."""
 
-    day_load: int = 25
+    # Calibrated so that, with the default thresholds, a day over both its hour and count
+    # limits reaches act_at (30 + 20) and a low-tier client's 90-minute in-person meeting
+    # without agenda does too ((15 + 15 + 10) x 1.3).
+    day_load: int = 30
     day_count: int = 20
     week_load: int = 10
     no_focus_block: int = 10
@@ -67,8 +71,8 @@ class Scoring:
     in_person: int = 15
     repeated: int = 15
     no_agenda: int = 10
-    optional_or_colleague: int = 15
-    chatty: int = 15
+    optional_or_colleague: int = 20
+    chatty: int = 20
     outside_hours: int = 10
     key_weight: float = 0.6
     standard_weight: float = 1.0

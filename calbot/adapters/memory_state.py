@@ -1,0 +1,128 @@
+"""The state store in memory: a real fake of `SqliteStore` (same rules, same errors).
+
+Used by dry runs (a read-only view of nothing, or of a copy) and by tests. The rules every
+`StateStore` here follows:
+- every write happens inside `transaction()`; a write outside one raises `StateUsageError`
+  (a programming error), and transactions do not nest;
+- an exception inside `transaction()` rolls every write of that transaction back;
+- a read-only store refuses every write with `ReadOnlyStoreError`;
+- datetimes must be timezone-aware (ValueError otherwise) and come back aware;
+- `add_goodwill` replaces the entry with the same (client, key, action).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from calbot.errors import CalbotError
+from calbot.ports import DecisionRecord, GoodwillEntry, SinkRecord
+
+
+class ReadOnlyStoreError(CalbotError):
+    """A write reached a store opened read-only (a dry run must write nothing)."""
+
+
+class StateUsageError(RuntimeError):
+    """A bug in the caller: a write outside `transaction()`, nested transactions, use after
+    `close()`."""
+
+
+def require_aware(value: datetime, what: str) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware, got {value.isoformat()}")
+
+
+@dataclass
+class _Tables:
+    decisions: dict[str, DecisionRecord] = field(default_factory=dict)
+    goodwill: dict[tuple[str, str, str], GoodwillEntry] = field(default_factory=dict)
+    sink_records: dict[tuple[str, str], SinkRecord] = field(default_factory=dict)
+
+    def copy(self) -> _Tables:
+        return _Tables(dict(self.decisions), dict(self.goodwill), dict(self.sink_records))
+
+
+class MemoryStore:
+    """`StateStore` kept in a few dicts. Records are frozen, so sharing them is safe."""
+
+    def __init__(self, *, readonly: bool = False) -> None:
+        self.readonly = readonly
+        self._tables = _Tables()
+        self._in_transaction = False
+        self._closed = False
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._check_open()
+        if self._in_transaction:
+            raise StateUsageError("state store transactions do not nest")
+        saved = self._tables.copy()
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self._tables = saved
+            raise
+        finally:
+            self._in_transaction = False
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Writes inside commit together at the end, or not at all on an exception."""
+        return self._transaction()
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def decisions(self) -> dict[str, DecisionRecord]:
+        self._check_open()
+        return dict(self._tables.decisions)
+
+    def goodwill(self, since: datetime) -> list[GoodwillEntry]:
+        self._check_open()
+        require_aware(since, "since")
+        entries = [e for e in self._tables.goodwill.values() if e.asked_at >= since]
+        return sorted(entries, key=lambda e: (e.asked_at, e.client, e.key, e.action))
+
+    def sink_records(self, sink: str) -> dict[str, SinkRecord]:
+        self._check_open()
+        return {key: r for (name, key), r in self._tables.sink_records.items() if name == sink}
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def put_decision(self, record: DecisionRecord) -> None:
+        self._check_write()
+        require_aware(record.decided_at, "decided_at")
+        self._tables.decisions[record.key] = record
+
+    def add_goodwill(self, entry: GoodwillEntry) -> None:
+        self._check_write()
+        require_aware(entry.asked_at, "asked_at")
+        require_aware(entry.meeting_start, "meeting_start")
+        self._tables.goodwill[(entry.client, entry.key, entry.action)] = entry
+
+    def put_sink_record(self, record: SinkRecord) -> None:
+        self._check_write()
+        require_aware(record.written_at, "written_at")
+        self._tables.sink_records[(record.sink, record.key)] = record
+
+    def delete_sink_record(self, sink: str, key: str) -> None:
+        self._check_write()
+        self._tables.sink_records.pop((sink, key), None)
+
+    def close(self) -> None:
+        self._closed = True
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StateUsageError("the state store is closed")
+
+    def _check_write(self) -> None:
+        self._check_open()
+        if self.readonly:
+            raise ReadOnlyStoreError("the state store is open read-only; nothing is written")
+        if not self._in_transaction:
+            raise StateUsageError("state store writes must happen inside transaction()")

@@ -1,0 +1,184 @@
+"""The outbox sink: one `.eml` file per draft in a local folder, for the user to review.
+
+The folder (created 0700 on the first write, never before: a dry run writes nothing) holds
+client data, so every file is 0600. Each draft's file name comes from its Message-ID
+(`calbot-<sha256 prefix>.eml`): stable across scans and safe in any Maildir. Writes are
+atomic (temp file in the same folder, fsync, rename, fsync of the folder), so a crash leaves
+either the old draft or the new one, never half of one. The version of a draft is the
+SHA-256 of its bytes: a user's edit, move or delete shows up in `observe`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from email import policy
+from email.parser import BytesHeaderParser
+from pathlib import Path
+
+from calbot.domain.model import Draft
+from calbot.mail import build_message
+from calbot.ports import Written
+
+_SUFFIX = ".eml"
+_HEADER_LIMIT = 256 * 1024  # bytes read when looking for a Message-ID
+
+
+def _version(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_name_for(message_id: str) -> str:
+    """The outbox file name of the draft carrying `message_id`."""
+    return f"calbot-{hashlib.sha256(message_id.encode()).hexdigest()[:32]}{_SUFFIX}"
+
+
+class OutboxSink:
+    """`DraftSink` writing `.eml` files into `folder`."""
+
+    name = "outbox"
+
+    def __init__(
+        self,
+        folder: str | Path,
+        *,
+        from_addr: str,
+        from_name: str,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.folder = Path(folder).expanduser()
+        self._from_addr = from_addr
+        self._from_name = from_name
+        self._clock = clock
+
+    # -- DraftSink -------------------------------------------------------------------------
+
+    def observe(self, refs: Sequence[str]) -> dict[str, str | None]:
+        result: dict[str, str | None] = {}
+        for ref in refs:
+            try:
+                result[ref] = _version(self.path_of(ref).read_bytes())
+            except FileNotFoundError:
+                result[ref] = None
+        return result
+
+    def find(self, message_id: str) -> Written | None:
+        """The draft file whose Message-ID header is `message_id` (its expected name first)."""
+        wanted = message_id.strip()
+        for path in self._candidates(message_id):
+            try:
+                head = _read_head(path)
+            except (FileNotFoundError, IsADirectoryError):
+                continue
+            found = BytesHeaderParser(policy=policy.default).parsebytes(head).get("Message-ID")
+            if found is not None and str(found).strip() == wanted:
+                try:
+                    return Written(ref=path.name, version=_version(path.read_bytes()))
+                except FileNotFoundError:  # removed by the user between two reads
+                    continue
+        return None
+
+    def create(self, draft: Draft, message_id: str) -> Written:
+        """Write a new draft file (named after `message_id`); returns its ref and version."""
+        return self._write(file_name_for(message_id), draft, message_id)
+
+    def update(self, ref: str, draft: Draft, message_id: str) -> Written:
+        """Atomically replace the content of `ref` (its name stays, even if the id changed)."""
+        return self._write(ref, draft, message_id)
+
+    def delete(self, ref: str) -> None:
+        path = self.path_of(ref)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return
+        _fsync_dir(self.folder)
+
+    # -- for the CLI -----------------------------------------------------------------------
+
+    def path_of(self, ref: str) -> Path:
+        """Where the draft `ref` lives. ValueError for anything that is not a plain file name."""
+        if (
+            not ref
+            or ref in {".", ".."}
+            or ".." in ref
+            or "/" in ref
+            or "\\" in ref
+            or "\0" in ref
+            or (os.altsep is not None and os.altsep in ref)
+        ):
+            raise ValueError(f"not an outbox file name: {ref!r}")
+        return self.folder / ref
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _candidates(self, message_id: str) -> Iterator[Path]:
+        if not self.folder.is_dir():
+            return
+        expected = self.folder / file_name_for(message_id)
+        if expected.is_file():
+            yield expected
+        for path in sorted(self.folder.glob(f"*{_SUFFIX}")):
+            if path != expected and not path.name.startswith(".") and path.is_file():
+                yield path
+
+    def _ensure_folder(self) -> None:
+        if self.folder.is_dir():
+            return
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(mode=0o700)
+        except FileExistsError:
+            return
+        self.folder.chmod(0o700)  # mkdir's mode is masked by the umask
+
+    def _write(self, ref: str, draft: Draft, message_id: str) -> Written:
+        target = self.path_of(ref)
+        data = build_message(
+            draft,
+            from_addr=self._from_addr,
+            from_name=self._from_name,
+            message_id=message_id,
+            date=self._clock(),
+        )
+        self._ensure_folder()
+        fd, tmp_name = tempfile.mkstemp(dir=self.folder, prefix=".calbot-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as tmp:  # mkstemp creates it 0600
+                tmp.write(data)
+                tmp.flush()
+                os.fsync(tmp.fileno())
+            os.replace(tmp_name, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp_name)  # noqa: PTH108 - a plain str from mkstemp
+            raise
+        _fsync_dir(self.folder)
+        return Written(ref=ref, version=_version(data))
+
+
+def _read_head(path: Path) -> bytes:
+    """The header block of a message file (up to the first empty line)."""
+    lines: list[bytes] = []
+    size = 0
+    with open(path, "rb") as f:
+        for line in f:
+            if line in (b"\r\n", b"\n"):
+                break
+            lines.append(line)
+            size += len(line)
+            if size > _HEADER_LIMIT:
+                break
+    return b"".join(lines)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
