@@ -10,6 +10,7 @@ the user documentation of every key, and a test keeps it valid.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import tomllib
 import typing
@@ -26,7 +27,7 @@ from zoneinfo import ZoneInfo
 import platformdirs
 
 from calbot.dates import parse_clock, parse_duration, parse_when
-from calbot.domain.model import Action, Client, Contact, TimeRange, Tier
+from calbot.domain.model import Action, Client, Contact, Tier, TimeRange
 from calbot.domain.settings import (
     LANGUAGES,
     WEEKDAYS,
@@ -142,7 +143,7 @@ def parse_settings(
     if problems:
         raise ConfigProblems(path, problems)
     if check_templates:
-        from calbot.templates import load_templates  # noqa: PLC0415 (jinja2 only when needed)
+        from calbot.templates import load_templates  # jinja2 only when needed
 
         load_templates(outputs.templates_dir, path)
     return Settings(
@@ -164,7 +165,7 @@ def parse_settings(
 
 def _user(t: _Table) -> UserSettings:
     email = t.get("email", "", _email)
-    if not email and "email" not in t.data:
+    if "email" not in t.data and not t.broken:
         t.problem("email", 'required: your own e-mail address, e.g. "you@example.com"')
     language = t.get("language", "en", _choice(LANGUAGES, "language"))
     return UserSettings(
@@ -182,8 +183,9 @@ def _user(t: _Table) -> UserSettings:
 
 def _source(t: _Table, now: datetime) -> Source:
     kind = t.get("kind", "google", _choice(("google", "ics"), "source kind"))
+    before = len(t.problems)
     path = t.get("path", "", _path_or_url)
-    if kind == "ics" and not path:
+    if kind == "ics" and not path and len(t.problems) == before:
         t.problem("path", 'required when kind = "ics": an .ics file path or URL')
     return Source(
         kind=kind,
@@ -258,7 +260,8 @@ def _numbers(
 def _clients(top: _Table, user: UserSettings) -> tuple[Client, ...]:
     raw = top.data.get("clients", [])
     if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
-        top.problem("clients", f"expected [[clients]] tables, got {_describe(raw)}")
+        hint = " — write [[clients]], double brackets" if isinstance(raw, dict) else ""
+        top.problem("clients", f"expected one [[clients]] table per client{hint}")
         return ()
     if not raw and not user.unknown_external_is_client:
         top.problem(
@@ -274,17 +277,20 @@ def _clients(top: _Table, user: UserSettings) -> tuple[Client, ...]:
         if not name:
             t.problem("name", "required: the client's name, as you want it in the digest")
         elif name.casefold() in first_index:
-            t.problem("name", f"duplicate client {name!r} (also clients[{first_index[name.casefold()]}])")
+            t.problem(
+                "name",
+                f"duplicate client {_q(name)} (also clients[{first_index[name.casefold()]}])",
+            )
         else:
             first_index[name.casefold()] = i
         before = len(t.problems)
-        domains = t.get("domains", (), _list_of(_domain))
-        emails = t.get("emails", (), _list_of(_email))
+        domains: tuple[str, ...] = t.get("domains", (), _list_of(_domain))
+        emails: tuple[str, ...] = t.get("emails", (), _list_of(_email))
         if not domains and not emails and len(t.problems) == before:
             t.problem("domains", "give domains or emails: how calbot recognises this client")
         for d in domains:
             if d == user.domain or d in user.own_domains:
-                t.problem("domains", f"{d!r} is your own domain — its people are colleagues")
+                t.problem("domains", f"{_q(d)} is your own domain — its people are colleagues")
         timezone = t.get("timezone", "", _timezone_or_empty)
         clients.append(
             Client(
@@ -309,15 +315,21 @@ _CLIENT_KEYS = [f.name for f in fields(Client)]
 def _contacts(client: _Table) -> tuple[Contact, ...]:
     raw = client.data.get("contacts", [])
     if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
-        client.problem("contacts", f"expected a list of {{ email, name, title }}, got {_describe(raw)}")
+        client.problem(
+            "contacts", f"expected a list of {{ email, name, title }}, got {_describe(raw)}"
+        )
         return ()
     out: list[Contact] = []
     for i, entry in enumerate(raw):
-        t = _Table(entry, f"{client.where}contacts[{i}]", client.problems, ("email", "name", "title"))
+        t = _Table(
+            entry, f"{client.where}contacts[{i}]", client.problems, ("email", "name", "title")
+        )
         email = t.get("email", "", _email)
         if "email" not in t.data:
             t.problem("email", "required: whom this contact entry is about")
-        out.append(Contact(email=email, name=t.get("name", "", _string), title=t.get("title", "", _string)))
+        out.append(
+            Contact(email=email, name=t.get("name", "", _string), title=t.get("title", "", _string))
+        )
     return tuple(out)
 
 
@@ -340,13 +352,14 @@ class _Table:
         what: str = "key",
     ) -> None:
         self.data, self.problems = data, problems
+        self.broken = False  # not a table at all: already reported, so nothing is "required"
         self.where = f"{where}." if where else ""
         known = list(known)
         for key in data:
             if key not in known:
                 close = difflib.get_close_matches(key, known, n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                self.problem(key, f"unknown {what} {key!r}{hint}")
+                self.problem(key, f"unknown {what} {_q(key)}{hint}")
 
     def problem(self, key: str, reason: str) -> None:
         self.problems.append((self.where + key, reason))
@@ -365,7 +378,9 @@ class _Table:
         known = [f.name for f in fields(_SECTION_TYPES[key])]
         if not isinstance(value, dict):
             self.problem(key, f"expected a [{key}] table, got {_describe(value)}")
-            value = {}
+            broken = _Table({}, self.where + key, self.problems, known)
+            broken.broken = True
+            return broken
         return _Table(value, self.where + key, self.problems, known)
 
 
@@ -378,11 +393,17 @@ _SECTION_TYPES: dict[str, type[Any]] = {
 # --- value checks: each returns the clean value or raises _Bad ------------------------------
 
 
+def _q(value: Any) -> str:
+    """A user's value quoted for a message: repr (no raw newlines), never a screenful."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:56] + "…" + text[-1]
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str | int | float):
-        return repr(value)
+        return _q(value)
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -405,8 +426,10 @@ def _bool(value: Any) -> bool:
 def _number(whole: bool, low: float, high: float | None, strict: bool) -> Callable[[Any], Any]:
     def check(value: Any) -> float:
         ok = isinstance(value, int) if whole else isinstance(value, int | float)
-        if isinstance(value, bool) or not ok:
-            raise _Bad(f"expected a {'whole number' if whole else 'number'}, got {_describe(value)}")
+        if isinstance(value, bool) or not ok or not math.isfinite(value):
+            raise _Bad(
+                f"expected a {'whole number' if whole else 'number'}, got {_describe(value)}"
+            )
         if (value <= low if strict else value < low) or (high is not None and value > high):
             if high is not None:
                 raise _Bad(f"{value} is out of range: use {low:g} to {high:g}")
@@ -416,7 +439,9 @@ def _number(whole: bool, low: float, high: float | None, strict: bool) -> Callab
     return check
 
 
-def _list_of(item: Callable[[Any], _T], allow_empty: bool = True) -> Callable[[Any], tuple[_T, ...]]:
+def _list_of(
+    item: Callable[[Any], _T], allow_empty: bool = True
+) -> Callable[[Any], tuple[_T, ...]]:
     def check(value: Any) -> tuple[_T, ...]:
         if not isinstance(value, list):
             raise _Bad(f"expected a list, got {_describe(value)}")
@@ -433,7 +458,7 @@ def _choice(choices: tuple[str, ...], what: str) -> Callable[[Any], str]:
         if text not in choices:
             close = difflib.get_close_matches(text, choices, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise _Bad(f"unknown {what} {value!r}{hint} — use one of {', '.join(choices)}")
+            raise _Bad(f"unknown {what} {_q(value)}{hint} — use one of {', '.join(choices)}")
         return text
 
     return check
@@ -443,14 +468,14 @@ def _email(value: Any) -> str:
     text = _string(value).strip().lower()
     local, at, domain = text.partition("@")
     if not at or not local or not domain or "@" in domain or any(c.isspace() for c in text):
-        raise _Bad(f"{value!r} is not an e-mail address")
+        raise _Bad(f"{_q(value)} is not an e-mail address")
     return text
 
 
 def _domain(value: Any) -> str:
     text = _string(value).strip().lower()
     if not text or "@" in text or any(c.isspace() for c in text) or "." not in text.strip("."):
-        raise _Bad(f"{value!r} is not a domain like \"acme.example\"")
+        raise _Bad(f'{_q(value)} is not a domain like "acme.example"')
     return text
 
 
@@ -463,8 +488,8 @@ def _timezone(value: Any) -> str:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         known = {z.lower(): z for z in zoneinfo.available_timezones()}
         close = difflib.get_close_matches(name.lower(), known, n=1)
-        hint = f" (did you mean {known[close[0]]!r}?)" if close else ""
-        raise _Bad(f"unknown timezone {name!r}{hint} — use an IANA name like \"Europe/Berlin\"") from None
+        hint = f"did you mean {known[close[0]]!r}?" if close else 'like "Europe/Berlin"'
+        raise _Bad(f"unknown timezone {_q(name)} ({hint})") from None
     return name
 
 
@@ -481,7 +506,7 @@ def _zone_or_utc(name: str) -> ZoneInfo:
 
 def _hours(value: Any) -> TimeRange:
     m = _HOURS.match(_string(value))
-    bad = f'{value!r} is not a range like "09:00-17:30"'
+    bad = f'{_q(value)} is not a range like "09:00-17:30"'
     if not m:
         raise _Bad(bad)
     h1, m1, h2, m2 = (int(g) for g in m.groups())
@@ -518,7 +543,7 @@ def _path_or_url(value: Any) -> str:
 def _existing_dir(value: Any) -> str:
     path = _path(value)
     if path and not Path(path).is_dir():
-        raise _Bad(f"{path!r} is not a folder (\"\" uses the built-in templates)")
+        raise _Bad(f'{_q(path)} is not a folder ("" uses the built-in templates)')
     return path
 
 
@@ -526,7 +551,7 @@ def _api_root(value: Any) -> str:
     text = _string(value).strip()
     parts = urlsplit(text)
     if text and (parts.scheme not in ("http", "https") or not parts.netloc):
-        raise _Bad(f'{value!r} is not an http(s) URL like "http://127.0.0.1:8080/"')
+        raise _Bad(f'{_q(value)} is not an http(s) URL like "http://127.0.0.1:8080/"')
     return text if not text or text.endswith("/") else text + "/"
 
 
@@ -549,12 +574,12 @@ def _when(now: datetime, *, after: bool) -> Callable[[Any], str]:
         try:
             when = parse_when(text, now)
         except ValueError:
-            raise _Bad(f"cannot read {text!r} as a date — try {example}") from None
+            raise _Bad(f"cannot read {_q(text)} as a date — try {example}") from None
         if when.tzinfo is None:
             when = when.replace(tzinfo=now.tzinfo)
         if (when <= now) if after else (when >= now):
             side = "after" if after else "before"
-            raise _Bad(f"{text!r} lands on {when:%Y-%m-%d %H:%M}, not {side} now — try {example}")
+            raise _Bad(f"{_q(text)} lands on {when:%Y-%m-%d %H:%M}, not {side} now — try {example}")
         return text
 
     return check
@@ -565,9 +590,9 @@ def _duration(value: Any) -> timedelta:
     try:
         every = parse_duration(text)
     except ValueError:
-        raise _Bad(f'{text!r} is not a duration — use e.g. "30 minutes" or "1 hour"') from None
+        raise _Bad(f'{_q(text)} is not a duration — use e.g. "30 minutes" or "1 hour"') from None
     if every.total_seconds() <= 0:
-        raise _Bad(f"{text!r} must be longer than zero")
+        raise _Bad(f"{_q(text)} must be longer than zero")
     return every
 
 
@@ -576,5 +601,5 @@ def _clock(value: Any) -> str:
     try:
         at = parse_clock(text)
     except ValueError:
-        raise _Bad(f'{text!r} is not a time of day like "07:30"') from None
+        raise _Bad(f'{_q(text)} is not a time of day like "07:30"') from None
     return f"{at:%H:%M}"

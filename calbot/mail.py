@@ -34,7 +34,9 @@ MAIL_POLICY = policy.SMTP
 
 def one_line(text: str) -> str:
     """`text` with every control/line-breaking character as a space, runs of spaces as one."""
-    cleaned = "".join(" " if unicodedata.category(ch) in _BREAKING_CATEGORIES else ch for ch in text)
+    cleaned = "".join(
+        " " if unicodedata.category(ch) in _BREAKING_CATEGORIES else ch for ch in text
+    )
     return " ".join(cleaned.split())
 
 
@@ -76,9 +78,7 @@ def build_message(
     if not _MESSAGE_ID.fullmatch(message_id):
         raise ValueError(f"not a Message-ID: {message_id!r}")
     names = draft.to_names
-    to = [
-        _address(addr, names[i] if i < len(names) else "") for i, addr in enumerate(draft.to)
-    ]
+    to = [_address(addr, names[i] if i < len(names) else "") for i, addr in enumerate(draft.to)]
     if not to:
         raise ValueError("a draft needs at least one recipient")
 

@@ -44,7 +44,7 @@ VIDEO_HOSTS = (
     "whereby.com",
     "webex.com",
     "meet.jit.si",
-    "jitsi",
+    # and any host with "jitsi" in its name (self-hosted Jitsi Meet)
 )
 # LOCATION values that name a video platform rather than a place.
 VIDEO_LABELS = frozenset(
@@ -114,7 +114,7 @@ class IcsSource:
                     event = self._event(occurrence)
                     if event is not None and _overlaps(event, start, end):
                         found.append(event)
-            except Exception as exc:  # noqa: BLE001 - one bad series must not stop the rest
+            except Exception as exc:  # one bad series must not stop the rest
                 self._warn(series.label, f"cannot expand the recurrence ({_reason(exc)})")
         found.sort(key=lambda e: (e.start, e.id))
         return iter(found)
@@ -182,11 +182,11 @@ class IcsSource:
         for adapters in groups.values():
             try:
                 result.append(_Series(adapters))
-            except Exception as exc:  # noqa: BLE001 - skip the series, keep the calendar
+            except Exception as exc:  # skip the series, keep the calendar
                 self._warn(_label(adapters[0].component), f"bad recurrence ({_reason(exc)})")
         return result
 
-    def _check(self, component: icalendar.Event) -> str:
+    def _check(self, component: icalendar.Component) -> str:
         """Why this VEVENT cannot be used, or "" when it can."""
         for name, message in getattr(component, "errors", ()):
             if name in _TIME_PROPERTIES_WITH_RID:
@@ -231,7 +231,7 @@ class IcsSource:
                 end = datetime(day.year, day.month, day.day, tzinfo=self._zone)
             event_id = template.uid
             if template.recurring:
-                rid = component.get("RECURRENCE-ID")
+                rid = component.get("RECURRENCE-ID") if occurrence.is_override else None
                 event_id += "/" + _instance_key(rid.dt if rid else occurrence.start, self._zone)
         except (ValueError, OverflowError, TypeError, AttributeError) as exc:
             self._warn(template.label, f"unusable occurrence time ({_reason(exc)})")
@@ -270,17 +270,25 @@ class IcsSource:
 
 
 class _Adapter(EventAdapter):  # type: ignore[misc]
-    def __init__(self, component: icalendar.Event) -> None:
+    def __init__(self, component: icalendar.Component) -> None:
         super().__init__(component)
         self.component = component
 
 
 class _Occurrence(Occurrence):  # type: ignore[misc]
-    """An occurrence that keeps its source VEVENT (no per-occurrence copy)."""
+    """An occurrence that keeps its source VEVENT (no per-occurrence copy).
 
-    def __init__(self, adapter: _Adapter, start: Any, end: Any, sequence: int) -> None:
+    `is_override`: the VEVENT itself is this occurrence (a RECURRENCE-ID override or a single
+    event), as opposed to one computed from a rule, whose VEVENT (the series, or a
+    RANGE=THISANDFUTURE override) is shared with other occurrences.
+    """
+
+    def __init__(
+        self, adapter: _Adapter, start: Any, end: Any, sequence: int, *, is_override: bool
+    ) -> None:
         super().__init__(adapter, start, end, sequence)
         self.component = adapter.component
+        self.is_override = is_override
 
 
 class _Series(Series):  # type: ignore[misc]
@@ -289,7 +297,7 @@ class _Series(Series):  # type: ignore[misc]
         self.label = _label(adapters[0].component)
 
     def occurrence(self, adapter: _Adapter, start: Any = None, end: Any = None) -> _Occurrence:
-        return _Occurrence(adapter, start, end, self.sequence)
+        return _Occurrence(adapter, start, end, self.sequence, is_override=start is None)
 
 
 class _NoRedirectElsewhere(urllib.request.HTTPRedirectHandler):
@@ -356,7 +364,7 @@ def _parse(location: str, data: bytes) -> icalendar.Calendar:
         raise SourceError(f"{where}: not an iCalendar file (no BEGIN:VCALENDAR)")
     try:
         calendars = icalendar.Calendar.from_ical(data, multiple=True)
-    except Exception as exc:  # noqa: BLE001 - any parser failure is "not readable"
+    except Exception as exc:  # any parser failure means unreadable
         raise SourceError(f"{where}: not valid iCalendar ({_reason(exc)})") from exc
     if not calendars:
         raise SourceError(f"{where}: not valid iCalendar (no calendar in it)")
@@ -370,14 +378,15 @@ def _parse(location: str, data: bytes) -> icalendar.Calendar:
         except (ZoneInfoNotFoundError, ValueError):  # a bogus X-WR-TIMEZONE: use as written
             standard.append(calendar)
     if len(standard) == 1:
-        return standard[0]
+        only: icalendar.Calendar = standard[0]
+        return only
     merged = icalendar.Calendar()
     for calendar in standard:
         merged.subcomponents.extend(calendar.subcomponents)
     return merged
 
 
-def _template(component: icalendar.Event, user_email: str) -> _Template:
+def _template(component: icalendar.Component, user_email: str) -> _Template:
     uid = str(component["UID"])
     summary = _text(component.get("SUMMARY"))
     description = _text(component.get("DESCRIPTION"))
@@ -395,18 +404,18 @@ def _template(component: icalendar.Event, user_email: str) -> _Template:
             Attendee(
                 email=email,
                 name=_text(params.get("CN")),
-                response=_PARTSTAT.get(str(params.get("PARTSTAT", "")).upper(), Response.NEEDS_ACTION),
-                optional=str(params.get("ROLE", "")).upper() in ("OPT-PARTICIPANT", "NON-PARTICIPANT"),
+                response=_PARTSTAT.get(_upper(params.get("PARTSTAT")), Response.NEEDS_ACTION),
+                optional=_upper(params.get("ROLE")) in ("OPT-PARTICIPANT", "NON-PARTICIPANT"),
                 is_self=email == user_email,
                 organizer=email == organizer,
-                resource=str(params.get("CUTYPE", "")).upper() in ("RESOURCE", "ROOM"),
+                resource=_upper(params.get("CUTYPE")) in ("RESOURCE", "ROOM"),
             )
         )
     video_link = _video_link(component, location, description)
     if video_link and (location == video_link or location.strip().lower() in VIDEO_LABELS):
         location = ""  # the "place" is the call itself
     status = _text(component.get("STATUS")).strip().lower()
-    start_prop = component["DTSTART"]
+    start_prop: Any = component["DTSTART"]
     tz_name = str(start_prop.params.get("TZID", ""))
     if not tz_name and isinstance(getattr(start_prop.dt, "tzinfo", None), ZoneInfo):
         tz_name = str(start_prop.dt.tzinfo.key)
@@ -427,7 +436,7 @@ def _template(component: icalendar.Event, user_email: str) -> _Template:
     )
 
 
-def _event_type(component: icalendar.Event) -> EventType:
+def _event_type(component: icalendar.Component) -> EventType:
     declared = _text(component.get("X-CALBOT-EVENT-TYPE")).strip().lower()
     if declared:
         return _EVENT_TYPES.get(declared, EventType.DEFAULT)
@@ -436,7 +445,7 @@ def _event_type(component: icalendar.Event) -> EventType:
     return EventType.DEFAULT
 
 
-def _video_link(component: icalendar.Event, location: str, description: str) -> str:
+def _video_link(component: icalendar.Component, location: str, description: str) -> str:
     conference = _text(component.get("X-GOOGLE-CONFERENCE")).strip()
     if conference:
         return conference
@@ -455,7 +464,9 @@ def _video_link(component: icalendar.Event, location: str, description: str) -> 
 
 def _is_video_url(url: str) -> bool:
     host = (urllib.parse.urlsplit(url).hostname or "").lower()
-    return any(host == h or host.endswith("." + h) or h == "jitsi" and "jitsi" in host for h in VIDEO_HOSTS)
+    if "jitsi" in host:
+        return True
+    return any(host == h or host.endswith("." + h) for h in VIDEO_HOSTS)
 
 
 def _to_aware(value: date, zone: ZoneInfo) -> tuple[datetime, bool]:
@@ -486,7 +497,7 @@ def _overlaps(event: Event, start: datetime, end: datetime) -> bool:
     return event.end > start or (event.end == event.start and event.start >= start)
 
 
-def _synthetic_uid(component: icalendar.Event) -> str:
+def _synthetic_uid(component: icalendar.Component) -> str:
     seed = f"{component['DTSTART'].to_ical()!r}|{_text(component.get('SUMMARY'))}"
     return "calbot-" + hashlib.sha256(seed.encode()).hexdigest()[:24]
 
@@ -510,6 +521,10 @@ def _text(value: Any) -> str:
     return str(value).replace("\x00", "")
 
 
+def _upper(value: Any) -> str:
+    return _text(value).strip().upper()
+
+
 def _email(address: Any) -> str:
     text = _text(address).strip()
     if text[:7].lower() == "mailto:":
@@ -517,7 +532,7 @@ def _email(address: Any) -> str:
     return text.strip().lower()
 
 
-def _label(component: icalendar.Event) -> str:
+def _label(component: icalendar.Component) -> str:
     uid = _one_line(_text(component.get("UID"))) or "(no UID)"
     summary = _one_line(_text(component.get("SUMMARY")))
     return f"event {uid!r}" + (f" {summary!r}" if summary else "")

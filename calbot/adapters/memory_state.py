@@ -7,14 +7,16 @@ Used by dry runs (a read-only view of nothing, or of a copy) and by tests. The r
 - an exception inside `transaction()` rolls every write of that transaction back;
 - a read-only store refuses every write with `ReadOnlyStoreError`;
 - datetimes must be timezone-aware (ValueError otherwise) and come back aware;
-- `add_goodwill` replaces the entry with the same (client, key, action).
+- `add_goodwill` for an ask already recorded (same client, key, action) keeps the earliest
+  `asked_at` — when calbot first drafted it — and takes the new `meeting_start`; a scan
+  that re-records the pending ask every time does not push the goodwill window forward.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from calbot.errors import CalbotError
@@ -100,7 +102,11 @@ class MemoryStore:
         self._check_write()
         require_aware(entry.asked_at, "asked_at")
         require_aware(entry.meeting_start, "meeting_start")
-        self._tables.goodwill[(entry.client, entry.key, entry.action)] = entry
+        ident = (entry.client, entry.key, entry.action)
+        known = self._tables.goodwill.get(ident)
+        if known is not None and known.asked_at < entry.asked_at:
+            entry = replace(entry, asked_at=known.asked_at)
+        self._tables.goodwill[ident] = entry
 
     def put_sink_record(self, record: SinkRecord) -> None:
         self._check_write()

@@ -72,7 +72,7 @@ class OutboxSink:
         for path in self._candidates(message_id):
             try:
                 head = _read_head(path)
-            except (FileNotFoundError, IsADirectoryError):
+            except OSError:  # gone, a folder, unreadable: not one of ours to adopt
                 continue
             found = BytesHeaderParser(policy=policy.default).parsebytes(head).get("Message-ID")
             if found is not None and str(found).strip() == wanted:
@@ -147,15 +147,16 @@ class OutboxSink:
         )
         self._ensure_folder()
         fd, tmp_name = tempfile.mkstemp(dir=self.folder, prefix=".calbot-", suffix=".tmp")
+        tmp_path = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as tmp:  # mkstemp creates it 0600
                 tmp.write(data)
                 tmp.flush()
                 os.fsync(tmp.fileno())
-            os.replace(tmp_name, target)
+            tmp_path.replace(target)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp_name)  # noqa: PTH108 - a plain str from mkstemp
+                tmp_path.unlink()
             raise
         _fsync_dir(self.folder)
         return Written(ref=ref, version=_version(data))

@@ -135,9 +135,7 @@ def clock_text(dt: datetime, lang: str) -> str:
     return f"{hour12}:{dt.minute:02d} {'am' if dt.hour < 12 else 'pm'}"
 
 
-def _one_zone(dt: datetime, lang: str, with_date: bool) -> str:
-    if not with_date:
-        return clock_text(dt, lang)
+def _one_zone(dt: datetime, lang: str) -> str:
     if lang == "vi":
         return f"{date_text(dt, lang)}, lúc {clock_text(dt, lang)}"
     return f"{date_text(dt, lang)}, {clock_text(dt, lang)}"
@@ -149,19 +147,19 @@ def _label(tz_name: str, lang: str, dt: datetime) -> str:
 
 def when_text(dt: datetime, lang: str, client_tz: str, user_tz: str) -> str:
     """Date and time of `dt` in the client's zone, with the user's zone beside it when the
-    clock there differs. The user's part repeats the date only when the day differs."""
+    clock there differs. The user's part names its weekday only when the day differs:
+    "Wednesday 2 December, 2:30 am (Auckland) / 2:30 pm Tuesday (Berlin)"."""
     lang = _lang(lang)
     client_zone_name = client_tz or user_tz
     local = dt.astimezone(zone(client_zone_name, user_tz))
     mine = dt.astimezone(zone(user_tz, client_zone_name))
-    text = _one_zone(local, lang, with_date=True)
+    text = _one_zone(local, lang)
     if local.utcoffset() == mine.utcoffset():
         return text
-    other_day = local.date() != mine.date()
-    return (
-        f"{text} {_label(client_zone_name, lang, dt)} / "
-        f"{_one_zone(mine, lang, with_date=other_day)} {_label(user_tz, lang, dt)}"
-    )
+    mine_text = clock_text(mine, lang)
+    if local.date() != mine.date():  # the user's clock is on another day: say which
+        mine_text += f" {weekday(mine, lang)}"
+    return f"{text} {_label(client_zone_name, lang, dt)} / {mine_text} {_label(user_tz, lang, dt)}"
 
 
 def date_only_text(dt: datetime, lang: str, tz_name: str) -> str:

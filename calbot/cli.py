@@ -1,0 +1,285 @@
+"""The command line: the only module that prints. Every CalbotError becomes one line on
+stderr and its exit code (SPEC §2); heavy libraries are imported by the commands that need
+them, so `calbot --help` stays fast."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from calbot import __version__
+from calbot.errors import CalbotError, UsageError
+
+if TYPE_CHECKING:
+    from calbot.app import ScanRun
+    from calbot.domain.settings import Settings
+
+EPILOG = (
+    "calbot never sends anything and never moves a meeting: it leaves drafts for you to "
+    "review. Start with `calbot demo`."
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="calbot",
+        description="Protects your week from client meetings: scores them and drafts polite "
+        "replies (reschedule, shorten, call, e-mail, delegate, time box) for you to review.",
+        epilog=EPILOG,
+    )
+    parser.add_argument("--version", action="version", version=f"calbot {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        help="config file (default: $CALBOT_CONFIG, else ~/.config/calbot/calbot.toml)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "demo",
+        parents=[common],
+        help="scan a bundled sample week; drafts go to a local outbox (no Google account)",
+        description="Runs a full scan on a bundled sample week (dated from today) and writes "
+        "the drafts as .eml files to a local outbox.",
+    )
+    p.add_argument("--json", action="store_true", help="print the result document (SPEC §3)")
+    p.add_argument(
+        "--outbox",
+        metavar="DIR",
+        default="calbot-demo-outbox",
+        help="where the .eml drafts go (default: ./calbot-demo-outbox)",
+    )
+    p.set_defaults(run=cmd_demo)
+
+    p = sub.add_parser("init", parents=[common], help="write a commented starter config")
+    p.add_argument("--force", action="store_true", help="overwrite an existing config")
+    p.set_defaults(run=cmd_init)
+
+    p = sub.add_parser("scan", parents=[common], help="one scan: score meetings, write drafts")
+    p.add_argument("--dry-run", action="store_true", help="write nothing anywhere, state included")
+    p.add_argument("--json", action="store_true", help="print the result document on stdout")
+    p.add_argument(
+        "--from", dest="start", metavar="WHEN", help='start instead of now ("thứ hai tuần sau")'
+    )
+    p.add_argument("--to", dest="end", metavar="WHEN", help='end of the window ("in 2 weeks")')
+    p.set_defaults(run=cmd_scan)
+
+    p = sub.add_parser(
+        "explain", parents=[common], help="a meeting's factors, points, action and draft"
+    )
+    p.add_argument("event_id", metavar="EVENT_ID", help="the event id shown by `scan --json`")
+    p.add_argument("--from", dest="start", metavar="WHEN", help="start of the window searched")
+    p.add_argument("--to", dest="end", metavar="WHEN", help="end of the window searched")
+    p.set_defaults(run=cmd_explain)
+
+    for name, text in (
+        ("auth", "connect your Google account (OAuth)"),
+        ("doctor", "check config, templates, token and API reach"),
+        ("digest", "print the morning review"),
+        ("run", "the unattended worker"),
+    ):
+        p = sub.add_parser(name, parents=[common], help=f"{text} (not in this version yet)")
+        p.set_defaults(run=_not_yet(name))
+    return parser
+
+
+def _not_yet(name: str) -> Callable[[argparse.Namespace, TextIO], int]:
+    def run(args: argparse.Namespace, out: TextIO) -> int:
+        raise UsageError(
+            f"`calbot {name}` is not in this version yet; `calbot scan` with an ICS calendar "
+            "and `calbot demo` work today"
+        )
+
+    return run
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+def config_path(args: argparse.Namespace) -> Path:
+    from calbot.config import default_config_path
+
+    return Path(args.config).expanduser() if args.config else default_config_path(os.environ)
+
+
+def state_dir() -> Path:
+    from calbot.config import default_state_dir
+
+    return default_state_dir(os.environ)
+
+
+def load(args: argparse.Namespace) -> Settings:
+    from calbot.config import load_settings
+
+    return load_settings(config_path(args))
+
+
+def cmd_init(args: argparse.Namespace, out: TextIO) -> int:
+    from calbot.config import starter_config
+
+    path = config_path(args)
+    if path.exists() and not args.force:
+        raise UsageError(f"{path} already exists; use --force to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(starter_config(), encoding="utf-8")
+    tmp.replace(path)
+    print(f"Wrote a starter config to {path}", file=out)
+    print("Edit the lines marked CHANGE ME, then run `calbot scan --dry-run`.", file=out)
+    return 0
+
+
+def cmd_scan(args: argparse.Namespace, out: TextIO) -> int:
+    from calbot.app import now_in, scan
+
+    settings = load(args)
+    with progress_reporter(enabled=not args.json) as progress:
+        run = scan(
+            settings,
+            state_dir(),
+            now=now_in(settings),
+            start_text=args.start,
+            end_text=args.end,
+            dry_run=args.dry_run,
+            progress=progress,
+        )
+    show(run, settings, out, as_json=args.json)
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
+    from zoneinfo import ZoneInfo
+
+    from calbot.app import now_in, scan
+    from calbot.render import explain_text
+
+    settings = load(args)
+    run = scan(
+        settings,
+        state_dir(),
+        now=now_in(settings),
+        start_text=args.start,
+        end_text=args.end,
+        dry_run=True,
+    )
+    wanted = args.event_id
+    for o in run.result.outcomes:
+        e = o.meeting.event
+        if wanted in (e.id, e.ical_uid, e.series_id):
+            print(explain_text(o, ZoneInfo(settings.user.timezone), run.outbox_paths), file=out)
+            return 0
+    raise UsageError(
+        f"no client meeting with id {wanted!r} in the scan window; "
+        "`calbot scan --json` lists the ids"
+    )
+
+
+def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from calbot.adapters.memory_state import MemoryStore
+    from calbot.app import scan
+    from calbot.demo import demo_settings, temporary_folder, write_demo_calendar
+
+    now = datetime.now(ZoneInfo("Europe/Berlin"))
+    outbox = Path(args.outbox).expanduser().resolve()
+    with temporary_folder() as tmp:
+        calendar = write_demo_calendar(Path(tmp), now.date())
+        settings = demo_settings(calendar, outbox, now)
+        with progress_reporter(enabled=not args.json) as progress:
+            # The demo keeps no state: a rerun finds its drafts in the outbox by Message-ID.
+            run = scan(settings, Path(tmp), now=now, progress=progress, store=MemoryStore())
+    show(run, settings, out, as_json=args.json)
+    if not args.json:
+        print(f"\nDrafts (.eml, open them in any mail app): {outbox}", file=out)
+        print("Nothing was sent. `calbot init` writes a config for your own calendar.", file=out)
+    return 0
+
+
+# --- output --------------------------------------------------------------------------------
+
+
+def show(run: ScanRun, settings: Settings, out: TextIO, *, as_json: bool) -> None:
+    from zoneinfo import ZoneInfo
+
+    from calbot.render import result_doc, safe_text, table_rows
+
+    result = run.result
+    if as_json:
+        json.dump(result_doc(result, run.outbox_paths), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return
+    for warning in result.warnings:
+        print(f"calbot: warning: {safe_text(warning)}", file=sys.stderr)
+    rows = table_rows(result, ZoneInfo(settings.user.timezone))
+    headers = ("when", "client", "meeting", "score", "action", "draft")
+    if out.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*headers, title="Client meetings")
+        for row in rows:
+            table.add_row(*row)
+        Console(file=out).print(table)
+    else:
+        print("\t".join(headers), file=out)
+        for row in rows:
+            print("\t".join(row), file=out)
+    drafted = sum(1 for o in result.outcomes if o.draft is not None)
+    print(
+        f"\n{len(result.outcomes)} client meetings, {drafted} drafts "
+        f"({result.drafted} new or updated); {result.events_seen} events read.",
+        file=out,
+    )
+
+
+@contextmanager
+def progress_reporter(*, enabled: bool) -> Iterator[Callable[[str], None]]:
+    """A spinner on stderr when it is a terminal; silent otherwise."""
+    if not (enabled and sys.stderr.isatty()):
+        yield lambda _: None
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status("starting") as status:
+        yield lambda text: status.update(text)
+
+
+# --- entry point ---------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run: Callable[[argparse.Namespace, TextIO], int] = args.run
+    try:
+        return run(args, out or sys.stdout)
+    except CalbotError as exc:
+        print(f"calbot: {_one_line(str(exc))}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("calbot: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # the last resort: one line, never a traceback
+        if os.environ.get("CALBOT_DEBUG"):
+            raise
+        print(
+            f"calbot: unexpected error: {type(exc).__name__}: {_one_line(str(exc))} "
+            "(set CALBOT_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -1,0 +1,74 @@
+"""Decide first, then act: what to do with one draft in one sink, as a pure function.
+
+`plan()` compares what the scan wants (`Desired`), what calbot last wrote (`SinkRecord`)
+and what is in the sink now (the observed version), and returns an `Op`. `apply()` in
+`calbot.service` carries the ops out; a dry run only plans.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from enum import StrEnum
+
+from calbot.domain.model import Draft
+from calbot.ports import SinkRecord
+
+
+class Kind(StrEnum):
+    CREATE = "create"  # write a new draft (after looking for one to adopt)
+    UPDATE = "update"  # rewrite calbot's own untouched draft in place
+    REPLACE = "replace"  # the action changed: delete the old untouched draft, write the new
+    DELETE = "delete"  # no longer wanted: delete calbot's own untouched draft
+    FORGET = "forget"  # no longer wanted, but the user has it: leave it, drop the record
+    KEEP = "keep"  # nothing to write
+
+
+@dataclass(frozen=True, slots=True)
+class Desired:
+    key: str
+    action: str
+    message_id: str
+    fingerprint: str
+    draft: Draft
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.draft)
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    kind: Kind
+    status: str  # what --json and the digest show: new, updated, unchanged, user_deleted, ...
+
+
+def content_hash(draft: Draft) -> str:
+    parts = ["\x1f".join(draft.to), "\x1f".join(draft.cc), draft.subject, draft.body]
+    return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
+
+
+def plan(desired: Desired | None, prior: SinkRecord | None, observed: str | None) -> Op:
+    """`observed`: the version now in the sink for `prior.ref`, None when it is gone."""
+    if desired is None:
+        if prior is None:
+            return Op(Kind.KEEP, "")
+        if observed is not None and observed == prior.version:
+            return Op(Kind.DELETE, "deleted")
+        return Op(Kind.FORGET, "")
+    if prior is None:
+        return Op(Kind.CREATE, "new")
+    untouched = observed is not None and observed == prior.version
+    if observed is not None and not untouched:
+        # The user edited it: never overwrite, not even for a new action.
+        return Op(Kind.KEEP, "user_edited")
+    if prior.action != desired.action:
+        return Op(Kind.REPLACE if untouched else Kind.CREATE, "new")
+    if observed is None:
+        # Deleted or sent by the user: only a material change of the meeting re-opens it.
+        if prior.fingerprint == desired.fingerprint:
+            return Op(Kind.KEEP, "user_deleted")
+        return Op(Kind.CREATE, "new")
+    if prior.content_hash == desired.content_hash:
+        return Op(Kind.KEEP, "unchanged")
+    return Op(Kind.UPDATE, "updated")

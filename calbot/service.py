@@ -1,0 +1,298 @@
+"""One scan, end to end (SPEC §1): read → classify → measure → score → decide → draft → plan
+→ apply → record. A function of (settings, ports, templates, clock): safe to re-run."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from calbot.domain.classify import classify, dedupe
+from calbot.domain.decide import GOODWILL_ACTIONS, Scene, Scored, decide_all
+from calbot.domain.draft import make_draft
+from calbot.domain.model import Action, Decision, Draft, Meeting
+from calbot.domain.scoring import client_week_counts, repeat_count, score
+from calbot.domain.settings import Settings
+from calbot.domain.workload import measure
+from calbot.mail import message_id_for
+from calbot.ports import (
+    CalendarSource,
+    DecisionRecord,
+    DraftSink,
+    GoodwillEntry,
+    SinkRecord,
+    StateStore,
+    Written,
+)
+from calbot.reconcile import Desired, Kind, Op, plan
+from calbot.templates import Templates
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    start: datetime
+    end: datetime
+    history_start: datetime
+    # Drafts whose meeting this scan did not see are cleaned up only on a full-window scan:
+    # a narrow --from/--to scan must not delete drafts for meetings outside it.
+    full: bool = True
+
+
+@dataclass(slots=True)
+class Outcome:
+    meeting: Meeting
+    decision: Decision
+    draft: Draft | None = None
+    status: str | None = None
+    refs: dict[str, str] = field(default_factory=dict)  # sink name → ref
+
+
+@dataclass(slots=True)
+class ScanResult:
+    generated_at: datetime
+    window: Window
+    outcomes: list[Outcome]
+    events_seen: int
+    api_requests: int
+    warnings: list[str]
+    deleted: int = 0  # own untouched drafts removed because no longer wanted
+
+    @property
+    def drafted(self) -> int:
+        return sum(1 for o in self.outcomes if o.status in ("new", "updated"))
+
+
+@dataclass(frozen=True, slots=True)
+class Ports:
+    source: CalendarSource
+    store: StateStore
+    sinks: Sequence[DraftSink] = ()
+
+
+Progress = Callable[[str], None]
+
+
+def quiet(_: str) -> None:
+    pass
+
+
+def run_scan(
+    settings: Settings,
+    ports: Ports,
+    templates: Templates,
+    *,
+    now: datetime,
+    window: Window,
+    dry_run: bool = False,
+    progress: Progress = quiet,
+) -> ScanResult:
+    tz = ZoneInfo(settings.user.timezone)
+    progress("reading calendar")
+    events = dedupe(ports.source.events(window.history_start, window.end))
+    warnings = list(getattr(ports.source, "warnings", []))
+
+    progress("scoring meetings")
+    meetings = [m for e in events if (m := classify(e, settings)) is not None]
+    workload = measure(
+        events,
+        settings.user,
+        window.history_start.astimezone(tz).date(),
+        window.end.astimezone(tz).date(),
+    )
+    counts = client_week_counts(meetings, tz)
+    scored = []
+    for m in meetings:
+        if window.start <= m.event.start < window.end:
+            n = repeat_count(m, counts, tz)
+            scored.append(Scored(m, score(m, workload, n, settings), n))
+    scene = Scene(
+        now=now,
+        horizon_end=window.end,
+        workload=workload,
+        settings=settings,
+        asked=_asked(ports.store, now - timedelta(days=settings.thresholds.goodwill_days)),
+    )
+    decisions = decide_all(scored, scene)
+    outcomes = sorted(
+        (Outcome(s.meeting, decisions[s.meeting.event.id]) for s in scored),
+        key=lambda o: o.meeting.event.start,
+    )
+
+    progress("drafting replies")
+    wanted = _draft_each_key(outcomes, settings, templates)
+    domain = settings.user.domain or "calbot.invalid"
+    desired = {key: _desired(key, o, domain) for key, o in wanted.items()}
+    result = ScanResult(now, window, outcomes, len(events), 0, warnings)
+    seen_keys = {e.draft_key for e in events}
+    for sink in ports.sinks:
+        progress(f"writing drafts to {sink.name}")
+        _sync_sink(sink, desired, wanted, seen_keys, ports.store, now, dry_run, result)
+    for outcome in wanted.values():
+        if dry_run:
+            outcome.status = "dry_run"
+    if not dry_run:
+        _record(wanted, decisions, outcomes, ports.store, now)
+    result.api_requests = ports.source.requests
+    return result
+
+
+def _asked(store: StateStore, since: datetime) -> dict[str, frozenset[str]]:
+    asked: dict[str, set[str]] = defaultdict(set)
+    for entry in store.goodwill(since):
+        asked[entry.client].add(entry.key)
+    return {client: frozenset(keys) for client, keys in asked.items()}
+
+
+def _draft_each_key(
+    outcomes: list[Outcome], settings: Settings, templates: Templates
+) -> dict[str, Outcome]:
+    """One draft per draft key: a recurring series is answered once, at its first acted
+    occurrence."""
+    wanted: dict[str, Outcome] = {}
+    for outcome in outcomes:  # sorted by start
+        key = outcome.meeting.event.draft_key
+        if outcome.decision.action == Action.NONE or key in wanted:
+            continue
+        outcome.draft = make_draft(outcome.meeting, outcome.decision, settings, templates)
+        wanted[key] = outcome
+    return wanted
+
+
+def _desired(key: str, outcome: Outcome, domain: str) -> Desired:
+    assert outcome.draft is not None
+    action = outcome.decision.action.value
+    return Desired(
+        key=key,
+        action=action,
+        message_id=message_id_for(key, action, domain),
+        fingerprint=outcome.decision.fingerprint,
+        draft=outcome.draft,
+    )
+
+
+def _sync_sink(
+    sink: DraftSink,
+    desired: dict[str, Desired],
+    wanted: dict[str, Outcome],
+    seen_keys: set[str],
+    store: StateStore,
+    now: datetime,
+    dry_run: bool,
+    result: ScanResult,
+) -> None:
+    records = store.sink_records(sink.name)
+    observed = sink.observe([r.ref for r in records.values()]) if records else {}
+    stale = {k for k in records if k in seen_keys or result.window.full}
+    for key in sorted(set(desired) | stale):
+        want, prior = desired.get(key), records.get(key)
+        op = plan(want, prior, observed.get(prior.ref) if prior else None)
+        outcome = wanted.get(key)
+        if dry_run:
+            if outcome is not None and prior is not None:
+                outcome.refs[sink.name] = prior.ref
+            continue
+        written, status = _apply(sink, op, want, prior)
+        if outcome is not None:
+            outcome.status = status
+            ref = written.ref if written else (prior.ref if prior else None)
+            if ref is not None:
+                outcome.refs[sink.name] = ref
+        if op.kind == Kind.DELETE:
+            result.deleted += 1
+        _remember(store, sink.name, op, status, want, prior, written, now)
+
+
+def _apply(
+    sink: DraftSink, op: Op, want: Desired | None, prior: SinkRecord | None
+) -> tuple[Written | None, str]:
+    """Carry out one op; returns what was written and the status to show."""
+    if op.kind in (Kind.DELETE, Kind.REPLACE) and prior is not None:
+        sink.delete(prior.ref)
+    if op.kind in (Kind.CREATE, Kind.REPLACE) and want is not None:
+        # A crash between writing a draft and recording it, or a lost state store, leaves
+        # a draft of ours behind: adopt it rather than write a second one.
+        found = sink.find(want.message_id)
+        if found is not None:
+            return found, "unchanged"
+        return sink.create(want.draft, want.message_id), op.status
+    if op.kind == Kind.UPDATE and want is not None and prior is not None:
+        return sink.update(prior.ref, want.draft, want.message_id), op.status
+    return None, op.status
+
+
+def _remember(
+    store: StateStore,
+    sink: str,
+    op: Op,
+    status: str,
+    want: Desired | None,
+    prior: SinkRecord | None,
+    written: Written | None,
+    now: datetime,
+) -> None:
+    with store.transaction():
+        if op.kind in (Kind.DELETE, Kind.FORGET):
+            store.delete_sink_record(sink, prior.key if prior else "")
+        elif written is not None and want is not None:
+            store.put_sink_record(
+                SinkRecord(
+                    key=want.key,
+                    sink=sink,
+                    action=want.action,
+                    message_id=want.message_id,
+                    ref=written.ref,
+                    version=written.version,
+                    fingerprint=want.fingerprint,
+                    status=status,
+                    written_at=now,
+                    content_hash=want.content_hash,
+                )
+            )
+        elif prior is not None and status and status != prior.status:
+            store.put_sink_record(replace(prior, status=status))
+
+
+def _record(
+    wanted: dict[str, Outcome],
+    decisions: dict[str, Decision],
+    outcomes: list[Outcome],
+    store: StateStore,
+    now: datetime,
+) -> None:
+    """Decisions per meeting and the goodwill ledger ("asked" means drafted)."""
+    known = store.decisions()
+    with store.transaction():
+        for o in outcomes:
+            d = o.decision
+            event = o.meeting.event
+            old = known.get(event.id)
+            if old and (old.action, old.score, old.fingerprint) == (
+                d.action.value,
+                d.score,
+                d.fingerprint,
+            ):
+                continue
+            store.put_decision(
+                DecisionRecord(
+                    key=event.id,
+                    event_id=event.id,
+                    client=o.meeting.client.name,
+                    action=d.action.value,
+                    score=d.score,
+                    fingerprint=d.fingerprint,
+                    decided_at=now,
+                )
+            )
+        for key, o in wanted.items():
+            if o.decision.action in GOODWILL_ACTIONS:
+                store.add_goodwill(
+                    GoodwillEntry(
+                        client=o.meeting.client.name,
+                        key=key,
+                        action=o.decision.action.value,
+                        asked_at=now,
+                        meeting_start=o.meeting.event.start,
+                    )
+                )

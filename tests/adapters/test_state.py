@@ -1,0 +1,401 @@
+"""State stores: one contract, run against the in-memory fake and the SQLite file store."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from calbot.adapters import sqlite_state
+from calbot.adapters.memory_state import MemoryStore, ReadOnlyStoreError, StateUsageError
+from calbot.adapters.sqlite_state import DB_NAME, MIGRATIONS, SqliteStore
+from calbot.errors import CalbotError
+from calbot.ports import DecisionRecord, GoodwillEntry, SinkRecord, StateStore
+
+HANOI = timezone(timedelta(hours=7))
+BERLIN_WINTER = timezone(timedelta(hours=1))
+T0 = datetime(2025, 3, 4, 9, 30, 15, 123456, tzinfo=HANOI)
+
+
+def decision(key: str = "primary/evt-1", **kw: object) -> DecisionRecord:
+    fields: dict[str, object] = {
+        "key": key,
+        "event_id": "evt-1",
+        "client": "Công ty Acme",
+        "action": "reschedule",
+        "score": 72,
+        "fingerprint": "fp-1",
+        "decided_at": T0,
+    }
+    fields.update(kw)
+    return DecisionRecord(**fields)  # type: ignore[arg-type]
+
+
+def goodwill(client: str = "Acme", key: str = "primary/evt-1", **kw: object) -> GoodwillEntry:
+    fields: dict[str, object] = {
+        "client": client,
+        "key": key,
+        "action": "reschedule",
+        "asked_at": T0,
+        "meeting_start": T0 + timedelta(days=2),
+    }
+    fields.update(kw)
+    return GoodwillEntry(**fields)  # type: ignore[arg-type]
+
+
+def sink_record(sink: str = "outbox", key: str = "primary/evt-1", **kw: object) -> SinkRecord:
+    fields: dict[str, object] = {
+        "key": key,
+        "sink": sink,
+        "action": "reschedule",
+        "message_id": "<calbot.abc@example.com>",
+        "ref": "calbot-abc.eml",
+        "version": "v1",
+        "fingerprint": "fp-1",
+        "status": "new",
+        "written_at": T0,
+        "content_hash": "h1",
+    }
+    fields.update(kw)
+    return SinkRecord(**fields)  # type: ignore[arg-type]
+
+
+def open_sqlite(state_dir: Path, *, readonly: bool = False) -> StateStore:
+    return SqliteStore.open(state_dir, readonly=readonly)
+
+
+def open_memory(state_dir: Path, *, readonly: bool = False) -> StateStore:
+    return MemoryStore(readonly=readonly)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
+    opener = open_memory if request.param == "memory" else open_sqlite
+    s = opener(tmp_path / "state")
+    yield s
+    s.close()
+
+
+class TestStoreContract:
+    """What every StateStore must do; the fixture runs it on MemoryStore and SqliteStore."""
+
+    def test_starts_empty(self, store: StateStore) -> None:
+        assert store.decisions() == {}
+        assert store.goodwill(T0 - timedelta(days=365)) == []
+        assert store.sink_records("outbox") == {}
+
+    def test_decision_round_trip_and_overwrite(self, store: StateStore) -> None:
+        a, b = decision(), decision("primary/series-9", event_id="evt-9_2025", score=0)
+        with store.transaction():
+            store.put_decision(a)
+            store.put_decision(b)
+        assert store.decisions() == {a.key: a, b.key: b}
+        changed = decision(
+            action="shorten", score=55, fingerprint="fp-2", decided_at=T0 + timedelta(hours=1)
+        )
+        with store.transaction():
+            store.put_decision(changed)
+        assert store.decisions() == {a.key: changed, b.key: b}
+
+    def test_datetimes_come_back_aware_and_equal(self, store: StateStore) -> None:
+        with store.transaction():
+            store.put_decision(decision())
+        got = store.decisions()["primary/evt-1"].decided_at
+        assert got.tzinfo is not None
+        assert got == T0
+        assert got.microsecond == T0.microsecond
+
+    def test_naive_datetimes_are_refused(self, store: StateStore) -> None:
+        with store.transaction():
+            with pytest.raises(ValueError, match="timezone-aware"):
+                store.put_decision(decision(decided_at=datetime(2025, 1, 1)))
+            with pytest.raises(ValueError, match="timezone-aware"):
+                store.add_goodwill(goodwill(meeting_start=datetime(2025, 1, 1)))
+        with pytest.raises(ValueError, match="timezone-aware"):
+            store.goodwill(datetime(2025, 1, 1))
+
+    def test_goodwill_since_filters_across_offsets(self, store: StateStore) -> None:
+        old = goodwill("Acme", "k-old", asked_at=T0 - timedelta(days=20))
+        edge = goodwill("Beta", "k-edge", asked_at=T0)
+        new = goodwill("Beta", "k-new", action="email", asked_at=T0 + timedelta(days=1))
+        with store.transaction():
+            for entry in (new, old, edge):
+                store.add_goodwill(entry)
+        # `since` in another offset: the same instant as T0, an hour later on the wall clock
+        # in Hanoi than in Berlin; text comparison of unnormalised ISO strings would fail.
+        since = T0.astimezone(BERLIN_WINTER)
+        assert store.goodwill(since) == [edge, new]
+        assert store.goodwill(since + timedelta(microseconds=1)) == [new]
+        assert store.goodwill(T0 - timedelta(days=30)) == [old, edge, new]
+
+    def test_goodwill_same_ask_keeps_its_first_asked_at(self, store: StateStore) -> None:
+        first = goodwill()
+        again = goodwill(asked_at=T0 + timedelta(days=3), meeting_start=T0 + timedelta(days=9))
+        other_action = goodwill(action="email", asked_at=T0 + timedelta(hours=1))
+        with store.transaction():
+            store.add_goodwill(first)
+        with store.transaction():
+            store.add_goodwill(again)  # the next scan records the same pending ask
+            store.add_goodwill(other_action)
+        kept = goodwill(meeting_start=again.meeting_start)
+        assert store.goodwill(T0 - timedelta(days=1)) == [kept, other_action]
+        assert store.goodwill(T0 + timedelta(days=1)) == []
+        earlier = goodwill(asked_at=T0 - timedelta(days=2))
+        with store.transaction():
+            store.add_goodwill(earlier)  # an earlier time wins
+        assert store.goodwill(T0 - timedelta(days=5))[0].asked_at == earlier.asked_at
+
+    def test_sink_records_round_trip_per_sink(self, store: StateStore) -> None:
+        out = sink_record()
+        out2 = sink_record(key="primary/evt-2", ref="calbot-def.eml", status="user_edited")
+        gmail = sink_record("gmail", ref="r-123", version="msg-1", content_hash="")
+        with store.transaction():
+            for r in (out, out2, gmail):
+                store.put_sink_record(r)
+        assert store.sink_records("outbox") == {out.key: out, out2.key: out2}
+        assert store.sink_records("gmail") == {gmail.key: gmail}
+        assert store.sink_records("review_calendar") == {}
+        updated = sink_record(version="v2", status="updated", written_at=T0 + timedelta(hours=2))
+        with store.transaction():
+            store.put_sink_record(updated)
+            store.delete_sink_record("outbox", out2.key)
+            store.delete_sink_record("outbox", "never-there")
+        assert store.sink_records("outbox") == {out.key: updated}
+        assert store.sink_records("gmail") == {gmail.key: gmail}
+
+    def test_untrusted_text_is_stored_verbatim(self, store: StateStore) -> None:
+        odd = "x'); DROP TABLE decisions; -- \"\\ \x00 ✎ Dời lịch"
+        rec = decision(odd, client=odd, fingerprint=odd)
+        with store.transaction():
+            store.put_decision(rec)
+        assert store.decisions() == {odd: rec}
+
+    def test_rollback_on_exception_leaves_nothing(self, store: StateStore) -> None:
+        with store.transaction():
+            store.put_decision(decision("kept"))
+        with pytest.raises(RuntimeError, match="boom"), store.transaction():
+            store.put_decision(decision("lost"))
+            store.put_decision(decision("kept", score=1))
+            store.add_goodwill(goodwill())
+            store.put_sink_record(sink_record())
+            store.delete_sink_record("outbox", "kept")
+            raise RuntimeError("boom")
+        assert store.decisions() == {"kept": decision("kept")}
+        assert store.goodwill(T0 - timedelta(days=1)) == []
+        assert store.sink_records("outbox") == {}
+        with store.transaction():  # usable again after a rollback
+            store.put_decision(decision("after"))
+        assert set(store.decisions()) == {"kept", "after"}
+
+    def test_writes_outside_a_transaction_raise(self, store: StateStore) -> None:
+        with pytest.raises(StateUsageError):
+            store.put_decision(decision())
+        with pytest.raises(StateUsageError):
+            store.add_goodwill(goodwill())
+        with pytest.raises(StateUsageError):
+            store.put_sink_record(sink_record())
+        with pytest.raises(StateUsageError):
+            store.delete_sink_record("outbox", "k")
+        assert store.decisions() == {}
+
+    def test_transactions_do_not_nest(self, store: StateStore) -> None:
+        with store.transaction():
+            store.put_decision(decision())
+            with pytest.raises(StateUsageError), store.transaction():
+                pass
+        assert list(store.decisions()) == ["primary/evt-1"]
+
+
+# -- SQLite specifics ----------------------------------------------------------------------
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def fill(store: StateStore) -> None:
+    with store.transaction():
+        store.put_decision(decision())
+        store.add_goodwill(goodwill())
+        store.put_sink_record(sink_record())
+
+
+def test_sqlite_persists_across_reopen(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    store = SqliteStore.open(state)
+    fill(store)
+    store.close()
+    again = SqliteStore.open(state)
+    assert again.decisions() == {"primary/evt-1": decision()}
+    assert again.goodwill(T0) == [goodwill()]
+    assert again.sink_records("outbox") == {"primary/evt-1": sink_record()}
+    again.close()
+
+
+def test_sqlite_files_are_private(tmp_path: Path) -> None:
+    state = tmp_path / "deep" / "state"
+    store = SqliteStore.open(state)
+    fill(store)
+    assert mode(state) == 0o700
+    assert mode(state / DB_NAME) == 0o600
+    for extra in state.iterdir():  # the -wal / -shm files SQLite adds
+        assert mode(extra) == 0o600, extra.name
+    store.close()
+
+
+def test_sqlite_schema_version_recorded_and_wal(tmp_path: Path) -> None:
+    SqliteStore.open(tmp_path).close()
+    conn = sqlite3.connect(tmp_path / DB_NAME)
+    try:
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(len(MIGRATIONS),)]
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert {"decisions", "goodwill", "sink_records", "schema_version"} <= tables
+    finally:
+        conn.close()
+    # reopening does not re-run migrations (they would fail: CREATE TABLE without IF NOT EXISTS)
+    SqliteStore.open(tmp_path).close()
+
+
+def test_sqlite_applies_new_migrations_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SqliteStore.open(tmp_path)
+    fill(store)
+    store.close()
+    ran: list[int] = []
+
+    def add_column(conn: sqlite3.Connection) -> None:
+        ran.append(len(MIGRATIONS))
+        conn.execute("ALTER TABLE decisions ADD COLUMN note TEXT NOT NULL DEFAULT ''")
+
+    monkeypatch.setattr(sqlite_state, "MIGRATIONS", [*MIGRATIONS, add_column])
+    again = SqliteStore.open(tmp_path)
+    assert ran == [len(MIGRATIONS)]
+    assert again.decisions() == {"primary/evt-1": decision()}
+    again.close()
+    conn = sqlite3.connect(tmp_path / DB_NAME)
+    assert conn.execute("SELECT version FROM schema_version").fetchone() == (len(MIGRATIONS) + 1,)
+    conn.close()
+
+
+def test_sqlite_failed_migration_rolls_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    SqliteStore.open(tmp_path).close()
+
+    def broken(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE half_done (x TEXT)")
+        raise RuntimeError("migration bug")
+
+    monkeypatch.setattr(sqlite_state, "MIGRATIONS", [*MIGRATIONS, broken])
+    with pytest.raises(RuntimeError, match="migration bug"):
+        SqliteStore.open(tmp_path)
+    conn = sqlite3.connect(tmp_path / DB_NAME)
+    assert conn.execute("SELECT version FROM schema_version").fetchone() == (len(MIGRATIONS),)
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name='half_done'").fetchone() is None
+    conn.close()
+
+
+@pytest.mark.parametrize("readonly", [False, True])
+def test_sqlite_too_new_schema_is_a_one_line_error(tmp_path: Path, readonly: bool) -> None:
+    SqliteStore.open(tmp_path).close()
+    conn = sqlite3.connect(tmp_path / DB_NAME)
+    with conn:
+        conn.execute("UPDATE schema_version SET version = 99")
+    conn.close()
+    with pytest.raises(CalbotError) as info:
+        SqliteStore.open(tmp_path, readonly=readonly)
+    message = str(info.value)
+    assert "\n" not in message
+    assert message == (
+        f"state store at {tmp_path / DB_NAME} is version 99, this calbot understands up to"
+        f" {len(MIGRATIONS)} — upgrade calbot"
+    )
+
+
+def test_sqlite_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / DB_NAME).write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(CalbotError, match="cannot open the state store at"):
+        SqliteStore.open(tmp_path)
+
+
+def test_readonly_missing_store_creates_nothing(tmp_path: Path) -> None:
+    state = tmp_path / "never" / "state"
+    store = SqliteStore.open(state, readonly=True)
+    assert store.decisions() == {}
+    assert store.goodwill(T0) == []
+    assert store.sink_records("outbox") == {}
+    with store.transaction(), pytest.raises(ReadOnlyStoreError):
+        store.put_decision(decision())
+    store.close()
+    assert not (tmp_path / "never").exists()
+
+
+def test_readonly_existing_store_reads_and_refuses_writes(tmp_path: Path) -> None:
+    writer = SqliteStore.open(tmp_path)
+    fill(writer)
+    writer.close()
+    before = (tmp_path / DB_NAME).read_bytes()
+    reader = SqliteStore.open(tmp_path, readonly=True)
+    assert reader.decisions() == {"primary/evt-1": decision()}
+    assert reader.sink_records("outbox") == {"primary/evt-1": sink_record()}
+    with reader.transaction():
+        with pytest.raises(ReadOnlyStoreError, match="read-only"):
+            reader.put_decision(decision("other"))
+        with pytest.raises(ReadOnlyStoreError):
+            reader.add_goodwill(goodwill())
+        with pytest.raises(ReadOnlyStoreError):
+            reader.put_sink_record(sink_record())
+        with pytest.raises(ReadOnlyStoreError):
+            reader.delete_sink_record("outbox", "primary/evt-1")
+    with pytest.raises(ReadOnlyStoreError):  # read-only wins over "outside a transaction"
+        reader.put_decision(decision("other"))
+    reader.close()
+    assert (tmp_path / DB_NAME).read_bytes() == before
+
+
+def test_readonly_sees_a_concurrent_writer(tmp_path: Path) -> None:
+    writer = SqliteStore.open(tmp_path)
+    fill(writer)
+    reader = SqliteStore.open(tmp_path, readonly=True)
+    with writer.transaction():
+        writer.put_decision(decision("second"))
+        assert set(reader.decisions()) == {"primary/evt-1"}  # WAL: the reader is not blocked
+    assert set(reader.decisions()) == {"primary/evt-1", "second"}
+    reader.close()
+    writer.close()
+
+
+def test_two_writers_serialise_and_both_commit(tmp_path: Path) -> None:
+    a = SqliteStore.open(tmp_path)
+    b = SqliteStore.open(tmp_path)
+    with a.transaction():
+        a.put_decision(decision("from-a"))
+    with b.transaction():
+        b.put_decision(decision("from-b"))
+    assert set(a.decisions()) == {"from-a", "from-b"}
+    a.close()
+    b.close()
+
+
+def test_memory_readonly_refuses_writes() -> None:
+    store = MemoryStore(readonly=True)
+    with store.transaction(), pytest.raises(ReadOnlyStoreError):
+        store.add_goodwill(goodwill())
+    assert store.goodwill(T0 - timedelta(days=1)) == []
+
+
+def test_stored_datetimes_are_utc_text(tmp_path: Path) -> None:
+    store = SqliteStore.open(tmp_path)
+    fill(store)
+    store.close()
+    conn = sqlite3.connect(tmp_path / DB_NAME)
+    (text,) = conn.execute("SELECT decided_at FROM decisions").fetchone()
+    conn.close()
+    assert text == T0.astimezone(UTC).isoformat(timespec="microseconds")
+    assert text.endswith("+00:00")

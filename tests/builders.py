@@ -1,0 +1,108 @@
+"""Small builders for domain objects, so each test states only what it is about."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from calbot.domain.model import (
+    Attendee,
+    Client,
+    Contact,
+    Event,
+    EventType,
+    Response,
+    Tier,
+    TimeRange,
+)
+from calbot.domain.settings import Scoring, Settings, Thresholds, UserSettings
+
+TZ = "Europe/Berlin"
+ME = "me@studio.example"
+COLLEAGUE = "sam@studio.example"
+_ids = itertools.count(1)
+
+
+def at(text: str, tz: str = TZ) -> datetime:
+    """'2026-12-01 10:00' in the given zone."""
+    return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(tz))
+
+
+def user(**kw: object) -> UserSettings:
+    base: dict[str, object] = {
+        "email": ME,
+        "name": "Me Myself",
+        "timezone": TZ,
+        "working_hours": TimeRange(time(9), time(17, 30)),
+        "own_domains": ("studio.example",),
+        "signature": "Me",
+    }
+    base.update(kw)
+    return UserSettings(**base)  # type: ignore[arg-type]
+
+
+def client(name: str = "Acme", domain: str = "acme.example", **kw: object) -> Client:
+    base: dict[str, object] = {"name": name, "domains": (domain,), "language": "en"}
+    base.update(kw)
+    return Client(**base)  # type: ignore[arg-type]
+
+
+def settings(
+    *clients: Client,
+    thresholds: Thresholds | None = None,
+    scoring: Scoring | None = None,
+    **user_kw: object,
+) -> Settings:
+    return Settings(
+        user=user(**user_kw),
+        clients=clients or (client(),),
+        thresholds=thresholds or Thresholds(),
+        scoring=scoring or Scoring(),
+    )
+
+
+def person(email: str, **kw: object) -> Attendee:
+    base: dict[str, object] = {"email": email, "response": Response.ACCEPTED}
+    base.update(kw)
+    return Attendee(**base)  # type: ignore[arg-type]
+
+
+def event(
+    start: str | datetime,
+    minutes: float = 30,
+    *,
+    guests: tuple[str, ...] = ("ana@acme.example",),
+    organizer: str | None = None,
+    tz: str = TZ,
+    me: Attendee | None = None,
+    description: str = "Agenda: the plan.",
+    **kw: object,
+) -> Event:
+    begin = at(start, tz) if isinstance(start, str) else start
+    organizer = guests[0] if organizer is None and guests else (organizer or ME)
+    people = [me or person(ME, is_self=True)]
+    people += [person(g, organizer=g == organizer) for g in guests]
+    n = next(_ids)
+    base: dict[str, object] = {
+        "id": f"ev{n}",
+        "calendar_id": "cal",
+        "ical_uid": f"uid{n}",
+        "start": begin,
+        "end": (begin.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(begin.tzinfo),
+        "summary": f"Meeting {n}",
+        "description": description,
+        "video_link": "https://meet.example/x",
+        "organizer": organizer,
+        "attendees": tuple(people),
+    }
+    base.update(kw)
+    return Event(**base)  # type: ignore[arg-type]
+
+
+def block(start: str, minutes: float, kind: EventType = EventType.DEFAULT, **kw: object) -> Event:
+    """A busy event with nobody else: not a meeting."""
+    return event(start, minutes, guests=(), organizer=ME, event_type=kind, **kw)
+
+
+__all__ = ["Contact", "Tier"]
