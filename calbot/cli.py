@@ -185,18 +185,11 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from calbot.adapters.memory_state import MemoryStore
-    from calbot.app import scan
-    from calbot.demo import demo_settings, temporary_folder, write_demo_calendar
+    from calbot.demo import DEMO_TIMEZONE, run_demo
 
-    now = datetime.now(ZoneInfo("Europe/Berlin"))
     outbox = Path(args.outbox).expanduser().resolve()
-    with temporary_folder() as tmp:
-        calendar = write_demo_calendar(Path(tmp), now.date())
-        settings = demo_settings(calendar, outbox, now)
-        with progress_reporter(enabled=not args.json) as progress:
-            # The demo keeps no state: a rerun finds its drafts in the outbox by Message-ID.
-            run = scan(settings, Path(tmp), now=now, progress=progress, store=MemoryStore())
+    with progress_reporter(enabled=not args.json) as progress:
+        run, settings = run_demo(outbox, datetime.now(ZoneInfo(DEMO_TIMEZONE)), progress)
     show(run, settings, out, as_json=args.json)
     if not args.json:
         print(f"\nDrafts (.eml, open them in any mail app): {outbox}", file=out)

@@ -32,7 +32,10 @@ Semantics (identical in the three languages):
   (morning), trưa (noon: "12 giờ trưa" 12:00, "1 giờ trưa" 13:00), chiều (afternoon, +12),
   tối (evening, +12; "12 giờ tối" 00:00), đêm (night: 6-11 +12, 12 → 00:00, 1-5 as is);
   Malay pagi, tengah hari, petang (+12), malam (as đêm: "8 malam" 20:00, "12 malam" 00:00).
-  "at 3"/"pukul 3"/"lúc 3"/"3 giờ" without a part of the day is 03:00.
+  "at 3"/"pukul 3"/"lúc 3"/"3 giờ" without a part of the day is 03:00. The part of the day
+  may also come first: "chiều mai lúc 3 giờ", "petang esok pukul 3" (15:00 tomorrow).
+- "12 malam", "12 giờ tối", "midnight", "tengah malam" on a date are 00:00 at the start of
+  that date.
 - Results are aware datetimes in `now`'s tzinfo, built from the local date and time so they
   are right on DST days: a wall time that does not exist (spring forward) moves forward by
   the gap, an ambiguous one (fall back) is its first occurrence.
@@ -40,6 +43,11 @@ Semantics (identical in the three languages):
 Input is NFC-normalized and case-insensitive, and Vietnamese words are also accepted with
 their diacritics missing ("thu hai tuan sau"); there "toi" is read as "tới" (next) after a
 weekday or "tuần" and as "tối" (evening) after a time.
+
+When every word is understood but they contradict each other or are out of range ("monday
+tomorrow", "tomorrow 25:00", "in 2 weeks ago", "monday 3") the answer is a ValueError, not
+dateparser's guess; dateparser only sees phrases with words (or date forms like 1/12/2026)
+the built-in grammar does not know. Its results are converted to `now`'s tzinfo.
 """
 
 from __future__ import annotations
@@ -423,6 +431,7 @@ class _Grammar:
     day: re.Pattern[str]
     now: re.Pattern[str]
     clock: re.Pattern[str]
+    period_first: re.Pattern[str]
     clock_word: re.Pattern[str]
     filler: re.Pattern[str]
     glued_one: re.Pattern[str] | None  # Malay "seminggu" = "1 minggu"
@@ -468,14 +477,19 @@ def _grammar(languages: tuple[str, ...]) -> _Grammar:
         rf"(?<![\d.,])(?P<n>{number})\s*(?P<unit>{alt('units')}){_EW}"
         rf"(?:\s+(?P<suf>{alt('future_suffix')}|{alt('past_suffix')}){_EW})?"
     )
-    clock = re.compile(
-        rf"(?<![\w:.@])(?:(?P<pre>{alt('time_prefix')})\s*)?"
+    hour_and_minutes = (
         r"(?<![\d:.])(?P<h>\d{1,2})"
         r"(?:[:.](?P<m>\d{2})(?::(?P<s>\d{2}))?"
         rf"|\s*(?P<mark>{alt('hour_marks')}){_E}"
         rf"(?:\s*(?P<m2>\d{{1,2}})(?:\s*{alt('minute_marks')}{_EW})?|\s+(?P<half>{alt('half')}))?)?"
-        rf"(?:\s*(?P<period>{alt('periods')}))?"
-        r"(?![\w:])"
+    )
+    clock = re.compile(  # "3pm", "at 15:00", "3 giờ rưỡi chiều", "pukul 10.30 pagi"
+        rf"(?<![\w:.@])(?:(?P<pre>{alt('time_prefix')})\s*)?{hour_and_minutes}"
+        rf"(?:\s*(?P<period>{alt('periods')}))?(?![\w:])"
+    )
+    period_first = re.compile(  # "chiều (mai) 3 giờ", "petang (esok) pukul 3"
+        rf"{_B}(?P<period>{alt('periods')})\s+(?:(?P<pre>{alt('time_prefix')})\s*)?"
+        rf"{hour_and_minutes}(?![\w:])"
     )
     return _Grammar(
         tables=t,
@@ -485,6 +499,7 @@ def _grammar(languages: tuple[str, ...]) -> _Grammar:
         day=re.compile(rf"{_B}{alt('days')}{_EW}"),
         now=re.compile(rf"{_B}{alt('now')}{_EW}"),
         clock=clock,
+        period_first=period_first,
         clock_word=re.compile(rf"{_B}{alt('clock_words')}{_EW}"),
         filler=re.compile(rf"{_B}{alt('fillers')}{_EW}|(?<!\d)[.,;!?](?!\d)"),
         glued_one=(
@@ -503,6 +518,11 @@ class _NotMine(Exception):
     """The phrase is not one the built-in grammar reads; dateparser gets a try."""
 
 
+class _Invalid(Exception):
+    """The grammar reads every word, but they contradict each other or are out of range
+    ("tomorrow 25:00", "monday tomorrow"): an error, not a guess by dateparser."""
+
+
 @dataclass
 class _Parts:
     day: date | None = None  # a calendar date ("tomorrow", "2026-12-01")
@@ -513,7 +533,7 @@ class _Parts:
 
     def set(self, name: str, value: object) -> None:
         if getattr(self, name) is not None:
-            raise _NotMine
+            raise _Invalid
         setattr(self, name, value)
 
 
@@ -543,9 +563,9 @@ def _clock(match: re.Match[str], tables: Mapping[str, Mapping[str, Any]]) -> tim
     second = int(g["s"] or 0)
     hour = _hour(int(g["h"]), period)
     if period is not None and int(g["h"]) == 0 and period != _AM:
-        raise _NotMine  # "0 pm"
+        raise _Invalid  # "0 pm"
     if not (0 <= hour <= 23 and 0 <= minute <= 59 and 0 <= second <= 59):
-        raise _NotMine
+        raise _Invalid
     return time(hour, minute, second)
 
 
@@ -599,6 +619,9 @@ def _consume(text: str, pattern: re.Pattern[str], handle: Callable[[re.Match[str
     return "".join(pieces)
 
 
+_ISO_DAY = re.compile(r"(?<![\w.:/-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w.:/-])")
+
+
 def _structured(text: str, now: datetime, grammar: _Grammar) -> datetime:
     tables = grammar.tables
     parts = _Parts()
@@ -608,7 +631,7 @@ def _structured(text: str, now: datetime, grammar: _Grammar) -> datetime:
         try:
             parts.set("day", date(int(m[1]), int(m[2]), int(m[3])))
         except ValueError:
-            raise _NotMine from None
+            raise _Invalid from None
         return True
 
     def weekday(m: re.Match[str]) -> bool:
@@ -630,10 +653,18 @@ def _structured(text: str, now: datetime, grammar: _Grammar) -> datetime:
                 signs.append(1 if future and not past else -1 if past and not future else 0)
         if not signs:
             return False  # "2 weeks" alone says neither in nor ago
+        if m["pre"] and not m["suf"]:
+            before = m.string[: m.start()].split()
+            if before and grammar.week.fullmatch(f"{before[-1]} {m['pre']}"):
+                return False  # "tuần sau 9 giờ" is next week at 9, not "after 9 hours"
         if len(set(signs)) != 1 or signs[0] == 0:
-            raise _NotMine
+            raise _Invalid  # "in 2 weeks ago"
         amount = _number(m["n"], tables) * signs[0]
-        parts.set("instant", _shifted(now, amount, _lookup(tables["units"], m["unit"])))
+        try:
+            shifted = _shifted(now, amount, _lookup(tables["units"], m["unit"]))
+        except (ValueError, OverflowError):
+            raise _Invalid from None  # "in 99999 years"
+        parts.set("instant", shifted)
         return True
 
     def week(m: re.Match[str]) -> bool:
@@ -661,25 +692,43 @@ def _structured(text: str, now: datetime, grammar: _Grammar) -> datetime:
 
     if grammar.glued_one is not None:
         text = grammar.glued_one.sub(r"1 \1", text)
-    rest = _consume(
-        text, re.compile(r"(?<![\w.:/-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w.:/-])"), iso_day
-    )
-    rest = _consume(rest, grammar.weekday, weekday)
-    rest = _consume(rest, grammar.offset, offset)
-    rest = _consume(rest, grammar.week, week)
-    rest = _consume(rest, grammar.day, day)
-    rest = _consume(rest, grammar.now, now_word)
-    rest = _consume(rest, grammar.clock, clock)
-    rest = _consume(rest, grammar.clock_word, clock_word)
-    rest = grammar.filler.sub(" ", rest)
-    if rest.strip():
-        raise _NotMine
+    invalid = False
+
+    def guarded(handle: Callable[[re.Match[str]], bool]) -> Callable[[re.Match[str]], bool]:
+        def run(m: re.Match[str]) -> bool:
+            nonlocal invalid
+            try:
+                return handle(m)
+            except _Invalid:
+                invalid = True
+                return True
+
+        return run
+
+    rest = text
+    for pattern, handle in [
+        (_ISO_DAY, iso_day),
+        (grammar.weekday, weekday),
+        (grammar.offset, offset),
+        (grammar.week, week),
+        (grammar.day, day),
+        (grammar.now, now_word),
+        (grammar.period_first, clock),
+        (grammar.clock, clock),
+        (grammar.clock_word, clock_word),
+    ]:
+        rest = _consume(rest, pattern, guarded(handle))
+    rest = grammar.filler.sub(" ", rest).strip()
+    if re.search(r"[^\W\d_]|[/.:-]", rest):
+        raise _NotMine  # unknown words or a date like 1/12/2026: dateparser's turn
+    if rest or invalid:
+        raise _Invalid  # stray numbers ("monday 3") or contradictions
 
     monday = today - timedelta(days=today.weekday())
     dated = [p for p in (parts.day, parts.instant) if p is not None]
     if parts.weekday is not None or parts.week is not None:
         if dated:
-            raise _NotMine
+            raise _Invalid
         if parts.weekday is None:
             assert parts.week is not None
             dated.append(monday + timedelta(weeks=parts.week))
@@ -687,7 +736,7 @@ def _structured(text: str, now: datetime, grammar: _Grammar) -> datetime:
             number, kind = parts.weekday
             if parts.week is not None:
                 if kind in (_THIS, _LAST):
-                    raise _NotMine  # "last monday next week"
+                    raise _Invalid  # "last monday next week"
                 dated.append(monday + timedelta(weeks=parts.week, days=number))
             elif kind == _THIS:
                 dated.append(monday + timedelta(days=number))
@@ -696,7 +745,7 @@ def _structured(text: str, now: datetime, grammar: _Grammar) -> datetime:
             else:
                 dated.append(today + timedelta(days=(number - today.weekday()) % 7 or 7))
     if len(dated) > 1:
-        raise _NotMine
+        raise _Invalid
     zone = now.tzinfo
     assert zone is not None
     if not dated:
@@ -777,6 +826,8 @@ def parse_when(text: str, now: datetime, languages: Sequence[str] = DEFAULT_LANG
     lowered = " ".join(cleaned.lower().split())
     try:
         return _structured(lowered, now, _grammar(languages))
+    except _Invalid:
+        raise error from None
     except _NotMine:
         pass
     try:

@@ -11,11 +11,16 @@ import tomllib
 from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from calbot.domain.settings import Settings
+from calbot.service import Progress, quiet
+
+if TYPE_CHECKING:
+    from calbot.app import ScanRun
 
 DAYS = ("MON", "TUE", "WED", "THU", "FRI")
+DEMO_TIMEZONE = "Europe/Berlin"  # the demo user's zone (data/demo.toml)
 
 
 def demo_monday(today: date) -> date:
@@ -49,5 +54,17 @@ def write_demo_calendar(folder: Path, today: date) -> Path:
     return path
 
 
-def temporary_folder() -> tempfile.TemporaryDirectory[str]:
-    return tempfile.TemporaryDirectory(prefix="calbot-demo-")
+def run_demo(outbox: Path, now: datetime, progress: Progress = quiet) -> tuple[ScanRun, Settings]:
+    """Scan the sample week as of `now`, drafts to `outbox`.
+
+    The demo keeps no state store: a rerun finds its earlier drafts in the outbox by their
+    Message-ID and leaves them as they are.
+    """
+    from calbot.adapters.memory_state import MemoryStore
+    from calbot.app import scan
+
+    with tempfile.TemporaryDirectory(prefix="calbot-demo-") as tmp:
+        calendar = write_demo_calendar(Path(tmp), now.date())
+        settings = demo_settings(calendar, outbox, now)
+        run = scan(settings, Path(tmp), now=now, progress=progress, store=MemoryStore())
+    return run, settings

@@ -75,7 +75,8 @@ def _render(template: jinja2.Template, context: dict[str, object], path: str, ke
     except jinja2.UndefinedError as exc:
         line = _error_line(exc, path)
         where = f"line {line}: " if line else ""
-        raise ConfigError(path, key, f"{where}unknown variable: {_one_line(exc.message or '')}")
+        reason = f"{where}unknown variable: {_one_line(exc.message or '')}"
+        raise ConfigError(path, key, reason) from None
     except Exception as exc:  # a template is user code: any failure is a config problem
         line = _error_line(exc, path)
         where = f"line {line}: " if line else ""

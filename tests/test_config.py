@@ -114,7 +114,7 @@ def test_values_are_normalised() -> None:
                 ],
                 "google": {"api_root": "http://127.0.0.1:8080", "token_file": "~/t.json"},
                 "scoring": {"order": ["call", "email"], "low_weight": 2},
-                "schedule": {"digest_at": "07:05"},
+                "schedule": {"digest_at": "7:05"},
                 "source": {"kind": "ics", "path": "https://cal.example/x.ics"},
             },
         )
@@ -326,6 +326,7 @@ def test_templates_are_checked(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         parse_settings(data, path="calbot.toml", now=NOW)
     assert info.value.exit_code == 2
+    assert "shorten.en.txt.j2" in str(info.value)
     assert "\n" not in str(info.value)
 
 

@@ -109,6 +109,13 @@ WEDNESDAY_CASES = [
     ("3 giờ rưỡi chiều", "2026-11-25 15:30+01:00"),
     ("3 giờ 15 phút chiều", "2026-11-25 15:15+01:00"),
     ("15h30", "2026-11-25 15:30+01:00"),
+    ("chiều mai lúc 3 giờ", "2026-11-26 15:00+01:00"),  # part of the day first
+    ("tối nay 8 giờ", "2026-11-25 20:00+01:00"),
+    ("tuần sau 9 giờ sáng", "2026-11-30 09:00+01:00"),  # not "after 9 hours"
+    ("thứ 6 tuần sau lúc 10h", "2026-12-04 10:00+01:00"),
+    ("sau 2 ngày", "2026-11-27 10:00+01:00"),
+    ("thứ hai, 9 giờ sáng", "2026-11-30 09:00+01:00"),
+    ("bây giờ", "2026-11-25 10:00+01:00"),
     ("THỨ HAI TUẦN SAU", "2026-11-30 00:00+01:00"),
     ("thu hai tuan sau", "2026-11-30 00:00+01:00"),  # without diacritics
     ("thu hai toi", "2026-11-30 00:00+01:00"),  # "toi" after a weekday: tới (next)
@@ -152,6 +159,10 @@ WEDNESDAY_CASES = [
     ("12 tengah hari", "2026-11-25 12:00+01:00"),
     ("esok tengah hari", "2026-11-26 12:00+01:00"),
     ("pukul 10.30 pagi", "2026-11-25 10:30+01:00"),
+    ("petang esok pukul 3", "2026-11-26 15:00+01:00"),
+    ("hari isnin depan pukul 9 pagi", "2026-11-30 09:00+01:00"),
+    ("tengah malam", "2026-11-25 00:00+01:00"),
+    ("sekarang", "2026-11-25 10:00+01:00"),
     ("1 Disember 2026", "2026-12-01 00:00+01:00"),  # dateparser's part
 ]
 
@@ -307,6 +318,12 @@ def test_import_is_lazy_and_built_in_phrases_skip_dateparser() -> None:
         "monday tomorrow",
         "in 2 weeks ago",
         "13pm and then some",
+        "monday 3",
+        "3",
+        "0 pm",
+        "2026-02-30",
+        "in 99999 years",
+        "last monday next week",
     ],
 )
 def test_unreadable_when(text: str) -> None:

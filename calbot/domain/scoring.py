@@ -20,7 +20,10 @@ from calbot.domain.workload import Workload, iso_week, working_window
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
-_URL = re.compile(r"\S+://\S+|www\.\S+", re.IGNORECASE)
+# Anchored on a scheme word: a pattern like r"\S+://" backtracks quadratically through a
+# long description without spaces (a 1 MB one took minutes).
+_URL = re.compile(r"\b(?:https?|ftp|webcal|mailto|tel|zoommtg|msteams):\S*|\bwww\.\S+", re.I)
+AGENDA_SCAN_CHARS = 20_000  # an agenda sits at the top; no need to read a 1 MB description
 # What calendar apps paste into descriptions: not an agenda.
 _BOILERPLATE = re.compile(
     r"join (with google meet|zoom meeting|microsoft teams meeting|the meeting)|meeting id|"
@@ -45,7 +48,7 @@ def hours(minutes: float) -> str:
 
 
 def has_agenda(description: str) -> bool:
-    text = _URL.sub(" ", description)
+    text = _URL.sub(" ", description[:AGENDA_SCAN_CHARS])
     text = _BOILERPLATE.sub(" ", text)
     return sum(ch.isalnum() for ch in text) >= 12
 

@@ -1,0 +1,255 @@
+"""The whole scan against real parts: outbox `.eml` files on disk and a SQLite state file.
+
+The calendar is an in-memory source (a real fake, like vdirsyncer's memory storage); the ICS
+adapter has its own tests.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from builders import ME, at, client, event, settings
+
+from calbot.adapters.outbox import OutboxSink
+from calbot.adapters.sqlite_state import SqliteStore
+from calbot.domain.model import Action, Event, Slot, Tier
+from calbot.domain.settings import Outputs
+from calbot.service import Ports, Window, run_scan
+from calbot.templates import load_templates
+
+NOW = at("2026-11-25 10:00")
+WINDOW = Window(start=NOW, end=NOW + timedelta(days=14), history_start=NOW - timedelta(days=14))
+
+
+@dataclass
+class ListSource:
+    items: list[Event]
+    requests: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def events(self, start: datetime, end: datetime):
+        return [e for e in self.items if e.end > start and e.start < end]
+
+    def extra_busy(self, start: datetime, end: datetime) -> list[Slot]:
+        return []
+
+
+def tuesday():
+    """Tue 1 Dec over both limits; the 14:00 meeting will be asked to move."""
+    return [
+        event(f"2026-12-01 {h:02d}:00", 60, id=f"tue{h}", ical_uid=f"tue{h}")
+        for h in (9, 10, 11, 13, 14)
+    ]
+
+
+@pytest.fixture
+def world(tmp_path):
+    s = replace(
+        settings(client(language="en", timezone="Europe/London")),
+        outputs=Outputs(outbox=str(tmp_path / "outbox")),
+    )
+    templates = load_templates()
+
+    class World:
+        source = ListSource(tuesday())
+        outbox = OutboxSink(
+            tmp_path / "outbox", from_addr=ME, from_name="Me Myself", clock=lambda: NOW
+        )
+        state_dir = tmp_path / "state"
+
+        def scan(self, *, dry_run=False, now=NOW, window=WINDOW):
+            store = SqliteStore.open(self.state_dir, readonly=dry_run)
+            try:
+                return run_scan(
+                    s,
+                    Ports(self.source, store, [self.outbox]),
+                    templates,
+                    now=now,
+                    window=window,
+                    dry_run=dry_run,
+                )
+            finally:
+                store.close()
+
+        def files(self):
+            return sorted((tmp_path / "outbox").glob("*.eml"))
+
+    return World()
+
+
+def drafted(result):
+    return {o.meeting.event.id: o for o in result.outcomes if o.draft is not None}
+
+
+def parse(path: Path):
+    return email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+
+
+def test_first_scan_writes_one_eml_per_draft_and_they_parse_back(world):
+    result = world.scan()
+    out = drafted(result)
+    assert set(out) == {"tue9"}  # one ask per client: the earliest of the equal scores
+    files = world.files()
+    assert len(files) == len(out) == result.drafted
+    for o in out.values():
+        msg = parse(world.outbox.path_of(o.refs["outbox"]))
+        assert msg["To"].addresses[0].addr_spec == o.draft.to[0]
+        assert msg["Subject"] == o.draft.subject
+        assert msg["From"].addresses[0].addr_spec == ME
+        assert msg["Message-ID"].startswith("<calbot.") and msg["Message-ID"].endswith(
+            "@studio.example>"
+        )
+        assert msg["Date"].datetime == NOW
+        body = msg.get_content().replace("\r\n", "\n")
+        assert body.strip() == o.draft.body.strip()
+        assert o.draft.private_notes.splitlines()[0] not in body
+        assert o.status == "new"
+
+
+def test_rerun_with_nothing_changed_writes_nothing(world):
+    world.scan()
+    before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in world.files()}
+    result = world.scan()
+    assert {o.status for o in drafted(result).values()} == {"unchanged"}
+    assert result.drafted == 0
+    assert {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in world.files()} == before
+
+
+def test_dry_run_writes_nothing_at_all(world, tmp_path):
+    result = world.scan(dry_run=True)
+    assert drafted(result) and {o.status for o in drafted(result).values()} == {"dry_run"}
+    assert not (tmp_path / "outbox").exists()
+    assert not world.state_dir.exists()
+
+
+def test_user_deleted_draft_is_not_recreated_until_the_meeting_changes(world):
+    first = drafted(world.scan())
+    target = first["tue9"]
+    world.outbox.path_of(target.refs["outbox"]).unlink()
+    again = drafted(world.scan())
+    assert again["tue9"].status == "user_deleted"
+    assert not world.outbox.path_of(target.refs["outbox"]).exists()
+    assert drafted(world.scan())["tue9"].status == "user_deleted"
+    # a material change (new time: an hour earlier) re-opens it
+    moved = [
+        e
+        if e.id != "tue9"
+        else replace(e, start=e.start - timedelta(hours=1), end=e.end - timedelta(hours=1))
+        for e in world.source.items
+    ]
+    world.source.items = moved
+    reopened = drafted(world.scan())
+    assert reopened["tue9"].status == "new"
+    assert world.outbox.path_of(reopened["tue9"].refs["outbox"]).exists()
+
+
+def test_user_edited_draft_is_never_overwritten(world):
+    target = drafted(world.scan())["tue9"]
+    path = world.outbox.path_of(target.refs["outbox"])
+    path.write_bytes(path.read_bytes() + b"\r\nP.S. See you soon.\r\n")
+    edited = path.read_bytes()
+    # even when the meeting changes, the edit stays
+    world.source.items = [
+        replace(e, location="Room 2") if e.id == "tue9" else e for e in world.source.items
+    ]
+    assert drafted(world.scan())["tue9"].status == "user_edited"
+    assert path.read_bytes() == edited
+
+
+def test_changed_meeting_updates_its_untouched_draft_in_place(world):
+    first = drafted(world.scan())
+    count = len(world.files())
+    world.source.items = [
+        replace(e, summary="Renamed sync") if e.id == "tue9" else e for e in world.source.items
+    ]
+    second = drafted(world.scan())
+    assert second["tue9"].status == "updated"
+    assert second["tue9"].refs["outbox"] == first["tue9"].refs["outbox"]
+    assert "Renamed sync" in parse(world.outbox.path_of(second["tue9"].refs["outbox"]))["Subject"]
+    assert len(world.files()) == count
+
+
+def test_cancelled_meeting_deletes_its_untouched_draft(world):
+    first = drafted(world.scan())
+    path = world.outbox.path_of(first["tue9"].refs["outbox"])
+    world.source.items = [
+        replace(e, status="cancelled") if e.id == "tue9" else e for e in world.source.items
+    ]
+    result = world.scan()
+    assert not path.exists()
+    assert result.deleted >= 1
+    assert "tue9" not in drafted(result)
+
+
+def test_action_change_replaces_the_untouched_draft(world):
+    first = drafted(world.scan())
+    old = world.outbox.path_of(first["tue9"].refs["outbox"])
+    assert first["tue9"].decision.action == Action.RESCHEDULE
+    # the same meeting is now two hours long: shorten comes first in the order
+    world.source.items = [
+        replace(e, end=e.start + timedelta(hours=2)) if e.id == "tue9" else e
+        for e in world.source.items
+    ]
+    second = drafted(world.scan())
+    assert second["tue9"].decision.action == Action.SHORTEN
+    assert not old.exists()
+    assert world.outbox.path_of(second["tue9"].refs["outbox"]).exists()
+
+
+def test_lost_state_adopts_existing_drafts_instead_of_duplicating(world):
+    world.scan()
+    files = world.files()
+    for p in world.state_dir.iterdir():
+        p.unlink()
+    world.state_dir.rmdir()
+    result = world.scan()
+    assert world.files() == files
+    assert {o.status for o in drafted(result).values()} == {"unchanged"}
+
+
+def test_goodwill_is_remembered_across_scans(world):
+    first = drafted(world.scan())
+    asks = [o for o in first.values() if o.decision.action == Action.RESCHEDULE]
+    assert len(asks) == 1
+    # A week later a new overloaded day: the same client cannot be asked again yet.
+    later = [
+        event(f"2026-12-08 {h:02d}:00", 60, id=f"next{h}", ical_uid=f"next{h}")
+        for h in (9, 10, 11, 13, 14)
+    ]
+    world.source.items = [*world.source.items, *later]
+    second = drafted(world.scan())
+    assert sum(1 for o in second.values() if o.decision.action == Action.RESCHEDULE) == 1
+    assert second[asks[0].meeting.event.id].decision.action == Action.RESCHEDULE
+
+
+def test_recurring_series_gets_one_draft(world):
+    series = [
+        event(
+            f"2026-12-{d:02d} 08:00",
+            30,
+            id=f"s{d}",
+            ical_uid="weekly",
+            series_id="weekly",
+            description="",
+        )
+        for d in (1, 8)
+    ]
+    world.source.items = [*world.source.items, *series]
+    result = world.scan()
+    drafts = [o for o in result.outcomes if o.meeting.event.series_id == "weekly" and o.draft]
+    assert len(drafts) == 1
+
+
+def test_key_client_never_gets_email(tmp_path):
+    s = replace(settings(client(tier=Tier.KEY)), outputs=Outputs())
+    items = tuesday() + [event("2026-12-01 08:00", 30, id="w", series_id="w", description="")]
+    store = SqliteStore.open(tmp_path / "s")
+    result = run_scan(
+        s, Ports(ListSource(items), store, []), load_templates(), now=NOW, window=WINDOW
+    )
+    assert all(o.decision.action != Action.EMAIL for o in result.outcomes)
