@@ -125,11 +125,14 @@ def scan(
     progress: Progress = quiet,
     store: StateStore | None = None,
 ) -> ScanRun:
-    """One scan with the configured source and sinks; `store` replaces the state dir's."""
+    """One scan with the configured source and sinks; `store` replaces the state dir's.
+
+    Templates are loaded (and so validated) before anything else is read.
+    """
     from calbot.templates import load_templates
 
-    window = scan_window(settings, now, start_text, end_text)
     templates = load_templates(settings.outputs.templates_dir, settings.path)
+    window = scan_window(settings, now, start_text, end_text)
     source = make_source(settings)
     sinks = make_sinks(settings, now)
     with contextlib.ExitStack() as stack:

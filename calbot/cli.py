@@ -116,9 +116,11 @@ def state_dir() -> Path:
 
 
 def load(args: argparse.Namespace) -> Settings:
+    """The validated config. Templates are validated too, by `app.scan`, which loads them
+    once before it reads any calendar."""
     from calbot.config import load_settings
 
-    return load_settings(config_path(args))
+    return load_settings(config_path(args), check_templates=False)
 
 
 def cmd_init(args: argparse.Namespace, out: TextIO) -> int:

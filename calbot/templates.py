@@ -5,6 +5,11 @@ language, plus the private talking points for `boundary`). `outputs.templates_di
 files by the same names; each one replaces the built-in file of that name and nothing else.
 Files starting with "_" are partials for `{% include %}` / `{% import %}`.
 
+Whitespace: `trim_blocks` and `lstrip_blocks` are on, so a line holding only a block tag
+leaves no trace, and a block tag at the very end of a text line also eats that line's
+newline (end such lines with text or an expression, e.g. `{{ "?" if is_key else "." }}`).
+Runs of blank lines in the output collapse to one.
+
 Everything is validated at load: every template compiles, uses only known variables, and
 renders a representative sample meeting into "Subject: ..." + blank line + body. Any
 failure is a `ConfigError` naming the template file.

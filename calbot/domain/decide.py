@@ -97,7 +97,7 @@ def reschedule_slots(meeting: Meeting, scene: Scene) -> Proposal | None:
         exclude_day=own_day,
         freed=(event.start.astimezone(UTC), event.end.astimezone(UTC)),
     )
-    slots = find_slots(workload.busy, settings.user, query, load_after_move)
+    slots = find_slots(workload.busy_on, settings.user, query, load_after_move)
     if len(slots) < 2:
         return None
     return Proposal(duration_minutes=round(minutes), slots=tuple(slots))

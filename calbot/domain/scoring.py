@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import UTC, date
 from zoneinfo import ZoneInfo
 
@@ -38,10 +39,12 @@ _VIDEO_WORDS = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)
 def day_label(day: date) -> str:
     return f"{DAY_NAMES[day.weekday()]} {day.day} {MONTHS[day.month - 1]}"
 
 
+@lru_cache(maxsize=4096)
 def hours(minutes: float) -> str:
     """90 → '1.5 h', 240 → '4 h'."""
     return f"{minutes / 60:.1f}".rstrip("0").rstrip(".") + " h"
@@ -50,7 +53,7 @@ def hours(minutes: float) -> str:
 def has_agenda(description: str) -> bool:
     text = _URL.sub(" ", description[:AGENDA_SCAN_CHARS])
     text = _BOILERPLATE.sub(" ", text)
-    return sum(ch.isalnum() for ch in text) >= 12
+    return sum(map(str.isalnum, text)) >= 12
 
 
 def in_person(meeting: Meeting) -> bool:

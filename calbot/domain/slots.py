@@ -15,6 +15,7 @@ from calbot.domain.workload import Interval, free_gaps, merge, working_window
 CLIENT_DAY = TimeRange(time(8), time(20))
 STEP = timedelta(minutes=30)
 DAYS_LOOKED_AT = 5  # the first qualifying days; the lightest of them are offered
+SEARCH_DAYS = 21  # nobody wants to be offered a slot months away
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,7 @@ def first_fit(gaps: Sequence[Interval], query: SlotQuery, user_tz: ZoneInfo) -> 
 
 
 def find_slots(
-    busy: Sequence[Interval],
+    busy_on: Callable[[date], Sequence[Interval]],
     user: UserSettings,
     query: SlotQuery,
     load_after_move: Callable[[date], float | None],
@@ -66,22 +67,21 @@ def find_slots(
     """Up to `want` slots, one per day, on the lightest of the first qualifying days.
 
     A slot lies inside the user's working hours (and the client's), after the notice
-    period, before the horizon, overlaps no busy time, and sits on a day that stays under
-    its limits with the meeting added: `load_after_move(day)` gives that day's meeting
-    minutes with the meeting added, or None when the day would go over a limit.
+    period, before the horizon, overlaps no busy time (`busy_on(day)`: the busy intervals
+    touching that local day), and sits on a day that stays under its limits with the
+    meeting added: `load_after_move(day)` gives that day's meeting minutes with the
+    meeting added, or None when the day would go over a limit.
     """
     tz = ZoneInfo(user.timezone)
-    others = list(busy)
-    if query.freed in others:  # only the meeting itself is freed, not what overlaps it
-        others.remove(query.freed)
-    blocked = merge(others)
     candidates: list[tuple[float, date, Slot]] = []
     day = query.earliest.astimezone(tz).date()
-    last = query.latest.astimezone(tz).date()
+    last = min(query.latest.astimezone(tz).date(), day + timedelta(days=SEARCH_DAYS))
     while day <= last and len(candidates) < DAYS_LOOKED_AT:
         window = working_window(day, user, tz)
         load = None if window is None or day == query.exclude_day else load_after_move(day)
         if window is not None and load is not None:
+            # only the meeting itself is freed by the move, not what overlaps it
+            blocked = merge(i for i in busy_on(day) if i != query.freed)
             slot = first_fit(free_gaps(window, blocked), query, tz)
             if slot is not None:
                 candidates.append((load, day, slot))

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from calbot.domain.classify import is_busy, is_meeting
@@ -44,6 +45,7 @@ def local_days(start: datetime, end: datetime, tz: ZoneInfo) -> Iterator[date]:
         day += timedelta(days=1)
 
 
+@lru_cache(maxsize=4096)
 def working_window(day: date, user: UserSettings, tz: ZoneInfo) -> Interval | None:
     """The user's working hours on that day in UTC, or None on a day off."""
     if day.weekday() not in user.working_days or user.working_hours is None:
@@ -91,6 +93,7 @@ class DayLoad:
         return self.meeting_minutes / 60
 
 
+@lru_cache(maxsize=4096)
 def iso_week(day: date) -> tuple[int, int]:
     year, week, _ = day.isocalendar()
     return year, week
@@ -102,6 +105,11 @@ class Workload:
     days: Mapping[date, DayLoad]
     weeks: Mapping[tuple[int, int], float]  # meeting minutes per ISO week
     busy: tuple[Interval, ...] = field(default=())  # one per busy event, sorted, UTC
+    # the same intervals by each local day they touch, so a slot search reads one day's few
+    busy_by_day: Mapping[date, tuple[Interval, ...]] = field(default_factory=dict)
+
+    def busy_on(self, day: date) -> tuple[Interval, ...]:
+        return self.busy_by_day.get(day, ())
 
     def day(self, day: date) -> DayLoad:
         return self.days.get(day) or DayLoad(day)
@@ -127,6 +135,7 @@ def measure(
     counts: dict[date, int] = defaultdict(int)
     blocking: dict[date, list[Interval]] = defaultdict(list)  # busy, focus time excluded
     busy: list[Interval] = []
+    busy_days: dict[date, list[Interval]] = defaultdict(list)
     for event in events:
         if not is_busy(event, user):
             continue
@@ -139,6 +148,7 @@ def measure(
         if meeting:
             counts[event.start.astimezone(tz).date()] += 1
         for day in local_days(span[0], span[1], tz):
+            busy_days[day].append(span)
             if meeting:
                 meetings[day].append(span)
             if event.event_type != EventType.FOCUS:
@@ -160,4 +170,10 @@ def measure(
         days[day] = DayLoad(day, minutes, counts.get(day, 0), longest)
         weeks[iso_week(day)] += minutes
         day += timedelta(days=1)
-    return Workload(tz=tz, days=days, weeks=dict(weeks), busy=tuple(sorted(busy)))
+    return Workload(
+        tz=tz,
+        days=days,
+        weeks=dict(weeks),
+        busy=tuple(sorted(busy)),
+        busy_by_day={day: tuple(spans) for day, spans in busy_days.items()},
+    )

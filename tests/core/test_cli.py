@@ -248,3 +248,18 @@ def test_hostile_event_text_is_data(tmp_path, home):
     # and the plain table never carries terminal escapes from event text
     r = calbot("scan", "--config", str(cfg), "--dry-run", env=home)
     assert r.returncode == 0 and "\x1b" not in r.stdout
+
+
+def test_broken_template_override_stops_the_scan_before_reading(tmp_path, home):
+    overrides = tmp_path / "tpl"
+    overrides.mkdir()
+    (overrides / "call.en.txt.j2").write_text("Subject: x\n\n{% if %}\n", encoding="utf-8")
+    cfg = ics_config(tmp_path, "not even a calendar")
+    text = cfg.read_text(encoding="utf-8").replace(
+        "[outputs]\n", f'[outputs]\ntemplates_dir = "{overrides}"\n'
+    )
+    cfg.write_text(text, encoding="utf-8")
+    r = calbot("scan", "--config", str(cfg), env=home)
+    assert r.returncode == 2
+    assert "call.en.txt.j2" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in r.stderr

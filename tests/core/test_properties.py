@@ -73,7 +73,7 @@ def test_slots_never_overlap_busy_time_and_stay_in_hours_after_notice(
         client_tz=ZoneInfo(client_tz),
         client_hours=None,
     )
-    slots = find_slots(w.busy, user, query, lambda day: 0.0)
+    slots = find_slots(w.busy_on, user, query, lambda day: 0.0)
     busy = merge(w.busy)
     for slot in slots:
         s, e = slot.start.astimezone(UTC), slot.end.astimezone(UTC)

@@ -246,10 +246,15 @@ def test_recurring_series_gets_one_draft(world):
 
 
 def test_key_client_never_gets_email(tmp_path):
-    s = replace(settings(client(tier=Tier.KEY)), outputs=Outputs())
-    items = tuesday() + [event("2026-12-01 08:00", 30, id="w", series_id="w", description="")]
+    from calbot.domain.settings import Scoring
+
+    # weight 1.0 so the key client's weekly meeting clears act_at and something is decided
+    s = replace(settings(client(tier=Tier.KEY), scoring=Scoring(key_weight=1.0)), outputs=Outputs())
+    weekly = event("2026-12-01 08:00", 30, id="w", series_id="w", description="")
     store = SqliteStore.open(tmp_path / "s")
-    result = run_scan(
-        s, Ports(ListSource(items), store, []), load_templates(), now=NOW, window=WINDOW
-    )
-    assert all(o.decision.action != Action.EMAIL for o in result.outcomes)
+    ports = Ports(ListSource([*tuesday(), weekly]), store, [])
+    result = run_scan(s, ports, load_templates(), now=NOW, window=WINDOW)
+    decided = {o.meeting.event.id: o.decision for o in result.outcomes}
+    assert decided["w"].action not in (Action.EMAIL, Action.NONE)
+    assert "key clients never" in decided["w"].why
+    assert all(d.action != Action.EMAIL for d in decided.values())

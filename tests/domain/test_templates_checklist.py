@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -109,8 +110,8 @@ def build(
     return meeting, decision, Settings(user=user)
 
 
-def draft_for(templates: Templates, lang: str, action: Action, **kw: object) -> Draft:
-    meeting, decision, settings = build(lang, action, **kw)  # type: ignore[arg-type]
+def draft_for(templates: Templates, lang: str, action: Action, **kw: Any) -> Draft:
+    meeting, decision, settings = build(lang, action, **kw)
     return make_draft(meeting, decision, settings, templates)
 
 
@@ -216,6 +217,10 @@ def test_checklist(templates: Templates, lang: str, action: Action) -> None:
     assert lines[0] == GREETING[lang]
     # signature last, after the language's closing
     assert lines[-1] == "Alex"
+    # paragraphs: greeting, reason, alternative, easy yes, close (blank lines between)
+    assert lines[1] == "" and lines[-3] == ""
+    assert body.count("\n\n") >= 4
+    assert "\n\n\n" not in body
     if lang == "en":
         assert lines[-2] in ("Best regards,", "Thanks,")
     elif lang == "vi":
@@ -271,6 +276,7 @@ def test_key_client_gets_formal_soft_variant(
     standard = draft_for(templates, lang, action)
     key = draft_for(templates, lang, action, tier=Tier.KEY)
     assert len(key.body.split()) <= 120
+    assert key.body.count("\n\n") >= 4 and "\n\n\n" not in key.body
     if lang == "vi":
         assert key.body.startswith("Kính gửi anh Minh,")
         assert vi_problems(key.body) == []

@@ -1,0 +1,191 @@
+"""Speed of a whole scan on generated ICS calendars; prints figures, asserts nothing.
+
+    python bench/bench_scan.py [--sizes 1000,10000] [--big]
+
+Per size: the core (classify + workload + score + decide) on the events already read, the
+whole `calbot scan --dry-run` as a subprocess beside the bare cost of parsing and expanding
+the same file with icalendar + recurring-ical-events alone (the floor), and the peak RSS of
+each. Then the start-up time of `calbot --help`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).parent))
+import gen_ics
+
+ZONE = ZoneInfo("Europe/Berlin")
+CONFIG = """
+[user]
+email = "me@example.com"
+timezone = "Europe/Berlin"
+own_domains = ["example.com"]
+
+[source]
+kind = "ics"
+path = "{path}"
+
+[outputs]
+outbox = ""
+
+[[clients]]
+name = "Acme"
+domains = ["acme.example"]
+tier = "key"
+language = "vi"
+
+[[clients]]
+name = "Globex"
+domains = ["globex.example"]
+language = "ms"
+
+[[clients]]
+name = "Initech"
+domains = ["initech.example"]
+chatty = true
+
+[[clients]]
+name = "Umbrella"
+domains = ["umbrella.example"]
+tier = "low"
+"""
+
+
+def window(today: date) -> tuple[datetime, datetime]:
+    first, last = gen_ics.window(today)
+    return (
+        datetime(first.year, first.month, first.day, tzinfo=ZONE),
+        datetime(last.year, last.month, last.day, tzinfo=ZONE),
+    )
+
+
+def child(mode: str, path: str, config: str) -> None:
+    """Runs in its own process so that its peak RSS is its own."""
+    start, end = window(date.today())
+    began = time.perf_counter()
+    extra: dict[str, float] = {}
+    if mode == "bare":
+        import icalendar
+        import recurring_ical_events
+
+        calendar = icalendar.Calendar.from_ical(Path(path).read_bytes())
+        count = len(recurring_ical_events.of(calendar).between(start, end))
+    elif mode == "core":
+        extra, count = core(path, config, start, end)
+    else:  # the whole command, as a user runs it
+        from calbot.cli import main
+
+        with open("/dev/null", "w") as sink:
+            code = main(
+                [
+                    "scan",
+                    "--dry-run",
+                    "--config",
+                    config,
+                    "--from",
+                    f"{start + timedelta(days=14):%Y-%m-%d}",
+                    "--to",
+                    f"{end:%Y-%m-%d}",
+                ],
+                out=sink,
+            )
+        assert code == 0, code
+        count = -1
+    seconds = time.perf_counter() - began
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "count": count, "rss_mib": rss, **extra}))
+
+
+def core(path: str, config: str, start: datetime, end: datetime) -> tuple[dict[str, float], int]:
+    from calbot.adapters.ics import IcsSource
+    from calbot.config import load_settings
+    from calbot.domain.classify import classify, dedupe
+    from calbot.domain.decide import Scene, Scored, decide_all
+    from calbot.domain.scoring import client_week_counts, repeat_count, score
+    from calbot.domain.workload import measure
+
+    settings = load_settings(Path(config))
+    events = dedupe(IcsSource(path, "me@example.com", "Europe/Berlin").events(start, end))
+    now = start + timedelta(days=14)
+    began = time.perf_counter()
+    meetings = [m for e in events if (m := classify(e, settings)) is not None]
+    workload = measure(events, settings.user, start.date(), end.date())
+    counts = client_week_counts(meetings, ZONE)
+    scored = [
+        Scored(m, score(m, workload, n, settings), n)
+        for m in meetings
+        for n in [repeat_count(m, counts, ZONE)]
+    ]
+    decisions = decide_all(
+        scored, Scene(now=now, horizon_end=end, workload=workload, settings=settings)
+    )
+    core_s = time.perf_counter() - began
+    acted = sum(1 for d in decisions.values() if d.action != "none")
+    return {"core_s": core_s, "meetings": len(meetings), "acted": acted}, len(events)
+
+
+def run(mode: str, path: Path, config: Path) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", mode, str(path), str(config)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def startup() -> float:
+    best = float("inf")
+    for _ in range(5):
+        began = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "calbot", "--help"], check=True, capture_output=True)
+        best = min(best, time.perf_counter() - began)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--big", action="store_true", help="also 100,000 events")
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    sizes = [int(s) for s in args.sizes.split(",")] + ([100_000] if args.big else [])
+    print(
+        f"{'events':>8} {'occurr.':>8} {'meetings':>9} {'core s':>7} {'bare s':>7} "
+        f"{'scan s':>7} {'ratio':>6} {'bare MiB':>9} {'scan MiB':>9}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            path = Path(tmp) / f"bench_{n}.ics"
+            path.write_text(gen_ics.generate(n, date.today()), encoding="utf-8", newline="")
+            config = Path(tmp) / f"bench_{n}.toml"
+            config.write_text(CONFIG.format(path=path), encoding="utf-8")
+            core_run = run("core", path, config)
+            bare = run("bare", path, config)
+            scan = run("scan", path, config)
+            print(
+                f"{n:>8} {int(core_run['count']):>8} {int(core_run['meetings']):>9} "
+                f"{core_run['core_s']:>7.2f} {bare['seconds']:>7.2f} {scan['seconds']:>7.2f} "
+                f"{scan['seconds'] / bare['seconds']:>6.2f} {bare['rss_mib']:>9.0f} "
+                f"{scan['rss_mib']:>9.0f}",
+                flush=True,
+            )
+    print(f"\n`calbot --help` start-up: {startup() * 1000:.0f} ms (best of 5)")
+
+
+if __name__ == "__main__":
+    main()
