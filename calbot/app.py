@@ -129,7 +129,7 @@ def scan(
 
     Templates are loaded (and so validated) before anything else is read.
     """
-    from calbot.templates import load_templates
+    from calbot.templating import load_templates
 
     templates = load_templates(settings.outputs.templates_dir, settings.path)
     window = scan_window(settings, now, start_text, end_text)

@@ -219,10 +219,12 @@ def show(run: ScanRun, settings: Settings, out: TextIO, *, as_json: bool) -> Non
     if out.isatty():
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(*headers, title="Client meetings")
         for row in rows:
-            table.add_row(*row)
+            # Text, not str: rich would read "[...]" in an event title as markup
+            table.add_row(*(Text(cell) for cell in row))
         Console(file=out).print(table)
     else:
         print("\t".join(headers), file=out)

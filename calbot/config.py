@@ -143,7 +143,7 @@ def parse_settings(
     if problems:
         raise ConfigProblems(path, problems)
     if check_templates:
-        from calbot.templates import load_templates  # jinja2 only when needed
+        from calbot.templating import load_templates  # jinja2 only when needed
 
         load_templates(outputs.templates_dir, path)
     return Settings(

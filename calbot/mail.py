@@ -15,8 +15,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import datetime
-from email import policy
+from email import message_from_bytes, policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -52,6 +53,37 @@ def message_id_for(key: str, action: str, domain: str) -> str:
     return f"<calbot.{digest}@{domain}>"
 
 
+CONTENT_HEADER = "X-Calbot-Content"
+
+
+def content_hash(to: Sequence[str], cc: Sequence[str], subject: str, body: str) -> str:
+    """The hash of what a reader sees of a draft: recipients, subject and body text.
+
+    Computed the same way from a `Draft` and from a stored message, so a draft found after
+    the state was lost can be told apart: untouched (its `X-Calbot-Content` still matches)
+    or edited by the user.
+    """
+    text = body.replace("\r\n", "\n").rstrip("\n")
+    parts = ["\x1f".join(a.lower() for a in to), "\x1f".join(a.lower() for a in cc)]
+    parts += [one_line(subject), text]
+    return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
+
+
+def draft_hash(draft: Draft) -> str:
+    return content_hash(draft.to, draft.cc, draft.subject, draft.body)
+
+
+def message_hashes(raw: bytes) -> tuple[str, str]:
+    """(the hash of the message as it is now, the hash calbot wrote into it or "")."""
+    msg = message_from_bytes(raw, policy=policy.default)
+    to = [a.addr_spec for a in msg["To"].addresses] if msg["To"] else []
+    cc = [a.addr_spec for a in msg["Cc"].addresses] if msg["Cc"] else []
+    part = msg.get_body(preferencelist=("plain",))
+    body = part.get_content() if part is not None else ""
+    written = str(msg[CONTENT_HEADER] or "").strip()
+    return content_hash(to, cc, str(msg["Subject"] or ""), body), written
+
+
 def _address(addr: str, name: str = "") -> Address:
     """A header address from untrusted parts; ValueError when `addr` is not an address."""
     addr_spec = one_line(addr)
@@ -69,7 +101,8 @@ def build_message(
     """The draft as an RFC 5322 message (CRLF line endings), ready to store, never to send.
 
     Headers: From, To (with `draft.to_names` as display names), Cc when present, Subject,
-    Date (from the timezone-aware `date`), Message-ID exactly as given, `X-Calbot: draft`.
+    Date (from the timezone-aware `date`), Message-ID exactly as given, `X-Calbot: draft`
+    and `X-Calbot-Content` (the `draft_hash` of what calbot wrote).
     The body is text/plain UTF-8, quoted-printable (safe for any line length).
     Raises ValueError for an unusable address, Message-ID or a naive `date`.
     """
@@ -91,5 +124,6 @@ def build_message(
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
     msg["X-Calbot"] = "draft"
+    msg[CONTENT_HEADER] = draft_hash(draft)
     msg.set_content(draft.body, subtype="plain", charset="utf-8", cte="quoted-printable")
     return msg.as_bytes()

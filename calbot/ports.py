@@ -45,6 +45,10 @@ class Written:
 
     ref: str
     version: str
+    # For `find`: the hash of the text calbot wrote into the draft, and whether the draft
+    # has been edited since (its text no longer matches that hash).
+    content_hash: str = ""
+    edited: bool = False
 
 
 class DraftSink(Protocol):
@@ -57,7 +61,8 @@ class DraftSink(Protocol):
         ...
 
     def find(self, message_id: str) -> Written | None:
-        """A draft of ours carrying this Message-ID, if one exists (to adopt after lost state)."""
+        """A draft of ours carrying this Message-ID, if one exists (to adopt after lost state),
+        with `content_hash` and `edited` filled in."""
         ...
 
     def create(self, draft: Draft, message_id: str) -> Written: ...

@@ -7,11 +7,11 @@ and what is in the sink now (the observed version), and returns an `Op`. `apply(
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 
 from calbot.domain.model import Draft
+from calbot.mail import draft_hash
 from calbot.ports import SinkRecord
 
 
@@ -34,7 +34,7 @@ class Desired:
 
     @property
     def content_hash(self) -> str:
-        return content_hash(self.draft)
+        return draft_hash(self.draft)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,22 +43,24 @@ class Op:
     status: str  # what --json and the digest show: new, updated, unchanged, user_deleted, ...
 
 
-def content_hash(draft: Draft) -> str:
-    parts = ["\x1f".join(draft.to), "\x1f".join(draft.cc), draft.subject, draft.body]
-    return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
-
-
-def plan(desired: Desired | None, prior: SinkRecord | None, observed: str | None) -> Op:
-    """`observed`: the version now in the sink for `prior.ref`, None when it is gone."""
+def plan(
+    desired: Desired | None, prior: SinkRecord | None, observed: str | None, *, seen: bool = True
+) -> Op:
+    """`observed`: the version now in the sink for `prior.ref`, None when it is gone.
+    `seen`: whether this scan saw the meeting at all (a record of a meeting gone from view
+    can be let go of)."""
+    untouched = prior is not None and observed is not None and observed == prior.version
     if desired is None:
         if prior is None:
             return Op(Kind.KEEP, "")
-        if observed is not None and observed == prior.version:
+        if untouched:
             return Op(Kind.DELETE, "deleted")
-        return Op(Kind.FORGET, "")
+        if not seen:
+            return Op(Kind.FORGET, "")
+        # Keep the record: should the same decision come back, it must not be re-drafted.
+        return Op(Kind.KEEP, "user_deleted" if observed is None else "user_edited")
     if prior is None:
         return Op(Kind.CREATE, "new")
-    untouched = observed is not None and observed == prior.version
     if observed is not None and not untouched:
         # The user edited it: never overwrite, not even for a new action.
         return Op(Kind.KEEP, "user_edited")

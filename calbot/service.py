@@ -27,7 +27,7 @@ from calbot.ports import (
     Written,
 )
 from calbot.reconcile import Desired, Kind, Op, plan
-from calbot.templates import Templates
+from calbot.templating import Templates
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +187,8 @@ def _sync_sink(
     stale = {k for k in records if k in seen_keys or result.window.full}
     for key in sorted(set(desired) | stale):
         want, prior = desired.get(key), records.get(key)
-        op = plan(want, prior, observed.get(prior.ref) if prior else None)
+        seen = key in seen_keys
+        op = plan(want, prior, observed.get(prior.ref) if prior else None, seen=seen)
         outcome = wanted.get(key)
         if dry_run:
             if outcome is not None and prior is not None:
@@ -211,15 +212,25 @@ def _apply(
     if op.kind in (Kind.DELETE, Kind.REPLACE) and prior is not None:
         sink.delete(prior.ref)
     if op.kind in (Kind.CREATE, Kind.REPLACE) and want is not None:
-        # A crash between writing a draft and recording it, or a lost state store, leaves
-        # a draft of ours behind: adopt it rather than write a second one.
         found = sink.find(want.message_id)
         if found is not None:
-            return found, "unchanged"
+            return _adopt(sink, found, want)
         return sink.create(want.draft, want.message_id), op.status
     if op.kind == Kind.UPDATE and want is not None and prior is not None:
         return sink.update(prior.ref, want.draft, want.message_id), op.status
     return None, op.status
+
+
+def _adopt(sink: DraftSink, found: Written, want: Desired) -> tuple[Written, str]:
+    """A draft of ours that the ledger does not know (a crash between writing and recording,
+    or a lost state store): take it over instead of writing a second one."""
+    if found.edited:
+        # Its text is no longer what calbot wrote: the user's now. An empty version never
+        # matches what is observed, so it stays `user_edited` and is never overwritten.
+        return replace(found, version=""), "user_edited"
+    if found.content_hash == want.content_hash:
+        return found, "unchanged"
+    return sink.update(found.ref, want.draft, want.message_id), "updated"
 
 
 def _remember(
@@ -247,7 +258,7 @@ def _remember(
                     fingerprint=want.fingerprint,
                     status=status,
                     written_at=now,
-                    content_hash=want.content_hash,
+                    content_hash=written.content_hash or want.content_hash,
                 )
             )
         elif prior is not None and status and status != prior.status:

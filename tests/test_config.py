@@ -316,9 +316,6 @@ def test_state_dir_from_env() -> None:
 
 
 def test_templates_are_checked(tmp_path: Path) -> None:
-    templates = pytest.importorskip("calbot.templates")
-    if not hasattr(templates, "load_templates"):
-        pytest.skip("calbot.templates.load_templates is not there yet")
     data = tomllib.loads(starter_config())
     parse_settings(data, path="calbot.toml", now=NOW)  # the built-in templates compile
     (tmp_path / "shorten.en.txt.j2").write_text("{% if %}broken\n", encoding="utf-8")

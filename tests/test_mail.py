@@ -5,7 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 
@@ -78,6 +78,7 @@ def test_minimal_headers_and_crlf() -> None:
             "Date",
             "Message-ID",
             "X-Calbot",
+            "X-Calbot-Content",
             "Content-Type",
             "Content-Transfer-Encoding",
             "MIME-Version",
@@ -207,3 +208,24 @@ def test_message_id_for_is_deterministic_and_per_action() -> None:
 def test_message_id_domain_is_validated() -> None:
     with pytest.raises(ValueError):
         message_id_for("k", "email", "example.com>\r\nBcc: x@y")
+
+
+def test_content_hash_tells_untouched_from_edited() -> None:
+    from calbot.mail import draft_hash, message_hashes
+
+    draft = Draft(
+        "vi", ("Minh@Acme.example",), "Dời lịch — thứ Ba?", "Chào anh Minh,\n\nNội dung.\n"
+    )
+    data = build_message(
+        draft,
+        from_addr="me@studio.example",
+        from_name="Me",
+        message_id="<calbot.x@studio.example>",
+        date=datetime(2026, 12, 1, 9, tzinfo=UTC),
+    )
+    now, written = message_hashes(data)
+    assert now == written == draft_hash(draft)
+    edited = data.replace(b"N=E1=BB=99i dung", b"Something else")
+    assert edited != data
+    now, written = message_hashes(edited)
+    assert written == draft_hash(draft) and now != written

@@ -21,7 +21,7 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from calbot.domain.model import Draft
-from calbot.mail import build_message
+from calbot.mail import build_message, draft_hash, message_hashes
 from calbot.ports import Written
 
 _SUFFIX = ".eml"
@@ -77,9 +77,16 @@ class OutboxSink:
             found = BytesHeaderParser(policy=policy.default).parsebytes(head).get("Message-ID")
             if found is not None and str(found).strip() == wanted:
                 try:
-                    return Written(ref=path.name, version=_version(path.read_bytes()))
+                    data = path.read_bytes()
                 except FileNotFoundError:  # removed by the user between two reads
                     continue
+                now, written = message_hashes(data)
+                return Written(
+                    ref=path.name,
+                    version=_version(data),
+                    content_hash=written,
+                    edited=now != written,
+                )
         return None
 
     def create(self, draft: Draft, message_id: str) -> Written:
@@ -159,7 +166,7 @@ class OutboxSink:
                 tmp_path.unlink()
             raise
         _fsync_dir(self.folder)
-        return Written(ref=ref, version=_version(data))
+        return Written(ref=ref, version=_version(data), content_hash=draft_hash(draft))
 
 
 def _read_head(path: Path) -> bytes:

@@ -1,7 +1,7 @@
 """Drafting: turn a decided meeting into the reply the user would have written.
 
 Pure: no disk, network or clock. The only outside thing is the template environment the
-caller hands in (`calbot.templates.load_templates`), which renders plain-text templates in a
+caller hands in (`calbot.templating.load_templates`), which renders plain-text templates in a
 sandbox. Every piece of untrusted event text (titles, names, locations) goes to the templates
 as a *variable*, so "{{ 7*7 }}" in a title stays "{{ 7*7 }}" and never runs.
 
@@ -42,7 +42,7 @@ from calbot.domain.model import (
 from calbot.domain.settings import LANGUAGES, Settings, UserSettings
 
 if TYPE_CHECKING:  # the environment lives outside the pure core
-    from calbot.templates import Templates
+    from calbot.templating import Templates
 
 DRAFT_ACTIONS: tuple[Action, ...] = (
     Action.DELEGATE,

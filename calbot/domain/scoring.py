@@ -10,8 +10,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import UTC, date
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from calbot.domain.model import Factor, Meeting, Tier

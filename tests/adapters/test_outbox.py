@@ -104,8 +104,20 @@ def test_find_adopts_by_message_id(sink: OutboxSink, folder: Path) -> None:
     sink.path_of(written.ref).rename(renamed)
     fresh = OutboxSink(folder, from_addr="me@example.com", from_name="A", clock=lambda: NOW)
     found = fresh.find(MID)
-    assert found == Written(ref=renamed.name, version=written.version)
+    assert found == Written(
+        ref=renamed.name, version=written.version, content_hash=written.content_hash
+    )
+    assert found.content_hash and not found.edited
     assert fresh.find(message_id_for("nope", "call", "example.com")) is None
+
+
+def test_find_tells_an_edited_draft(sink: OutboxSink, folder: Path) -> None:
+    written = sink.create(make_draft(body="What calbot wrote.\n"), MID)
+    path = sink.path_of(written.ref)
+    path.write_bytes(path.read_bytes().replace(b"What calbot wrote.", b"What I wrote."))
+    found = sink.find(MID)
+    assert found is not None and found.edited
+    assert found.content_hash == written.content_hash
 
 
 def test_find_ignores_broken_and_foreign_files(sink: OutboxSink, folder: Path) -> None:

@@ -263,3 +263,27 @@ def test_broken_template_override_stops_the_scan_before_reading(tmp_path, home):
     assert r.returncode == 2
     assert "call.en.txt.j2" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert "Traceback" not in r.stderr
+
+
+def test_terminal_table_treats_event_text_as_text(tmp_path, monkeypatch):
+    """rich reads "[...]" as markup; a title like "[/]" must not crash the table."""
+    import io
+    from dataclasses import replace
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from calbot.cli import show
+    from calbot.demo import run_demo
+
+    now = datetime(2026, 11, 25, 9, tzinfo=ZoneInfo("Europe/Berlin"))
+    run, settings = run_demo(tmp_path / "box", now)
+    o = run.result.outcomes[0]
+    o.meeting = replace(o.meeting, event=replace(o.meeting.event, summary="[/] [bold]x[/bold]"))
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = Tty()
+    show(run, settings, out, as_json=False)
+    assert "[/]" in out.getvalue() and "[bold]x" in out.getvalue()

@@ -20,7 +20,7 @@ from calbot.adapters.sqlite_state import SqliteStore
 from calbot.domain.model import Action, Event, Slot, Tier
 from calbot.domain.settings import Outputs
 from calbot.service import Ports, Window, run_scan
-from calbot.templates import load_templates
+from calbot.templating import load_templates
 
 NOW = at("2026-11-25 10:00")
 WINDOW = Window(start=NOW, end=NOW + timedelta(days=14), history_start=NOW - timedelta(days=14))
@@ -258,3 +258,52 @@ def test_key_client_never_gets_email(tmp_path):
     assert decided["w"].action not in (Action.EMAIL, Action.NONE)
     assert "key clients never" in decided["w"].why
     assert all(d.action != Action.EMAIL for d in decided.values())
+
+
+def test_deleted_draft_stays_deleted_when_the_action_comes_and_goes(world):
+    first = drafted(world.scan())
+    world.outbox.path_of(first["tue9"].refs["outbox"]).unlink()
+    assert drafted(world.scan())["tue9"].status == "user_deleted"
+    # the day gets lighter (score drops below act_at), then full again
+    items = world.source.items
+    world.source.items = [e for e in items if e.id not in ("tue10", "tue11")]
+    assert "tue9" not in drafted(world.scan())
+    world.source.items = items
+    back = drafted(world.scan())
+    assert back["tue9"].status == "user_deleted"
+    assert len(world.files()) == 0
+
+
+def test_lost_state_never_overwrites_a_draft_the_user_edited(world):
+    target = drafted(world.scan())["tue9"]
+    path = world.outbox.path_of(target.refs["outbox"])
+    path.write_bytes(path.read_bytes().replace(b"Hello,", b"Dear Ana,"))
+    edited = path.read_bytes()
+    for p in world.state_dir.iterdir():
+        p.unlink()
+    assert drafted(world.scan())["tue9"].status == "user_edited"
+    # a later change of the meeting's text does not overwrite it either
+    world.source.items = [
+        replace(e, summary="New name") if e.id == "tue9" else e for e in world.source.items
+    ]
+    assert drafted(world.scan())["tue9"].status == "user_edited"
+    assert path.read_bytes() == edited
+
+
+def test_crash_between_writing_a_draft_and_recording_it_makes_no_duplicate(world, monkeypatch):
+    from calbot.adapters import sqlite_state
+
+    real = sqlite_state.SqliteStore.put_sink_record
+
+    def crash(self, record):
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(sqlite_state.SqliteStore, "put_sink_record", crash)
+    with pytest.raises(KeyboardInterrupt):
+        world.scan()
+    written = world.files()
+    assert len(written) == 1  # the draft was written, the ledger never heard of it
+    monkeypatch.setattr(sqlite_state.SqliteStore, "put_sink_record", real)
+    result = world.scan()
+    assert world.files() == written
+    assert drafted(result)["tue9"].status == "unchanged"

@@ -27,7 +27,7 @@ from calbot.domain.model import (
 )
 from calbot.domain.settings import Settings, UserSettings
 from calbot.errors import ConfigError
-from calbot.templates import BUILTIN_DIR, Templates, load_templates
+from calbot.templating import BUILTIN_DIR, Templates, load_templates
 
 USER = UserSettings(
     email="alex@studio.example",

@@ -26,7 +26,7 @@ from calbot.domain.model import (
     Tier,
 )
 from calbot.domain.settings import Settings, UserSettings
-from calbot.templates import BUILTIN_DIR, Templates, load_templates
+from calbot.templating import BUILTIN_DIR, Templates, load_templates
 
 LANGS = ("en", "vi", "ms")
 ACTIONS = (
