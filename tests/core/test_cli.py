@@ -287,3 +287,33 @@ def test_terminal_table_treats_event_text_as_text(tmp_path, monkeypatch):
     out = Tty()
     show(run, settings, out, as_json=False)
     assert "[/]" in out.getvalue() and "[bold]x" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("thứ hai tuần sau", "chủ nhật tuần sau"),
+        ("isnin depan", "dalam 2 minggu"),
+        ("next monday", "in 2 weeks"),
+    ],
+)
+def test_scan_window_in_three_languages(tmp_path, home, start, end):
+    from datetime import date, timedelta
+
+    cfg = ics_config(tmp_path, demo_calendar(date.today()))
+    r = calbot(
+        "scan", "--config", str(cfg), "--dry-run", "--json", "--from", start, "--to", end, env=home
+    )
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    monday = date.today() + timedelta(days=7 - date.today().weekday())
+    assert doc["window"]["from"].startswith(monday.isoformat())
+    assert any(m["action"] == "reschedule" for m in doc["meetings"])
+
+
+def test_unreadable_when_is_a_usage_error(tmp_path, home):
+    from datetime import date
+
+    cfg = ics_config(tmp_path, demo_calendar(date.today()))
+    r = calbot("scan", "--config", str(cfg), "--dry-run", "--from", "blorp", env=home)
+    assert r.returncode == 2 and "blorp" in r.stderr and "Traceback" not in r.stderr
