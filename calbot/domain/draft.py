@@ -44,14 +44,7 @@ from calbot.domain.settings import LANGUAGES, Settings, UserSettings
 if TYPE_CHECKING:  # the environment lives outside the pure core
     from calbot.templating import Templates
 
-DRAFT_ACTIONS: tuple[Action, ...] = (
-    Action.DELEGATE,
-    Action.CALL,
-    Action.EMAIL,
-    Action.SHORTEN,
-    Action.RESCHEDULE,
-    Action.BOUNDARY,
-)
+DRAFT_ACTIONS: tuple[Action, ...] = tuple(a for a in Action if a != Action.NONE)
 
 # Every variable a draft template may use.
 CONTEXT_KEYS: frozenset[str] = frozenset(
