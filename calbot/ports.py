@@ -130,6 +130,65 @@ class StateStore(Protocol):
     def close(self) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Note:
+    """What calbot leaves on the user's own copy of a meeting (private extended properties,
+    visible to nobody else), and an optional colour."""
+
+    action: str
+    score: int
+    reason: str
+    draft_id: str
+    fingerprint: str
+    color_id: str = ""
+
+    def properties(self) -> dict[str, str]:
+        return {
+            "calbot_action": self.action,
+            "calbot_score": str(self.score),
+            "calbot_reason": self.reason,
+            "calbot_draft": self.draft_id,
+            "calbot_fp": self.fingerprint,
+        }
+
+
+NOTE_KEYS = ("calbot_action", "calbot_score", "calbot_reason", "calbot_draft", "calbot_fp")
+
+
+class NoteSink(Protocol):
+    """Notes on calendar events. Never changes anything the client sees."""
+
+    name: str
+
+    def put(self, event: Event, note: Note) -> None:
+        """Set the note (and colour) on the user's copy of `event`."""
+        ...
+
+    def clear(self, event: Event) -> None:
+        """Remove calbot's note (and colour) from `event`."""
+        ...
+
+
+class EventCache(Protocol):
+    """Per-calendar sync state a remote source keeps in the state store."""
+
+    def sync_token(self, calendar_id: str) -> str | None: ...
+
+    def put_sync_token(self, calendar_id: str, token: str | None) -> None: ...
+
+    def cached_events(self, calendar_id: str) -> list[dict[str, object]]:
+        """The calendar's cached events as the API returned them (compact JSON)."""
+        ...
+
+    def put_events(self, calendar_id: str, items: Sequence[dict[str, object]]) -> None:
+        """Upsert by `id`; an item with status "cancelled" removes it from the cache."""
+        ...
+
+    def drop_calendar(self, calendar_id: str) -> None:
+        """Forget the calendar's token and events (a 410: sync from scratch)."""
+        ...
+
+
 class Lock(Protocol):
     def __enter__(self) -> Lock: ...
 

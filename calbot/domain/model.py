@@ -77,6 +77,9 @@ class Event:
     html_link: str = ""
     # The timezone the event was written in (client's zone for invitations), if known.
     tz_name: str = ""
+    # calbot's own note on the user's copy (Google private extended properties), sorted
+    notes: tuple[tuple[str, str], ...] = ()
+    color_id: str = ""
 
     @property
     def duration(self) -> timedelta:
