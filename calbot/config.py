@@ -62,6 +62,7 @@ SECTIONS = (
 )  # fmt: skip
 _HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _T = TypeVar("_T")
+NOTE_COLORS = ("", *(str(n) for n in range(1, 12)))  # Google Calendar's event colour ids
 
 
 class ConfigProblems(ConfigError):
@@ -230,6 +231,7 @@ def _outputs(t: _Table) -> Outputs:
         review_calendar=t.get("review_calendar", False, _bool),
         outbox=t.get("outbox", "", _path),
         templates_dir=t.get("templates_dir", "", _existing_dir),
+        note_color=t.get("note_color", "", _choice(NOTE_COLORS, "Google Calendar colour id")),
     )
 
 

@@ -51,6 +51,11 @@ class Written:
     edited: bool = False
 
 
+class DraftGone(Exception):
+    """Raised by a sink when a draft it was asked to update is no longer there (the user
+    deleted or sent it between `observe` and the write)."""
+
+
 class DraftSink(Protocol):
     """Somewhere drafts are left for the user to review. Never a place that sends."""
 

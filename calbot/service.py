@@ -20,8 +20,11 @@ from calbot.mail import message_id_for
 from calbot.ports import (
     CalendarSource,
     DecisionRecord,
+    DraftGone,
     DraftSink,
     GoodwillEntry,
+    Note,
+    NoteSink,
     SinkRecord,
     StateStore,
     Written,
@@ -69,6 +72,7 @@ class Ports:
     source: CalendarSource
     store: StateStore
     sinks: Sequence[DraftSink] = ()
+    notes: NoteSink | None = None
 
 
 Progress = Callable[[str], None]
@@ -100,6 +104,7 @@ def run_scan(
         settings.user,
         window.history_start.astimezone(tz).date(),
         window.end.astimezone(tz).date(),
+        ports.source.extra_busy(window.start, window.end),
     )
     counts = client_week_counts(meetings, tz)
     scored = []
@@ -132,6 +137,10 @@ def run_scan(
     for outcome in wanted.values():
         if dry_run:
             outcome.status = "dry_run"
+    if ports.notes is not None and not dry_run:
+        progress("noting decisions on the calendar")
+        _sync_notes(ports.notes, outcomes, wanted, settings.outputs.note_color)
+        warnings += getattr(ports.notes, "warnings", [])
     if not dry_run:
         _record(wanted, decisions, outcomes, ports.store, now)
     result.api_requests = ports.source.requests
@@ -217,7 +226,10 @@ def _apply(
             return _adopt(sink, found, want)
         return sink.create(want.draft, want.message_id), op.status
     if op.kind == Kind.UPDATE and want is not None and prior is not None:
-        return sink.update(prior.ref, want.draft, want.message_id), op.status
+        try:
+            return sink.update(prior.ref, want.draft, want.message_id), op.status
+        except DraftGone:  # deleted or sent since `observe`: the user's call, respected
+            return None, "user_deleted"
     return None, op.status
 
 
@@ -263,6 +275,31 @@ def _remember(
             )
         elif prior is not None and status and status != prior.status:
             store.put_sink_record(replace(prior, status=status))
+
+
+def _sync_notes(
+    notes: NoteSink, outcomes: list[Outcome], wanted: dict[str, Outcome], color: str
+) -> None:
+    """A private note on each acted meeting (the sink skips unchanged ones); calbot's old
+    note comes off a meeting that no longer needs anything."""
+    for o in outcomes:
+        event, d = o.meeting.event, o.decision
+        if d.action == Action.NONE:
+            if event.notes:
+                notes.clear(event)
+            continue
+        drafted = wanted.get(event.draft_key)
+        refs = drafted.refs if drafted else {}
+        reason = max(d.factors, key=lambda f: f.points).detail if d.factors else d.why
+        note = Note(
+            action=d.action.value,
+            score=d.score,
+            reason=reason,
+            draft_id=refs.get("gmail") or refs.get("outbox", ""),
+            fingerprint=d.fingerprint,
+            color_id=color,
+        )
+        notes.put(event, note)
 
 
 def _record(

@@ -14,7 +14,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from calbot.domain.classify import is_busy, is_meeting
-from calbot.domain.model import Event, EventType
+from calbot.domain.model import Event, EventType, Slot
 from calbot.domain.settings import UserSettings
 
 Interval = tuple[datetime, datetime]  # UTC, start < end
@@ -123,9 +123,16 @@ def _utc(event: Event) -> Interval:
 
 
 def measure(
-    events: Iterable[Event], user: UserSettings, first_day: date, last_day: date
+    events: Iterable[Event],
+    user: UserSettings,
+    first_day: date,
+    last_day: date,
+    extra_busy: Iterable[Slot] = (),
 ) -> Workload:
     """Day and week load for every local day in [first_day, last_day].
+
+    `extra_busy` is busy time from calendars whose events are not read: it blocks slots
+    and focus blocks but is not counted as meetings.
 
     Meeting time is the union of meeting intervals (double-booked time counts once: the
     user can sit in one meeting at a time); a meeting counts on the day it starts.
@@ -156,6 +163,12 @@ def measure(
 
     days: dict[date, DayLoad] = {}
     weeks: dict[tuple[int, int], float] = defaultdict(float)
+    for slot in extra_busy:
+        span = (slot.start.astimezone(UTC), slot.end.astimezone(UTC))
+        busy.append(span)
+        for day in local_days(span[0], span[1], tz):
+            busy_days[day].append(span)
+            blocking[day].append(span)
     day = first_day
     while day <= last_day:
         bounds = (local_midnight(day, tz), local_midnight(day + timedelta(1), tz))

@@ -307,3 +307,58 @@ def test_crash_between_writing_a_draft_and_recording_it_makes_no_duplicate(world
     result = world.scan()
     assert world.files() == written
     assert drafted(result)["tue9"].status == "unchanged"
+
+
+class MemoryNotes:
+    """A real fake of the calendar-notes sink: keeps notes per event id."""
+
+    name = "calendar_notes"
+
+    def __init__(self):
+        self.notes = {}
+        self.cleared = []
+        self.warnings = []
+
+    def put(self, event, note):
+        self.notes[event.id] = note
+
+    def clear(self, event):
+        self.cleared.append(event.id)
+
+
+def test_notes_go_on_acted_meetings_and_come_off_when_no_longer_acted(tmp_path):
+    notes = MemoryNotes()
+    s = replace(settings(client()), outputs=Outputs(note_color="5"))
+    quiet_one = event("2026-12-03 10:00", 30, id="quiet", notes=(("calbot_action", "call"),))
+    store = SqliteStore.open(tmp_path / "s")
+    ports = Ports(ListSource([*tuesday(), quiet_one]), store, [], notes)
+    result = run_scan(s, ports, load_templates(), now=NOW, window=WINDOW)
+    acted = {o.meeting.event.id for o in result.outcomes if o.decision.action != Action.NONE}
+    assert set(notes.notes) == acted and acted
+    note = notes.notes["tue9"]
+    assert note.action == "reschedule" and note.color_id == "5" and note.reason
+    assert notes.cleared == ["quiet"]
+    # a dry run notes nothing
+    dry = MemoryNotes()
+    ports = Ports(ListSource(tuesday()), SqliteStore.open(tmp_path / "s", readonly=True), [], dry)
+    run_scan(s, ports, load_templates(), now=NOW, window=WINDOW, dry_run=True)
+    assert dry.notes == {} and dry.cleared == []
+
+
+def test_busy_time_from_busy_only_calendars_blocks_slots(tmp_path):
+    class Busy(ListSource):
+        def extra_busy(self, start, end):
+            # every working day of the next week is taken, except Friday 4 December
+            days = (26, 27, 30)
+            out = [Slot(at(f"2026-11-{d} 08:00"), at(f"2026-11-{d} 18:00")) for d in days]
+            out += [Slot(at(f"2026-12-0{d} 08:00"), at(f"2026-12-0{d} 18:00")) for d in (2, 3)]
+            return out
+
+    store = SqliteStore.open(tmp_path / "s")
+    result = run_scan(
+        settings(), Ports(Busy(tuesday()), store, []), load_templates(), now=NOW, window=WINDOW
+    )
+    slots = next(
+        o for o in result.outcomes if o.decision.action == Action.RESCHEDULE
+    ).decision.proposal.slots
+    assert slots and all(s.start.date().isoformat() >= "2026-12-04" for s in slots)
