@@ -87,7 +87,7 @@ class Outputs:
     review_calendar: bool = False
     outbox: str = ""  # a folder; "" disables
     templates_dir: str = ""
-    note_color: str = ""  # a Google Calendar event colour id "1".."11" for acted meetings; "" = none
+    note_color: str = ""  # Google Calendar colour id "1".."11" for acted meetings; "" = none
 
 
 @dataclass(frozen=True, slots=True)
