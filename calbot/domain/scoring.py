@@ -10,19 +10,14 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date
-from functools import lru_cache
+from datetime import UTC
 from zoneinfo import ZoneInfo
 
 from calbot.domain.model import Factor, Meeting, Tier
+from calbot.domain.phrases import day_label, hours, say
 from calbot.domain.settings import Settings
 from calbot.domain.workload import Workload, iso_week, working_window
 
-DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-# Anchored on a scheme word: a pattern like r"\S+://" backtracks quadratically through a
-# long description without spaces (a 1 MB one took minutes).
 _URL = re.compile(r"\b(?:https?|ftp|webcal|mailto|tel|zoommtg|msteams):\S*|\bwww\.\S+", re.I)
 AGENDA_SCAN_CHARS = 20_000  # an agenda sits at the top; no need to read a 1 MB description
 # What calendar apps paste into descriptions: not an agenda.
@@ -37,17 +32,6 @@ _VIDEO_WORDS = re.compile(
     r"phone|call|video)\b",
     re.IGNORECASE,
 )
-
-
-@lru_cache(maxsize=4096)
-def day_label(day: date) -> str:
-    return f"{DAY_NAMES[day.weekday()]} {day.day} {MONTHS[day.month - 1]}"
-
-
-@lru_cache(maxsize=4096)
-def hours(minutes: float) -> str:
-    """90 → '1.5 h', 240 → '4 h'."""
-    return f"{minutes / 60:.1f}".rstrip("0").rstrip(".") + " h"
 
 
 def has_agenda(description: str) -> bool:
@@ -93,93 +77,98 @@ class Score:
 def factors_for(
     meeting: Meeting, workload: Workload, week_count: int, settings: Settings
 ) -> list[Factor]:
-    """The raw factors, before the tier weight."""
+    """The raw factors, before the tier weight; details in the user's language."""
     event, t, p = meeting.event, settings.thresholds, settings.scoring
+    lang = settings.user.language
     tz = workload.tz
     day = event.start.astimezone(tz).date()
     load = workload.day(day)
     out: list[Factor] = []
 
-    def add(code: str, points: int, detail: str) -> None:
+    def add(code: str, points: int, phrase: str, **values: object) -> None:
         if points:
-            out.append(Factor(code, points, detail))
+            out.append(Factor(code, points, say(lang, phrase, **values)))
 
+    label = day_label(day, lang)
     if load.meeting_hours > t.max_meeting_hours_per_day:
         add(
             "day_load",
             p.day_load,
-            f"{day_label(day)} has {hours(load.meeting_minutes)} of meetings, "
-            f"limit {hours(t.max_meeting_hours_per_day * 60)}",
+            "day_load",
+            day=label,
+            hours=hours(load.meeting_minutes, lang),
+            limit=hours(t.max_meeting_hours_per_day * 60, lang),
         )
     if load.meeting_count > t.max_meetings_per_day:
         add(
             "day_count",
             p.day_count,
-            f"{day_label(day)} has {load.meeting_count} meetings, limit {t.max_meetings_per_day}",
+            "day_count",
+            day=label,
+            count=load.meeting_count,
+            limit=t.max_meetings_per_day,
         )
     week_minutes = workload.week_minutes(day)
     if week_minutes > t.max_meeting_hours_per_week * 60:
         add(
             "week_load",
             p.week_load,
-            f"week {iso_week(day)[1]} has {hours(week_minutes)} of meetings, "
-            f"limit {hours(t.max_meeting_hours_per_week * 60)}",
+            "week_load",
+            week=iso_week(day)[1],
+            hours=hours(week_minutes, lang),
+            limit=hours(t.max_meeting_hours_per_week * 60, lang),
         )
-    if (
-        load.longest_free_minutes is not None
-        and load.longest_free_minutes < t.min_focus_block_minutes
-    ):
+    longest = load.longest_free_minutes
+    if longest is not None and longest < t.min_focus_block_minutes:
         add(
             "no_focus_block",
             p.no_focus_block,
-            f"no free block of {t.min_focus_block_minutes} min left on {day_label(day)} "
-            f"(longest {load.longest_free_minutes:.0f} min)",
+            "no_focus_block",
+            minutes=t.min_focus_block_minutes,
+            day=label,
+            longest=f"{longest:.0f}",
         )
     minutes = event.duration.total_seconds() / 60
     if minutes > t.long_meeting_minutes:
         add(
             "long_meeting",
             p.long_meeting,
-            f"{minutes:.0f} min long, over {t.long_meeting_minutes} min",
+            "long_meeting",
+            minutes=f"{minutes:.0f}",
+            limit=t.long_meeting_minutes,
         )
     if in_person(meeting):
-        add(
-            "in_person",
-            p.in_person,
-            f"in person at {event.location.strip()[:60]}: travel both ways",
-        )
+        add("in_person", p.in_person, "in_person", place=event.location.strip()[:60])
     if event.series_id is not None:
-        add("repeated", p.repeated, "a recurring meeting")
+        add("repeated", p.repeated, "series")
     elif week_count > t.max_meetings_per_client_per_week:
         add(
             "repeated",
             p.repeated,
-            f"{week_count} meetings with {meeting.client.name} that week, "
-            f"limit {t.max_meetings_per_client_per_week}",
+            "repeated",
+            count=week_count,
+            client=meeting.client.name,
+            limit=t.max_meetings_per_client_per_week,
         )
     if not has_agenda(event.description):
-        add("no_agenda", p.no_agenda, "no agenda in the invitation")
+        add("no_agenda", p.no_agenda, "no_agenda")
     if meeting.user_optional:
-        add("optional_or_colleague", p.optional_or_colleague, "you are marked optional")
+        add("optional_or_colleague", p.optional_or_colleague, "optional")
     elif meeting.colleagues:
         who = meeting.colleagues[0]
         add(
-            "optional_or_colleague",
-            p.optional_or_colleague,
-            f"{who.name or who.email} from your team attends too",
+            "optional_or_colleague", p.optional_or_colleague, "colleague", who=who.name or who.email
         )
     if meeting.client.chatty:
-        add(
-            "chatty",
-            p.chatty,
-            f"meetings with {meeting.client.name} tend to run over with small talk",
-        )
+        add("chatty", p.chatty, "chatty", client=meeting.client.name)
     if outside_hours(meeting, workload, settings):
         local = event.start.astimezone(tz)
         add(
             "outside_hours",
             p.outside_hours,
-            f"{day_label(local.date())} {local:%H:%M} is outside your working hours",
+            "outside_hours",
+            day=day_label(local.date(), lang),
+            time=f"{local:%H:%M}",
         )
     return out
 
@@ -193,7 +182,7 @@ def outside_hours(meeting: Meeting, workload: Workload, settings: Settings) -> b
     return event.start.astimezone(UTC) < window[0] or event.end.astimezone(UTC) > window[1]
 
 
-TIER_LABEL = {Tier.KEY: "key client: protected", Tier.LOW: "low-priority client"}
+TIER_PHRASE = {Tier.KEY: "tier_key", Tier.LOW: "tier_low"}
 
 
 def score(meeting: Meeting, workload: Workload, week_count: int, settings: Settings) -> Score:
@@ -206,7 +195,8 @@ def score(meeting: Meeting, workload: Workload, week_count: int, settings: Setti
     total = max(0, min(100, round(subtotal * weight)))
     factors = list(raw)
     if total != subtotal:
-        label = TIER_LABEL.get(meeting.client.tier, "client tier")
-        capped = " (capped at 0-100)" if total in (0, 100) and subtotal * weight != total else ""
-        factors.append(Factor("tier", total - subtotal, f"{label}, ×{weight:g}{capped}"))
+        phrase = TIER_PHRASE.get(meeting.client.tier, "tier_other")
+        detail = say(settings.user.language, phrase, weight=f"{weight:g}")
+        capped = " (0-100)" if total in (0, 100) and subtotal * weight != total else ""
+        factors.append(Factor("tier", total - subtotal, detail + capped))
     return Score(total, tuple(factors))

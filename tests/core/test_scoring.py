@@ -143,3 +143,19 @@ def test_in_person_needs_a_place_and_no_video():
     assert not in_person(m(location="https://zoom.us/j/1", video_link=""))
     assert not in_person(m(location="Zoom", video_link=""))
     assert not in_person(m(location="", video_link=""))
+
+
+@pytest.mark.parametrize(
+    ("lang", "day_load", "tier"),
+    [
+        ("en", "Tue 1 Dec has 5 h of meetings, limit 4 h", "key client: protected, ×0.6"),
+        ("vi", "thứ Ba 1/12 có 5 giờ họp, giới hạn 4 giờ", "khách hàng chủ chốt: được bảo vệ, ×0.6"),
+        ("ms", "Selasa 1 Dis ada 5 jam mesyuarat, had 4 jam", "pelanggan utama: dilindungi, ×0.6"),
+    ],
+)
+def test_factor_details_are_in_the_users_language(lang, day_load, tier):
+    day = busy_tuesday()
+    s = settings(client(tier=Tier.KEY), language=lang)
+    details = {f.code: f.detail for f in scored(day[0], day[1:], s=s).factors}
+    assert details["day_load"] == day_load
+    assert details["tier"] == tier
