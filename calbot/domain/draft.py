@@ -418,11 +418,9 @@ def private_notes(
     meeting: Meeting, decision: Decision, settings: Settings, templates: _Renderer
 ) -> str:
     lang = settings.user.language if settings.user.language in LANGUAGES else "en"
-    lines = [why_line(decision, lang)]
-    why = clean_header_text(decision.why)
-    if why:
-        lines.append(why)
-    text = "\n".join(lines)
+    # The factors are the reasoning; `decision.why` (which rules did not fit) is for
+    # `calbot explain` only.
+    text = why_line(decision, lang)
     if decision.action in _NOTES_TEMPLATE_ACTIONS:
         ctx = notes_context(meeting, decision, settings, lang)
         points = _tidy_body(templates.render(notes_template_name(decision.action, lang), ctx))

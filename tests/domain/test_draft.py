@@ -414,7 +414,7 @@ def test_private_notes_reasoning_for_every_action(templates: Templates) -> None:
         first = d.private_notes.splitlines()[0]
         assert first.startswith("Why: Tue has 6.5 h of meetings, limit 4 h; 2-hour meeting")
         assert "video call" not in first  # zero-point factors are not reasons
-        assert "call fits before shorten" in d.private_notes
+        assert "call fits before shorten" not in d.private_notes  # rule notes: explain only
         assert "Why:" not in d.body and "6.5 h" not in d.body
         assert "Talking points" not in d.private_notes
 
