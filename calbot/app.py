@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from calbot.dates import parse_when
 from calbot.domain.settings import Settings
 from calbot.errors import UsageError
-from calbot.ports import CalendarSource, DraftSink, StateStore
+from calbot.ports import CalendarSource, DraftSink, NoteSink, StateStore
 from calbot.service import Ports, Progress, ScanResult, Window, quiet, run_scan
 
 
@@ -41,37 +41,79 @@ def scan_window(
     )
 
 
-def make_source(settings: Settings) -> CalendarSource:
+@dataclass(slots=True)
+class Wiring:
+    """The adapters one scan talks to, chosen by the config."""
+
+    source: CalendarSource
+    sinks: list[DraftSink]
+    notes: NoteSink | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def make_ports(settings: Settings, store: StateStore, now: datetime, *, dry_run: bool) -> Wiring:
+    """ICS: read a file or URL, drafts to the outbox. Google: Calendar, Gmail drafts and
+    calendar notes as configured, plus the outbox when one is set."""
+    sinks: list[DraftSink] = []
     if settings.source.kind == "ics":
         from calbot.adapters.ics import IcsSource
 
-        return IcsSource(
+        source: CalendarSource = IcsSource(
             settings.source.path,
             settings.user.email,
             settings.user.timezone,
             http_timeout=settings.limits.http_timeout_seconds,
         )
-    raise UsageError(
-        f"{settings.path}: source.kind: Google Calendar is not connected in this version yet — "
-        'use kind = "ics" with a path, or try `calbot demo`'
-    )
-
-
-def make_sinks(settings: Settings, now: datetime) -> list[DraftSink]:
-    sinks: list[DraftSink] = []
-    if settings.outputs.outbox:
-        from calbot.adapters.outbox import OutboxSink
-
-        tz = ZoneInfo(settings.user.timezone)
-        sinks.append(
-            OutboxSink(
-                settings.outputs.outbox,
-                from_addr=settings.user.email,
-                from_name=settings.user.name,
-                clock=lambda: datetime.now(tz),
+        wiring = Wiring(source, sinks)
+        if settings.outputs.gmail_drafts or settings.outputs.calendar_notes:
+            wiring.warnings.append(
+                'Gmail drafts and calendar notes need source.kind = "google"; '
+                "with an ICS calendar the drafts go to the outbox only"
             )
+    else:
+        from calbot.adapters.google_api import connect
+        from calbot.adapters.google_auth import testing_expiry_warning
+        from calbot.adapters.google_calendar import GoogleCalendarSource
+
+        api = connect(settings)
+        source = GoogleCalendarSource(api, settings, store, writable=not dry_run, now=now)
+        wiring = Wiring(source, sinks)
+        if settings.outputs.gmail_drafts:
+            from calbot.adapters.gmail import GmailSink
+
+            sinks.append(
+                GmailSink(
+                    api,
+                    from_addr=settings.user.email,
+                    from_name=settings.user.name,
+                    clock=lambda: datetime.now(ZoneInfo(settings.user.timezone)),
+                )
+            )
+        if settings.outputs.calendar_notes:
+            from calbot.adapters.calendar_notes import CalendarNotes
+
+            wiring.notes = CalendarNotes(api, colors=[settings.outputs.note_color])
+        warning = testing_expiry_warning(settings, now)
+        if warning:
+            wiring.warnings.append(warning)
+    sinks.extend(make_outbox(settings))
+    return wiring
+
+
+def make_outbox(settings: Settings) -> list[DraftSink]:
+    if not settings.outputs.outbox:
+        return []
+    from calbot.adapters.outbox import OutboxSink
+
+    tz = ZoneInfo(settings.user.timezone)
+    return [
+        OutboxSink(
+            settings.outputs.outbox,
+            from_addr=settings.user.email,
+            from_name=settings.user.name,
+            clock=lambda: datetime.now(tz),
         )
-    return sinks
+    ]
 
 
 @contextlib.contextmanager
@@ -133,13 +175,13 @@ def scan(
 
     templates = load_templates(settings.outputs.templates_dir, settings.path)
     window = scan_window(settings, now, start_text, end_text)
-    source = make_source(settings)
-    sinks = make_sinks(settings, now)
     with contextlib.ExitStack() as stack:
         if store is None:
             store = stack.enter_context(open_state(settings, state_dir, dry_run=dry_run))
-        ports = Ports(source, store, sinks)
+        wiring = make_ports(settings, store, now, dry_run=dry_run)
+        ports = Ports(wiring.source, store, wiring.sinks, wiring.notes)
         result = run_scan(
             settings, ports, templates, now=now, window=window, dry_run=dry_run, progress=progress
         )
-    return ScanRun(result, outbox_paths(sinks, result))
+    result.warnings[:0] = wiring.warnings
+    return ScanRun(result, outbox_paths(wiring.sinks, result))

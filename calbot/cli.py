@@ -79,9 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="end", metavar="WHEN", help="end of the window searched")
     p.set_defaults(run=cmd_explain)
 
+    from calbot.cli_google import add_google_commands
+
+    add_google_commands(sub, common)
     for name, text in (
-        ("auth", "connect your Google account (OAuth)"),
-        ("doctor", "check config, templates, token and API reach"),
         ("digest", "print the morning review"),
         ("run", "the unattended worker"),
     ):
@@ -93,8 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _not_yet(name: str) -> Callable[[argparse.Namespace, TextIO], int]:
     def run(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError(
-            f"`calbot {name}` is not in this version yet; `calbot scan` with an ICS calendar "
-            "and `calbot demo` work today"
+            f"`calbot {name}` is not in this version yet; run `calbot scan` on a schedule "
+            "(see deploy/README.md)"
         )
 
     return run

@@ -113,8 +113,29 @@ class GoodwillEntry:
     meeting_start: datetime
 
 
-class StateStore(Protocol):
-    """Decisions, the goodwill ledger and the sinks' ledger. Writes happen in `transaction()`."""
+class EventCache(Protocol):
+    """Per-calendar sync state a remote source keeps in the state store."""
+
+    def sync_token(self, calendar_id: str) -> str | None: ...
+
+    def put_sync_token(self, calendar_id: str, token: str | None) -> None: ...
+
+    def cached_events(self, calendar_id: str) -> list[dict[str, object]]:
+        """The calendar's cached events as the API returned them (compact JSON)."""
+        ...
+
+    def put_events(self, calendar_id: str, items: Sequence[dict[str, object]]) -> None:
+        """Upsert by `id`; an item with status "cancelled" removes it from the cache."""
+        ...
+
+    def drop_calendar(self, calendar_id: str) -> None:
+        """Forget the calendar's token and events (a 410: sync from scratch)."""
+        ...
+
+
+class StateStore(EventCache, Protocol):
+    """Decisions, the goodwill ledger, the sinks' ledger and (for remote sources) the event
+    cache. Writes happen in `transaction()`."""
 
     def transaction(self) -> AbstractContextManager[None]: ...
 
@@ -171,26 +192,6 @@ class NoteSink(Protocol):
 
     def clear(self, event: Event) -> None:
         """Remove calbot's note (and colour) from `event`."""
-        ...
-
-
-class EventCache(Protocol):
-    """Per-calendar sync state a remote source keeps in the state store."""
-
-    def sync_token(self, calendar_id: str) -> str | None: ...
-
-    def put_sync_token(self, calendar_id: str, token: str | None) -> None: ...
-
-    def cached_events(self, calendar_id: str) -> list[dict[str, object]]:
-        """The calendar's cached events as the API returned them (compact JSON)."""
-        ...
-
-    def put_events(self, calendar_id: str, items: Sequence[dict[str, object]]) -> None:
-        """Upsert by `id`; an item with status "cancelled" removes it from the cache."""
-        ...
-
-    def drop_calendar(self, calendar_id: str) -> None:
-        """Forget the calendar's token and events (a 410: sync from scratch)."""
         ...
 
 

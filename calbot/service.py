@@ -95,7 +95,6 @@ def run_scan(
     tz = ZoneInfo(settings.user.timezone)
     progress("reading calendar")
     events = dedupe(ports.source.events(window.history_start, window.end))
-    warnings = list(getattr(ports.source, "warnings", []))
 
     progress("scoring meetings")
     meetings = [m for e in events if (m := classify(e, settings)) is not None]
@@ -106,6 +105,7 @@ def run_scan(
         window.end.astimezone(tz).date(),
         ports.source.extra_busy(window.start, window.end),
     )
+    warnings = list(getattr(ports.source, "warnings", []))
     counts = client_week_counts(meetings, tz)
     scored = []
     for m in meetings:
@@ -242,7 +242,10 @@ def _adopt(sink: DraftSink, found: Written, want: Desired) -> tuple[Written, str
         return replace(found, version=""), "user_edited"
     if found.content_hash == want.content_hash:
         return found, "unchanged"
-    return sink.update(found.ref, want.draft, want.message_id), "updated"
+    try:
+        return sink.update(found.ref, want.draft, want.message_id), "updated"
+    except DraftGone:  # deleted just now: remembered as the user's deletion
+        return found, "user_deleted"
 
 
 def _remember(

@@ -15,10 +15,11 @@ Requests (all through `GoogleApi.call`, so retries, timeouts and error mapping a
   an untouched draft from one the user edited.
 - `delete`: `users.drafts.delete`; a draft already gone (404) is fine.
 
-Errors: every non-retryable API error surfaces as `calbot.adapters.google_api.ApiError`.
-`update` lets a 404 through on purpose: the draft left the Drafts folder between `observe`
-and the write (the user sent or deleted it just then), and only the service can decide what
-that means for the ledger (treat it as `user_deleted`, never re-create).
+Errors: every non-retryable API error surfaces as `calbot.adapters.google_api.ApiError`,
+except a 404 from `update`, which raises `calbot.ports.DraftGone`: the draft left the Drafts
+folder between `observe` and the write (the user sent or deleted it just then), and the
+service records it as `user_deleted` and never re-creates it. `delete` treats 404 as done;
+`find` skips a hit that vanished between the search and the read.
 
 There is deliberately no code path here — or anywhere in calbot — that calls a Gmail send
 method (`drafts.send`, `messages.send`); a test scans the sources to keep it that way.
@@ -36,8 +37,9 @@ from typing import Any
 
 from calbot.adapters.google_api import ApiError, GoogleApi
 from calbot.domain.model import Draft
+from calbot.errors import ServiceError
 from calbot.mail import build_message, draft_hash, message_hashes
-from calbot.ports import Written
+from calbot.ports import DraftGone, Written
 
 USER = "me"
 PAGE_SIZE = 500  # drafts.list's maximum
@@ -112,13 +114,18 @@ class GmailSink:
     def update(self, ref: str, draft: Draft, message_id: str) -> Written:
         """Rewrite draft `ref` in place (same draft id, new message id).
 
-        Raises `ApiError` with status 404 when the draft is no longer in Drafts (the user
-        sent or deleted it since `observe`)."""
+        Raises `DraftGone` when the draft is no longer in Drafts (Gmail answers 404: the
+        user sent or deleted it since `observe`); nothing is re-created."""
         body = {"id": ref, "message": {"raw": self._raw(draft, message_id)}}
-        got = self._call(
-            self._drafts().update(userId=USER, id=ref, body=body, fields=_WRITE_FIELDS),
-            "gmail drafts.update",
-        )
+        try:
+            got = self._call(
+                self._drafts().update(userId=USER, id=ref, body=body, fields=_WRITE_FIELDS),
+                "gmail drafts.update",
+            )
+        except ApiError as exc:
+            if exc.status == 404:
+                raise DraftGone(f"Gmail draft {ref} is no longer in Drafts") from exc
+            raise
         return self._written(got, draft, ref)
 
     def delete(self, ref: str) -> None:
@@ -131,7 +138,10 @@ class GmailSink:
     # -- internals -------------------------------------------------------------------------
 
     def _drafts(self) -> Any:
-        return self._api.gmail.users().drafts()
+        gmail = self._api.gmail
+        if gmail is None:  # connect() builds no Gmail client when outputs.gmail_drafts is off
+            raise ServiceError("Gmail drafts are off in the config ([outputs] gmail_drafts)")
+        return gmail.users().drafts()
 
     def _call(self, request: Any, what: str) -> dict[str, Any]:
         return _dict(self._api.call(request, what=what))
@@ -150,7 +160,7 @@ class GmailSink:
         draft_id = str(got.get("id") or ref)
         version = str(_dict(got.get("message")).get("id") or "")
         if not draft_id or not version:
-            raise ApiError(502, "Gmail answered a draft write without draft or message id")
+            raise ServiceError("Gmail answered a draft write without a draft or message id")
         return Written(ref=draft_id, version=version, content_hash=draft_hash(draft))
 
     def _list_page(self, *, q: str = "", page_token: str = "") -> list[tuple[str, str]]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +26,8 @@ from calbot.adapters.memory_state import (
     MemoryStore,
     ReadOnlyStoreError,
     StateUsageError,
+    item_json,
+    load_items,
     require_aware,
 )
 from calbot.errors import CalbotError
@@ -81,6 +83,26 @@ def _create_tables(conn: sqlite3.Connection) -> None:
             written_at TEXT NOT NULL,
             content_hash TEXT NOT NULL DEFAULT '',
             PRIMARY KEY (sink, key)
+        )"""
+    )
+
+
+@migration
+def _event_cache(conn: sqlite3.Connection) -> None:
+    """Google sync state per calendar: the `syncToken` and the cached events (compact JSON,
+    only the fields the scan asks for)."""
+    conn.execute(
+        """CREATE TABLE sync_tokens (
+            calendar_id TEXT NOT NULL PRIMARY KEY,
+            token TEXT NOT NULL
+        )"""
+    )
+    conn.execute(
+        """CREATE TABLE event_cache (
+            calendar_id TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            item TEXT NOT NULL,
+            PRIMARY KEY (calendar_id, event_id)
         )"""
     )
 
@@ -222,7 +244,61 @@ class SqliteStore:
             ) in rows
         }
 
+    def sync_token(self, calendar_id: str) -> str | None:
+        row = self._conn.execute(
+            "SELECT token FROM sync_tokens WHERE calendar_id = ?", (calendar_id,)
+        ).fetchone()
+        return str(row[0]) if row is not None else None
+
+    def cached_events(self, calendar_id: str) -> list[dict[str, object]]:
+        rows = self._conn.execute(
+            "SELECT item FROM event_cache WHERE calendar_id = ? ORDER BY event_id",
+            (calendar_id,),
+        )
+        return load_items(text for (text,) in rows)
+
     # -- writes ----------------------------------------------------------------------------
+
+    def put_sync_token(self, calendar_id: str, token: str | None) -> None:
+        self._check_write()
+        if token is None:
+            self._conn.execute("DELETE FROM sync_tokens WHERE calendar_id = ?", (calendar_id,))
+            return
+        self._conn.execute(
+            "INSERT INTO sync_tokens (calendar_id, token) VALUES (?, ?)"
+            " ON CONFLICT (calendar_id) DO UPDATE SET token = excluded.token",
+            (calendar_id, token),
+        )
+
+    def put_events(self, calendar_id: str, items: Sequence[dict[str, object]]) -> None:
+        """Upsert by id; a cancelled item deletes. Applied in order (the last one wins)."""
+        self._check_write()
+        upserts: dict[str, str] = {}
+        deletes: set[str] = set()
+        for item in items:
+            event_id, text = item_json(item)
+            if text is None:
+                upserts.pop(event_id, None)
+                deletes.add(event_id)
+            else:
+                deletes.discard(event_id)
+                upserts[event_id] = text
+        if deletes:
+            self._conn.executemany(
+                "DELETE FROM event_cache WHERE calendar_id = ? AND event_id = ?",
+                ((calendar_id, event_id) for event_id in deletes),
+            )
+        if upserts:
+            self._conn.executemany(
+                "INSERT INTO event_cache (calendar_id, event_id, item) VALUES (?, ?, ?)"
+                " ON CONFLICT (calendar_id, event_id) DO UPDATE SET item = excluded.item",
+                ((calendar_id, event_id, text) for event_id, text in upserts.items()),
+            )
+
+    def drop_calendar(self, calendar_id: str) -> None:
+        self._check_write()
+        self._conn.execute("DELETE FROM sync_tokens WHERE calendar_id = ?", (calendar_id,))
+        self._conn.execute("DELETE FROM event_cache WHERE calendar_id = ?", (calendar_id,))
 
     def put_decision(self, record: DecisionRecord) -> None:
         self._check_write()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import stat
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from calbot.adapters import sqlite_state
 from calbot.adapters.memory_state import MemoryStore, ReadOnlyStoreError, StateUsageError
 from calbot.adapters.sqlite_state import DB_NAME, MIGRATIONS, SqliteStore
 from calbot.errors import CalbotError
-from calbot.ports import DecisionRecord, GoodwillEntry, SinkRecord, StateStore
+from calbot.ports import DecisionRecord, EventCache, GoodwillEntry, SinkRecord, StateStore
 
 HANOI = timezone(timedelta(hours=7))
 BERLIN_WINTER = timezone(timedelta(hours=1))
@@ -62,6 +63,24 @@ def sink_record(sink: str = "outbox", key: str = "primary/evt-1", **kw: object) 
     }
     fields.update(kw)
     return SinkRecord(**fields)  # type: ignore[arg-type]
+
+
+def item(event_id: str, **kw: object) -> dict[str, object]:
+    """A compact Calendar API event as the Google source caches it."""
+    fields: dict[str, object] = {
+        "id": event_id,
+        "status": "confirmed",
+        "summary": f"Meeting {event_id}",
+        "start": {"dateTime": "2025-03-04T09:00:00+07:00", "timeZone": "Asia/Ho_Chi_Minh"},
+        "end": {"dateTime": "2025-03-04T10:00:00+07:00"},
+    }
+    fields.update(kw)
+    return fields
+
+
+def as_cache(store: StateStore) -> EventCache:
+    assert isinstance(store, MemoryStore | SqliteStore)
+    return store
 
 
 def open_sqlite(state_dir: Path, *, readonly: bool = False) -> StateStore:
@@ -202,6 +221,105 @@ class TestStoreContract:
             store.delete_sink_record("outbox", "k")
         assert store.decisions() == {}
 
+    # -- the event cache (ports.EventCache) ----------------------------------------------
+
+    def test_cache_starts_empty(self, store: StateStore) -> None:
+        cache = as_cache(store)
+        assert cache.sync_token("primary") is None
+        assert cache.cached_events("primary") == []
+
+    def test_cache_round_trip_per_calendar(self, store: StateStore) -> None:
+        cache = as_cache(store)
+        a, b = item("a", summary="Họp với Acme ✎"), item("b", attendees=[{"email": "x@y.z"}])
+        other = item("a", summary="same id, other calendar")
+        with store.transaction():
+            cache.put_events("primary", [b, a])
+            cache.put_events("team@group.calendar.google.com", [other])
+            cache.put_sync_token("primary", "tok-1")
+        assert cache.cached_events("primary") == [a, b]  # ordered by id
+        assert cache.cached_events("team@group.calendar.google.com") == [other]
+        assert cache.sync_token("primary") == "tok-1"
+        assert cache.sync_token("team@group.calendar.google.com") is None
+        got = cache.cached_events("primary")
+        got[0]["summary"] = "mutated by a caller"
+        assert cache.cached_events("primary") == [a, b]  # a copy comes back
+
+    def test_cache_upsert_and_cancelled_removes(self, store: StateStore) -> None:
+        cache = as_cache(store)
+        with store.transaction():
+            cache.put_events("primary", [item("a"), item("b"), item("c")])
+        changed = item("a", summary="moved", start={"dateTime": "2025-03-05T10:00:00Z"})
+        with store.transaction():
+            cache.put_events(
+                "primary",
+                [
+                    changed,
+                    {"id": "b", "status": "cancelled"},
+                    {"id": "never-cached", "status": "cancelled"},
+                    item("d"),
+                    item("d2"),
+                    {"id": "d2", "status": "cancelled"},  # in order: the last one wins
+                    {"id": "c", "status": "cancelled"},
+                    item("c", summary="back"),
+                ],
+            )
+            cache.put_sync_token("primary", "tok-2")
+        assert cache.cached_events("primary") == [changed, item("c", summary="back"), item("d")]
+        assert cache.sync_token("primary") == "tok-2"
+
+    def test_cache_items_need_an_id(self, store: StateStore) -> None:
+        cache = as_cache(store)
+        with store.transaction():
+            with pytest.raises(ValueError, match="id"):
+                cache.put_events("primary", [{"summary": "no id"}])
+            with pytest.raises(ValueError, match="id"):
+                cache.put_events("primary", [{"id": 7}])
+
+    def test_cache_token_none_forgets_it(self, store: StateStore) -> None:
+        cache = as_cache(store)
+        with store.transaction():
+            cache.put_sync_token("primary", "tok-1")
+            cache.put_sync_token("primary", "tok-2")
+        assert cache.sync_token("primary") == "tok-2"
+        with store.transaction():
+            cache.put_sync_token("primary", None)
+        assert cache.sync_token("primary") is None
+
+    def test_cache_drop_calendar_forgets_only_that_one(self, store: StateStore) -> None:
+        cache = as_cache(store)
+        with store.transaction():
+            cache.put_events("primary", [item("a")])
+            cache.put_events("other", [item("z")])
+            cache.put_sync_token("primary", "tok-p")
+            cache.put_sync_token("other", "tok-o")
+        with store.transaction():
+            cache.drop_calendar("primary")
+            cache.drop_calendar("never-seen")
+        assert cache.cached_events("primary") == []
+        assert cache.sync_token("primary") is None
+        assert cache.cached_events("other") == [item("z")]
+        assert cache.sync_token("other") == "tok-o"
+
+    def test_cache_writes_roll_back_and_need_a_transaction(self, store: StateStore) -> None:
+        cache = as_cache(store)
+        with store.transaction():
+            cache.put_events("primary", [item("a")])
+            cache.put_sync_token("primary", "tok-1")
+        with pytest.raises(RuntimeError, match="boom"), store.transaction():
+            cache.drop_calendar("primary")
+            cache.put_events("primary", [item("b")])
+            cache.put_sync_token("primary", "tok-2")
+            raise RuntimeError("boom")
+        assert cache.cached_events("primary") == [item("a")]
+        assert cache.sync_token("primary") == "tok-1"
+        with pytest.raises(StateUsageError):
+            cache.put_events("primary", [item("c")])
+        with pytest.raises(StateUsageError):
+            cache.put_sync_token("primary", "x")
+        with pytest.raises(StateUsageError):
+            cache.drop_calendar("primary")
+        assert cache.cached_events("primary") == [item("a")]
+
     def test_transactions_do_not_nest(self, store: StateStore) -> None:
         with store.transaction():
             store.put_decision(decision())
@@ -255,6 +373,7 @@ def test_sqlite_schema_version_recorded_and_wal(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert {"decisions", "goodwill", "sink_records", "schema_version"} <= tables
+        assert {"sync_tokens", "event_cache"} <= tables
     finally:
         conn.close()
     # reopening does not re-run migrations (they would fail: CREATE TABLE without IF NOT EXISTS)
@@ -281,6 +400,43 @@ def test_sqlite_applies_new_migrations_in_order(
     conn = sqlite3.connect(tmp_path / DB_NAME)
     assert conn.execute("SELECT version FROM schema_version").fetchone() == (len(MIGRATIONS) + 1,)
     conn.close()
+
+
+def test_sqlite_version_1_store_migrates_to_the_event_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store written by the calbot before the Google source keeps its data and gains the
+    event cache tables."""
+    assert len(MIGRATIONS) >= 2
+    with monkeypatch.context() as m:
+        m.setattr(sqlite_state, "MIGRATIONS", MIGRATIONS[:1])
+        old = SqliteStore.open(tmp_path)
+        fill(old)
+        old.close()
+    conn = sqlite3.connect(tmp_path / DB_NAME)
+    assert conn.execute("SELECT version FROM schema_version").fetchone() == (1,)
+    assert (
+        conn.execute("SELECT name FROM sqlite_master WHERE name='event_cache'").fetchone() is None
+    )
+    conn.close()
+    with pytest.raises(CalbotError, match="run once without --dry-run"):
+        SqliteStore.open(tmp_path, readonly=True)
+    store = SqliteStore.open(tmp_path)
+    assert store.decisions() == {"primary/evt-1": decision()}
+    cache = as_cache(store)
+    assert cache.cached_events("primary") == []
+    with store.transaction():
+        cache.put_events("primary", [item("a")])
+        cache.put_sync_token("primary", "tok")
+    store.close()
+    again = as_cache(SqliteStore.open(tmp_path, readonly=True))
+    assert again.cached_events("primary") == [item("a")]
+    assert again.sync_token("primary") == "tok"
+    conn = sqlite3.connect(tmp_path / DB_NAME)
+    assert conn.execute("SELECT version FROM schema_version").fetchone() == (len(MIGRATIONS),)
+    (text,) = conn.execute("SELECT item FROM event_cache").fetchone()
+    conn.close()
+    assert text == json.dumps(item("a"), ensure_ascii=False, separators=(",", ":"))  # compact
 
 
 def test_sqlite_failed_migration_rolls_back(
@@ -353,6 +509,12 @@ def test_readonly_existing_store_reads_and_refuses_writes(tmp_path: Path) -> Non
             reader.put_sink_record(sink_record())
         with pytest.raises(ReadOnlyStoreError):
             reader.delete_sink_record("outbox", "primary/evt-1")
+        with pytest.raises(ReadOnlyStoreError):
+            as_cache(reader).put_events("primary", [item("a")])
+        with pytest.raises(ReadOnlyStoreError):
+            as_cache(reader).put_sync_token("primary", "tok")
+        with pytest.raises(ReadOnlyStoreError):
+            as_cache(reader).drop_calendar("primary")
     with pytest.raises(ReadOnlyStoreError):  # read-only wins over "outside a transaction"
         reader.put_decision(decision("other"))
     reader.close()
@@ -387,7 +549,10 @@ def test_memory_readonly_refuses_writes() -> None:
     store = MemoryStore(readonly=True)
     with store.transaction(), pytest.raises(ReadOnlyStoreError):
         store.add_goodwill(goodwill())
+    with store.transaction(), pytest.raises(ReadOnlyStoreError):
+        store.put_events("primary", [item("a")])
     assert store.goodwill(T0 - timedelta(days=1)) == []
+    assert store.cached_events("primary") == []
 
 
 def test_stored_datetimes_are_utc_text(tmp_path: Path) -> None:

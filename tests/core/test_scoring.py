@@ -149,7 +149,11 @@ def test_in_person_needs_a_place_and_no_video():
     ("lang", "day_load", "tier"),
     [
         ("en", "Tue 1 Dec has 5 h of meetings, limit 4 h", "key client: protected, ×0.6"),
-        ("vi", "thứ Ba 1/12 có 5 giờ họp, giới hạn 4 giờ", "khách hàng chủ chốt: được bảo vệ, ×0.6"),
+        (
+            "vi",
+            "thứ Ba 1/12 có 5 giờ họp, giới hạn 4 giờ",
+            "khách hàng chủ chốt: được bảo vệ, ×0.6",
+        ),
         ("ms", "Selasa 1 Dis ada 5 jam mesyuarat, had 4 jam", "pelanggan utama: dilindungi, ×0.6"),
     ],
 )

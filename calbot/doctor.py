@@ -1,0 +1,383 @@
+"""`calbot doctor`: every check between a config file and a working scan, each failure with
+its fix. Nothing here prints; `cli_google.cmd_doctor` shows the list.
+
+The checks, in order: the config (validated before this runs), the templates, then — when
+the config uses Google at all — the credentials (token file present, mode 0600, refresh
+token, granted scopes against `scopes_for(settings)`, the "Testing" status 7-day limit, the
+client secret's mode; or the service account key) and the reach of each API with one cheap
+request: `events.list` with `maxResults=1` on the first configured calendar (the
+`calendar.events` scope does not cover `calendarList`) and Gmail's `users.getProfile`
+(covered by `gmail.compose`, per the discovery document).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from calbot.adapters.google_api import (
+    CALENDAR_EVENTS,
+    GMAIL_COMPOSE,
+    ApiError,
+    GoogleApi,
+    MissingScope,
+    connect,
+    scopes_for,
+)
+from calbot.adapters.google_auth import (
+    REQUIRED_KEYS,
+    TESTING_LIFETIME,
+    load_credentials,
+    read_token_info,
+    testing_expiry_warning_for,
+)
+from calbot.domain.settings import Settings
+from calbot.errors import AuthError, CalbotError, ConfigError, ServiceError
+
+__all__ = ["DOCTOR_RETRY_BUDGET", "Check", "exit_code_for", "run_checks"]
+
+DOCTOR_RETRY_BUDGET = 10.0  # seconds: doctor answers quickly rather than riding out an outage
+RUN_AUTH = "run `calbot auth`"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One line of the doctor's report. `exit_code` is what a failure means for the exit
+    status (3 access expired/revoked, 2 config, 1 anything else); `warning` marks a passing
+    check that still deserves attention."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    exit_code: int = 1
+    warning: bool = False
+
+
+def exit_code_for(checks: list[Check]) -> int:
+    """0 all passed (warnings included); else 3 if access expired or was revoked, else 2 for
+    a config problem, else 1."""
+    failing = {c.exit_code for c in checks if not c.ok}
+    for code in (3, 2):
+        if code in failing:
+            return code
+    return 1 if failing else 0
+
+
+def run_checks(
+    settings: Settings,
+    *,
+    now: datetime,
+    connect: Callable[..., GoogleApi] = connect,
+) -> list[Check]:
+    checks = [Check("config", True, f"{settings.path} is valid")]
+    checks.append(_templates(settings))
+    uses_google = settings.source.kind == "google" or any(
+        (
+            settings.outputs.gmail_drafts,
+            settings.outputs.calendar_notes,
+            settings.outputs.review_calendar,
+        )
+    )
+    if not uses_google:
+        checks.append(
+            Check("google", True, "not used: the source is an ICS calendar and Gmail is off")
+        )
+        return checks
+    granted: set[str] | None
+    if settings.google.service_account_file:
+        ok = _service_account(settings, checks)
+        granted = set(scopes_for(settings)) if ok else None  # delegated by the admin
+    else:
+        granted = _token(settings, now, checks)
+        checks.append(_client_secret(settings))
+    if granted is not None:
+        _reach(settings, connect, checks, granted)
+    return checks
+
+
+# --- templates -----------------------------------------------------------------------------
+
+
+def _templates(settings: Settings) -> Check:
+    from calbot.templating import load_templates
+
+    where = settings.outputs.templates_dir or "built-in"
+    try:
+        load_templates(settings.outputs.templates_dir, settings.path)
+    except ConfigError as exc:
+        return Check(
+            "templates",
+            False,
+            str(exc),
+            'fix the template named above, or set outputs.templates_dir = "" for the built-in ones',
+            exit_code=2,
+        )
+    return Check("templates", True, f"{where} templates load")
+
+
+# --- credentials ---------------------------------------------------------------------------
+
+
+def _token(settings: Settings, now: datetime, checks: list[Check]) -> set[str] | None:
+    """Token file checks; the granted scopes when the credentials are worth trying."""
+    path = Path(settings.google.token_file).expanduser()
+    if not path.exists():
+        checks.append(Check("token", False, f"no Google token at {path}", RUN_AUTH, exit_code=3))
+        return None
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        checks.append(
+            Check(
+                "token permissions",
+                False,
+                f"{path} is open to others (mode 0{mode:o})",
+                f"chmod 600 {path}",
+            )
+        )
+        return None
+    checks.append(Check("token permissions", True, f"{path} (mode 0600)"))
+    try:
+        info = read_token_info(path)
+    except AuthError as exc:
+        checks.append(Check("token", False, str(exc), RUN_AUTH, exit_code=3))
+        return None
+    missing = [k for k in REQUIRED_KEYS if not info.get(k)]
+    if missing:
+        checks.append(
+            Check("token", False, f"{path} lacks {', '.join(missing)}", RUN_AUTH, exit_code=3)
+        )
+        return None
+    expiry = info.get("expiry")
+    checks.append(
+        Check(
+            "token",
+            True,
+            f"refresh token present; access token valid until {expiry or 'unknown'} "
+            "(renewed automatically)",
+        )
+    )
+    checks.append(_scopes(settings, info))
+    checks.append(_testing_status(settings, info, now))
+    return _granted(info)
+
+
+def _granted(info: dict[str, Any]) -> set[str]:
+    raw = info.get("scopes") or info.get("scope") or []
+    return set(raw.split() if isinstance(raw, str) else raw)
+
+
+def _scopes(settings: Settings, info: dict[str, Any]) -> Check:
+    granted = _granted(info)
+    needed = scopes_for(settings)
+    missing = [s for s in needed if s not in granted]
+    if missing:
+        return Check(
+            "scopes",
+            False,
+            "not granted: " + ", ".join(missing),
+            f"{RUN_AUTH} (and tick every box Google shows)",
+            exit_code=3,
+        )
+    return Check("scopes", True, "granted: " + ", ".join(_short(s) for s in needed))
+
+
+def _testing_status(settings: Settings, info: dict[str, Any], now: datetime) -> Check:
+    name = "Testing status"
+    if settings.google.app_published:
+        return Check(name, True, "app_published = true: refresh tokens do not expire after 7 days")
+    consented = info.get("consented_at")
+    if not isinstance(consented, str):
+        return Check(
+            name,
+            True,
+            "consent time unknown (the token was not written by `calbot auth`)",
+            f"{RUN_AUTH} so calbot can warn before Google's 7-day limit",
+            warning=True,
+        )
+    tz = ZoneInfo(settings.user.timezone)
+    warning = testing_expiry_warning_for(info, now, tz=tz)
+    fix = f"{RUN_AUTH} again, or publish the OAuth app and set [google] app_published = true"
+    if warning is None:
+        try:
+            ends = datetime.fromisoformat(consented.replace("Z", "+00:00")) + TESTING_LIFETIME
+        except ValueError:
+            ends = None
+        until = f"{ends.astimezone(tz):%Y-%m-%d %H:%M}" if ends else "in over a day"
+        return Check(
+            name,
+            True,
+            f"if the OAuth app is in Testing status, access ends {until} "
+            "(set app_published = true once it is published)",
+        )
+    if _past(consented, now):
+        return Check(
+            name,
+            False,
+            "the 7 days of a Testing-status app have run out",
+            fix,
+            exit_code=3,
+        )
+    return Check(name, True, warning, fix, warning=True)
+
+
+def _past(consented: str, now: datetime) -> bool:
+    try:
+        at = datetime.fromisoformat(consented.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return at + TESTING_LIFETIME <= now
+
+
+def _client_secret(settings: Settings) -> Check:
+    path = Path(settings.google.client_secret_file).expanduser()
+    if not path.exists():
+        return Check(
+            "client secret",
+            True,
+            f"no OAuth client at {path} (needed only to run `calbot auth` again)",
+            "`calbot auth --client-secret ~/Downloads/client_secret_….json`",
+            warning=True,
+        )
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        return Check(
+            "client secret",
+            False,
+            f"{path} is open to others (mode 0{mode:o})",
+            f"chmod 600 {path}",
+        )
+    return Check("client secret", True, f"{path} (mode 0600)")
+
+
+def _service_account(settings: Settings, checks: list[Check]) -> bool:
+    path = settings.google.service_account_file
+    try:
+        creds = load_credentials(settings)
+    except AuthError as exc:
+        checks.append(
+            Check(
+                "service account",
+                False,
+                str(exc),
+                "fix [google] service_account_file (a JSON key, mode 0600)",
+                exit_code=2,
+            )
+        )
+        return False
+    subject = settings.google.subject or settings.user.email
+    email = getattr(creds, "service_account_email", "?")
+    checks.append(Check("service account", True, f"{email} acting for {subject} (key {path})"))
+    return True
+
+
+# --- reach ---------------------------------------------------------------------------------
+
+
+def _reach(
+    settings: Settings,
+    connect: Callable[..., GoogleApi],
+    checks: list[Check],
+    granted: set[str],
+) -> None:
+    """One cheap request per API — skipped for an API whose scope is known to be missing
+    (already reported by the scopes check; Google would only refuse it)."""
+    budget = min(settings.limits.retry_budget_seconds, DOCTOR_RETRY_BUDGET)
+    quick = dataclasses.replace(
+        settings, limits=dataclasses.replace(settings.limits, retry_budget_seconds=budget)
+    )
+    try:
+        api = connect(quick)
+    except CalbotError as exc:
+        checks.append(_failure("Google", exc, settings))
+        return
+    calendar_id = settings.source.calendars[0]
+    if CALENDAR_EVENTS not in granted:
+        checks.append(
+            Check(
+                "Google Calendar",
+                False,
+                "not checked: calendar.events not granted",
+                RUN_AUTH,
+                exit_code=3,
+            )
+        )
+        return
+    request = api.calendar.events().list(calendarId=calendar_id, maxResults=1, fields="items(id)")
+    try:
+        api.call(request, what=f"reading calendar {calendar_id}")
+    except CalbotError as exc:
+        checks.append(_failure("Google Calendar", exc, settings, calendar_id=calendar_id))
+        if isinstance(exc, AuthError) and not isinstance(exc, MissingScope):
+            if api.gmail is not None:
+                checks.append(
+                    Check(
+                        "Gmail",
+                        False,
+                        "not checked: Google access failed above",
+                        RUN_AUTH,
+                        exit_code=3,
+                    )
+                )
+            return
+    else:
+        checks.append(Check("Google Calendar", True, f"reached calendar {calendar_id}"))
+    if api.gmail is None:
+        return
+    if GMAIL_COMPOSE not in granted:
+        checks.append(
+            Check("Gmail", False, "not checked: gmail.compose not granted", RUN_AUTH, exit_code=3)
+        )
+        return
+    try:
+        profile = api.call(api.gmail.users().getProfile(userId="me"), what="reading Gmail")
+    except CalbotError as exc:
+        checks.append(_failure("Gmail", exc, settings))
+        return
+    address = str(profile.get("emailAddress", "")).lower() if isinstance(profile, dict) else ""
+    if address and address != settings.user.email:
+        checks.append(
+            Check(
+                "Gmail",
+                True,
+                f"reached the mailbox of {address}, but user.email is {settings.user.email}: "
+                f"drafts will be left in {address}",
+                f"run `calbot auth` signed in as {settings.user.email}, or fix user.email",
+                warning=True,
+            )
+        )
+        return
+    checks.append(Check("Gmail", True, f"reached the mailbox of {address or 'the user'}"))
+
+
+def _failure(name: str, exc: CalbotError, settings: Settings, *, calendar_id: str = "") -> Check:
+    if isinstance(exc, MissingScope):
+        return Check(name, False, str(exc), RUN_AUTH, exit_code=3)
+    if isinstance(exc, AuthError):
+        return Check(name, False, str(exc), RUN_AUTH, exit_code=3)
+    if isinstance(exc, ApiError) and exc.status == 404 and calendar_id:
+        return Check(
+            name,
+            False,
+            f"calendar {calendar_id!r} not found for this account",
+            f'fix source.calendars in {settings.path} ("primary" is your main calendar)',
+            exit_code=2,
+        )
+    if isinstance(exc, ServiceError):
+        return Check(
+            name,
+            False,
+            str(exc),
+            "check the network (and [google] api_root if set), then try again later",
+        )
+    return Check(name, False, str(exc), "see the message")
+
+
+def _short(scope: str) -> str:
+    return scope.rsplit("/", 1)[-1]
