@@ -7,7 +7,6 @@ import io
 import json
 import stat
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
