@@ -228,8 +228,10 @@ def test_dry_run_writes_nothing_to_google_or_disk(google, account, tmp_path):
 
 
 def test_retry_budget_exhausted_is_exit_4(google, account, capsys):
-    text = account.config.read_text().replace("retry_budget_seconds = 20", "retry_budget_seconds = 1.5")
-    account.config.write_text(text)
+    text = account.config.read_text()
+    account.config.write_text(
+        text.replace("retry_budget_seconds = 20", "retry_budget_seconds = 1.5")
+    )
     google.fail("calendar.events.list", *([503] * 12), retry_after=1)
     code, _ = scan(account)
     assert code == 4
