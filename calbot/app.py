@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from calbot.dates import parse_when
@@ -15,6 +16,9 @@ from calbot.domain.settings import Settings
 from calbot.errors import UsageError
 from calbot.ports import CalendarSource, DraftSink, NoteSink, StateStore
 from calbot.service import Ports, Progress, ScanResult, Window, quiet, run_scan
+
+if TYPE_CHECKING:
+    from calbot.adapters.google_api import GoogleApi
 
 
 def now_in(settings: Settings) -> datetime:
@@ -78,6 +82,8 @@ def make_ports(settings: Settings, store: StateStore, now: datetime, *, dry_run:
         api = connect(settings)
         source = GoogleCalendarSource(api, settings, store, writable=not dry_run, now=now)
         wiring = Wiring(source, sinks)
+        if settings.outputs.review_calendar:
+            sinks.append(review_calendar(api, settings, store))
         if settings.outputs.gmail_drafts:
             from calbot.adapters.gmail import GmailSink
 
@@ -98,6 +104,24 @@ def make_ports(settings: Settings, store: StateStore, now: datetime, *, dry_run:
             wiring.warnings.append(warning)
     sinks.extend(make_outbox(settings))
     return wiring
+
+
+def review_calendar(api: GoogleApi, settings: Settings, store: StateStore) -> DraftSink:
+    """The private "calbot review" calendar. First among the sinks: the status a meeting
+    shows is the last sink's, and that should be the mail draft's."""
+    from calbot.adapters.review_calendar import META_KEY, ReviewCalendar, id_file_for
+
+    def save_id(value: str) -> None:
+        with store.transaction():
+            store.put_meta(META_KEY, value)
+
+    return ReviewCalendar(
+        api,
+        settings,
+        id_file=id_file_for(settings),
+        load_id=lambda: store.get_meta(META_KEY),
+        save_id=save_id,
+    )
 
 
 def make_outbox(settings: Settings) -> list[DraftSink]:

@@ -6,10 +6,10 @@ the first implementations, Google Calendar and Gmail plug in beside them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Protocol
 
 from calbot.domain.model import Draft, Event, Slot
@@ -133,6 +133,44 @@ class EventCache(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One scan, for the digest's "trouble since the last digest" and for `doctor`."""
+
+    started_at: datetime
+    finished_at: datetime
+    outcome: str  # ok | failed | auth | locked | google_down
+    error: str = ""  # the one-line message shown to the user (never a secret)
+    counts: Mapping[str, int] = field(default_factory=dict)  # events, meetings, drafted, ...
+    warnings: tuple[str, ...] = ()  # skipped events, expiring access, ...
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """A drafted reply waiting for the user's review: what the morning digest lists."""
+
+    key: str  # Event.draft_key
+    client: str
+    summary: str
+    start: datetime
+    end: datetime
+    action: str
+    reason: str  # one human line, the user's language
+    event_link: str
+    drafts: Mapping[str, str]  # sink name -> ref (Gmail draft id, outbox file name)
+    saved_minutes: int  # what sending this draft wins back
+    status: str  # new | updated | unchanged | user_edited | user_deleted
+    drafted_at: datetime
+    reported_at: datetime | None = None  # set by the digest that showed it
+
+
+@dataclass(frozen=True, slots=True)
+class DayLoadRecord:
+    day: date
+    meeting_minutes: float
+    meeting_count: int
+
+
 class StateStore(EventCache, Protocol):
     """Decisions, the goodwill ledger, the sinks' ledger and (for remote sources) the event
     cache. Writes happen in `transaction()`."""
@@ -152,6 +190,35 @@ class StateStore(EventCache, Protocol):
     def put_sink_record(self, record: SinkRecord) -> None: ...
 
     def delete_sink_record(self, sink: str, key: str) -> None: ...
+
+    # -- for the morning review (digest) --
+
+    def add_run(self, run: RunRecord) -> None: ...
+
+    def runs(self, since: datetime) -> list[RunRecord]: ...
+
+    def put_review(self, item: ReviewItem) -> None:
+        """Upsert by key. A changed item (action, start, status or drafts) is unreported
+        again; an unchanged one keeps its `reported_at`."""
+        ...
+
+    def delete_review(self, key: str) -> None: ...
+
+    def reviews(self) -> list[ReviewItem]: ...
+
+    def mark_reported(self, keys: Sequence[str], at: datetime) -> None: ...
+
+    def put_week_load(self, days: Sequence[DayLoadRecord]) -> None:
+        """The latest scan's load per day (replaces what was there)."""
+        ...
+
+    def week_load(self) -> list[DayLoadRecord]: ...
+
+    def get_meta(self, name: str) -> str | None: ...
+
+    def put_meta(self, name: str, value: str) -> None:
+        """Small named values: last digest time, the review calendar's id, ..."""
+        ...
 
     def close(self) -> None: ...
 

@@ -31,10 +31,13 @@ class Desired:
     message_id: str
     fingerprint: str
     draft: Draft
+    # for a sink whose content depends on more than the draft (the review calendar's event
+    # carries the meeting's time too); "" = the draft's own hash
+    sink_hash: str = ""
 
     @property
     def content_hash(self) -> str:
-        return draft_hash(self.draft)
+        return self.sink_hash or draft_hash(self.draft)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,16 +15,18 @@ from calbot.domain.draft import make_draft
 from calbot.domain.model import Action, Decision, Draft, Meeting
 from calbot.domain.scoring import client_week_counts, repeat_count, score
 from calbot.domain.settings import Settings
-from calbot.domain.workload import measure
+from calbot.domain.workload import Workload, measure
 from calbot.mail import message_id_for
 from calbot.ports import (
     CalendarSource,
+    DayLoadRecord,
     DecisionRecord,
     DraftGone,
     DraftSink,
     GoodwillEntry,
     Note,
     NoteSink,
+    ReviewItem,
     SinkRecord,
     StateStore,
     Written,
@@ -143,6 +145,7 @@ def run_scan(
         warnings += getattr(ports.notes, "warnings", [])
     if not dry_run:
         _record(wanted, decisions, outcomes, ports.store, now)
+        _record_review(wanted, seen_keys, window, workload, ports.store, now)
     result.api_requests = ports.source.requests
     return result
 
@@ -191,6 +194,15 @@ def _sync_sink(
     dry_run: bool,
     result: ScanResult,
 ) -> None:
+    set_context = getattr(sink, "set_context", None)
+    if set_context is not None:  # the review calendar: its event needs the meeting too
+        set_context(
+            {d.message_id: (wanted[k].meeting, wanted[k].decision) for k, d in desired.items()}
+        )
+        sink_hash = getattr(sink, "content_hash")  # noqa: B009 - an optional sink method
+        desired = {
+            k: replace(d, sink_hash=sink_hash(d.draft, d.message_id)) for k, d in desired.items()
+        }
     records = store.sink_records(sink.name)
     observed = sink.observe([r.ref for r in records.values()]) if records else {}
     stale = {k for k in records if k in seen_keys or result.window.full}
@@ -303,6 +315,71 @@ def _sync_notes(
             color_id=color,
         )
         notes.put(event, note)
+
+
+# What sending a draft wins back, per action (minutes). Moving a meeting saves no time; a
+# call saves the trip, counted as half an hour each way.
+TRAVEL_MINUTES = 60
+
+
+def saved_minutes(outcome: Outcome) -> int:
+    event, d = outcome.meeting.event, outcome.decision
+    length = round(event.duration.total_seconds() / 60)
+    proposed = d.proposal.duration_minutes if d.proposal and d.proposal.duration_minutes else 0
+    if d.action in (Action.EMAIL, Action.DELEGATE):
+        return length
+    if d.action == Action.SHORTEN:
+        return max(0, length - proposed)
+    if d.action == Action.CALL:
+        return TRAVEL_MINUTES
+    if d.action == Action.BOUNDARY:
+        return max(0, length - proposed)
+    return 0
+
+
+def _record_review(
+    wanted: dict[str, Outcome],
+    seen_keys: set[str],
+    window: Window,
+    workload: Workload,
+    store: StateStore,
+    now: datetime,
+) -> None:
+    """What the morning digest reads: the drafted replies and this week's load."""
+    with store.transaction():
+        for key, o in wanted.items():
+            d, e = o.decision, o.meeting.event
+            reason = max(d.factors, key=lambda f: f.points).detail if d.factors else d.why
+            store.put_review(
+                ReviewItem(
+                    key=key,
+                    client=o.meeting.client.name,
+                    summary=e.summary,
+                    start=e.start,
+                    end=e.end,
+                    action=d.action.value,
+                    reason=reason,
+                    event_link=e.html_link,
+                    drafts=dict(o.refs),
+                    saved_minutes=saved_minutes(o),
+                    status=o.status or "new",
+                    drafted_at=now,
+                )
+            )
+        for item in store.reviews():
+            if item.key not in wanted and (item.key in seen_keys or window.full):
+                store.delete_review(item.key)
+        monday = window.start.astimezone(workload.tz).date()
+        monday -= timedelta(days=monday.weekday())
+        days = [monday + timedelta(days=i) for i in range(14)]
+        store.put_week_load(
+            [
+                DayLoadRecord(
+                    day, workload.day(day).meeting_minutes, workload.day(day).meeting_count
+                )
+                for day in days
+            ]
+        )
 
 
 def _record(

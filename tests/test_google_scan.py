@@ -250,3 +250,25 @@ def test_no_token_or_secret_in_any_output(google, account, capsys):
 
 def test_doctor_is_all_green(google, account, capsys):
     assert main(["doctor", "--config", str(account.config)]) == 0
+
+
+def test_review_calendar_holds_one_event_per_draft(google, account):
+    text = account.config.read_text()
+    text = text.replace('note_color = "6"', 'note_color = "6"\nreview_calendar = true')
+    account.config.write_text(text)
+    google.write_token(account.token, [*SCOPES, "calendar.app.created"])
+    code, doc = scan(account)
+    assert code == 0
+    review = [c for c in google._cals.values() if c.app_created]
+    assert len(review) == 1 and review[0].summary == "calbot review"
+    (ev,) = review[0].events.values()
+    drafted = next(m for m in doc["meetings"] if m["draft"])
+    assert ev["summary"].startswith("✎ reschedule:") and drafted["summary"] in ev["summary"]
+    assert drafted["draft"]["status"] == "new"
+    id_file = account.token.parent / "review_calendar_id"
+    assert id_file.read_text().strip() == review[0].key
+    # nothing changes: no new calendar, no write
+    google.clear_log()
+    assert scan(account)[0] == 0
+    assert google.count("calendar.calendars.insert") == 0 and writes(google) == 0
+    assert google.count("calendar.events.insert") == google.count("calendar.events.update") == 0

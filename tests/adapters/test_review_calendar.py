@@ -1,0 +1,703 @@
+"""The review calendar sink against the fake Google server, through the real googleapiclient
+over HTTP.
+
+The `google` fixture fails any test during which calbot invited anyone, sent updates, or used
+`calendar.app.created` on a calendar it did not create (its `violations`); on top of that,
+`only_review_writes` checks that every write went to the review calendar and nowhere else.
+"""
+
+from __future__ import annotations
+
+import inspect
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+from zoneinfo import ZoneInfo
+
+import pytest
+from builders import at, event
+
+from calbot import service
+from calbot.adapters import google_api
+from calbot.adapters.google_api import GoogleApi
+from calbot.adapters.memory_state import MemoryStore
+from calbot.adapters.review_calendar import (
+    ID_FILE_NAME,
+    META_KEY,
+    MissingContext,
+    ReviewCalendar,
+    id_file_for,
+)
+from calbot.config import parse_settings
+from calbot.domain.model import (
+    Action,
+    Client,
+    Decision,
+    Draft,
+    Event,
+    Factor,
+    Meeting,
+    Slot,
+)
+from calbot.domain.settings import Settings
+from calbot.errors import ServiceError
+from calbot.mail import message_id_for
+from calbot.ports import DraftGone, DraftSink, Written
+from calbot.reconcile import Desired
+from calbot.templating import load_templates
+
+ME = "me@studio.example"
+TZ = ZoneInfo("Europe/Berlin")
+ACME = Client(name="Acme", domains=("acme.example",))
+MID = message_id_for("cal/evt-1", "shorten", "studio.example")
+MID2 = message_id_for("cal/evt-2", "reschedule", "studio.example")
+DRAFT = Draft(
+    language="en",
+    to=("ana@acme.example",),
+    to_names=("Ana",),
+    cc=("ops@acme.example",),
+    subject="Acme roadmap review — 45 minutes instead of 2 hours?",
+    body="Hi Ana,\n\nCould we keep it to 45 minutes?\n\nBest regards,\nMe\n",
+    private_notes="Ana likes to start with the numbers.",
+)
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+# --- fixtures ------------------------------------------------------------------------------
+
+
+def make_settings(google: Any, tmp_path: Path, scopes: list[str] | None = None) -> Settings:
+    token = tmp_path / "secrets" / "token.json"
+    s = parse_settings(
+        {
+            "user": {
+                "email": ME,
+                "name": "Me Myself",
+                "timezone": "Europe/Berlin",
+                "own_domains": ["studio.example"],
+                "signature": "Me",
+            },
+            "source": {"kind": "google", "calendars": ["primary"]},
+            "clients": [
+                {
+                    "name": "Acme",
+                    "domains": ["acme.example"],
+                    "language": "en",
+                    "timezone": "Europe/London",
+                }
+            ],
+            "google": {"api_root": google.root, "token_file": str(token)},
+            "outputs": {"gmail_drafts": False, "review_calendar": True, "outbox": ""},
+        },
+        path="test.toml",
+        check_templates=False,
+    )
+    google.write_token(token, scopes if scopes is not None else google_api.scopes_for(s))
+    return s
+
+
+@pytest.fixture
+def settings(google: Any, tmp_path: Path) -> Settings:
+    google.user_email = ME
+    return make_settings(google, tmp_path)
+
+
+@pytest.fixture
+def api(settings: Settings) -> GoogleApi:
+    return google_api.connect(settings, sleep=lambda s: None)
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+def new_sink(api: GoogleApi, settings: Settings, store: MemoryStore | None) -> ReviewCalendar:
+    """A sink wired like the app wires it: the id file beside the token, and the store's
+    meta (written in its own transaction) when there is a store."""
+    if store is None:
+        return ReviewCalendar(api, settings, id_file=id_file_for(settings))
+
+    def save(value: str) -> None:
+        with store.transaction():
+            store.put_meta(META_KEY, value)
+
+    return ReviewCalendar(
+        api,
+        settings,
+        id_file=id_file_for(settings),
+        load_id=lambda: store.get_meta(META_KEY),
+        save_id=save,
+    )
+
+
+@pytest.fixture
+def sink(api: GoogleApi, settings: Settings, store: MemoryStore) -> ReviewCalendar:
+    s = new_sink(api, settings, store)
+    s.set_context({MID: roadmap(), MID2: roadmap(hour=14, action=Action.RESCHEDULE)})
+    return s
+
+
+@pytest.fixture
+def only_review_writes(google: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """At the end of the test: every write request went to calendars.insert itself or to
+    the events of a calendar calbot created (deleted ones included)."""
+    created: list[str] = []
+    insert = google._calendars_insert
+
+    def recording(body: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = insert(body)
+        created.append(out["id"])
+        return out
+
+    monkeypatch.setattr(google, "_calendars_insert", recording)
+    yield
+    assert created, "no review calendar was created"
+    for r in writes_of(google):
+        if r.route == "calendar.calendars.insert":
+            assert r.path == "/calendar/v3/calendars"
+            continue
+        parts = unquote(r.path).split("/")
+        assert parts[:4] == ["", "calendar", "v3", "calendars"], r.path
+        assert parts[4] in created, f"{r.route} wrote to {parts[4]}"
+        assert r.route.startswith("calendar.events."), r.route
+
+
+def roadmap(hour: int = 10, action: Action = Action.SHORTEN) -> tuple[Meeting, Decision]:
+    ev = event(
+        f"2026-12-01 {hour:02d}:00",
+        120,
+        id=f"evt-{hour}",
+        calendar_id="cal",
+        summary="Acme roadmap review",
+    )
+    decision = Decision(
+        action,
+        72,
+        (
+            Factor("day_load", 30, "Tue has 6.5 h of meetings, limit 4 h"),
+            Factor("long_meeting", 15, "2 h long, more than 60 min"),
+            Factor("no_focus", 0, "not counted"),
+        ),
+        why=f"{action.value}: fits",
+    )
+    return Meeting(ev, ACME, ev.attendees[1:], (), False, False), decision
+
+
+def writes_of(google: Any) -> list[Any]:
+    return [
+        r for r in google.requests if r.method in WRITE_METHODS and r.route.startswith("calendar.")
+    ]
+
+
+def review_events(google: Any, cid: str) -> list[dict[str, Any]]:
+    return [e for e in google._cals[cid].events.values() if e["status"] != "cancelled"]
+
+
+# --- the sink ------------------------------------------------------------------------------
+
+
+def test_is_a_draft_sink(sink: ReviewCalendar) -> None:
+    as_port: DraftSink = sink
+    assert as_port.name == "review_calendar"
+
+
+def test_nothing_is_created_by_observe_or_find(
+    google: Any, sink: ReviewCalendar, settings: Settings, store: MemoryStore
+) -> None:
+    assert sink.observe([]) == {}
+    assert sink.observe(["evt-x"]) == {"evt-x": None}
+    assert sink.find(MID) is None
+    assert google.requests == []  # no calendar yet: nothing to ask
+    assert not id_file_for(settings).exists()
+    assert store.get_meta(META_KEY) is None
+
+
+def test_first_create_makes_one_calendar_and_keeps_its_id_beside_the_token(
+    google: Any,
+    sink: ReviewCalendar,
+    settings: Settings,
+    store: MemoryStore,
+    only_review_writes: None,
+) -> None:
+    first = sink.create(DRAFT, MID)
+    second = sink.create(DRAFT, MID2)
+
+    assert google.count("calendar.calendars.insert") == 1
+    (insert,) = [r for r in google.requests if r.route == "calendar.calendars.insert"]
+    assert insert.body["summary"] == "calbot review"
+    assert insert.body["timeZone"] == "Europe/Berlin"
+    cid = sink.calendar_id
+    assert cid is not None and google._cals[cid].app_created
+    id_file = Path(settings.google.token_file).parent / ID_FILE_NAME
+    assert id_file == id_file_for(settings)
+    assert id_file.read_text(encoding="utf-8").strip() == cid
+    assert stat.S_IMODE(id_file.stat().st_mode) == 0o600
+    assert store.get_meta(META_KEY) == cid
+    assert {e["id"] for e in review_events(google, cid)} == {first.ref, second.ref}
+    assert first.version == google.event(cid, first.ref)["etag"]
+    assert first.content_hash == sink.content_hash(DRAFT, MID)
+    assert google.count("calendar.events.insert") == 2
+
+
+def test_the_review_event_sits_at_the_meeting_time_private_and_free(
+    google: Any, sink: ReviewCalendar, only_review_writes: None
+) -> None:
+    written = sink.create(DRAFT, MID)
+    cid = sink.calendar_id
+    assert cid is not None
+    ev = google.event(cid, written.ref)
+
+    assert ev["summary"] == "✎ shorten: Acme roadmap review"
+    start = datetime.fromisoformat(ev["start"]["dateTime"])
+    end = datetime.fromisoformat(ev["end"]["dateTime"])
+    assert start == datetime(2026, 12, 1, 10, tzinfo=TZ)
+    assert end == datetime(2026, 12, 1, 12, tzinfo=TZ)
+    assert ev["start"]["timeZone"] == "Europe/Berlin"
+    assert ev["transparency"] == "transparent"
+    assert ev["visibility"] == "private"
+    assert ev["reminders"] == {"useDefault": False, "overrides": []}
+    assert "attendees" not in ev
+    text = ev["description"]
+    # the reasons, strongest first, and not the ones worth nothing
+    assert text.index("Tue has 6.5 h of meetings") < text.index("2 h long")
+    assert "not counted" not in text
+    assert "To: ana@acme.example" in text and "Cc: ops@acme.example" in text
+    assert f"Subject: {DRAFT.subject}" in text
+    assert "Could we keep it to 45 minutes?" in text
+    assert "Ana likes to start with the numbers." in text  # private notes: only the user sees
+    props = ev["extendedProperties"]["private"]
+    assert set(props) == {"calbot_mid", "calbot_hash"}
+    assert "shared" not in ev["extendedProperties"]
+    (insert,) = [r for r in google.requests if r.route == "calendar.events.insert"]
+    assert insert.query["sendUpdates"] == ["none"]
+
+
+def test_the_description_speaks_the_users_language(google: Any, tmp_path: Path) -> None:
+    google.user_email = ME
+    s = make_settings(google, tmp_path)
+    s = replace(s, user=replace(s.user, language="vi"))
+    sink = new_sink(google_api.connect(s, sleep=lambda x: None), s, None)
+    sink.set_context({MID: roadmap()})
+    written = sink.create(replace(DRAFT, private_notes=""), MID)
+    assert sink.calendar_id is not None
+    ev = google.event(sink.calendar_id, written.ref)
+    assert ev["description"].startswith("Lý do:\n- Tue has 6.5 h")
+    assert "Tiêu đề: " in ev["description"]
+    assert "Ghi chú riêng" not in ev["description"]  # no notes, no heading
+
+
+def test_a_second_sink_with_lost_state_reuses_the_calendar_from_the_file(
+    google: Any,
+    api: GoogleApi,
+    settings: Settings,
+    sink: ReviewCalendar,
+    only_review_writes: None,
+) -> None:
+    written = sink.create(DRAFT, MID)
+    cid = sink.calendar_id
+
+    fresh_store = MemoryStore()  # the state store was lost
+    again = new_sink(api, settings, fresh_store)
+    again.set_context({MID: roadmap(), MID2: roadmap(hour=14, action=Action.RESCHEDULE)})
+    found = again.find(MID)
+    assert found == Written(written.ref, written.version, written.content_hash, edited=False)
+    again.create(DRAFT, MID2)
+
+    assert again.calendar_id == cid
+    assert google.count("calendar.calendars.insert") == 1
+    assert fresh_store.get_meta(META_KEY) == cid  # the store learns it back on a write
+
+
+def test_with_the_file_lost_the_store_still_knows_and_the_file_comes_back(
+    google: Any,
+    api: GoogleApi,
+    settings: Settings,
+    store: MemoryStore,
+    sink: ReviewCalendar,
+) -> None:
+    sink.create(DRAFT, MID)
+    cid = sink.calendar_id
+    id_file_for(settings).unlink()
+
+    again = new_sink(api, settings, store)
+    again.set_context({MID2: roadmap(hour=14, action=Action.RESCHEDULE)})
+    assert again.observe(["nope"]) == {"nope": None}
+    assert not id_file_for(settings).exists()  # observe writes nothing
+    again.create(DRAFT, MID2)
+    assert again.calendar_id == cid
+    assert google.count("calendar.calendars.insert") == 1
+    assert id_file_for(settings).read_text(encoding="utf-8").strip() == cid
+    assert stat.S_IMODE(id_file_for(settings).stat().st_mode) == 0o600
+
+
+def test_the_file_wins_over_the_store(
+    google: Any, api: GoogleApi, settings: Settings, store: MemoryStore, sink: ReviewCalendar
+) -> None:
+    sink.create(DRAFT, MID)
+    cid = sink.calendar_id
+    with store.transaction():
+        store.put_meta(META_KEY, "c_stale@group.calendar.google.com")
+    again = new_sink(api, settings, store)
+    again.set_context({MID2: roadmap(hour=14, action=Action.RESCHEDULE)})
+    again.create(DRAFT, MID2)
+    assert again.calendar_id == cid
+    assert store.get_meta(META_KEY) == cid
+
+
+def test_observe_lists_once_and_sees_edits_and_deletions(
+    google: Any, sink: ReviewCalendar, only_review_writes: None
+) -> None:
+    a = sink.create(DRAFT, MID)
+    b = sink.create(DRAFT, MID2)
+    cid = sink.calendar_id
+    assert cid is not None
+    google.clear_log()
+
+    assert sink.observe([a.ref, b.ref, "gone"]) == {
+        a.ref: a.version,
+        b.ref: b.version,
+        "gone": None,
+    }
+    (listed,) = google.requests
+    assert listed.route == "calendar.events.list"
+    assert unquote(listed.path).startswith(f"/calendar/v3/calendars/{cid}/")
+    assert listed.query["fields"] == ["items(id,etag),nextPageToken"]
+
+    google.update_event(cid, a.ref, description="mine now")  # the user edits it
+    google.delete_event(cid, b.ref)  # ... and deletes the other
+    seen = sink.observe([a.ref, b.ref])
+    assert seen[a.ref] not in (None, a.version)
+    assert seen[b.ref] is None
+
+
+def test_observe_pages_through_a_long_calendar(
+    google: Any, sink: ReviewCalendar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import calbot.adapters.review_calendar as rc
+
+    monkeypatch.setattr(rc, "PAGE_SIZE", 1)
+    a = sink.create(DRAFT, MID)
+    b = sink.create(DRAFT, MID2)
+    google.clear_log()
+    assert sink.observe([a.ref, b.ref]) == {a.ref: a.version, b.ref: b.version}
+    assert google.count("calendar.events.list") == 2
+
+
+def test_find_tells_an_edited_event(
+    google: Any, api: GoogleApi, settings: Settings, sink: ReviewCalendar
+) -> None:
+    written = sink.create(DRAFT, MID)
+    cid = sink.calendar_id
+    assert cid is not None
+    google.update_event(cid, written.ref, description="my own notes")
+    found = sink.find(MID)
+    assert found is not None and found.ref == written.ref and found.edited
+    assert sink.find(message_id_for("cal/other", "call", "studio.example")) is None
+
+
+def test_update_rewrites_in_place(
+    google: Any, sink: ReviewCalendar, only_review_writes: None
+) -> None:
+    written = sink.create(DRAFT, MID)
+    cid = sink.calendar_id
+    assert cid is not None
+    moved = roadmap(hour=15)
+    sink.set_context({MID: moved})
+    changed = replace(DRAFT, body="Hi Ana,\n\nCould we keep it to 30 minutes?\n")
+
+    again = sink.update(written.ref, changed, MID)
+
+    assert again.ref == written.ref and again.version != written.version
+    assert again.content_hash == sink.content_hash(changed, MID) != written.content_hash
+    ev = google.event(cid, written.ref)
+    assert datetime.fromisoformat(ev["start"]["dateTime"]) == datetime(2026, 12, 1, 15, tzinfo=TZ)
+    assert "keep it to 30 minutes" in ev["description"]
+    assert "keep it to 45 minutes" not in ev["description"]
+    assert ev["transparency"] == "transparent" and ev["visibility"] == "private"
+    assert len(review_events(google, cid)) == 1
+    (upd,) = [r for r in google.requests if r.route == "calendar.events.update"]
+    assert upd.query["sendUpdates"] == ["none"]
+    assert sink.observe([written.ref]) == {written.ref: again.version}
+
+
+def test_the_content_hash_follows_the_meeting_not_only_the_draft(sink: ReviewCalendar) -> None:
+    before = sink.content_hash(DRAFT, MID)
+    sink.set_context({MID: roadmap(hour=11)})  # same draft text, the meeting moved
+    assert sink.content_hash(DRAFT, MID) != before
+    sink.set_context({MID: roadmap()})
+    assert sink.content_hash(DRAFT, MID) == before
+    assert sink.content_hash(replace(DRAFT, private_notes="other"), MID) != before
+
+
+def test_update_of_a_deleted_event_is_draft_gone_and_never_brings_it_back(
+    google: Any, sink: ReviewCalendar
+) -> None:
+    written = sink.create(DRAFT, MID)
+    cid = sink.calendar_id
+    assert cid is not None
+    google.delete_event(cid, written.ref)
+    with pytest.raises(DraftGone):
+        sink.update(written.ref, DRAFT, MID)
+    assert google.event(cid, written.ref)["status"] == "cancelled"
+    assert google.count("calendar.events.update") == 0
+    with pytest.raises(DraftGone):
+        sink.update("no-such-event", DRAFT, MID)
+
+
+def test_delete_removes_it_and_a_second_delete_is_fine(
+    google: Any, sink: ReviewCalendar, only_review_writes: None
+) -> None:
+    written = sink.create(DRAFT, MID)
+    cid = sink.calendar_id
+    assert cid is not None
+    sink.delete(written.ref)
+    assert google.event(cid, written.ref)["status"] == "cancelled"
+    sink.delete(written.ref)  # 410 from Google: already done
+    sink.delete("never-was")  # 404: fine too
+    assert sink.observe([written.ref]) == {written.ref: None}
+    deletes = [r for r in google.requests if r.route == "calendar.events.delete"]
+    assert len(deletes) == 3 and all(r.query["sendUpdates"] == ["none"] for r in deletes)
+
+
+def test_a_deleted_review_calendar_is_created_again_once(
+    google: Any,
+    api: GoogleApi,
+    settings: Settings,
+    store: MemoryStore,
+    sink: ReviewCalendar,
+    only_review_writes: None,
+) -> None:
+    first = sink.create(DRAFT, MID)
+    old = sink.calendar_id
+    assert old is not None
+    google._calendars_delete(google._cal(old))  # the user deleted the whole calendar
+
+    # a later scan: a new sink, the id still in the file and the store
+    again = new_sink(api, settings, store)
+    again.set_context({MID: roadmap(), MID2: roadmap(hour=14, action=Action.RESCHEDULE)})
+    assert again.observe([first.ref]) == {first.ref: None}  # gone with its calendar
+    assert again.find(MID) is None
+    with pytest.raises(DraftGone):
+        again.update(first.ref, DRAFT, MID)
+    again.delete(first.ref)
+    written = again.create(DRAFT, MID2)
+    again.create(DRAFT, MID)
+
+    new = again.calendar_id
+    assert new is not None and new != old and google._cals[new].app_created
+    assert google.count("calendar.calendars.insert") == 2  # the first one, and one more
+    assert id_file_for(settings).read_text(encoding="utf-8").strip() == new
+    assert store.get_meta(META_KEY) == new
+    assert written.ref in {e["id"] for e in review_events(google, new)}
+
+
+def test_the_calendar_vanishing_between_observe_and_create(
+    google: Any, api: GoogleApi, settings: Settings, store: MemoryStore, sink: ReviewCalendar
+) -> None:
+    sink.create(DRAFT, MID)
+    old = sink.calendar_id
+    assert old is not None
+    again = new_sink(api, settings, store)
+    again.set_context({MID2: roadmap(hour=14, action=Action.RESCHEDULE)})
+    assert again.observe(["x"]) == {"x": None}  # the calendar was still there
+    google._calendars_delete(google._cal(old))
+    again.create(DRAFT, MID2)  # 404 on insert: one new calendar, then the event
+    assert google.count("calendar.calendars.insert") == 2
+    assert id_file_for(settings).read_text(encoding="utf-8").strip() == again.calendar_id != old
+
+
+def test_works_with_nothing_but_calendar_app_created(google: Any, tmp_path: Path) -> None:
+    """The scope that reaches only calbot's own calendars is enough for the whole cycle (the
+    fake refuses app.created on any other calendar)."""
+    google.user_email = ME
+    s = make_settings(google, tmp_path, scopes=["calendar.app.created"])
+    sink = new_sink(google_api.connect(s, sleep=lambda x: None), s, MemoryStore())
+    sink.set_context({MID: roadmap()})
+    written = sink.create(DRAFT, MID)
+    assert sink.observe([written.ref]) == {written.ref: written.version}
+    found = sink.find(MID)
+    assert found is not None and not found.edited
+    updated = sink.update(written.ref, replace(DRAFT, subject="New subject"), MID)
+    sink.delete(updated.ref)
+    assert all(google_api.CALENDAR_APP_CREATED in r.scopes for r in writes_of(google))
+
+
+@pytest.mark.parametrize("bad", ["primary", ME, "bad id\nwith lines"])
+def test_an_id_file_naming_another_calendar_is_refused(
+    google: Any, api: GoogleApi, settings: Settings, bad: str
+) -> None:
+    id_file_for(settings).write_text(bad + "\n", encoding="utf-8")
+    sink = new_sink(api, settings, None)
+    sink.set_context({MID: roadmap()})
+    with pytest.raises(ServiceError, match="not calbot's review calendar"):
+        sink.create(DRAFT, MID)
+    with pytest.raises(ServiceError):
+        sink.observe(["x"])
+    assert writes_of(google) == []
+
+
+def test_a_write_without_context_is_a_wiring_bug(
+    google: Any, api: GoogleApi, settings: Settings
+) -> None:
+    sink = new_sink(api, settings, None)
+    with pytest.raises(MissingContext):
+        sink.create(DRAFT, MID)
+    assert google.requests == []
+
+
+# --- the whole scan ------------------------------------------------------------------------
+
+NOW = at("2026-11-25 10:00")
+WINDOW = service.Window(
+    start=NOW, end=NOW + timedelta(days=14), history_start=NOW - timedelta(days=14)
+)
+
+
+@dataclass
+class ListSource:
+    items: list[Event]
+    requests: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def events(self, start: datetime, end: datetime) -> list[Event]:
+        return [e for e in self.items if e.end > start and e.start < end]
+
+    def extra_busy(self, start: datetime, end: datetime) -> list[Slot]:
+        return []
+
+
+@dataclass(frozen=True, slots=True)
+class SinkDesired(Desired):
+    """`Desired` with the sink's own content hash: what the service must compare for a sink
+    whose content depends on more than the draft (see `wire_review_calendar`)."""
+
+    sink_hash: str = ""
+
+    @property
+    def content_hash(self) -> str:
+        return self.sink_hash
+
+
+@pytest.fixture
+def wire_review_calendar(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the service does for a sink with `set_context` before syncing it: hand it each
+    desired draft's meeting and decision, and compare the sink's own content hash.
+
+    Stands in until `calbot.service` does this itself; from then on it steps aside and the
+    scan test below runs the service's own wiring."""
+    if "set_context" in inspect.getsource(service):
+        return
+    real = service._sync_sink
+
+    def wired(
+        sink: DraftSink,
+        desired: dict[str, Desired],
+        wanted: dict[str, service.Outcome],
+        *rest: Any,
+    ) -> None:
+        if isinstance(sink, ReviewCalendar):
+            sink.set_context(
+                {d.message_id: (wanted[k].meeting, wanted[k].decision) for k, d in desired.items()}
+            )
+            desired = {
+                k: SinkDesired(
+                    d.key,
+                    d.action,
+                    d.message_id,
+                    d.fingerprint,
+                    d.draft,
+                    sink.content_hash(d.draft, d.message_id),
+                )
+                for k, d in desired.items()
+            }
+        real(sink, desired, wanted, *rest)
+
+    monkeypatch.setattr(service, "_sync_sink", wired)
+
+
+def overloaded_tuesday() -> list[Event]:
+    """Tue 1 Dec over both limits: the 9:00 meeting is asked to move."""
+    return [
+        event(
+            f"2026-12-01 {h:02d}:00",
+            60,
+            id=f"tue{h}",
+            ical_uid=f"tue{h}",
+            calendar_id="primary",
+            summary=f"Acme sync {h}",
+        )
+        for h in (9, 10, 11, 13, 14)
+    ]
+
+
+def test_a_scan_cycle_creates_keeps_updates_and_deletes_the_review_event(
+    google: Any,
+    api: GoogleApi,
+    settings: Settings,
+    store: MemoryStore,
+    wire_review_calendar: None,
+    only_review_writes: None,
+) -> None:
+    source = ListSource(overloaded_tuesday())
+    templates = load_templates()
+
+    def scan() -> tuple[service.ScanResult, ReviewCalendar]:
+        sink = new_sink(api, settings, store)  # a fresh sink per scan, like the app
+        result = service.run_scan(
+            settings,
+            service.Ports(source, store, [sink]),
+            templates,
+            now=NOW,
+            window=WINDOW,
+        )
+        return result, sink
+
+    def acted(result: service.ScanResult) -> list[service.Outcome]:
+        return [o for o in result.outcomes if o.draft is not None]
+
+    # 1. the first scan: one review event, at the meeting's time
+    result, sink = scan()
+    (o,) = acted(result)
+    assert o.meeting.event.id == "tue9" and o.decision.action == Action.RESCHEDULE
+    assert o.status == "new"
+    cid = sink.calendar_id
+    assert cid is not None
+    (ev,) = review_events(google, cid)
+    assert ev["id"] == o.refs["review_calendar"]
+    assert ev["summary"] == "✎ reschedule: Acme sync 9"
+    assert datetime.fromisoformat(ev["start"]["dateTime"]) == at("2026-12-01 09:00")
+    assert o.draft is not None and o.draft.subject in ev["description"]
+
+    # 2. nothing changed: nothing written
+    before = len(writes_of(google))
+    result, _ = scan()
+    (o,) = acted(result)
+    assert o.status == "unchanged"
+    assert len(writes_of(google)) == before
+
+    # 3. the meeting moved later that morning: the same review event follows it
+    source.items[0] = replace(
+        source.items[0],
+        start=at("2026-12-01 08:00"),
+        end=at("2026-12-01 09:00"),
+    )
+    result, _ = scan()
+    (o,) = acted(result)
+    assert o.status == "updated"
+    (moved,) = review_events(google, cid)
+    assert moved["id"] == ev["id"]
+    assert datetime.fromisoformat(moved["start"]["dateTime"]) == at("2026-12-01 08:00")
+    assert google.count("calendar.events.update") == 1
+
+    # 4. the day is no longer overloaded: the review event goes
+    source.items = source.items[:2]
+    result, _ = scan()
+    assert acted(result) == [] and result.deleted == 1
+    assert review_events(google, cid) == []
+    assert store.sink_records("review_calendar") == {}
+    assert google.count("calendar.calendars.insert") == 1
