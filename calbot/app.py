@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from calbot.dates import parse_when
 from calbot.domain.settings import Settings
-from calbot.errors import UsageError
-from calbot.ports import CalendarSource, DraftSink, NoteSink, StateStore
+from calbot.errors import AuthError, CalbotError, LockedError, ServiceError, UsageError
+from calbot.ports import CalendarSource, DraftSink, NoteSink, RunRecord, StateStore
 from calbot.service import Ports, Progress, ScanResult, Window, quiet, run_scan
 
 if TYPE_CHECKING:
@@ -193,19 +193,92 @@ def scan(
 ) -> ScanRun:
     """One scan with the configured source and sinks; `store` replaces the state dir's.
 
-    Templates are loaded (and so validated) before anything else is read.
+    Templates are loaded (and so validated) before anything else is read. A real scan
+    (not a dry run) is logged in the store's runs, failures included, for the digest.
     """
     from calbot.templating import load_templates
 
     templates = load_templates(settings.outputs.templates_dir, settings.path)
     window = scan_window(settings, now, start_text, end_text)
-    with contextlib.ExitStack() as stack:
-        if store is None:
-            store = stack.enter_context(open_state(settings, state_dir, dry_run=dry_run))
-        wiring = make_ports(settings, store, now, dry_run=dry_run)
-        ports = Ports(wiring.source, store, wiring.sinks, wiring.notes)
-        result = run_scan(
-            settings, ports, templates, now=now, window=window, dry_run=dry_run, progress=progress
-        )
-    result.warnings[:0] = wiring.warnings
+    try:
+        with contextlib.ExitStack() as stack:
+            if store is None:
+                store = stack.enter_context(open_state(settings, state_dir, dry_run=dry_run))
+            try:
+                wiring = make_ports(settings, store, now, dry_run=dry_run)
+                ports = Ports(wiring.source, store, wiring.sinks, wiring.notes)
+                result = run_scan(
+                    settings,
+                    ports,
+                    templates,
+                    now=now,
+                    window=window,
+                    dry_run=dry_run,
+                    progress=progress,
+                )
+            except CalbotError as exc:
+                if not dry_run:
+                    record_quietly(store, failed_run(exc, now))
+                raise
+            result.warnings[:0] = wiring.warnings
+            if not dry_run:
+                record_run(store, ok_run(result, now))
+    except LockedError as exc:
+        if not dry_run:
+            record_unlocked(state_dir, failed_run(exc, now))
+        raise
     return ScanRun(result, outbox_paths(wiring.sinks, result))
+
+
+RUN_OUTCOMES: dict[type[CalbotError], str] = {
+    AuthError: "auth",
+    ServiceError: "google_down",
+    LockedError: "locked",
+}
+
+
+def ok_run(result: ScanResult, started: datetime) -> RunRecord:
+    counts = {
+        "events": result.events_seen,
+        "meetings": len(result.outcomes),
+        "drafted": result.drafted,
+        "deleted": result.deleted,
+        "api_requests": result.api_requests,
+    }
+    return RunRecord(
+        started, datetime.now(started.tzinfo), "ok", counts=counts, warnings=tuple(result.warnings)
+    )
+
+
+def failed_run(exc: CalbotError, started: datetime) -> RunRecord:
+    outcome = next((o for t, o in RUN_OUTCOMES.items() if isinstance(exc, t)), "failed")
+    return RunRecord(started, datetime.now(started.tzinfo), outcome, error=str(exc))
+
+
+def record_run(store: StateStore, run: RunRecord) -> None:
+    with store.transaction():
+        store.add_run(run)
+
+
+def record_quietly(store: StateStore, run: RunRecord) -> None:
+    """Log a failed scan for the digest; never raises (the scan's own error is what the
+    user must see)."""
+    with contextlib.suppress(Exception):
+        record_run(store, run)
+
+
+def record_unlocked(state_dir: Path, run: RunRecord) -> None:
+    """Another calbot holds the lock: the one small row still goes in (SQLite serialises
+    writers), unless there is no state store yet."""
+    from calbot.adapters.sqlite_state import DB_NAME, SqliteStore
+
+    if not (state_dir / DB_NAME).exists():
+        return
+    try:
+        store = SqliteStore.open(state_dir)
+    except Exception:  # best effort, as above
+        return
+    try:
+        record_quietly(store, run)
+    finally:
+        store.close()

@@ -79,13 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="end", metavar="WHEN", help="end of the window searched")
     p.set_defaults(run=cmd_explain)
 
+    from calbot.cli_digest import add_digest_command
     from calbot.cli_google import add_google_commands
 
     add_google_commands(sub, common)
-    for name, text in (
-        ("digest", "print the morning review"),
-        ("run", "the unattended worker"),
-    ):
+    add_digest_command(sub, common)
+    for name, text in (("run", "the unattended worker"),):
         p = sub.add_parser(name, parents=[common], help=f"{text} (not in this version yet)")
         p.set_defaults(run=_not_yet(name))
     return parser

@@ -50,8 +50,22 @@ class Outcome:
     meeting: Meeting
     decision: Decision
     draft: Draft | None = None
-    status: str | None = None
     refs: dict[str, str] = field(default_factory=dict)  # sink name → ref
+    statuses: dict[str, str] = field(default_factory=dict)  # sink name → status
+    dry_run: bool = False
+
+    @property
+    def status(self) -> str | None:
+        """One status for the user: the mail drafts' (Gmail, outbox) over the review
+        calendar's; an edit anywhere shows; "user_deleted" only when gone everywhere."""
+        if self.dry_run:
+            return "dry_run"
+        mail = {k: v for k, v in self.statuses.items() if k != "review_calendar"}
+        values = set((mail or self.statuses).values())
+        for status in ("user_edited", "updated", "new", "unchanged", "user_deleted"):
+            if status in values:
+                return status
+        return None
 
 
 @dataclass(slots=True)
@@ -138,7 +152,7 @@ def run_scan(
         _sync_sink(sink, desired, wanted, seen_keys, ports.store, now, dry_run, result)
     for outcome in wanted.values():
         if dry_run:
-            outcome.status = "dry_run"
+            outcome.dry_run = True
     if ports.notes is not None and not dry_run:
         progress("noting decisions on the calendar")
         _sync_notes(ports.notes, outcomes, wanted, settings.outputs.note_color)
@@ -217,7 +231,7 @@ def _sync_sink(
             continue
         written, status = _apply(sink, op, want, prior)
         if outcome is not None:
-            outcome.status = status
+            outcome.statuses[sink.name] = status
             ref = written.ref if written else (prior.ref if prior else None)
             if ref is not None:
                 outcome.refs[sink.name] = ref

@@ -272,3 +272,19 @@ def test_review_calendar_holds_one_event_per_draft(google, account):
     assert scan(account)[0] == 0
     assert google.count("calendar.calendars.insert") == 0 and writes(google) == 0
     assert google.count("calendar.events.insert") == google.count("calendar.events.update") == 0
+
+
+def test_every_real_scan_is_logged_for_the_digest(google, account, tmp_path):
+    from calbot.adapters.sqlite_state import SqliteStore
+
+    assert scan(account)[0] == 0
+    google.write_token(account.token, SCOPES, expired=True)
+    google.revoke()
+    assert scan(account)[0] == 3
+    store = SqliteStore.open(tmp_path / "state", readonly=True)
+    runs = store.runs(datetime(2000, 1, 1, tzinfo=TZ))
+    reviews = store.reviews()
+    store.close()
+    assert [r.outcome for r in runs] == ["ok", "auth"]
+    assert runs[0].counts["drafted"] == 1 and "calbot auth" in runs[1].error
+    assert len(reviews) == 1 and reviews[0].action == "reschedule" and reviews[0].drafts["gmail"]

@@ -13,7 +13,12 @@ Used by dry runs (a read-only view of nothing, or of a copy) and by tests. The r
   `put_sync_token(cal, None)` forgets the token;
 - `add_goodwill` for an ask already recorded (same client, key, action) keeps the earliest
   `asked_at` — when calbot first drafted it — and takes the new `meeting_start`; a scan
-  that re-records the pending ask every time does not push the goodwill window forward.
+  that re-records the pending ask every time does not push the goodwill window forward;
+- the runs log keeps `RUNS_KEPT` of history: `add_run` forgets runs that finished longer
+  than that before the new one; `runs(since)` is oldest first;
+- `put_review` upserts by key and decides whether the item is news again (`review_is_news`):
+  news loses its `reported_at`, anything else keeps the stored one;
+- `put_week_load` replaces every day stored before.
 """
 
 from __future__ import annotations
@@ -22,10 +27,20 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from calbot.errors import CalbotError
-from calbot.ports import DecisionRecord, GoodwillEntry, SinkRecord
+from calbot.ports import (
+    DayLoadRecord,
+    DecisionRecord,
+    GoodwillEntry,
+    ReviewItem,
+    RunRecord,
+    SinkRecord,
+)
+
+#: How much of the runs log a store keeps (the digest reads "since the last digest").
+RUNS_KEPT = timedelta(days=90)
 
 
 class ReadOnlyStoreError(CalbotError):
@@ -42,6 +57,50 @@ def require_aware(value: datetime, what: str) -> None:
         raise ValueError(f"{what} must be timezone-aware, got {value.isoformat()}")
 
 
+def check_run(run: RunRecord) -> RunRecord:
+    """The run as stored: aware datetimes required; plain dict/tuple copies of its parts."""
+    require_aware(run.started_at, "started_at")
+    require_aware(run.finished_at, "finished_at")
+    counts = {str(k): int(v) for k, v in run.counts.items()}
+    return replace(run, counts=counts, warnings=tuple(str(w) for w in run.warnings))
+
+
+def check_review(item: ReviewItem) -> ReviewItem:
+    """The item as stored: aware datetimes required; a plain dict copy of `drafts`."""
+    for what in ("start", "end", "drafted_at"):
+        require_aware(getattr(item, what), what)
+    if item.reported_at is not None:
+        require_aware(item.reported_at, "reported_at")
+    return replace(item, drafts={str(k): str(v) for k, v in item.drafts.items()})
+
+
+def review_is_news(stored: ReviewItem, new: ReviewItem) -> bool:
+    """Whether an upsert makes a reported item unreported again (both stores use this).
+
+    News: another action, start or set of drafts; or another status — except "unchanged",
+    which by definition says nothing happened (a scan reports each untouched draft so);
+    or a "new"/"updated" status whose draft was written again (`drafted_at` moved).
+    """
+    if (stored.action, stored.start, dict(stored.drafts)) != (
+        new.action,
+        new.start,
+        dict(new.drafts),
+    ):
+        return True
+    if new.status == "unchanged":
+        return False
+    if new.status != stored.status:
+        return True
+    return new.status in ("new", "updated") and new.drafted_at != stored.drafted_at
+
+
+def merge_review(stored: ReviewItem | None, new: ReviewItem) -> ReviewItem:
+    """What `put_review` stores: `new`, with the stored `reported_at` unless it is news."""
+    if stored is None:
+        return new
+    return replace(new, reported_at=None if review_is_news(stored, new) else stored.reported_at)
+
+
 @dataclass
 class _Tables:
     decisions: dict[str, DecisionRecord] = field(default_factory=dict)
@@ -49,6 +108,10 @@ class _Tables:
     sink_records: dict[tuple[str, str], SinkRecord] = field(default_factory=dict)
     sync_tokens: dict[str, str] = field(default_factory=dict)
     event_cache: dict[str, dict[str, str]] = field(default_factory=dict)  # cal → id → JSON
+    runs: list[RunRecord] = field(default_factory=list)  # in insertion order
+    reviews: dict[str, ReviewItem] = field(default_factory=dict)
+    week_load: dict[date, DayLoadRecord] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         return _Tables(
@@ -57,6 +120,10 @@ class _Tables:
             dict(self.sink_records),
             dict(self.sync_tokens),
             {cal: dict(items) for cal, items in self.event_cache.items()},
+            list(self.runs),
+            dict(self.reviews),
+            dict(self.week_load),
+            dict(self.meta),
         )
 
 
@@ -180,6 +247,58 @@ class MemoryStore:
     def delete_sink_record(self, sink: str, key: str) -> None:
         self._check_write()
         self._tables.sink_records.pop((sink, key), None)
+
+    # -- the morning review -----------------------------------------------------------------
+
+    def add_run(self, run: RunRecord) -> None:
+        self._check_write()
+        run = check_run(run)
+        cutoff = run.finished_at - RUNS_KEPT
+        self._tables.runs = [r for r in self._tables.runs if r.finished_at >= cutoff]
+        self._tables.runs.append(run)
+
+    def runs(self, since: datetime) -> list[RunRecord]:
+        self._check_open()
+        require_aware(since, "since")
+        indexed = [(r.finished_at, i, r) for i, r in enumerate(self._tables.runs)]
+        return [r for at, _, r in sorted(indexed, key=lambda x: (x[0], x[1])) if at >= since]
+
+    def put_review(self, item: ReviewItem) -> None:
+        self._check_write()
+        item = check_review(item)
+        self._tables.reviews[item.key] = merge_review(self._tables.reviews.get(item.key), item)
+
+    def delete_review(self, key: str) -> None:
+        self._check_write()
+        self._tables.reviews.pop(key, None)
+
+    def reviews(self) -> list[ReviewItem]:
+        self._check_open()
+        return sorted(self._tables.reviews.values(), key=lambda r: (r.start, r.key))
+
+    def mark_reported(self, keys: Sequence[str], at: datetime) -> None:
+        self._check_write()
+        require_aware(at, "at")
+        for key in keys:
+            known = self._tables.reviews.get(key)
+            if known is not None:
+                self._tables.reviews[key] = replace(known, reported_at=at)
+
+    def put_week_load(self, days: Sequence[DayLoadRecord]) -> None:
+        self._check_write()
+        self._tables.week_load = {d.day: d for d in days}
+
+    def week_load(self) -> list[DayLoadRecord]:
+        self._check_open()
+        return [self._tables.week_load[d] for d in sorted(self._tables.week_load)]
+
+    def get_meta(self, name: str) -> str | None:
+        self._check_open()
+        return self._tables.meta.get(name)
+
+    def put_meta(self, name: str, value: str) -> None:
+        self._check_write()
+        self._tables.meta[name] = value
 
     def close(self) -> None:
         self._closed = True

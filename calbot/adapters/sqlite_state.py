@@ -14,24 +14,38 @@ filters in SQL; they come back as aware UTC datetimes (equal to what was written
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from calbot.adapters.memory_state import (
+    RUNS_KEPT,
     MemoryStore,
     ReadOnlyStoreError,
     StateUsageError,
+    check_review,
+    check_run,
     item_json,
     load_items,
+    merge_review,
     require_aware,
 )
 from calbot.errors import CalbotError
-from calbot.ports import DecisionRecord, GoodwillEntry, SinkRecord, StateStore
+from calbot.ports import (
+    DayLoadRecord,
+    DecisionRecord,
+    GoodwillEntry,
+    ReviewItem,
+    RunRecord,
+    SinkRecord,
+    StateStore,
+)
 
 DB_NAME = "state.sqlite3"
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -104,6 +118,114 @@ def _event_cache(conn: sqlite3.Connection) -> None:
             item TEXT NOT NULL,
             PRIMARY KEY (calendar_id, event_id)
         )"""
+    )
+
+
+@migration
+def _review_tables(conn: sqlite3.Connection) -> None:
+    """What the morning digest reads: the runs log, one review item per drafted reply, the
+    latest scan's load per day, and small named values (`meta`). JSON goes in TEXT columns;
+    `runs.id` orders runs that finished at the same instant (PostgreSQL: an identity
+    column)."""
+    conn.execute(
+        """CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            error TEXT NOT NULL,
+            counts TEXT NOT NULL,
+            warnings TEXT NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX runs_finished_at ON runs (finished_at)")
+    conn.execute(
+        """CREATE TABLE reviews (
+            key TEXT NOT NULL PRIMARY KEY,
+            client TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            start TEXT NOT NULL,
+            "end" TEXT NOT NULL,
+            action TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            event_link TEXT NOT NULL,
+            drafts TEXT NOT NULL,
+            saved_minutes INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            drafted_at TEXT NOT NULL,
+            reported_at TEXT NULL
+        )"""
+    )
+    conn.execute(
+        """CREATE TABLE week_load (
+            day TEXT NOT NULL PRIMARY KEY,
+            meeting_minutes REAL NOT NULL,
+            meeting_count INTEGER NOT NULL
+        )"""
+    )
+    conn.execute(
+        """CREATE TABLE meta (
+            name TEXT NOT NULL PRIMARY KEY,
+            value TEXT NOT NULL
+        )"""
+    )
+
+
+_REVIEW_COLUMNS = (
+    'key, client, summary, start, "end", action, reason, event_link, drafts, saved_minutes,'
+    " status, drafted_at, reported_at"
+)
+_SELECT_REVIEWS = f"SELECT {_REVIEW_COLUMNS} FROM reviews"  # noqa: S608 (constants only)
+_MARKS = ", ".join("?" * 13)
+_INSERT_REVIEW = f"INSERT INTO reviews ({_REVIEW_COLUMNS}) VALUES ({_MARKS})"  # noqa: S608
+_UPSERT_REVIEW = _INSERT_REVIEW + (
+    " ON CONFLICT (key) DO UPDATE SET client = excluded.client,"
+    ' summary = excluded.summary, start = excluded.start, "end" = excluded."end",'
+    " action = excluded.action, reason = excluded.reason, event_link = excluded.event_link,"
+    " drafts = excluded.drafts, saved_minutes = excluded.saved_minutes,"
+    " status = excluded.status, drafted_at = excluded.drafted_at,"
+    " reported_at = excluded.reported_at"
+)
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def _review_row(item: ReviewItem) -> tuple[object, ...]:
+    return (
+        item.key,
+        item.client,
+        item.summary,
+        _dt_out(item.start, "start"),
+        _dt_out(item.end, "end"),
+        item.action,
+        item.reason,
+        item.event_link,
+        _json(dict(item.drafts)),
+        item.saved_minutes,
+        item.status,
+        _dt_out(item.drafted_at, "drafted_at"),
+        None if item.reported_at is None else _dt_out(item.reported_at, "reported_at"),
+    )
+
+
+def _review_of(row: Sequence[Any]) -> ReviewItem:
+    reported = row[12]
+    return ReviewItem(
+        key=row[0],
+        client=row[1],
+        summary=row[2],
+        start=_dt_in(row[3]),
+        end=_dt_in(row[4]),
+        action=row[5],
+        reason=row[6],
+        event_link=row[7],
+        drafts={str(k): str(v) for k, v in json.loads(row[8]).items()},
+        saved_minutes=int(row[9]),
+        status=row[10],
+        drafted_at=_dt_in(row[11]),
+        reported_at=None if reported is None else _dt_in(reported),
     )
 
 
@@ -364,6 +486,101 @@ class SqliteStore:
     def delete_sink_record(self, sink: str, key: str) -> None:
         self._check_write()
         self._conn.execute("DELETE FROM sink_records WHERE sink = ? AND key = ?", (sink, key))
+
+    # -- the morning review -----------------------------------------------------------------
+
+    def add_run(self, run: RunRecord) -> None:
+        """Log a run; runs that finished more than `RUNS_KEPT` before it are forgotten."""
+        self._check_write()
+        run = check_run(run)
+        self._conn.execute(
+            "DELETE FROM runs WHERE finished_at < ?",
+            (_dt_out(run.finished_at - RUNS_KEPT, "finished_at"),),
+        )
+        self._conn.execute(
+            "INSERT INTO runs (started_at, finished_at, outcome, error, counts, warnings)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                _dt_out(run.started_at, "started_at"),
+                _dt_out(run.finished_at, "finished_at"),
+                run.outcome,
+                run.error,
+                _json(dict(run.counts)),
+                _json(list(run.warnings)),
+            ),
+        )
+
+    def runs(self, since: datetime) -> list[RunRecord]:
+        rows = self._conn.execute(
+            "SELECT started_at, finished_at, outcome, error, counts, warnings FROM runs"
+            " WHERE finished_at >= ? ORDER BY finished_at, id",
+            (_dt_out(since, "since"),),
+        )
+        return [
+            RunRecord(
+                started_at=_dt_in(started),
+                finished_at=_dt_in(finished),
+                outcome=outcome,
+                error=error,
+                counts={str(k): int(v) for k, v in json.loads(counts).items()},
+                warnings=tuple(str(w) for w in json.loads(warnings)),
+            )
+            for started, finished, outcome, error, counts, warnings in rows
+        ]
+
+    def put_review(self, item: ReviewItem) -> None:
+        """Upsert; news again (see `memory_state.review_is_news`) loses `reported_at`."""
+        self._check_write()
+        item = check_review(item)
+        row = self._conn.execute(_SELECT_REVIEWS + " WHERE key = ?", (item.key,)).fetchone()
+        item = merge_review(None if row is None else _review_of(row), item)
+        self._conn.execute(_UPSERT_REVIEW, _review_row(item))
+
+    def delete_review(self, key: str) -> None:
+        self._check_write()
+        self._conn.execute("DELETE FROM reviews WHERE key = ?", (key,))
+
+    def reviews(self) -> list[ReviewItem]:
+        rows = self._conn.execute(_SELECT_REVIEWS + " ORDER BY start, key")
+        return [_review_of(row) for row in rows]
+
+    def mark_reported(self, keys: Sequence[str], at: datetime) -> None:
+        self._check_write()
+        when = _dt_out(at, "at")
+        self._conn.executemany(
+            "UPDATE reviews SET reported_at = ? WHERE key = ?", ((when, key) for key in keys)
+        )
+
+    def put_week_load(self, days: Sequence[DayLoadRecord]) -> None:
+        self._check_write()
+        self._conn.execute("DELETE FROM week_load")
+        self._conn.executemany(
+            "INSERT INTO week_load (day, meeting_minutes, meeting_count) VALUES (?, ?, ?)"
+            " ON CONFLICT (day) DO UPDATE SET meeting_minutes = excluded.meeting_minutes,"
+            " meeting_count = excluded.meeting_count",
+            ((d.day.isoformat(), float(d.meeting_minutes), d.meeting_count) for d in days),
+        )
+
+    def week_load(self) -> list[DayLoadRecord]:
+        rows = self._conn.execute(
+            "SELECT day, meeting_minutes, meeting_count FROM week_load ORDER BY day"
+        )
+        return [
+            DayLoadRecord(date.fromisoformat(day), float(minutes), int(count))
+            for day, minutes, count in rows
+        ]
+
+    def get_meta(self, name: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def put_meta(self, name: str, value: str) -> None:
+        self._check_write()
+        self._conn.execute(
+            "INSERT INTO meta (name, value) VALUES (?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (name, value),
+        )
 
     def close(self) -> None:
         self._conn.close()

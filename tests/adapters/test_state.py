@@ -5,17 +5,31 @@ from __future__ import annotations
 import json
 import sqlite3
 import stat
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from calbot.adapters import sqlite_state
-from calbot.adapters.memory_state import MemoryStore, ReadOnlyStoreError, StateUsageError
+from calbot.adapters.memory_state import (
+    RUNS_KEPT,
+    MemoryStore,
+    ReadOnlyStoreError,
+    StateUsageError,
+)
 from calbot.adapters.sqlite_state import DB_NAME, MIGRATIONS, SqliteStore
 from calbot.errors import CalbotError
-from calbot.ports import DecisionRecord, EventCache, GoodwillEntry, SinkRecord, StateStore
+from calbot.ports import (
+    DayLoadRecord,
+    DecisionRecord,
+    EventCache,
+    GoodwillEntry,
+    ReviewItem,
+    RunRecord,
+    SinkRecord,
+    StateStore,
+)
 
 HANOI = timezone(timedelta(hours=7))
 BERLIN_WINTER = timezone(timedelta(hours=1))
@@ -63,6 +77,41 @@ def sink_record(sink: str = "outbox", key: str = "primary/evt-1", **kw: object) 
     }
     fields.update(kw)
     return SinkRecord(**fields)  # type: ignore[arg-type]
+
+
+def run(minutes_after: float = 0, outcome: str = "ok", **kw: object) -> RunRecord:
+    """A run that finished `minutes_after` T0, after 40 seconds."""
+    end = T0 + timedelta(minutes=minutes_after)
+    fields: dict[str, object] = {
+        "started_at": end - timedelta(seconds=40),
+        "finished_at": end,
+        "outcome": outcome,
+        "error": "",
+        "counts": {"events": 12, "meetings": 4, "drafted": 1},
+        "warnings": (),
+    }
+    fields.update(kw)
+    return RunRecord(**fields)  # type: ignore[arg-type]
+
+
+def review(key: str = "primary/evt-1", **kw: object) -> ReviewItem:
+    fields: dict[str, object] = {
+        "key": key,
+        "client": "Công ty Acme",
+        "summary": "Acme roadmap review",
+        "start": T0 + timedelta(days=1),
+        "end": T0 + timedelta(days=1, minutes=90),
+        "action": "shorten",
+        "reason": "90 min long, over 60 min",
+        "event_link": "https://www.google.com/calendar/event?eid=abc",
+        "drafts": {"gmail": "r-1", "outbox": "calbot-abc.eml"},
+        "saved_minutes": 45,
+        "status": "new",
+        "drafted_at": T0,
+        "reported_at": None,
+    }
+    fields.update(kw)
+    return ReviewItem(**fields)  # type: ignore[arg-type]
 
 
 def item(event_id: str, **kw: object) -> dict[str, object]:
@@ -320,6 +369,187 @@ class TestStoreContract:
             cache.drop_calendar("primary")
         assert cache.cached_events("primary") == [item("a")]
 
+    # -- the morning review: runs log, review items, week load, meta -----------------------
+
+    def test_review_tables_start_empty(self, store: StateStore) -> None:
+        assert store.runs(T0 - timedelta(days=365)) == []
+        assert store.reviews() == []
+        assert store.week_load() == []
+        assert store.get_meta("last_digest_at") is None
+
+    def test_runs_round_trip_oldest_first_since_across_offsets(self, store: StateStore) -> None:
+        late = run(30, "failed", error="calendar.ics: not found ✎", counts={})
+        edge = run(0, warnings=("primary: skipped Họp: no start", "second"))
+        early = run(-30, "auth", error="Google access expired or was revoked")
+        tie = run(30, "locked")  # finished at the same instant as `late`, logged after it
+        with store.transaction():
+            for r in (late, edge, early, tie):
+                store.add_run(r)
+        assert store.runs(T0 - timedelta(hours=1)) == [early, edge, late, tie]
+        assert store.runs(T0.astimezone(BERLIN_WINTER)) == [edge, late, tie]
+        assert store.runs(T0 + timedelta(microseconds=1)) == [late, tie]
+        got = store.runs(T0)[0]
+        assert got.finished_at.tzinfo is not None and got.finished_at == T0
+        assert got.warnings == ("primary: skipped Họp: no start", "second")
+        assert dict(got.counts) == {"events": 12, "meetings": 4, "drafted": 1}
+        with pytest.raises(ValueError, match="timezone-aware"):
+            store.runs(datetime(2025, 1, 1))
+
+    def test_runs_log_forgets_what_is_older_than_runs_kept(self, store: StateStore) -> None:
+        old = run(-60 * 24 * 200)
+        kept = run(-60 * 24 * 30)
+        with store.transaction():
+            store.add_run(old)
+            store.add_run(kept)
+        assert store.runs(T0 - timedelta(days=365)) == [kept]
+        assert old.finished_at < kept.finished_at - RUNS_KEPT
+
+    def test_review_round_trip_and_order(self, store: StateStore) -> None:
+        later = review("b", start=T0 + timedelta(days=3), end=T0 + timedelta(days=3, hours=1))
+        first = review("a", drafts={}, event_link="", status="user_edited")
+        same_start = review("0-same-start")
+        with store.transaction():
+            for r in (later, first, same_start):
+                store.put_review(r)
+        assert store.reviews() == [same_start, first, later]  # by start, then key
+        got = store.reviews()[0]
+        assert got.start.tzinfo is not None and got.start == same_start.start
+        assert dict(got.drafts) == {"gmail": "r-1", "outbox": "calbot-abc.eml"}
+
+    def test_review_hostile_text_is_stored_verbatim(self, store: StateStore) -> None:
+        odd = "x'); DROP TABLE reviews; -- \"\\ \x00 <script>alert(1)</script> ✎ Dời lịch"
+        item_ = review(odd, client=odd, summary=odd, reason=odd, drafts={odd: odd})
+        with store.transaction():
+            store.put_review(item_)
+        assert store.reviews() == [item_]
+
+    def test_mark_reported_then_unchanged_upserts_keep_it(self, store: StateStore) -> None:
+        with store.transaction():
+            store.put_review(review("a"))
+            store.put_review(review("b"))
+        at = T0 + timedelta(hours=2)
+        with store.transaction():
+            store.mark_reported(["a", "never-there"], at)
+        assert [(r.key, r.reported_at) for r in store.reviews()] == [("a", at), ("b", None)]
+        # the next scans: same draft, status "unchanged", a new drafted_at or a new reason
+        with store.transaction():
+            store.put_review(review("a"))
+            store.put_review(review("a", status="unchanged", drafted_at=T0 + timedelta(hours=3)))
+            store.put_review(review("a", status="unchanged", reason="other words", client="X"))
+        (a, _) = store.reviews()
+        assert a.reported_at == at
+        assert (a.status, a.reason, a.client) == ("unchanged", "other words", "X")
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            {"action": "reschedule"},
+            {"start": T0 + timedelta(days=2)},
+            {"drafts": {"gmail": "r-2", "outbox": "calbot-abc.eml"}},
+            {"drafts": {"outbox": "calbot-abc.eml"}},
+            {"status": "user_edited"},
+            {"status": "user_deleted"},
+            {"status": "updated", "drafted_at": T0 + timedelta(hours=5)},
+        ],
+        ids=lambda c: "+".join(c),
+    )
+    def test_a_changed_review_is_news_again(
+        self, store: StateStore, change: dict[str, object]
+    ) -> None:
+        with store.transaction():
+            store.put_review(review())
+            store.mark_reported(["primary/evt-1"], T0 + timedelta(hours=1))
+        with store.transaction():
+            store.put_review(review("primary/evt-1", **change))
+        (got,) = store.reviews()
+        assert got.reported_at is None
+        assert got == review("primary/evt-1", **change)
+
+    def test_updated_twice_is_news_only_when_written_again(self, store: StateStore) -> None:
+        written = T0 + timedelta(hours=5)
+        with store.transaction():
+            store.put_review(review(status="updated", drafted_at=written))
+            store.mark_reported(["primary/evt-1"], T0 + timedelta(hours=6))
+            store.put_review(review(status="updated", drafted_at=written))  # the same write
+        assert store.reviews()[0].reported_at == T0 + timedelta(hours=6)
+        with store.transaction():
+            store.put_review(review(status="updated", drafted_at=written + timedelta(hours=1)))
+        assert store.reviews()[0].reported_at is None
+
+    def test_delete_review(self, store: StateStore) -> None:
+        with store.transaction():
+            store.put_review(review("a"))
+            store.put_review(review("b"))
+        with store.transaction():
+            store.delete_review("a")
+            store.delete_review("never-there")
+        assert [r.key for r in store.reviews()] == ["b"]
+
+    def test_review_datetimes_must_be_aware(self, store: StateStore) -> None:
+        naive = datetime(2025, 1, 1)
+        with store.transaction():
+            for field in ("start", "end", "drafted_at", "reported_at"):
+                with pytest.raises(ValueError, match="timezone-aware"):
+                    store.put_review(review("k", **{field: naive}))
+            with pytest.raises(ValueError, match="timezone-aware"):
+                store.add_run(run(finished_at=naive))
+            with pytest.raises(ValueError, match="timezone-aware"):
+                store.mark_reported(["primary/evt-1"], naive)
+        assert store.reviews() == []
+
+    def test_week_load_is_replaced_whole(self, store: StateStore) -> None:
+        mon, tue, wed = date(2025, 3, 3), date(2025, 3, 4), date(2025, 3, 5)
+        first = [DayLoadRecord(tue, 390.0, 6), DayLoadRecord(mon, 150.5, 3)]
+        with store.transaction():
+            store.put_week_load(first)
+        assert store.week_load() == [DayLoadRecord(mon, 150.5, 3), DayLoadRecord(tue, 390.0, 6)]
+        with store.transaction():
+            store.put_week_load([DayLoadRecord(wed, 0.0, 0)])
+        assert store.week_load() == [DayLoadRecord(wed, 0.0, 0)]
+        with store.transaction():
+            store.put_week_load([])
+        assert store.week_load() == []
+
+    def test_meta_round_trip_and_overwrite(self, store: StateStore) -> None:
+        with store.transaction():
+            store.put_meta("last_digest_at", T0.isoformat())
+            store.put_meta("review_calendar_id", "abc@group.calendar.google.com")
+        with store.transaction():
+            store.put_meta("last_digest_at", "2025-03-05T07:30:00+01:00")
+        assert store.get_meta("last_digest_at") == "2025-03-05T07:30:00+01:00"
+        assert store.get_meta("review_calendar_id") == "abc@group.calendar.google.com"
+        assert store.get_meta("other") is None
+
+    def test_review_writes_roll_back_and_need_a_transaction(self, store: StateStore) -> None:
+        with store.transaction():
+            store.put_review(review("kept"))
+            store.put_meta("m", "1")
+            store.put_week_load([DayLoadRecord(date(2025, 3, 4), 60.0, 1)])
+        with pytest.raises(RuntimeError, match="boom"), store.transaction():
+            store.add_run(run())
+            store.put_review(review("lost"))
+            store.delete_review("kept")
+            store.mark_reported(["kept"], T0)
+            store.put_week_load([])
+            store.put_meta("m", "2")
+            raise RuntimeError("boom")
+        assert store.reviews() == [review("kept")]
+        assert store.runs(T0 - timedelta(days=1)) == []
+        assert store.get_meta("m") == "1"
+        assert store.week_load() == [DayLoadRecord(date(2025, 3, 4), 60.0, 1)]
+        writes: list[Callable[[], None]] = [
+            lambda: store.add_run(run()),
+            lambda: store.put_review(review()),
+            lambda: store.delete_review("kept"),
+            lambda: store.mark_reported(["kept"], T0),
+            lambda: store.put_week_load([]),
+            lambda: store.put_meta("m", "3"),
+        ]
+        for write in writes:
+            with pytest.raises(StateUsageError):
+                write()
+        assert store.get_meta("m") == "1"
+
     def test_transactions_do_not_nest(self, store: StateStore) -> None:
         with store.transaction():
             store.put_decision(decision())
@@ -374,6 +604,7 @@ def test_sqlite_schema_version_recorded_and_wal(tmp_path: Path) -> None:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert {"decisions", "goodwill", "sink_records", "schema_version"} <= tables
         assert {"sync_tokens", "event_cache"} <= tables
+        assert {"runs", "reviews", "week_load", "meta"} <= tables
     finally:
         conn.close()
     # reopening does not re-run migrations (they would fail: CREATE TABLE without IF NOT EXISTS)
@@ -437,6 +668,71 @@ def test_sqlite_version_1_store_migrates_to_the_event_cache(
     (text,) = conn.execute("SELECT item FROM event_cache").fetchone()
     conn.close()
     assert text == json.dumps(item("a"), ensure_ascii=False, separators=(",", ":"))  # compact
+
+
+def test_sqlite_version_2_store_migrates_to_the_review_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store written by the calbot before the digest keeps its decisions, ledger and event
+    cache, and gains the runs log, review items, week load and meta."""
+    assert len(MIGRATIONS) >= 3
+    with monkeypatch.context() as m:
+        m.setattr(sqlite_state, "MIGRATIONS", MIGRATIONS[:2])
+        old = SqliteStore.open(tmp_path)
+        fill(old)
+        with old.transaction():
+            as_cache(old).put_events("primary", [item("a")])
+            as_cache(old).put_sync_token("primary", "tok")
+        old.close()
+    conn = sqlite3.connect(tmp_path / DB_NAME)
+    assert conn.execute("SELECT version FROM schema_version").fetchone() == (2,)
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name='reviews'").fetchone() is None
+    conn.close()
+    with pytest.raises(CalbotError, match="run once without --dry-run"):
+        SqliteStore.open(tmp_path, readonly=True)
+    store = SqliteStore.open(tmp_path)
+    assert store.decisions() == {"primary/evt-1": decision()}
+    assert store.goodwill(T0) == [goodwill()]
+    assert store.sink_records("outbox") == {"primary/evt-1": sink_record()}
+    assert as_cache(store).cached_events("primary") == [item("a")]
+    assert as_cache(store).sync_token("primary") == "tok"
+    assert store.reviews() == [] and store.runs(T0 - timedelta(days=1)) == []
+    with store.transaction():
+        store.add_run(run())
+        store.put_review(review())
+        store.put_week_load([DayLoadRecord(date(2025, 3, 4), 60.0, 1)])
+        store.put_meta("last_digest_at", T0.isoformat())
+    store.close()
+    again = SqliteStore.open(tmp_path, readonly=True)
+    assert again.runs(T0 - timedelta(days=1)) == [run()]
+    assert again.reviews() == [review()]
+    assert again.week_load() == [DayLoadRecord(date(2025, 3, 4), 60.0, 1)]
+    assert again.get_meta("last_digest_at") == T0.isoformat()
+    again.close()
+
+
+def test_sqlite_review_columns_are_plain_text(tmp_path: Path) -> None:
+    """UTC ISO text for datetimes, sorted compact JSON for drafts, NULL until reported."""
+    store = SqliteStore.open(tmp_path)
+    with store.transaction():
+        store.put_review(review(drafts={"outbox": "o.eml", "gmail": "r-1"}))
+        store.add_run(run(warnings=("w ✎",)))
+    store.close()
+    conn = sqlite3.connect(tmp_path / DB_NAME)
+    row = conn.execute('SELECT start, "end", drafts, reported_at FROM reviews').fetchone()
+    runs_row = conn.execute("SELECT finished_at, counts, warnings FROM runs").fetchone()
+    conn.close()
+    assert row == (
+        (T0 + timedelta(days=1)).astimezone(UTC).isoformat(timespec="microseconds"),
+        (T0 + timedelta(days=1, minutes=90)).astimezone(UTC).isoformat(timespec="microseconds"),
+        '{"gmail":"r-1","outbox":"o.eml"}',
+        None,
+    )
+    assert runs_row == (
+        T0.astimezone(UTC).isoformat(timespec="microseconds"),
+        '{"drafted":1,"events":12,"meetings":4}',
+        '["w ✎"]',
+    )
 
 
 def test_sqlite_failed_migration_rolls_back(
@@ -515,6 +811,17 @@ def test_readonly_existing_store_reads_and_refuses_writes(tmp_path: Path) -> Non
             as_cache(reader).put_sync_token("primary", "tok")
         with pytest.raises(ReadOnlyStoreError):
             as_cache(reader).drop_calendar("primary")
+        writes: list[Callable[[], None]] = [
+            lambda: reader.add_run(run()),
+            lambda: reader.put_review(review()),
+            lambda: reader.delete_review("primary/evt-1"),
+            lambda: reader.mark_reported(["primary/evt-1"], T0),
+            lambda: reader.put_week_load([]),
+            lambda: reader.put_meta("m", "1"),
+        ]
+        for write in writes:
+            with pytest.raises(ReadOnlyStoreError):
+                write()
     with pytest.raises(ReadOnlyStoreError):  # read-only wins over "outside a transaction"
         reader.put_decision(decision("other"))
     reader.close()
