@@ -332,8 +332,10 @@ def _sync_notes(
 
 
 # What sending a draft wins back, per action (minutes). Moving a meeting saves no time; a
-# call saves the trip, counted as half an hour each way.
+# call saves the trip, counted as half an hour each way; a time box saves at least the
+# quarter hour a chatty meeting would have run over.
 TRAVEL_MINUTES = 60
+OVERRUN_MINUTES = 15
 
 
 def saved_minutes(outcome: Outcome) -> int:
@@ -347,7 +349,7 @@ def saved_minutes(outcome: Outcome) -> int:
     if d.action == Action.CALL:
         return TRAVEL_MINUTES
     if d.action == Action.BOUNDARY:
-        return max(0, length - proposed)
+        return max(OVERRUN_MINUTES, length - proposed)
     return 0
 
 
