@@ -216,7 +216,7 @@ def scan(
                     dry_run=dry_run,
                     progress=progress,
                 )
-            except CalbotError as exc:
+            except Exception as exc:
                 if not dry_run:
                     record_quietly(store, failed_run(exc, now))
                 raise
@@ -250,9 +250,10 @@ def ok_run(result: ScanResult, started: datetime) -> RunRecord:
     )
 
 
-def failed_run(exc: CalbotError, started: datetime) -> RunRecord:
+def failed_run(exc: Exception, started: datetime) -> RunRecord:
     outcome = next((o for t, o in RUN_OUTCOMES.items() if isinstance(exc, t)), "failed")
-    return RunRecord(started, datetime.now(started.tzinfo), outcome, error=str(exc))
+    error = str(exc) if isinstance(exc, CalbotError) else f"{type(exc).__name__}: {exc}"
+    return RunRecord(started, datetime.now(started.tzinfo), outcome, error=" ".join(error.split()))
 
 
 def record_run(store: StateStore, run: RunRecord) -> None:

@@ -81,23 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     from calbot.cli_digest import add_digest_command
     from calbot.cli_google import add_google_commands
+    from calbot.cli_run import add_run_command
 
     add_google_commands(sub, common)
     add_digest_command(sub, common)
-    for name, text in (("run", "the unattended worker"),):
-        p = sub.add_parser(name, parents=[common], help=f"{text} (not in this version yet)")
-        p.set_defaults(run=_not_yet(name))
+    add_run_command(sub, common)
     return parser
-
-
-def _not_yet(name: str) -> Callable[[argparse.Namespace, TextIO], int]:
-    def run(args: argparse.Namespace, out: TextIO) -> int:
-        raise UsageError(
-            f"`calbot {name}` is not in this version yet; run `calbot scan` on a schedule "
-            "(see deploy/README.md)"
-        )
-
-    return run
 
 
 # --- commands ------------------------------------------------------------------------------
