@@ -53,6 +53,9 @@ def plan(
     `seen`: whether this scan saw the meeting at all (a record of a meeting gone from view
     can be let go of)."""
     untouched = prior is not None and observed is not None and observed == prior.version
+    if prior is not None and prior.status == "deleting" and observed is None:
+        # calbot deleted it and stopped before it could drop the record
+        return Op(Kind.FORGET, "") if desired is None else Op(Kind.CREATE, "new")
     if desired is None:
         if prior is None:
             return Op(Kind.KEEP, "")

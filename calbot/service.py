@@ -221,14 +221,19 @@ def _sync_sink(
     observed = sink.observe([r.ref for r in records.values()]) if records else {}
     stale = {k for k in records if k in seen_keys or result.window.full}
     for key in sorted(set(desired) | stale):
-        want, prior = desired.get(key), records.get(key)
-        seen = key in seen_keys
-        op = plan(want, prior, observed.get(prior.ref) if prior else None, seen=seen)
+        want, stored = desired.get(key), records.get(key)
+        now_there = observed.get(stored.ref) if stored else None
+        prior = _recheck(sink, stored, now_there) if stored and not dry_run else stored
+        op = plan(want, prior, now_there, seen=key in seen_keys)
         outcome = wanted.get(key)
         if dry_run:
             if outcome is not None and prior is not None:
                 outcome.refs[sink.name] = prior.ref
             continue
+        if op.kind == Kind.DELETE and prior is not None:
+            # Say so first: a crash right after the delete must not read as the user's.
+            with store.transaction():
+                store.put_sink_record(replace(prior, status="deleting"))
         written, status = _apply(sink, op, want, prior)
         if outcome is not None:
             outcome.statuses[sink.name] = status
@@ -237,7 +242,19 @@ def _sync_sink(
                 outcome.refs[sink.name] = ref
         if op.kind == Kind.DELETE:
             result.deleted += 1
-        _remember(store, sink.name, op, status, want, prior, written, now)
+        _remember(store, sink.name, op, status, want, prior, written, now, stored)
+
+
+def _recheck(sink: DraftSink, prior: SinkRecord, observed: str | None) -> SinkRecord:
+    """A version calbot did not record: the user's edit, or calbot's own write that a crash
+    kept out of the ledger? The draft's `X-Calbot-Content` (what calbot wrote) against its
+    text now tells. Costs a lookup only in that rare case."""
+    if observed is None or observed == prior.version or prior.status == "user_edited":
+        return prior
+    found = sink.find(prior.message_id)
+    if found is None or found.edited or found.ref != prior.ref:
+        return prior
+    return replace(prior, version=found.version, content_hash=found.content_hash)
 
 
 def _apply(
@@ -283,7 +300,9 @@ def _remember(
     prior: SinkRecord | None,
     written: Written | None,
     now: datetime,
+    stored: SinkRecord | None,
 ) -> None:
+    """Bring the ledger in line with what was just done (`stored`: the row as read)."""
     with store.transaction():
         if op.kind in (Kind.DELETE, Kind.FORGET):
             store.delete_sink_record(sink, prior.key if prior else "")
@@ -302,8 +321,13 @@ def _remember(
                     content_hash=written.content_hash or want.content_hash,
                 )
             )
-        elif prior is not None and status and status != prior.status:
-            store.put_sink_record(replace(prior, status=status))
+        elif prior is not None:
+            row = replace(prior, status=status or prior.status)
+            if status == "unchanged" and want is not None:
+                # the draft already says what the meeting now needs: it is the current one
+                row = replace(row, fingerprint=want.fingerprint)
+            if row != stored:
+                store.put_sink_record(row)
 
 
 def _sync_notes(

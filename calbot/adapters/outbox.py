@@ -54,6 +54,7 @@ class OutboxSink:
         self._from_addr = from_addr
         self._from_name = from_name
         self._clock = clock
+        self._cleaned = False
 
     # -- DraftSink -------------------------------------------------------------------------
 
@@ -135,6 +136,7 @@ class OutboxSink:
 
     def _ensure_folder(self) -> None:
         if self.folder.is_dir():
+            self._clean_leftovers()
             return
         self.folder.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -142,6 +144,16 @@ class OutboxSink:
         except FileExistsError:
             return
         self.folder.chmod(0o700)  # mkdir's mode is masked by the umask
+
+    def _clean_leftovers(self) -> None:
+        """Temp files of a writer killed mid-write (they hold client data). Only one calbot
+        writes at a time (the state lock), so any that exist now are stale."""
+        if self._cleaned:
+            return
+        self._cleaned = True
+        for stale in self.folder.glob(".calbot-*.tmp"):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
 
     def _write(self, ref: str, draft: Draft, message_id: str) -> Written:
         target = self.path_of(ref)
