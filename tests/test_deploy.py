@@ -363,7 +363,7 @@ def test_compose_says_how_to_sign_in_once(compose):
 
 
 def test_unattended_docs_name_the_files_and_commands():
-    doc = (ROOT / "docs" / "unattended.md").read_text(encoding="utf-8")
+    doc = (ROOT / "README.md").read_text(encoding="utf-8")
     for needle in (
         "calbot init",
         "calbot auth",
