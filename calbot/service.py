@@ -142,7 +142,7 @@ def run_scan(
     )
 
     progress("drafting replies")
-    wanted = _draft_each_key(outcomes, settings, templates)
+    wanted = _draft_each_key(outcomes, settings, templates, warnings)
     domain = settings.user.domain or "calbot.invalid"
     desired = {key: _desired(key, o, domain) for key, o in wanted.items()}
     result = ScanResult(now, window, outcomes, len(events), 0, warnings)
@@ -172,18 +172,28 @@ def _asked(store: StateStore, since: datetime) -> dict[str, frozenset[str]]:
 
 
 def _draft_each_key(
-    outcomes: list[Outcome], settings: Settings, templates: Templates
+    outcomes: list[Outcome], settings: Settings, templates: Templates, warnings: list[str]
 ) -> dict[str, Outcome]:
     """One draft per draft key: a recurring series is answered once, at its first acted
-    occurrence."""
+    occurrence. A meeting with nobody to write to (every client attendee declined) gets
+    no draft, and a warning."""
     wanted: dict[str, Outcome] = {}
     for outcome in outcomes:  # sorted by start
         key = outcome.meeting.event.draft_key
         if outcome.decision.action == Action.NONE or key in wanted:
             continue
-        outcome.draft = make_draft(outcome.meeting, outcome.decision, settings, templates)
+        draft = make_draft(outcome.meeting, outcome.decision, settings, templates)
+        if not draft.to:
+            warnings.append(f"{_label(outcome)}: nobody to write to — no draft")
+            continue
+        outcome.draft = draft
         wanted[key] = outcome
     return wanted
+
+
+def _label(outcome: Outcome) -> str:
+    e = outcome.meeting.event
+    return f"{' '.join(e.summary.split())[:60]!r} ({e.id})"
 
 
 def _desired(key: str, outcome: Outcome, domain: str) -> Desired:
@@ -234,7 +244,11 @@ def _sync_sink(
             # Say so first: a crash right after the delete must not read as the user's.
             with store.transaction():
                 store.put_sink_record(replace(prior, status="deleting"))
-        written, status = _apply(sink, op, want, prior)
+        try:
+            written, status = _apply(sink, op, want, prior)
+        except ValueError as exc:  # a draft no mail format can carry (a broken address)
+            result.warnings.append(f"{_label(outcome) if outcome else key}: not written: {exc}")
+            continue
         if outcome is not None:
             outcome.statuses[sink.name] = status
             ref = written.ref if written else (prior.ref if prior else None)

@@ -362,3 +362,18 @@ def test_busy_time_from_busy_only_calendars_blocks_slots(tmp_path):
         o for o in result.outcomes if o.decision.action == Action.RESCHEDULE
     ).decision.proposal.slots
     assert slots and all(s.start.date().isoformat() >= "2026-12-04" for s in slots)
+
+
+def test_a_draft_no_mail_can_carry_is_a_warning_not_a_crash(world):
+    broken = "ana smith@acme.example"  # a space: no e-mail header can carry it
+    world.source.items = [
+        replace(
+            e, organizer=broken, attendees=(e.attendees[0], replace(e.attendees[1], email=broken))
+        )
+        if e.id == "tue9"
+        else e
+        for e in world.source.items
+    ]
+    result = world.scan()
+    assert any("tue9" in w and "not written" in w for w in result.warnings)
+    assert world.files() == []  # tue9 was the only draft wanted
