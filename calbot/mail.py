@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from email import message_from_bytes, policy
+from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -34,11 +35,14 @@ MAIL_POLICY = policy.SMTP
 
 
 def one_line(text: str) -> str:
-    """`text` with every control/line-breaking character as a space, runs of spaces as one."""
+    """`text` with every control/line-breaking character as a space, runs of spaces as one,
+    and "=?" written "=\u200b?": the stdlib's header parser decodes RFC 2047 encoded words
+    in a value set from a str, so a title "=?utf-8?q?=0D=0ABcc:_x@y?=" would otherwise
+    become a real CR LF and a Bcc header."""
     cleaned = "".join(
         " " if unicodedata.category(ch) in _BREAKING_CATEGORIES else ch for ch in text
     )
-    return " ".join(cleaned.split())
+    return " ".join(cleaned.split()).replace("=?", "=\u200b?")
 
 
 def message_id_for(key: str, action: str, domain: str) -> str:
@@ -91,7 +95,7 @@ def _address(addr: str, name: str = "") -> Address:
         raise ValueError(f"not an e-mail address: {addr!r}")
     try:
         return Address(display_name=one_line(name), addr_spec=addr_spec)
-    except (ValueError, IndexError) as exc:  # the header parser's complaints
+    except (ValueError, IndexError, HeaderParseError) as exc:  # the header parser's complaints
         raise ValueError(f"not an e-mail address: {addr!r}") from exc
 
 

@@ -20,6 +20,9 @@ What `to_event` reads (and nothing else: `EVENT_FIELDS` asks Google for exactly 
   `conferenceData` video entry point → `video_link`, `htmlLink`, `colorId`, and calbot's own
   keys (`ports.NOTE_KEYS`) from `extendedProperties.private` → `Event.notes`.
 
+Text is kept as Google sent it, except lone UTF-16 surrogates (JSON allows "\\ud800", no
+UTF-8 encoder does): each becomes U+FFFD, so the cache, drafts and output can always encode it.
+
 A broken item (not an object, no id, no start, an unreadable date, end before start) raises
 `BadEvent` whose message names the event; the source skips it with a warning. A cancelled
 item converts to None: nothing to show.
@@ -27,8 +30,9 @@ item converts to None: nothing to show.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -80,6 +84,7 @@ _EVENT_TYPES = {
 }
 _STATUSES = frozenset({"confirmed", "tentative", "cancelled"})
 _LABEL_CHARS = 60
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class BadEvent(ValueError):
@@ -90,22 +95,24 @@ def compact(item: Mapping[str, Any]) -> dict[str, Any]:
     """Only the fields calbot reads, for the cache (Google may send more than `fields=`
     asked for; a fake or a proxy may ignore `fields=` altogether). Empty values are left
     out. Never raises on odd shapes: `to_event` judges them later, with a warning."""
-    out: dict[str, Any] = {k: v for k, v in item.items() if k in _TOP and v not in ("", None)}
+    out: dict[str, Any] = {
+        k: _clean(v) for k, v in item.items() if k in _TOP and v not in ("", None)
+    }
     for key in ("start", "end"):
         value = item.get(key)
         if isinstance(value, Mapping):
-            out[key] = {k: value[k] for k in _TIME_KEYS if k in value}
+            out[key] = {k: _clean(value[k]) for k in _TIME_KEYS if k in value}
         elif value is not None:
-            out[key] = value  # broken: kept so the warning can say so
+            out[key] = _clean(value)  # broken: kept so the warning can say so
     organizer = item.get("organizer")
     if isinstance(organizer, Mapping):
-        kept = {k: organizer[k] for k in ("email", "self") if k in organizer}
+        kept = {k: _clean(organizer[k]) for k in ("email", "self") if k in organizer}
         if kept:
             out["organizer"] = kept
     attendees = item.get("attendees")
     if isinstance(attendees, list) and attendees:
         out["attendees"] = [
-            {k: a[k] for k in _ATTENDEE_KEYS if k in a and a[k] not in ("", None, False)}
+            {k: _clean(a[k]) for k in _ATTENDEE_KEYS if k in a and a[k] not in ("", None, False)}
             for a in attendees
             if isinstance(a, Mapping)
         ]
@@ -148,9 +155,9 @@ def to_event(
     organizer = item.get("organizer")
     event_type = item.get("eventType")
     return Event(
-        id=event_id,
+        id=_clean(event_id),
         calendar_id=calendar_id,
-        ical_uid=_text(item.get("iCalUID")) or event_id,
+        ical_uid=_text(item.get("iCalUID")) or _clean(event_id),
         start=start,
         end=end,
         summary=_text(item.get("summary")),
@@ -183,7 +190,9 @@ def event_label(item: object) -> str:
     if len(summary) > _LABEL_CHARS:
         summary = summary[: _LABEL_CHARS - 1] + "…"
     event_id = item.get("id")
-    ident = f"id {' '.join(event_id.split())[:100]}" if isinstance(event_id, str) else "no id"
+    ident = (
+        f"id {' '.join(_text(event_id).split())[:100]}" if isinstance(event_id, str) else "no id"
+    )
     return f"{summary!r} ({ident})" if summary else f"event ({ident})"
 
 
@@ -226,10 +235,14 @@ def _span(item: Mapping[str, Any], zone: tzinfo) -> tuple[datetime, datetime, bo
         end = start
     else:
         raise _Broken("unreadable end")
-    if end < start:
-        raise _Broken("ends before it starts")
-    if all_day and end == start:
-        end = _midnight(start.date() + timedelta(days=1), zone)
+    try:  # year 1 or 9999 in a far zone: not comparable, not convertible
+        if end < start:
+            raise _Broken("ends before it starts")
+        if all_day and end == start:
+            end = _midnight(start.date() + timedelta(days=1), zone)
+        start.astimezone(UTC), end.astimezone(UTC)
+    except OverflowError:
+        raise _Broken("a date out of range") from None
     return start, end, all_day, tz_name
 
 
@@ -256,10 +269,13 @@ def _when(raw: Mapping[str, Any], zone: tzinfo, which: str) -> tuple[datetime, b
             moment = datetime.fromisoformat(value)
         except ValueError:
             raise _Broken(f"unreadable {which} {value[:40]!r}") from None
-        if moment.tzinfo is None or moment.utcoffset() is None:
-            moment = moment.replace(tzinfo=event_zone or zone)
-        elif event_zone is not None:
-            moment = moment.astimezone(event_zone)
+        try:
+            if moment.tzinfo is None or moment.utcoffset() is None:
+                moment = moment.replace(tzinfo=event_zone or zone)
+            elif event_zone is not None:
+                moment = moment.astimezone(event_zone)
+        except OverflowError:
+            raise _Broken(f"{which} {value[:40]!r} is out of range") from None
         return moment, False, str(event_zone.key) if event_zone is not None else ""
     value = raw.get("date")
     if not isinstance(value, str):
@@ -275,12 +291,19 @@ def _midnight(day: date, zone: tzinfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=zone)
 
 
+def _clean(value: Any) -> Any:
+    """A string without lone surrogates (each becomes U+FFFD); anything else as it is."""
+    if isinstance(value, str) and not value.isascii() and _SURROGATE.search(value):
+        return _SURROGATE.sub("\ufffd", value)
+    return value
+
+
 def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""
+    return _clean(value) if isinstance(value, str) else ""
 
 
 def _email(value: object) -> str:
-    return value.strip().lower() if isinstance(value, str) else ""
+    return _text(value).strip().lower()
 
 
 def _attendees(raw: object, me: str) -> tuple[Attendee, ...]:
@@ -336,5 +359,5 @@ def _private_notes(data: object) -> tuple[tuple[str, str], ...]:
     if not isinstance(private, Mapping):
         return ()
     return tuple(
-        sorted((k, v) for k, v in private.items() if k in _NOTE_KEYS and isinstance(v, str))
+        sorted((k, _clean(v)) for k, v in private.items() if k in _NOTE_KEYS and isinstance(v, str))
     )

@@ -9,8 +9,10 @@ copies every occurrence's component, which we never need.
 
 Every VEVENT is checked once when the file is loaded; one that cannot be read (no DTSTART,
 garbage dates, end before start, a bad RRULE) is skipped with a line in `warnings` and the
-rest goes on. The per-VEVENT fields (text, people, links) are mapped once per component and
-shared by all occurrences of a series.
+rest goes on. A VEVENT that is usable but had other lines the parser dropped (e.g. an
+ATTENDEE with control characters in its CN) is kept, with a warning naming those lines: a
+missing attendee can hide a client meeting. The per-VEVENT fields (text, people, links) are
+mapped once per component and shared by all occurrences of a series.
 """
 
 from __future__ import annotations
@@ -175,6 +177,9 @@ class IcsSource:
             if problem:
                 self._warn(_label(component), problem)
                 continue
+            dropped = _dropped_lines(component)
+            if dropped:
+                self._note(f"{_label(component)}: ignored unreadable {', '.join(dropped)} line(s)")
             if "UID" not in component:
                 component["UID"] = _synthetic_uid(component)
             groups[str(component["UID"])].append(_Adapter(component))
@@ -260,7 +265,10 @@ class IcsSource:
         )
 
     def _warn(self, label: str, reason: str) -> None:
-        line = f"{self.calendar_id}: skipped {label}: {reason}"
+        self._note(f"skipped {label}: {reason}")
+
+    def _note(self, text: str) -> None:
+        line = f"{self.calendar_id}: {text}"
         if line not in self._warned:
             self._warned.add(line)
             self.warnings.append(line)
@@ -434,6 +442,22 @@ def _template(component: icalendar.Component, user_email: str) -> _Template:
         attendees=tuple(attendees),
         tz_name=tz_name,
     )
+
+
+_PARSED_NAME = re.compile(r"parts: '([A-Za-z0-9-]{1,40})")
+
+
+def _dropped_lines(component: icalendar.Component) -> list[str]:
+    """The names of the lines the parser could not read (time properties excluded: those
+    make `_check` skip the event)."""
+    names: set[str] = set()
+    for name, message in getattr(component, "errors", ()):
+        if not name:
+            m = _PARSED_NAME.search(str(message))
+            name = m.group(1) if m else "(unnamed)"
+        if str(name).upper() not in _TIME_PROPERTIES_WITH_RID:
+            names.add(str(name).upper())
+    return sorted(names)
 
 
 def _event_type(component: icalendar.Component) -> EventType:

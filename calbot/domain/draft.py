@@ -133,12 +133,13 @@ def all_template_names() -> dict[str, tuple[Action, str, bool]]:
 def clean_header_text(text: str) -> str:
     """One safe header line: control characters, line breaks and tabs become single
     spaces, runs of spaces collapse, the ends are stripped, and the result is at most
-    200 characters (cut with "…")."""
+    200 characters (cut with "…"). "=?" becomes "=\u200b?" (as in `calbot.mail.one_line`):
+    an RFC 2047 encoded word in a title must stay text, never be decoded into a header."""
     chars = [
         " " if ch.isspace() or unicodedata.category(ch) in _CONTROL_CATEGORIES else ch
         for ch in text
     ]
-    out = re.sub(r" {2,}", " ", "".join(chars)).strip()
+    out = re.sub(r" {2,}", " ", "".join(chars)).strip().replace("=?", "=\u200b?")
     if len(out) > 200:
         out = out[:199].rstrip() + "…"
     return out
