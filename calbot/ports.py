@@ -6,7 +6,7 @@ the first implementations, Google Calendar and Gmail plug in beside them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -126,6 +126,14 @@ class EventCache(Protocol):
 
     def put_events(self, calendar_id: str, items: Sequence[dict[str, object]]) -> None:
         """Upsert by `id`; an item with status "cancelled" removes it from the cache."""
+        ...
+
+    def iter_cached_events(self, calendar_id: str) -> Iterator[dict[str, object]]:
+        """`cached_events`, streamed (memory stays flat however big the cache)."""
+        ...
+
+    def move_events(self, from_calendar: str, to_calendar: str) -> None:
+        """Give one calendar's cached events to another (a staged full sync swapped in)."""
         ...
 
     def drop_calendar(self, calendar_id: str) -> None:

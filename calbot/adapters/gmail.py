@@ -3,7 +3,9 @@
 Requests (all through `GoogleApi.call`, so retries, timeouts and error mapping are shared):
 
 - `create`: `users.drafts.create` with `{"message": {"raw": base64url(RFC 5322)}}` — no media
-  upload and no batch (both would bypass `api_root`).
+  upload and no batch (both would bypass `api_root`). Never repeated blindly: after a
+  failure that may hide a draft Gmail made anyway (5xx, timeout, dropped connection), the
+  retry first looks the draft up by its Message-ID (`find`) and adopts it.
 - `update`: `users.drafts.update` of the same draft id. Gmail gives the draft a new message
   id on every update, so the new message id is the new `version`.
 - `observe`: one paged `users.drafts.list` (500 a page, only ids) for all known refs. A
@@ -104,10 +106,24 @@ class GmailSink:
         return None
 
     def create(self, draft: Draft, message_id: str) -> Written:
+        """A new draft. Creating is not safe to repeat (a second create is a second draft):
+        when a try fails in a way that may hide a draft Gmail made all the same (5xx, no
+        answer in time, a dropped connection), the draft is looked up by its Message-ID
+        before any retry, and adopted when it is there."""
         body = {"message": {"raw": self._raw(draft, message_id)}}
-        got = self._call(
-            self._drafts().create(userId=USER, body=body, fields=_WRITE_FIELDS),
-            "gmail drafts.create",
+
+        def made_already() -> dict[str, Any] | None:
+            found = self.find(message_id)
+            if found is None:
+                return None
+            return {"id": found.ref, "message": {"id": found.version}}
+
+        got = _dict(
+            self._api.call(
+                self._drafts().create(userId=USER, body=body, fields=_WRITE_FIELDS),
+                what="gmail drafts.create",
+                recheck=made_already,
+            )
         )
         return self._written(got, draft)
 

@@ -14,6 +14,13 @@ Everything else becomes one of calbot's one-line errors:
 - any other status → `ApiError` (exit 4) carrying `status` and Google's `reason`
   (`notFound`, `fullSyncRequired`, `timeRangeTooLong`, ...), for callers that handle some.
 
+A request that is not safe to repeat (Gmail `drafts.create`: a second one is a second draft)
+passes `recheck`: after a failure that may hide a request Google carried out (a 5xx, a
+dropped connection, no answer within the timeout), `call` asks `recheck` first — e.g. "is
+there a draft with this Message-ID now?" — and returns what it finds instead of repeating
+the request. After a timeout it waits at least one more `http_timeout` before asking, so a
+request still running at Google has had that long to land.
+
 No message ever carries a token, a refresh token or the client secret: Google's error text is
 scrubbed of them and request URLs are never quoted.
 
@@ -69,6 +76,8 @@ CALENDAR_APP_CREATED = SCOPE_PREFIX + "calendar.app.created"
 EXPIRED_OR_REVOKED = "Google access expired or was revoked — run `calbot auth`"
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Transient failures after which Google may have carried the request out all the same.
+_MAYBE_DONE = frozenset({"timed out", "connection reset", "connection broken", "TLS error"})
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 # How Google says "the token lacks a scope": the v1 `errors[].reason`, the newer
 # `ErrorInfo.reason`, and the WWW-Authenticate error code.
@@ -147,15 +156,21 @@ class GoogleApi:
     rand: Callable[[], float] = random.random
     monotonic: Callable[[], float] = time.monotonic
     credentials: Any = None  # google-auth credentials: their secrets are scrubbed from messages
+    http_timeout: float = 30.0  # seconds: the socket timeout the clients were built with
     requests: int = 0  # HTTP requests made through call(), every attempt counted
     retries: int = 0  # attempts that were retries
     slept: float = 0.0  # seconds spent backing off, all calls together
     _secrets: tuple[str, ...] = field(default=(), repr=False)
 
-    def call(self, request: Any, *, what: str) -> Any:
+    def call(
+        self, request: Any, *, what: str, recheck: Callable[[], Any | None] | None = None
+    ) -> Any:
         """Execute one `googleapiclient` HttpRequest (never with its own retries) and return
         the decoded response. `what` names the work for messages ("reading calendar
-        primary"). Raises ApiError, MissingScope, AuthError or ServiceError."""
+        primary"). `recheck`, for a request not safe to repeat: called before a retry that
+        follows a failure which may hide a request Google carried out; a non-None answer is
+        returned as the request's result. Raises ApiError, MissingScope, AuthError or
+        ServiceError."""
         from googleapiclient.errors import HttpError
 
         start = self.monotonic()
@@ -165,6 +180,7 @@ class GoogleApi:
             tries += 1
             self.requests += 1
             retry_after: float | None = None
+            maybe_done = False  # the request may have been carried out all the same
             try:
                 return request.execute(num_retries=0)
             except HttpError as exc:
@@ -174,8 +190,10 @@ class GoogleApi:
                     raise self._final(exc, status, reason, request, what) from None
                 failure = str(status)
                 retry_after = _retry_after(exc.resp)
+                maybe_done = status >= 500
             except Exception as exc:  # sorted by _transient, which re-raises the rest
                 failure = self._transient(exc)  # raises when not transient
+                maybe_done = failure in _MAYBE_DONE
 
             used = max(slept, self.monotonic() - start)
             remaining = self.retry_budget_seconds - used
@@ -184,6 +202,9 @@ class GoogleApi:
             else:
                 cap = min(MAX_DELAY, BASE_DELAY * 2 ** (tries - 1))
                 delay = min(self.rand() * cap, max(remaining, 0.0))
+            if recheck is not None and failure == "timed out":
+                # Google may still be working on it: give it one more timeout to land.
+                delay = max(delay, self.http_timeout)
             if tries >= MAX_TRIES or remaining <= 0 or delay > remaining:
                 raise ServiceError(
                     f"Google still failing after {tries} {'try' if tries == 1 else 'tries'} "
@@ -200,6 +221,11 @@ class GoogleApi:
             slept += delay
             self.slept += delay
             self.retries += 1
+            if recheck is not None and maybe_done:
+                found = recheck()
+                if found is not None:
+                    log.warning("%s had been carried out after all; not repeating it", what)
+                    return found
 
     # --- error sorting ---
 
@@ -408,4 +434,5 @@ def connect(
         rand=rand,
         monotonic=monotonic,
         credentials=creds,
+        http_timeout=float(timeout),
     )

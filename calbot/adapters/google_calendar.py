@@ -45,7 +45,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 from zoneinfo import ZoneInfo
 
 from calbot.adapters.google_api import ApiError
@@ -70,6 +70,7 @@ PRUNE_STEP = timedelta(days=7)  # prune the cache once the window moved this far
 FREEBUSY_MAX_ITEMS = 50  # Google's limit of calendars per freeBusy.query
 FREEBUSY_MAX_SPAN = timedelta(days=90)  # the piece size once Google refuses a window
 FREEBUSY_MIN_SPAN = timedelta(days=1)  # never split below this
+STAGING_SUFFIX = " (full sync in progress)"  # calendar ids hold no spaces
 
 
 class SyncCache(EventCache, Protocol):
@@ -78,11 +79,36 @@ class SyncCache(EventCache, Protocol):
 
     def transaction(self) -> AbstractContextManager[None]: ...
 
+    def iter_cached_events(self, calendar_id: str) -> Iterator[dict[str, object]]: ...
+
+    def move_events(self, from_calendar: str, to_calendar: str) -> None: ...
+
+
+Change = tuple[str, "dict[str, Any] | None"]  # (event id, compact item or None: removed)
+
+
+class _Gone(Exception):
+    """The calendar answered 404 (not found, no longer shared): no events from it."""
+
+
+@dataclass(slots=True)
+class _Overlay:
+    """A sync's changes kept in memory on top of the cache (`writable=False` only)."""
+
+    upserts: dict[str, dict[str, Any]]
+    removed: set[str]
+    cancelled_series: dict[str, set[str]]  # series id → instances re-sent after it
+    prune_before: datetime | None
+
 
 @dataclass(slots=True)
 class _Synced:
+    """A calendar already synced in this scan: where its items are now."""
+
     covered_from: datetime  # the cache holds every event ending after this
-    items: dict[str, dict[str, Any]]  # event id → compact item
+    items: dict[str, dict[str, Any]] | None = None  # a full sync not written (dry run)
+    overlay: _Overlay | None = None  # an incremental sync not written (dry run)
+    gone: bool = False  # 404: no events
 
 
 class GoogleCalendarSource:
@@ -117,89 +143,223 @@ class GoogleCalendarSource:
     # -- events ---------------------------------------------------------------------------
 
     def events(self, start: datetime, end: datetime) -> Iterator[Event]:
-        """Every event of every configured calendar overlapping [start, end), sorted."""
+        """Every event of every configured calendar overlapping [start, end), sorted.
+
+        Memory stays proportional to the events in the window, not to the calendar: each
+        page is turned into `Event`s as it arrives (and written to the cache), and cached
+        items are streamed from the store, never held all at once."""
         order = {cal: i for i, cal in enumerate(self._calendars)}
         found: list[Event] = []
         window = (start, end)
         for cal in self._calendars:
-            for item in self._sync(cal, start).items.values():
-                try:
-                    event = to_event(item, cal, self._user_email, self._zone, within=window)
-                except BadEvent as exc:
-                    self._warn(f"{cal}: skipped {exc}")
-                    continue
-                if event is not None:
-                    found.append(event)
+            local: dict[str, Event] = {}
+            try:
+                for event_id, item in self._items(cal, start):
+                    local.pop(event_id, None)
+                    if item is None:
+                        continue
+                    try:
+                        event = to_event(item, cal, self._user_email, self._zone, within=window)
+                    except BadEvent as exc:
+                        self._warn(f"{cal}: skipped {exc}")
+                        continue
+                    if event is not None:
+                        local[event_id] = event
+            except _Gone:
+                local = {}
+            found.extend(local.values())
         found.sort(key=lambda e: (e.start, order[e.calendar_id], e.id))
         return iter(found)
 
-    def _sync(self, cal: str, start: datetime) -> _Synced:
-        """The calendar's items, brought up to date (at most once per scan)."""
+    def _items(self, cal: str, start: datetime) -> Iterator[Change]:
+        """The calendar's items, brought up to date (at most once per scan), as a stream
+        of (id, item) — or (id, None) for an item an earlier one of the stream lost."""
         synced = self._synced.get(cal)
         if synced is not None and synced.covered_from <= start:
-            return synced
+            yield from self._replay(cal, synced)
+            return
         if synced is None:
-            synced = self._incremental(cal, start)
-        if synced is None:
-            synced = self._full(cal, start)
-        self._synced[cal] = synced
-        return synced
+            covered_from, token = _unpack(self._cache.sync_token(cal))
+            if token is not None and covered_from is not None and covered_from <= start:
+                fetched = self._changes_since(cal, token, covered_from)
+                if fetched is not None:
+                    changes, next_token = fetched
+                    yield from self._incremental(cal, covered_from, start, changes, next_token)
+                    return
+        yield from self._full(cal, start)
 
-    def _incremental(self, cal: str, start: datetime) -> _Synced | None:
-        """Apply the changes since the stored token; None when a full sync is needed."""
-        covered_from, token = _unpack(self._cache.sync_token(cal))
-        if token is None or covered_from is None or covered_from > start:
-            return None
-        items = {str(item["id"]): item for item in self._cache.cached_events(cal)}
+    def _replay(self, cal: str, synced: _Synced) -> Iterator[Change]:
+        if synced.gone:
+            return
+        if synced.items is not None:
+            yield from synced.items.items()
+        elif synced.overlay is not None:
+            yield from self._overlaid(cal, synced.overlay)
+        else:
+            for item in self._cached(cal):
+                yield str(item["id"]), item
+
+    def _changes_since(
+        self, cal: str, token: str, covered_from: datetime
+    ) -> tuple[list[dict[str, Any]], str | None] | None:
+        """Every change since the stored token; None when a full sync is needed (410)."""
         changes: list[dict[str, Any]] = []
+        next_token = None
         try:
-            next_token = None
             for page, page_next_token in self._pages(cal, syncToken=token):
-                changes.extend(self._apply(items, page))
+                changes.extend(page)
                 next_token = page_next_token
         except ApiError as exc:
             if exc.status == 410:  # fullSyncRequired: the token is no good any more
                 return None
             if exc.status == 404:
-                self._warn(f"{cal}: calendar not found or not shared with you — skipped")
-                return _Synced(covered_from, {})
+                self._gone(cal, covered_from)
             raise
-        new_from = _prune_from(covered_from, start)
-        if new_from is not None:
-            for event_id, item in list(items.items()):
-                ended = item_end(item, self._zone)
-                if ended is not None and ended <= new_from:
-                    del items[event_id]
-                    changes.append({"id": event_id, "status": "cancelled"})
-            covered_from = new_from
-        if self._writable:
-            with self._cache.transaction():
-                if changes:
-                    self._cache.put_events(cal, changes)
-                self._cache.put_sync_token(cal, _pack(covered_from, next_token))
-        return _Synced(covered_from, items)
+        return changes, next_token
 
-    def _full(self, cal: str, start: datetime) -> _Synced:
+    def _incremental(
+        self,
+        cal: str,
+        covered_from: datetime,
+        start: datetime,
+        changes: list[dict[str, Any]],
+        next_token: str | None,
+    ) -> Iterator[Change]:
+        """Apply the changes to the cache, then stream the cache (pruned as it goes)."""
+        overlay = _Overlay({}, set(), {}, _prune_from(covered_from, start))
+        for item in changes:
+            event_id = item.get("id")
+            if not isinstance(event_id, str) or not event_id:
+                self._warn(f"skipped {event_label(item)}: no id")
+                continue
+            if item.get("status") == "cancelled":
+                # A cancelled series may come back as its parent id alone: its instances go
+                # (those cached are dropped while the cache is streamed).
+                overlay.cancelled_series[event_id] = set()
+                gone = [event_id] + [
+                    i for i, it in overlay.upserts.items() if it.get("recurringEventId") == event_id
+                ]
+                for i in gone:
+                    overlay.upserts.pop(i, None)
+                    overlay.removed.add(i)
+            else:
+                overlay.upserts[event_id] = item
+                overlay.removed.discard(event_id)
+                series = item.get("recurringEventId")
+                if isinstance(series, str) and series in overlay.cancelled_series:
+                    overlay.cancelled_series[series].add(event_id)
+        if overlay.prune_before is not None:
+            covered_from = overlay.prune_before
+        if not self._writable:
+            self._synced[cal] = _Synced(covered_from, overlay=overlay)
+            yield from self._overlaid(cal, overlay)
+            return
+        with self._cache.transaction():
+            written: list[dict[str, Any]] = [
+                {"id": i, "status": "cancelled"} for i in overlay.removed
+            ]
+            written.extend(overlay.upserts.values())
+            if written:
+                self._cache.put_events(cal, written)
+            dropped: list[dict[str, Any]] = []
+            for item in self._cached(cal):
+                event_id = str(item["id"])
+                if self._doomed(item, overlay):
+                    dropped.append({"id": event_id, "status": "cancelled"})
+                else:
+                    yield event_id, item
+            if dropped:
+                self._cache.put_events(cal, dropped)
+            self._cache.put_sync_token(cal, _pack(covered_from, next_token))
+        self._synced[cal] = _Synced(covered_from)
+
+    def _overlaid(self, cal: str, overlay: _Overlay) -> Iterator[Change]:
+        """The cache as the overlay's changes would leave it (nothing written)."""
+        for item in self._cached(cal):
+            event_id = str(item["id"])
+            if event_id in overlay.removed or event_id in overlay.upserts:
+                continue
+            if not self._doomed(item, overlay):
+                yield event_id, item
+        for event_id, item in overlay.upserts.items():
+            if not self._doomed(item, overlay):
+                yield event_id, item
+
+    def _doomed(self, item: dict[str, Any], overlay: _Overlay) -> bool:
+        """An instance of a series cancelled in this sync (and not re-sent after it), or an
+        item that ended before the cache's new lower edge."""
+        series = item.get("recurringEventId")
+        if isinstance(series, str):
+            kept = overlay.cancelled_series.get(series)
+            if kept is not None and item.get("id") not in kept:
+                return True
+        if overlay.prune_before is not None:
+            ended = item_end(item, self._zone)
+            if ended is not None and ended <= overlay.prune_before:
+                return True
+        return False
+
+    def _cached(self, cal: str) -> Iterator[dict[str, Any]]:
+        for item in self._cache.iter_cached_events(cal):
+            if isinstance(item.get("id"), str) and item["id"]:
+                yield item
+
+    def _full(self, cal: str, start: datetime) -> Iterator[Change]:
+        """A full sync from `start - 30 days`; with `writable`, each page goes to the cache
+        as it arrives (the old cache dropped first, all in one transaction)."""
         covered_from = min(start, self._now) - SYNC_MARGIN
         time_min = covered_from.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        items: dict[str, dict[str, Any]] = {}
-        next_token = None
         try:
+            if not self._writable:
+                items: dict[str, dict[str, Any]] = {}
+                for page, _ in self._pages(cal, timeMin=time_min):
+                    self._apply(items, page)
+                self._synced[cal] = _Synced(covered_from, items=items)
+                yield from items.items()
+                return
+            # Pages go to a staging calendar in short transactions (no transaction stays
+            # open across a request: another process must not wait on this one's network);
+            # the last transaction swaps it in with the token, so the cache changes at once.
+            staging = cal + STAGING_SUFFIX
+            with self._cache.transaction():
+                self._cache.drop_calendar(staging)  # what a crash mid-sync left behind
+            instances: dict[str, list[str]] = {}  # series id → its instances so far
+            next_token = None
             for page, page_next_token in self._pages(cal, timeMin=time_min):
-                self._apply(items, page)
+                written: list[dict[str, Any]] = []
+                for item in page:
+                    event_id = item.get("id")
+                    if not isinstance(event_id, str) or not event_id:
+                        self._warn(f"skipped {event_label(item)}: no id")
+                        continue
+                    if item.get("status") == "cancelled":
+                        for i in [event_id, *instances.pop(event_id, ())]:
+                            written.append({"id": i, "status": "cancelled"})
+                            yield i, None
+                    else:
+                        series = item.get("recurringEventId")
+                        if isinstance(series, str):
+                            instances.setdefault(series, []).append(event_id)
+                        written.append(item)
+                        yield event_id, item
+                if written:
+                    with self._cache.transaction():
+                        self._cache.put_events(staging, written)
                 next_token = page_next_token
-        except ApiError as exc:
-            if exc.status != 404:
-                raise
-            self._warn(f"{cal}: calendar not found or not shared with you — skipped")
-            return _Synced(covered_from, {})
-        if self._writable:
             with self._cache.transaction():
                 self._cache.drop_calendar(cal)
-                if items:
-                    self._cache.put_events(cal, list(items.values()))
+                self._cache.move_events(staging, cal)
                 self._cache.put_sync_token(cal, _pack(covered_from, next_token))
-        return _Synced(covered_from, items)
+        except ApiError as exc:
+            if exc.status == 404:
+                self._gone(cal, covered_from)
+            raise
+        self._synced[cal] = _Synced(covered_from)
+
+    def _gone(self, cal: str, covered_from: datetime) -> NoReturn:
+        self._warn(f"{cal}: calendar not found or not shared with you — skipped")
+        self._synced[cal] = _Synced(covered_from, gone=True)
+        raise _Gone(cal)
 
     def _pages(self, cal: str, **params: str) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
         """(compact items, nextSyncToken on the last page else None) for each page."""

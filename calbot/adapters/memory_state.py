@@ -127,6 +127,9 @@ class _Tables:
         )
 
 
+CACHE_BATCH = 1000  # cached items parsed per `json.loads` when streamed
+
+
 def load_items(texts: Iterable[str]) -> list[dict[str, object]]:
     """Cached items back from their JSON texts, parsed in one go: the decoder then shares
     one string object per key name across all items (a third less memory for a big cache,
@@ -198,6 +201,14 @@ class MemoryStore:
         items = self._tables.event_cache.get(calendar_id, {})
         return load_items(items[event_id] for event_id in sorted(items))
 
+    def iter_cached_events(self, calendar_id: str) -> Iterator[dict[str, object]]:
+        """`cached_events` streamed in batches (the SQLite store's shape)."""
+        self._check_open()
+        items = self._tables.event_cache.get(calendar_id, {})
+        ids = sorted(items)
+        for i in range(0, len(ids), CACHE_BATCH):
+            yield from load_items(items[event_id] for event_id in ids[i : i + CACHE_BATCH])
+
     # -- writes ----------------------------------------------------------------------------
 
     def put_sync_token(self, calendar_id: str, token: str | None) -> None:
@@ -223,6 +234,14 @@ class MemoryStore:
         self._check_write()
         self._tables.sync_tokens.pop(calendar_id, None)
         self._tables.event_cache.pop(calendar_id, None)
+
+    def move_events(self, from_calendar: str, to_calendar: str) -> None:
+        """Give `from_calendar`'s cached events to `to_calendar` (whose own go first)."""
+        self._check_write()
+        self._tables.event_cache.pop(to_calendar, None)
+        moved = self._tables.event_cache.pop(from_calendar, None)
+        if moved:
+            self._tables.event_cache[to_calendar] = moved
 
     def put_decision(self, record: DecisionRecord) -> None:
         self._check_write()

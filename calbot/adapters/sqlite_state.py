@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import quote
 
 from calbot.adapters.memory_state import (
+    CACHE_BATCH,
     RUNS_KEPT,
     MemoryStore,
     ReadOnlyStoreError,
@@ -379,6 +380,19 @@ class SqliteStore:
         )
         return load_items(text for (text,) in rows)
 
+    def iter_cached_events(self, calendar_id: str) -> Iterator[dict[str, object]]:
+        """`cached_events` streamed in batches: memory stays flat however big the cache.
+        Inside a transaction it sees that transaction's own writes."""
+        cursor = self._conn.execute(
+            "SELECT item FROM event_cache WHERE calendar_id = ? ORDER BY event_id",
+            (calendar_id,),
+        )
+        try:
+            while batch := cursor.fetchmany(CACHE_BATCH):
+                yield from load_items(text for (text,) in batch)
+        finally:
+            cursor.close()
+
     # -- writes ----------------------------------------------------------------------------
 
     def put_sync_token(self, calendar_id: str, token: str | None) -> None:
@@ -421,6 +435,15 @@ class SqliteStore:
         self._check_write()
         self._conn.execute("DELETE FROM sync_tokens WHERE calendar_id = ?", (calendar_id,))
         self._conn.execute("DELETE FROM event_cache WHERE calendar_id = ?", (calendar_id,))
+
+    def move_events(self, from_calendar: str, to_calendar: str) -> None:
+        """Give `from_calendar`'s cached events to `to_calendar` (whose own go first)."""
+        self._check_write()
+        self._conn.execute("DELETE FROM event_cache WHERE calendar_id = ?", (to_calendar,))
+        self._conn.execute(
+            "UPDATE event_cache SET calendar_id = ? WHERE calendar_id = ?",
+            (to_calendar, from_calendar),
+        )
 
     def put_decision(self, record: DecisionRecord) -> None:
         self._check_write()

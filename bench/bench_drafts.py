@@ -1,0 +1,208 @@
+"""Drafts benchmark: a `calbot scan` (the CLI's own wiring, SQLite state) where 500 client
+meetings need a reply, written as Gmail drafts on the fake Google server; then an unchanged
+rescan. Prints drafts per second and the requests per route. Asserts nothing.
+
+The fake runs in its own subprocess (so its work is not counted as calbot's).
+
+    python bench/bench_drafts.py               # 500 meetings
+    python bench/bench_drafts.py --meetings 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+TZ = ZoneInfo("Europe/Berlin")
+WRITES = ("gmail.drafts.create", "gmail.drafts.update", "gmail.drafts.delete")
+
+
+def serve(n: int, token_file: str) -> None:
+    """Child: the fake with n client meetings over the next two working weeks; prints its
+    root, then answers "counts" (requests per route, JSON) and "clear" on stdin."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from fakes.google import FakeGoogle
+
+    fake = FakeGoogle()
+    fake.start()
+    days = [d for d in _next_days(21) if d.weekday() < 5][:10]
+    per_day = -(-n // len(days))
+    for i in range(n):
+        day = days[i // per_day]
+        slot = i % per_day
+        start = datetime(day.year, day.month, day.day, 8, tzinfo=TZ) + timedelta(minutes=12 * slot)
+        client = i % 20
+        fake.add_event(
+            summary=f"Client {client} sync {i}",
+            description="Agenda: status, next steps.",
+            start={"dateTime": start.isoformat(), "timeZone": "Europe/Berlin"},
+            end={
+                "dateTime": (start + timedelta(minutes=90)).isoformat(),
+                "timeZone": "Europe/Berlin",
+            },
+            organizer={"email": f"ana{client}@client{client}.example"},
+            attendees=[
+                {
+                    "email": f"ana{client}@client{client}.example",
+                    "organizer": True,
+                    "responseStatus": "accepted",
+                },
+                {"email": "me@example.com", "self": True, "responseStatus": "accepted"},
+            ],
+        )
+    fake.write_token(token_file, ["calendar.events", "gmail.compose"])
+    print(fake.root, flush=True)
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "counts":
+            with fake._lock:
+                counts = Counter(r.route for r in fake.requests)
+            print(json.dumps(counts), flush=True)
+        elif command == "clear":
+            fake.clear_log()
+            print("{}", flush=True)
+    problems = fake.violations + fake.fake_errors
+    if problems:
+        print("fake saw misuse: " + "; ".join(problems[:5]), file=sys.stderr)
+    fake.stop()
+
+
+def _next_days(n: int) -> list[date]:
+    today = datetime.now(TZ).date()
+    return [today + timedelta(days=i) for i in range(1, n + 1)]
+
+
+def ask(child: subprocess.Popen[str], command: str) -> dict[str, int]:
+    assert child.stdin is not None and child.stdout is not None
+    child.stdin.write(command + "\n")
+    child.stdin.flush()
+    data: dict[str, int] = json.loads(child.stdout.readline())
+    return data
+
+
+def write_config(tmp: Path, root: str, token: Path) -> Path:
+    clients = "\n".join(
+        f'[[clients]]\nname = "Client {c}"\ndomains = ["client{c}.example"]\n' for c in range(20)
+    )
+    config = tmp / "calbot.toml"
+    config.write_text(
+        f"""
+[user]
+email = "me@example.com"
+name = "Me Myself"
+timezone = "Europe/Berlin"
+own_domains = ["example.com"]
+
+[source]
+kind = "google"
+calendars = ["primary"]
+
+[google]
+api_root = "{root}"
+token_file = "{token}"
+
+[outputs]
+gmail_drafts = true
+calendar_notes = false
+outbox = ""
+
+[thresholds]
+act_at = 1  # every client meeting gets a proposal: this measures the drafting path
+
+[limits]
+retry_budget_seconds = 30
+lock_wait_seconds = 5
+
+{clients}
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--meetings", type=int, default=500)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--token-file", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.meetings, args.token_file)
+        return
+
+    tmp = Path(tempfile.mkdtemp(prefix="calbot-bench-drafts-"))
+    token = tmp / "token.json"
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            "--meetings",
+            str(args.meetings),
+            "--token-file",
+            token,
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None and child.stdin is not None
+    root = child.stdout.readline().strip()
+    if not root:
+        raise SystemExit("the fake Google server did not start")
+    os.environ["CALBOT_STATE_DIR"] = str(tmp / "state")
+    config = write_config(tmp, root, token)
+    sys.path.insert(0, str(ROOT))
+    from calbot.cli import main as calbot
+
+    try:
+        rows: list[tuple[str, float, dict[str, int], dict[str, Any]]] = []
+        for label in ("first scan", "unchanged rescan"):
+            ask(child, "clear")
+            out = io.StringIO()
+            t0 = time.perf_counter()
+            code = calbot(["scan", "--config", str(config), "--json"], out=out)
+            wall = time.perf_counter() - t0
+            if code != 0:
+                raise SystemExit(f"calbot scan exited {code}")
+            rows.append((label, wall, ask(child, "counts"), json.loads(out.getvalue())))
+    finally:
+        child.stdin.close()
+        child.wait(timeout=30)
+
+    print(f"{args.meetings} client meetings over 10 working days, Gmail drafts on")
+    for label, wall, counts, doc in rows:
+        meetings = doc.get("meetings", [])
+        drafted = sum(1 for m in meetings if m.get("draft"))
+        created = counts.get("gmail.drafts.create", 0)
+        writes = sum(counts.get(r, 0) for r in WRITES)
+        rate = f"{created / wall:.0f} drafts/s" if created else "-"
+        print(
+            f"{label:17} {wall:6.2f} s  meetings {len(meetings)}  with a draft {drafted}"
+            f"  drafts.create {created}  writes {writes}  {rate}"
+        )
+        print(f"{'':17} requests: {dict(sorted(counts.items()))}")
+        if meetings and not drafted:
+            m = meetings[0]
+            print(f"{'':17} e.g. {m['client']} score {m['score']} why {m['why']!r}")
+        actions = Counter(str(m.get("action")) for m in meetings)
+        print(f"{'':17} actions: {dict(sorted(actions.items()))}")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of the calbot process: {rss:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
