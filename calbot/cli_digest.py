@@ -20,9 +20,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.headerregistry import Address
@@ -31,6 +29,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from calbot import files
 from calbot.digest import (
     LAST_DIGEST_META,
     Digest,
@@ -271,20 +270,6 @@ def _to_outbox(d: Digest, settings: Settings, now: datetime) -> Path:
 
 
 def write_private(path: Path, data: str | bytes) -> Path:
-    """Atomically replace `path` with `data` (temp file in the same folder, fsync, rename);
-    the file is 0600."""
-    blob = data.encode("utf-8") if isinstance(data, str) else data
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".calbot-", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as f:  # mkstemp creates it 0600
-            f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+    """Atomically replace `path` with `data`, mode 0600 (see `calbot.files`)."""
+    files.write_private(path, data.encode("utf-8") if isinstance(data, str) else data)
     return path

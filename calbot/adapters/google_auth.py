@@ -24,7 +24,6 @@ import json
 import logging
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 from google.oauth2.credentials import Credentials
 
+from calbot import files
 from calbot.adapters.google_api import GMAIL_COMPOSE, scope_reasons, scopes_for
 from calbot.domain.settings import Settings
 from calbot.errors import AuthError, UsageError
@@ -193,18 +193,8 @@ def save_refreshed(path: Path, creds: Any) -> None:
 def write_private_json(path: Path, data: Mapping[str, Any]) -> None:
     """Atomically replace `path` with `data` as JSON, mode 0600 from the first byte; the
     folder is created mode 0700 when missing."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(dict(data), f, indent=2, sort_keys=True)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = json.dumps(dict(data), indent=2, sort_keys=True) + "\n"
+    files.write_private(path, text.encode("utf-8"))
 
 
 def _naive_utc(value: Any) -> datetime | None:

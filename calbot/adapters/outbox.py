@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from email import policy
@@ -21,6 +20,7 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from calbot.domain.model import Draft
+from calbot.files import write_private
 from calbot.mail import build_message, draft_hash, message_hashes
 from calbot.ports import Written
 
@@ -165,19 +165,7 @@ class OutboxSink:
             date=self._clock(),
         )
         self._ensure_folder()
-        fd, tmp_name = tempfile.mkstemp(dir=self.folder, prefix=".calbot-", suffix=".tmp")
-        tmp_path = Path(tmp_name)
-        try:
-            with os.fdopen(fd, "wb") as tmp:  # mkstemp creates it 0600
-                tmp.write(data)
-                tmp.flush()
-                os.fsync(tmp.fileno())
-            tmp_path.replace(target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                tmp_path.unlink()
-            raise
-        _fsync_dir(self.folder)
+        write_private(target, data)
         return Written(ref=ref, version=_version(data), content_hash=draft_hash(draft))
 
 

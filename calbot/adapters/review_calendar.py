@@ -62,9 +62,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -72,6 +70,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from calbot import files
 from calbot.adapters.google_api import ApiError, GoogleApi
 from calbot.domain.draft import clean_header_text
 from calbot.domain.model import Decision, Draft, Meeting
@@ -550,14 +549,4 @@ def _read_id_file(path: Path) -> str | None:
 
 def _write_id_file(path: Path, cid: str) -> None:
     """Atomically replace `path` with the id, mode 0600 from the first byte."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(cid + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    files.write_private(path, (cid + "\n").encode("utf-8"))
