@@ -1,6 +1,7 @@
 """Drafts benchmark: a `calbot scan` (the CLI's own wiring, SQLite state) where 500 client
-meetings need a reply, written as Gmail drafts on the fake Google server; then an unchanged
-rescan. Prints drafts per second and the requests per route. Asserts nothing.
+meetings need a reply, written as Gmail drafts (and a calendar note on each meeting) on the
+fake Google server; then an unchanged rescan. Prints drafts per second and the requests per
+route. Asserts nothing.
 
 The fake runs in its own subprocess (so its work is not counted as calbot's).
 
@@ -27,7 +28,12 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Europe/Berlin")
-WRITES = ("gmail.drafts.create", "gmail.drafts.update", "gmail.drafts.delete")
+WRITES = (
+    "gmail.drafts.create",
+    "gmail.drafts.update",
+    "gmail.drafts.delete",
+    "calendar.events.patch",  # the calendar note beside each draft
+)
 
 
 def serve(n: int, token_file: str) -> None:
@@ -109,6 +115,7 @@ own_domains = ["example.com"]
 [source]
 kind = "google"
 calendars = ["primary"]
+horizon = "in 21 days"  # ten working days from tomorrow can reach past the default 14
 
 [google]
 api_root = "{root}"
@@ -116,7 +123,7 @@ token_file = "{token}"
 
 [outputs]
 gmail_drafts = true
-calendar_notes = false
+calendar_notes = true
 outbox = ""
 
 [thresholds]
@@ -183,7 +190,7 @@ def main() -> None:
         child.stdin.close()
         child.wait(timeout=30)
 
-    print(f"{args.meetings} client meetings over 10 working days, Gmail drafts on")
+    print(f"{args.meetings} client meetings over 10 working days, Gmail drafts and notes on")
     for label, wall, counts, doc in rows:
         meetings = doc.get("meetings", [])
         drafted = sum(1 for m in meetings if m.get("draft"))

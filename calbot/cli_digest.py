@@ -251,9 +251,15 @@ def to_gmail(d: Digest, settings: Settings, now: datetime) -> tuple[str, str]:
         except ApiError as exc:
             if exc.status != 404:  # 404: deleted just now; write a new one
                 raise
+
+    def made_already() -> dict[str, str] | None:  # a create that failed may have landed
+        again = sink.find(digest_message_id(settings, now))
+        return None if again is None else {"id": again.ref}
+
     got = api.call(
         drafts.create(userId="me", body={"message": {"raw": raw}}, fields=_WRITE_FIELDS),
         what="gmail drafts.create (digest)",
+        recheck=made_already,
     )
     return "created", str(got.get("id") or "")
 

@@ -6,7 +6,7 @@ the first implementations, Google Calendar and Gmail plug in beside them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -68,6 +68,13 @@ class DraftSink(Protocol):
     def find(self, message_id: str) -> Written | None:
         """A draft of ours carrying this Message-ID, if one exists (to adopt after lost state),
         with `content_hash` and `edited` filled in."""
+        ...
+
+    def adoptable(self, known_refs: Collection[str], message_ids: Collection[str]) -> set[str]:
+        """Of `message_ids` (drafts about to be written), those that may already have a
+        draft here the ledger does not know (`known_refs` are the ones it does): only these
+        need a `find` before `create`. Naming too many only costs look-ups; naming too few
+        would make duplicates."""
         ...
 
     def create(self, draft: Draft, message_id: str) -> Written: ...

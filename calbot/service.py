@@ -208,6 +208,9 @@ def _desired(key: str, outcome: Outcome, domain: str) -> Desired:
     )
 
 
+_CREATING = (Kind.CREATE, Kind.REPLACE)
+
+
 def _sync_sink(
     sink: DraftSink,
     desired: dict[str, Desired],
@@ -230,22 +233,30 @@ def _sync_sink(
     records = store.sink_records(sink.name)
     observed = sink.observe([r.ref for r in records.values()]) if records else {}
     stale = {k for k in records if k in seen_keys or result.window.full}
+    steps = []
     for key in sorted(set(desired) | stale):
         want, stored = desired.get(key), records.get(key)
         now_there = observed.get(stored.ref) if stored else None
         prior = _recheck(sink, stored, now_there) if stored and not dry_run else stored
-        op = plan(want, prior, now_there, seen=key in seen_keys)
-        outcome = wanted.get(key)
-        if dry_run:
+        steps.append(
+            (key, want, stored, prior, plan(want, prior, now_there, seen=key in seen_keys))
+        )
+    if dry_run:
+        for key, _, _, prior, _ in steps:
+            outcome = wanted.get(key)
             if outcome is not None and prior is not None:
                 outcome.refs[sink.name] = prior.ref
-            continue
+        return
+    creating = {w.message_id for _, w, _, _, op in steps if w and op.kind in _CREATING}
+    adoptable = sink.adoptable({r.ref for r in records.values()}, creating) if creating else set()
+    for key, want, stored, prior, op in steps:
+        outcome = wanted.get(key)
         if op.kind == Kind.DELETE and prior is not None:
             # Say so first: a crash right after the delete must not read as the user's.
             with store.transaction():
                 store.put_sink_record(replace(prior, status="deleting"))
         try:
-            written, status = _apply(sink, op, want, prior)
+            written, status = _apply(sink, op, want, prior, adoptable)
         except ValueError as exc:  # a draft no mail format can carry (a broken address)
             result.warnings.append(f"{_label(outcome) if outcome else key}: not written: {exc}")
             continue
@@ -272,13 +283,18 @@ def _recheck(sink: DraftSink, prior: SinkRecord, observed: str | None) -> SinkRe
 
 
 def _apply(
-    sink: DraftSink, op: Op, want: Desired | None, prior: SinkRecord | None
+    sink: DraftSink,
+    op: Op,
+    want: Desired | None,
+    prior: SinkRecord | None,
+    adoptable: set[str],
 ) -> tuple[Written | None, str]:
-    """Carry out one op; returns what was written and the status to show."""
+    """Carry out one op; returns what was written and the status to show. `adoptable`:
+    the Message-IDs that may already have a draft the ledger does not know."""
     if op.kind in (Kind.DELETE, Kind.REPLACE) and prior is not None:
         sink.delete(prior.ref)
-    if op.kind in (Kind.CREATE, Kind.REPLACE) and want is not None:
-        found = sink.find(want.message_id)
+    if op.kind in _CREATING and want is not None:
+        found = sink.find(want.message_id) if want.message_id in adoptable else None
         if found is not None:
             return _adopt(sink, found, want)
         return sink.create(want.draft, want.message_id), op.status

@@ -546,6 +546,24 @@ def test_digest_is_one_gmail_draft_to_the_user_updated_on_rerun(
     assert all(r.route not in ("gmail.drafts.send", "gmail.messages.send") for r in google.requests)
 
 
+def test_a_digest_draft_answered_too_late_is_not_made_twice(
+    google: Any, google_config: Path, tmp_path: Path
+) -> None:
+    """Gmail made the draft but its answer came after the timeout: the retry finds it by
+    its Message-ID instead of making a second one."""
+    text = google_config.read_text(encoding="utf-8")
+    google_config.write_text(
+        text.replace("[limits]\n", "[limits]\nhttp_timeout_seconds = 0.3\n"), encoding="utf-8"
+    )
+    fill_store(tmp_path / "state", [review("a", soon(26))])
+    google.delay("gmail.drafts.create", 0.4)
+    out = digest_cli(google_config)
+    google.wait_idle()
+    assert google.count("gmail.drafts.create") == 1
+    assert len(google.drafts) == 1
+    assert "Left in your Gmail drafts" in out
+
+
 def test_edited_digest_draft_is_left_alone(
     google: Any, google_config: Path, tmp_path: Path
 ) -> None:

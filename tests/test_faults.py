@@ -342,7 +342,6 @@ class Fault:
     routes: tuple[str, ...] = ROUTES
     budget: float = 3
     timeout: float = 30
-    settle: float = 0  # seconds for a request still running at the fake to land
 
 
 FAULTS = [
@@ -407,7 +406,6 @@ FAULTS = [
             "oauth.token",
         ),
         timeout=0.5,
-        settle=1.0,
     ),
 ]
 
@@ -427,7 +425,7 @@ def test_transient_and_refused(account, fault_matrix, fault, kind, route):
     account.google.clear_log()
     fault.inject(account.google, route)
     run = account.scan()
-    time.sleep(fault.settle)  # a late answer at Google lands before anything is judged
+    account.google.wait_idle()  # a late answer at Google lands before anything is judged
     hit = account.google.count(route)
     fault_matrix(f"{fault.name} on {route}", kind, fault.expected, outcome_of(run))
 

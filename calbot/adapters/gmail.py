@@ -15,6 +15,9 @@ Requests (all through `GoogleApi.call`, so retries, timeouts and error mapping a
 - `find`: `users.drafts.list` with `q=rfc822msgid:...`, then `users.drafts.get(format=raw)`
   of each hit until one carries exactly that Message-ID; its `X-Calbot-Content` header tells
   an untouched draft from one the user edited.
+- `adoptable`: one paged `users.drafts.list`; only drafts the ledger does not know can be
+  ours to adopt, so with none there no `find` is needed before a create. Else the cheaper
+  of one `users.drafts.get(format=metadata)` per unknown draft and one `find` per new draft.
 - `delete`: `users.drafts.delete`; a draft already gone (404) is fine.
 
 Errors: every non-retryable API error surfaces as `calbot.adapters.google_api.ApiError`,
@@ -31,7 +34,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from email import policy
 from email.parser import BytesHeaderParser
@@ -47,6 +50,7 @@ USER = "me"
 PAGE_SIZE = 500  # drafts.list's maximum
 _LIST_FIELDS = "drafts(id,message/id),nextPageToken"
 _WRITE_FIELDS = "id,message/id"
+_HEADER_FIELDS = "message/payload/headers"
 _MAX_FIND_CANDIDATES = 10  # drafts.get per find at most; a Message-ID is meant to be unique
 
 
@@ -104,6 +108,25 @@ class GmailSink:
                 edited=now != written,
             )
         return None
+
+    def adoptable(self, known_refs: Collection[str], message_ids: Collection[str]) -> set[str]:
+        """One paged `drafts.list`: with no draft there the ledger does not know (the usual
+        case), no look-up is needed at all. Otherwise the cheaper of reading each unknown
+        draft's Message-ID header and searching for each new draft."""
+        if not message_ids:
+            return set()
+        unknown = [draft_id for draft_id, _ in self._list_all() if draft_id not in known_refs]
+        if not unknown:
+            return set()
+        if len(unknown) > len(message_ids):
+            return set(message_ids)
+        wanted = {m.strip(): m for m in message_ids}
+        present: set[str] = set()
+        for draft_id in unknown:
+            found = self._header_message_id(draft_id)
+            if found in wanted:
+                present.add(wanted[found])
+        return present
 
     def create(self, draft: Draft, message_id: str) -> Written:
         """A new draft. Creating is not safe to repeat (a second create is a second draft):
@@ -178,6 +201,25 @@ class GmailSink:
         if not draft_id or not version:
             raise ServiceError("Gmail answered a draft write without a draft or message id")
         return Written(ref=draft_id, version=version, content_hash=draft_hash(draft))
+
+    def _header_message_id(self, draft_id: str) -> str:
+        try:
+            got = self._call(
+                self._drafts().get(
+                    userId=USER, id=draft_id, format="metadata", fields=_HEADER_FIELDS
+                ),
+                "gmail drafts.get",
+            )
+        except ApiError as exc:
+            if exc.status == 404:  # deleted since the list
+                return ""
+            raise
+        payload = _dict(_dict(got.get("message")).get("payload"))
+        for header in payload.get("headers") or ():
+            h = _dict(header)
+            if str(h.get("name") or "").lower() == "message-id":
+                return str(h.get("value") or "").strip()
+        return ""
 
     def _list_page(self, *, q: str = "", page_token: str = "") -> list[tuple[str, str]]:
         pairs, _ = self._list(q=q, page_token=page_token)

@@ -41,6 +41,7 @@ an error for (not found, no access) is a warning; its busy time is unknown.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -179,13 +180,17 @@ class GoogleCalendarSource:
             yield from self._replay(cal, synced)
             return
         if synced is None:
-            covered_from, token = _unpack(self._cache.sync_token(cal))
+            stored = self._cache.sync_token(cal)
+            covered_from, token = _unpack(stored)
             if token is not None and covered_from is not None and covered_from <= start:
                 fetched = self._changes_since(cal, token, covered_from)
                 if fetched is not None:
                     changes, next_token = fetched
                     yield from self._incremental(cal, covered_from, start, changes, next_token)
                     return
+            if stored is None:  # no token: nothing cached that anyone could read
+                yield from self._full(cal, start, in_place=True)
+                return
         yield from self._full(cal, start)
 
     def _replay(self, cal: str, synced: _Synced) -> Iterator[Change]:
@@ -304,9 +309,15 @@ class GoogleCalendarSource:
             if isinstance(item.get("id"), str) and item["id"]:
                 yield item
 
-    def _full(self, cal: str, start: datetime) -> Iterator[Change]:
+    def _full(self, cal: str, start: datetime, *, in_place: bool = False) -> Iterator[Change]:
         """A full sync from `start - 30 days`; with `writable`, each page goes to the cache
-        as it arrives (the old cache dropped first, all in one transaction)."""
+        as it arrives, and the cache with its new token replaces the old one at once.
+
+        `in_place`: the calendar has no stored token, so whatever rows it has are never
+        read (a cache is read only after a sync from its token): the pages are written
+        straight to the calendar instead of a staging one, which saves rewriting every row
+        at the swap. A crash midway leaves rows without a token, which the next full sync
+        drops first, as it drops a staging calendar."""
         covered_from = min(start, self._now) - SYNC_MARGIN
         time_min = covered_from.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         try:
@@ -321,8 +332,11 @@ class GoogleCalendarSource:
             # open across a request: another process must not wait on this one's network);
             # the last transaction swaps it in with the token, so the cache changes at once.
             staging = cal + STAGING_SUFFIX
+            target = cal if in_place else staging
             with self._cache.transaction():
                 self._cache.drop_calendar(staging)  # what a crash mid-sync left behind
+                if in_place:
+                    self._cache.drop_calendar(cal)
             instances: dict[str, list[str]] = {}  # series id → its instances so far
             next_token = None
             for page, page_next_token in self._pages(cal, timeMin=time_min):
@@ -344,11 +358,12 @@ class GoogleCalendarSource:
                         yield event_id, item
                 if written:
                     with self._cache.transaction():
-                        self._cache.put_events(staging, written)
+                        self._cache.put_events(target, written)
                 next_token = page_next_token
             with self._cache.transaction():
-                self._cache.drop_calendar(cal)
-                self._cache.move_events(staging, cal)
+                if not in_place:
+                    self._cache.drop_calendar(cal)
+                    self._cache.move_events(staging, cal)
                 self._cache.put_sync_token(cal, _pack(covered_from, next_token))
         except ApiError as exc:
             if exc.status == 404:
@@ -364,9 +379,9 @@ class GoogleCalendarSource:
     def _pages(self, cal: str, **params: str) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
         """(compact items, nextSyncToken on the last page else None) for each page."""
         events = self._api.calendar.events()
-        page_token: str | None = None
         what = f"reading calendar {cal}"
-        while True:
+
+        def fetch(page_token: str | None) -> Any:
             request = events.list(
                 calendarId=cal,
                 singleEvents=True,
@@ -375,19 +390,37 @@ class GoogleCalendarSource:
                 pageToken=page_token,
                 **params,
             )
-            response = self._api.call(request, what=what)
-            if not isinstance(response, dict):
-                response = {}
-            raw = response.get("items")
-            page = [compact(i) for i in raw if isinstance(i, dict)] if isinstance(raw, list) else []
-            next_page = response.get("nextPageToken")
-            sync_token = response.get("nextSyncToken")
-            del response, raw  # only the compact items stay in memory
-            if not isinstance(next_page, str) or not next_page or next_page == page_token:
-                yield page, sync_token if isinstance(sync_token, str) and sync_token else None
-                return
-            yield page, None
-            page_token = next_page
+            return self._api.call(request, what=what)
+
+        page_token: str | None = None
+        response = fetch(None)
+        ahead: _Ahead | None = None
+        try:
+            while True:
+                if not isinstance(response, dict):
+                    response = {}
+                next_page = response.get("nextPageToken")
+                sync_token = response.get("nextSyncToken")
+                last = not isinstance(next_page, str) or not next_page or next_page == page_token
+                if not last:
+                    ahead = _Ahead(fetch, next_page)
+                raw = response.get("items")
+                page = (
+                    [compact(i) for i in raw if isinstance(i, dict)]
+                    if isinstance(raw, list)
+                    else []
+                )
+                del response, raw  # only the compact items stay in memory
+                if last:
+                    yield page, sync_token if isinstance(sync_token, str) and sync_token else None
+                    return
+                yield page, None
+                page_token = next_page
+                assert ahead is not None
+                response, ahead = ahead.result(), None
+        finally:
+            if ahead is not None:
+                ahead.wait()
 
     def _apply(
         self, items: dict[str, dict[str, Any]], page: Iterable[dict[str, Any]]
@@ -486,6 +519,31 @@ class GoogleCalendarSource:
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+
+class _Ahead:
+    """One call run in a thread while the caller works on."""
+
+    def __init__(self, fn: Any, *args: Any) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn, args), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Any, args: tuple[Any, ...]) -> None:
+        try:
+            self._value = fn(*args)
+        except BaseException as exc:
+            self._error = exc
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def _pack(covered_from: datetime, token: str | None) -> str | None:

@@ -74,6 +74,9 @@ _ATTENDEE_KEYS = (
     "organizer",
     "resource",
 )
+_ORGANIZER_KEYS = ("email", "self")
+_EMPTY = ("", None)  # left out of compact items
+_EMPTY_FLAG = ("", None, False)  # left out of compact attendees (False: the default)
 _NOTE_KEYS = frozenset(NOTE_KEYS)
 _RESPONSES = {r.value: r for r in Response}
 _EVENT_TYPES = {
@@ -83,6 +86,7 @@ _EVENT_TYPES = {
     "workingLocation": EventType.WORKING_LOCATION,
 }
 _STATUSES = frozenset({"confirmed", "tentative", "cancelled"})
+_EDGE_YEARS = (1, 9999)  # the years whose times may not convert to UTC
 _LABEL_CHARS = 60
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -94,34 +98,41 @@ class BadEvent(ValueError):
 def compact(item: Mapping[str, Any]) -> dict[str, Any]:
     """Only the fields calbot reads, for the cache (Google may send more than `fields=`
     asked for; a fake or a proxy may ignore `fields=` altogether). Empty values are left
-    out. Never raises on odd shapes: `to_event` judges them later, with a warning."""
-    out: dict[str, Any] = {
-        k: _clean(v) for k, v in item.items() if k in _TOP and v not in ("", None)
-    }
+    out. Never raises on odd shapes: `to_event` judges them later, with a warning.
+
+    Runs once per item of every full sync, so it is written for speed: `_clean` is called
+    only for text that is not ASCII (ASCII holds no surrogate)."""
+    out: dict[str, Any] = {}
+    for k, v in item.items():
+        if k in _TOP and v not in _EMPTY:
+            out[k] = _clean(v) if isinstance(v, str) and not v.isascii() else v
+    get = item.get
     for key in ("start", "end"):
-        value = item.get(key)
+        value = get(key)
+        if value is None:
+            continue
         if isinstance(value, Mapping):
-            out[key] = {k: _clean(value[k]) for k in _TIME_KEYS if k in value}
-        elif value is not None:
+            out[key] = _pick(value, _TIME_KEYS)
+        else:
             out[key] = _clean(value)  # broken: kept so the warning can say so
-    organizer = item.get("organizer")
-    if isinstance(organizer, Mapping):
-        kept = {k: _clean(organizer[k]) for k in ("email", "self") if k in organizer}
+    organizer = get("organizer")
+    if organizer is not None and isinstance(organizer, Mapping):
+        kept = _pick(organizer, _ORGANIZER_KEYS)
         if kept:
             out["organizer"] = kept
-    attendees = item.get("attendees")
+    attendees = get("attendees")
     if isinstance(attendees, list) and attendees:
-        out["attendees"] = [
-            {k: _clean(a[k]) for k in _ATTENDEE_KEYS if k in a and a[k] not in ("", None, False)}
-            for a in attendees
-            if isinstance(a, Mapping)
-        ]
-    video = _conference_video(item.get("conferenceData"))
-    if video:
-        out["conferenceData"] = {"entryPoints": [{"entryPointType": "video", "uri": video}]}
-    notes = _private_notes(item.get("extendedProperties"))
-    if notes:
-        out["extendedProperties"] = {"private": dict(notes)}
+        out["attendees"] = [_attendee(a) for a in attendees if isinstance(a, Mapping)]
+    data = get("conferenceData")
+    if data is not None:
+        video = _conference_video(data)
+        if video:
+            out["conferenceData"] = {"entryPoints": [{"entryPointType": "video", "uri": video}]}
+    data = get("extendedProperties")
+    if data is not None:
+        notes = _private_notes(data)
+        if notes:
+            out["extendedProperties"] = {"private": dict(notes)}
     return out
 
 
@@ -138,10 +149,11 @@ def to_event(
     only what it needs). Raises `BadEvent`."""
     if not isinstance(item, Mapping):
         raise BadEvent(f"an item that is not an event object ({type(item).__name__})")
-    event_id = item.get("id")
+    get = item.get
+    event_id = get("id")
     if not isinstance(event_id, str) or not event_id:
         raise BadEvent(f"{event_label(item)}: no id")
-    status = item.get("status")
+    status = get("status")
     if status == "cancelled":
         return None
     zone = ZoneInfo(user_tz) if isinstance(user_tz, str) else user_tz
@@ -152,17 +164,19 @@ def to_event(
     if within is not None and not _overlaps(start, end, *within):
         return None
     me = user_email.strip().lower()
-    organizer = item.get("organizer")
-    event_type = item.get("eventType")
+    organizer = get("organizer")
+    event_type = get("eventType")
+    attendees = get("attendees")
+    notes = get("extendedProperties")
     return Event(
         id=_clean(event_id),
         calendar_id=calendar_id,
-        ical_uid=_text(item.get("iCalUID")) or _clean(event_id),
+        ical_uid=_text(get("iCalUID")) or _clean(event_id),
         start=start,
         end=end,
-        summary=_text(item.get("summary")),
-        description=_text(item.get("description")),
-        location=_text(item.get("location")),
+        summary=_text(get("summary")),
+        description=_text(get("description")),
+        location=_text(get("location")),
         video_link=_video_link(item),
         all_day=all_day,
         status=status if isinstance(status, str) and status in _STATUSES else "confirmed",
@@ -171,14 +185,14 @@ def to_event(
             if isinstance(event_type, str)
             else EventType.DEFAULT
         ),
-        transparent=item.get("transparency") == "transparent",
+        transparent=get("transparency") == "transparent",
         organizer=_email(organizer.get("email")) if isinstance(organizer, Mapping) else "",
-        attendees=_attendees(item.get("attendees"), me),
-        series_id=_text(item.get("recurringEventId")) or None,
-        html_link=_text(item.get("htmlLink")),
+        attendees=_attendees(attendees, me) if attendees else (),
+        series_id=_text(get("recurringEventId")) or None,
+        html_link=_text(get("htmlLink")),
         tz_name=tz_name,
-        notes=_private_notes(item.get("extendedProperties")),
-        color_id=_text(item.get("colorId")),
+        notes=_private_notes(notes) if notes is not None else (),
+        color_id=_text(get("colorId")),
     )
 
 
@@ -227,11 +241,12 @@ def _span(item: Mapping[str, Any], zone: tzinfo) -> tuple[datetime, datetime, bo
     ):
         raise _Broken("no start")
     start, all_day, tz_name = _when(raw_start, zone, "start")
+    end_map = isinstance(raw_end, Mapping)
     if isinstance(raw_end, Mapping) and (raw_end.get("dateTime") or raw_end.get("date")):
         end, end_all_day, _ = _when(raw_end, zone, "end")
         if end_all_day != all_day:
             raise _Broken("start and end mix a date and a date-time")
-    elif raw_end is None or isinstance(raw_end, Mapping):
+    elif raw_end is None or end_map:
         end = start
     else:
         raise _Broken("unreadable end")
@@ -240,7 +255,9 @@ def _span(item: Mapping[str, Any], zone: tzinfo) -> tuple[datetime, datetime, bo
             raise _Broken("ends before it starts")
         if all_day and end == start:
             end = _midnight(start.date() + timedelta(days=1), zone)
-        start.astimezone(UTC), end.astimezone(UTC)
+        # Offsets stay within a day, so only the first and last year can fall out of range.
+        if start.year in _EDGE_YEARS or end.year in _EDGE_YEARS:
+            start.astimezone(UTC), end.astimezone(UTC)
     except OverflowError:
         raise _Broken("a date out of range") from None
     return start, end, all_day, tz_name
@@ -270,7 +287,7 @@ def _when(raw: Mapping[str, Any], zone: tzinfo, which: str) -> tuple[datetime, b
         except ValueError:
             raise _Broken(f"unreadable {which} {value[:40]!r}") from None
         try:
-            if moment.tzinfo is None or moment.utcoffset() is None:
+            if moment.tzinfo is None:  # fromisoformat: no offset, or a fixed one
                 moment = moment.replace(tzinfo=event_zone or zone)
             elif event_zone is not None:
                 moment = moment.astimezone(event_zone)
@@ -289,6 +306,28 @@ def _when(raw: Mapping[str, Any], zone: tzinfo, which: str) -> tuple[datetime, b
 
 def _midnight(day: date, zone: tzinfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=zone)
+
+
+def _pick(data: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """`keys` of `data` (those present, in `keys` order), text cleaned."""
+    out: dict[str, Any] = {}
+    for k in keys:
+        if k in data:
+            v = data[k]
+            out[k] = _clean(v) if isinstance(v, str) and not v.isascii() else v
+    return out
+
+
+def _attendee(data: Mapping[str, Any]) -> dict[str, Any]:
+    """An attendee as `compact` keeps it: `_ATTENDEE_KEYS` with a value that is not empty
+    or false, text cleaned."""
+    out: dict[str, Any] = {}
+    for k in _ATTENDEE_KEYS:
+        if k in data:
+            v = data[k]
+            if v not in _EMPTY_FLAG:
+                out[k] = _clean(v) if isinstance(v, str) and not v.isascii() else v
+    return out
 
 
 def _clean(value: Any) -> Any:

@@ -138,6 +138,11 @@ def load_items(texts: Iterable[str]) -> list[dict[str, object]]:
     return items
 
 
+# Built once: json.dumps with options builds an encoder per call, and a full sync writes
+# every event of the calendar.
+_ITEM_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def item_json(item: dict[str, object]) -> tuple[str, str | None]:
     """(event id, compact JSON or None for a cancelled item) — shared by both stores."""
     event_id = item.get("id")
@@ -145,7 +150,7 @@ def item_json(item: dict[str, object]) -> tuple[str, str | None]:
         raise ValueError(f"a cached event needs a non-empty string id, got {event_id!r}")
     if item.get("status") == "cancelled":
         return event_id, None
-    return event_id, json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+    return event_id, _ITEM_ENCODER.encode(item)
 
 
 class MemoryStore:

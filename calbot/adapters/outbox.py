@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from email import policy
 from email.parser import BytesHeaderParser
@@ -30,6 +30,16 @@ _HEADER_LIMIT = 256 * 1024  # bytes read when looking for a Message-ID
 
 def _version(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _message_id_in(path: Path) -> str:
+    """The Message-ID a draft file carries; "" when unreadable or without one."""
+    try:
+        head = _read_head(path)
+    except OSError:  # gone, a folder, unreadable: not one of ours to adopt
+        return ""
+    found = BytesHeaderParser(policy=policy.default).parsebytes(head).get("Message-ID")
+    return str(found).strip() if found is not None else ""
 
 
 def file_name_for(message_id: str) -> str:
@@ -71,12 +81,7 @@ class OutboxSink:
         """The draft file whose Message-ID header is `message_id` (its expected name first)."""
         wanted = message_id.strip()
         for path in self._candidates(message_id):
-            try:
-                head = _read_head(path)
-            except OSError:  # gone, a folder, unreadable: not one of ours to adopt
-                continue
-            found = BytesHeaderParser(policy=policy.default).parsebytes(head).get("Message-ID")
-            if found is not None and str(found).strip() == wanted:
+            if _message_id_in(path) == wanted:
                 try:
                     data = path.read_bytes()
                 except FileNotFoundError:  # removed by the user between two reads
@@ -89,6 +94,21 @@ class OutboxSink:
                     edited=now != written,
                 )
         return None
+
+    def adoptable(self, known_refs: Collection[str], message_ids: Collection[str]) -> set[str]:
+        """Which of `message_ids` some `.eml` file the ledger does not know carries: one
+        header read per unknown file, instead of a folder walk per new draft."""
+        if not message_ids or not self.folder.is_dir():
+            return set()
+        wanted = {m.strip() for m in message_ids}
+        present: set[str] = set()
+        for path in self._draft_files():
+            if path.name in known_refs:
+                continue
+            found = _message_id_in(path)
+            if found in wanted:
+                present.add(found)
+        return present
 
     def create(self, draft: Draft, message_id: str) -> Written:
         """Write a new draft file (named after `message_id`); returns its ref and version."""
@@ -130,8 +150,11 @@ class OutboxSink:
         expected = self.folder / file_name_for(message_id)
         if expected.is_file():
             yield expected
+        yield from (path for path in self._draft_files() if path != expected)
+
+    def _draft_files(self) -> Iterator[Path]:
         for path in sorted(self.folder.glob(f"*{_SUFFIX}")):
-            if path != expected and not path.name.startswith(".") and path.is_file():
+            if not path.name.startswith(".") and path.is_file():
                 yield path
 
     def _ensure_folder(self) -> None:

@@ -63,7 +63,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -96,7 +96,7 @@ PAGE_SIZE = 2500  # events.list's maximum
 MAX_DESCRIPTION = 8000  # characters; Google truncates long descriptions
 PROP_MID = "calbot_mid"
 PROP_HASH = "calbot_hash"
-_LIST_FIELDS = "items(id,etag),nextPageToken"
+_LIST_FIELDS = "items(id,etag,extendedProperties/private),nextPageToken"
 _FIND_FIELDS = "items(id,etag,status,summary,description,start,end,extendedProperties)"
 _WRITE_FIELDS = "id,etag"
 _GONE = frozenset({404, 410})
@@ -237,13 +237,28 @@ class ReviewCalendar:
         if cid is None:
             return dict.fromkeys(refs)
         try:
-            current = dict(self._list_all(cid))
+            current = {event_id: etag for event_id, etag, _ in self._list_all(cid)}
         except ApiError as exc:
             if exc.status not in _GONE:
                 raise
             self._gone = True
             return dict.fromkeys(refs)
         return {ref: current.get(ref) for ref in refs}
+
+    def adoptable(self, known_refs: Collection[str], message_ids: Collection[str]) -> set[str]:
+        """Every event on this calendar is calbot's and carries its Message-ID's hash: one
+        paged list tells which new drafts already have an event the ledger does not know."""
+        cid = self._existing_id() if message_ids else None
+        if cid is None:
+            return set()
+        try:
+            there = {mid for ref, _, mid in self._list_all(cid) if ref not in known_refs}
+        except ApiError as exc:
+            if exc.status not in _GONE:
+                raise
+            self._gone = True
+            return set()
+        return {m for m in message_ids if _mid_hash(m) in there}
 
     def find(self, message_id: str) -> Written | None:
         cid = self._existing_id()
@@ -279,15 +294,26 @@ class ReviewCalendar:
         return None
 
     def create(self, draft: Draft, message_id: str) -> Written:
+        """A new review event. Like a Gmail draft, not safe to repeat: after a failure that
+        may hide an insert Google carried out, the event is looked up by its Message-ID's
+        hash before any retry."""
         body = self._body(draft, message_id)
+
+        def made_already() -> dict[str, Any] | None:
+            found = self.find(message_id)
+            return None if found is None else {"id": found.ref, "etag": found.version}
+
         for attempt in (1, 2):
             cid = self._ensure_calendar()
             try:
-                got = self._call(
-                    self._events().insert(
-                        calendarId=cid, sendUpdates="none", body=body, fields=_WRITE_FIELDS
-                    ),
-                    "writing a review event",
+                got = _dict(
+                    self._api.call(
+                        self._events().insert(
+                            calendarId=cid, sendUpdates="none", body=body, fields=_WRITE_FIELDS
+                        ),
+                        what="writing a review event",
+                        recheck=made_already,
+                    )
                 )
             except ApiError as exc:
                 if exc.status not in _GONE or attempt == 2:
@@ -411,7 +437,8 @@ class ReviewCalendar:
     def _call(self, request: Any, what: str) -> dict[str, Any]:
         return _dict(self._api.call(request, what=what))
 
-    def _list_all(self, cid: str) -> Iterator[tuple[str, str]]:
+    def _list_all(self, cid: str) -> Iterator[tuple[str, str, str]]:
+        """(event id, etag, the Message-ID hash it carries) of each event on the calendar."""
         token = ""
         seen: set[str] = set()
         while True:
@@ -426,7 +453,8 @@ class ReviewCalendar:
             for item in got.get("items") or ():
                 ev = _dict(item)
                 if ev.get("id"):
-                    yield str(ev["id"]), str(ev.get("etag") or "")
+                    props = _dict(_dict(ev.get("extendedProperties")).get("private"))
+                    yield str(ev["id"]), str(ev.get("etag") or ""), str(props.get(PROP_MID) or "")
             token = str(got.get("nextPageToken") or "")
             if not token or token in seen:  # a repeated token would loop forever
                 return

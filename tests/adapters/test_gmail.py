@@ -279,6 +279,35 @@ def test_find_ignores_a_loose_search_hit(
     assert google.count("gmail.drafts.get") == 1
 
 
+def test_adoptable_needs_no_look_up_when_every_draft_is_known(google: Any, sink: GmailSink) -> None:
+    known = sink.create(VI, MID_VI)
+    google.clear_log()
+    assert sink.adoptable({known.ref}, {MID_MS}) == set()
+    assert [r.route for r in google.requests] == ["gmail.drafts.list"]
+    assert "q" not in google.requests[0].query
+
+
+def test_adoptable_reads_the_headers_of_a_few_unknown_drafts(google: Any, sink: GmailSink) -> None:
+    sink.create(VI, MID_VI)  # ours, but the ledger lost it
+    sink.create(MS, "<not-calbot@studio.example>")  # the user's own draft
+    google.clear_log()
+    wanted = {MID_VI, MID_MS, "<calbot-x@studio.example>"}
+    assert sink.adoptable(set(), wanted) == {MID_VI}
+    gets = [r for r in google.requests if r.route == "gmail.drafts.get"]
+    assert len(gets) == 2 and all(r.query["format"] == ["metadata"] for r in gets)
+    assert not [r for r in google.requests if "q" in r.query]
+
+
+def test_adoptable_with_more_unknown_drafts_than_new_ones_names_them_all(
+    google: Any, sink: GmailSink
+) -> None:
+    for n in range(3):
+        sink.create(MS, f"<user-{n}@studio.example>")
+    google.clear_log()
+    assert sink.adoptable(set(), {MID_VI}) == {MID_VI}  # a find each is cheaper
+    assert [r.route for r in google.requests] == ["gmail.drafts.list"]
+
+
 def test_delete_removes_the_draft_and_tolerates_gone(google: Any, sink: GmailSink) -> None:
     written = sink.create(VI, MID_VI)
     kept = sink.create(MS, MID_MS)
@@ -413,6 +442,9 @@ def writes(google: Any) -> list[str]:
 def test_scan_cycle_create_unchanged_edit_delete(google: Any, scenario: Any) -> None:
     first = scenario.scan()
     assert set(first) == {"tue9"} and first["tue9"].status == "new"
+    # nothing in Drafts the ledger does not know: one list, no search, one write
+    gmail_routes = [r.route for r in google.requests if r.route.startswith("gmail.")]
+    assert gmail_routes == ["gmail.drafts.list", "gmail.drafts.create"]
     ref = first["tue9"].refs["gmail"]
     assert list(google.drafts) == [ref]
     msg = google.draft_message(ref)

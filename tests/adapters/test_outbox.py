@@ -128,6 +128,20 @@ def test_find_ignores_broken_and_foreign_files(sink: OutboxSink, folder: Path) -
     assert sink.find(MID) == written
 
 
+def test_adoptable_names_only_ids_an_unknown_file_carries(sink: OutboxSink, folder: Path) -> None:
+    other = message_id_for("k2", "call", "example.com")
+    assert sink.adoptable(set(), {MID}) == set()  # no folder yet
+    known = sink.create(make_draft(subject="other"), other)
+    assert sink.adoptable({known.ref}, {MID, other}) == set()
+    lost = sink.create(make_draft(), MID)  # written, then the ledger lost it
+    (folder / "garbage.eml").write_bytes(b"\xff\xfe not a message at all")
+    assert sink.adoptable({known.ref}, {MID}) == {MID}
+    renamed = folder / "renamed-by-user.eml"
+    sink.path_of(lost.ref).rename(renamed)
+    assert sink.adoptable({known.ref}, {MID, other}) == {MID}
+    assert sink.adoptable({known.ref, renamed.name}, {MID}) == set()
+
+
 def test_update_rewrites_atomically(sink: OutboxSink, folder: Path) -> None:
     first = sink.create(make_draft(body="first\n"), MID)
     new_mid = message_id_for("primary/evt-1", "shorten", "example.com")

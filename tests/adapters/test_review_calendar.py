@@ -366,7 +366,7 @@ def test_observe_lists_once_and_sees_edits_and_deletions(
     (listed,) = google.requests
     assert listed.route == "calendar.events.list"
     assert unquote(listed.path).startswith(f"/calendar/v3/calendars/{cid}/")
-    assert listed.query["fields"] == ["items(id,etag),nextPageToken"]
+    assert listed.query["fields"] == ["items(id,etag,extendedProperties/private),nextPageToken"]
 
     google.update_event(cid, a.ref, description="mine now")  # the user edits it
     google.delete_event(cid, b.ref)  # ... and deletes the other
@@ -398,6 +398,33 @@ def test_find_tells_an_edited_event(
     found = sink.find(MID)
     assert found is not None and found.ref == written.ref and found.edited
     assert sink.find(message_id_for("cal/other", "call", "studio.example")) is None
+
+
+def test_adoptable_reads_the_message_id_hash_from_one_list(
+    google: Any, sink: ReviewCalendar
+) -> None:
+    assert sink.adoptable(set(), {MID}) == set()  # no calendar yet: nothing to adopt
+    known = sink.create(DRAFT, MID)
+    google.clear_log()
+    assert sink.adoptable({known.ref}, {MID, MID2}) == set()
+    assert sink.adoptable(set(), {MID, MID2}) == {MID}  # the ledger lost it
+    assert [r.route for r in google.requests] == ["calendar.events.list"] * 2
+
+
+def test_an_insert_answered_too_late_is_not_made_twice(
+    google: Any, tmp_path: Path, store: MemoryStore
+) -> None:
+    settings = make_settings(google, tmp_path)
+    settings = replace(settings, limits=replace(settings.limits, http_timeout_seconds=0.3))
+    sink = new_sink(google_api.connect(settings), settings, store)
+    sink.set_context({MID: roadmap()})
+    google.delay("calendar.events.insert", 0.4)  # lands at Google, answers after the timeout
+    written = sink.create(DRAFT, MID)
+    google.wait_idle()
+    cid = sink.calendar_id
+    assert cid is not None
+    assert [e["id"] for e in review_events(google, cid)] == [written.ref]
+    assert google.count("calendar.events.insert") == 1
 
 
 def test_update_rewrites_in_place(

@@ -118,6 +118,7 @@ class FakeGoogle(CalendarMixin, GmailMixin, OAuthMixin):
         self._counter = itertools.count(1)
         self._faults: dict[str, list[_Fault]] = {}
         self._delays: dict[str, list[float]] = {}
+        self._in_flight = 0  # requests being answered now (a delayed one included)
         self._resets: dict[str, int] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -258,6 +259,18 @@ class FakeGoogle(CalendarMixin, GmailMixin, OAuthMixin):
     def delay(self, route: str, seconds: float, times: int = 1) -> None:
         with self._lock:
             self._delays.setdefault(route, []).extend([seconds] * times)
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Until no request is being answered: a late answer the client gave up waiting
+        for has landed (and written what it writes). Polls with a deadline."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if self._in_flight == 0:
+                    return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"fake Google still busy after {timeout} s")
+            time.sleep(0.005)
 
     def reset_connection(self, route: str, times: int = 1) -> None:
         with self._lock:
@@ -501,7 +514,13 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
         fake: FakeGoogle = self.server.fake  # type: ignore[attr-defined]
-        reply = fake._handle(self.command, self.path, headers, raw)
+        with fake._lock:
+            fake._in_flight += 1
+        try:
+            reply = fake._handle(self.command, self.path, headers, raw)
+        finally:
+            with fake._lock:
+                fake._in_flight -= 1
         if reply is None:
             self.close_connection = True
             with contextlib.suppress(OSError):
@@ -519,8 +538,9 @@ class _Handler(BaseHTTPRequestHandler):
         if data or reply.status != 204:
             self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if data:
-            self.wfile.write(data)
+        # One write for head and body: two small writes on a kept-alive connection meet
+        # Nagle's algorithm and the client's delayed ACK, ~40 ms a request.
+        self._headers_buffer.append(b"\r\n" + data)
+        self.flush_headers()
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
