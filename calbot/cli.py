@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from calbot import __version__
 from calbot.errors import CalbotError, UsageError
+from calbot.untrusted import json_escaped, one_line
 
 if TYPE_CHECKING:
     from calbot.app import ScanRun
@@ -194,15 +196,15 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
 def show(run: ScanRun, settings: Settings, out: TextIO, *, as_json: bool) -> None:
     from zoneinfo import ZoneInfo
 
-    from calbot.render import result_doc, safe_text, table_rows
+    from calbot.render import result_doc, table_rows
 
     result = run.result
     if as_json:
-        json.dump(result_doc(result, run.outbox_paths), out, ensure_ascii=False, indent=2)
-        out.write("\n")
+        doc = json.dumps(result_doc(result, run.outbox_paths), ensure_ascii=False, indent=2)
+        out.write(json_escaped(doc) + "\n")
         return
     for warning in result.warnings:
-        print(f"calbot: warning: {safe_text(warning)}", file=sys.stderr)
+        print(f"calbot: warning: {one_line(warning)}", file=sys.stderr)
     rows = table_rows(result, ZoneInfo(settings.user.timezone))
     headers = ("when", "client", "meeting", "score", "action", "draft")
     if out.isatty():
@@ -246,10 +248,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace, TextIO], int] = args.run
+    _logs_off_stderr()
     try:
         return run(args, out or sys.stdout)
     except CalbotError as exc:
-        print(f"calbot: {_one_line(str(exc))}", file=sys.stderr)
+        print(f"calbot: {one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("calbot: interrupted", file=sys.stderr)
@@ -260,12 +263,18 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         if os.environ.get("CALBOT_DEBUG"):
             raise
         print(
-            f"calbot: unexpected error: {type(exc).__name__}: {_one_line(str(exc))} "
+            f"calbot: unexpected error: {type(exc).__name__}: {one_line(str(exc))} "
             "(set CALBOT_DEBUG=1 for details)",
             file=sys.stderr,
         )
         return 1
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+def _logs_off_stderr() -> None:
+    """A command's stderr is its one-line error (SPEC §2): with no handler configured,
+    Python would print every warning there too — calbot's "retrying in 2 s", the Google
+    client's own. `calbot run` installs its log handler over this one; CALBOT_DEBUG=1
+    leaves them on stderr."""
+    root = logging.getLogger()
+    if not root.handlers and not os.environ.get("CALBOT_DEBUG"):
+        root.addHandler(logging.NullHandler())

@@ -11,7 +11,6 @@ the phrase table below, in `user.language` (en, vi, ms).
 from __future__ import annotations
 
 import html
-import unicodedata
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -19,6 +18,7 @@ from urllib.parse import urlsplit
 
 from calbot.digest import DayBar, Digest, DigestItem, DraftLink, Trouble, TroubleKind
 from calbot.domain.phrases import day_label, hours
+from calbot.untrusted import one_line
 
 # --- the words -----------------------------------------------------------------------------
 
@@ -256,19 +256,8 @@ def counted(lang: str, key: str, n: int, **values: object) -> str:
 
 # --- shared pieces -------------------------------------------------------------------------
 
-# Bidirectional overrides and isolates reorder what a terminal shows ("Trojan Source").
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
-_BREAKING = frozenset({"Cc", "Zl", "Zp"})
 BAR_WIDTH = 20
 _EIGHTHS = " ▏▎▍▌▋▊▉"
-
-
-def clean(text: str, limit: int = 300) -> str:
-    """Untrusted text as one safe line: control and line-breaking characters become spaces,
-    bidi controls go, runs of spaces become one, and long text is cut."""
-    kept = (" " if unicodedata.category(ch) in _BREAKING else ch for ch in text if ch not in _BIDI)
-    line = " ".join("".join(kept).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def moment(at: datetime | None, lang: str) -> str:
@@ -285,7 +274,7 @@ def time_span(item: DigestItem, lang: str) -> str:
 
 def action_label(action: str, lang: str) -> str:
     key = f"action_{action}"
-    return say(lang, key) if key in TEXT["en"] else clean(action, 40)
+    return say(lang, key) if key in TEXT["en"] else one_line(action, 40)
 
 
 def status_label(item: DigestItem, lang: str) -> str:
@@ -296,8 +285,8 @@ def draft_label(link: DraftLink, lang: str) -> str:
     """'Gmail draft r-123' (Gmail's link opens the Drafts folder, so the id helps find it);
     'file' for the outbox, whose path says it all."""
     key = f"sink_{link.sink}"
-    name = say(lang, key) if key in TEXT["en"] else clean(link.sink, 40)
-    return f"{name} {clean(link.ref, 80)}" if link.sink == "gmail" else name
+    name = say(lang, key) if key in TEXT["en"] else one_line(link.sink, 40)
+    return f"{name} {one_line(link.ref, 80)}" if link.sink == "gmail" else name
 
 
 def subject(d: Digest) -> str:
@@ -432,15 +421,15 @@ def text_lines(d: Digest) -> list[Line]:
 def _item_lines(item: DigestItem, lang: str, *, brief: bool = False) -> list[Line]:
     head: Line = [
         (f"  {time_span(item, lang)}  ", "bold"),
-        (f"{clean(item.client, 80)} · {action_label(item.action, lang)}", ""),
+        (f"{one_line(item.client, 80)} · {action_label(item.action, lang)}", ""),
     ]
     tag = status_label(item, lang)
     if tag and not brief:
         head.append((f"  [{tag}]", "tag"))
-    lines: list[Line] = [head, [("    " + clean(item.summary, 120), "")]]
+    lines: list[Line] = [head, [("    " + one_line(item.summary, 120), "")]]
     if brief:
         return lines
-    reason = clean(item.reason)
+    reason = one_line(item.reason, 300)
     if item.saved_minutes > 0:
         saves = say(lang, "saves", hours=hours(item.saved_minutes, lang))
         reason = f"{reason} · {saves}" if reason else saves
@@ -449,11 +438,11 @@ def _item_lines(item: DigestItem, lang: str, *, brief: bool = False) -> list[Lin
     if item.edited:
         lines.append([("    ! " + say(lang, "edited"), "warn")])
     if item.event_link:
-        lines.append([(f"    {say(lang, 'event')}: ", ""), (clean(item.event_link), "link")])
+        lines.append([(f"    {say(lang, 'event')}: ", ""), (one_line(item.event_link), "link")])
     for link in item.drafts:
-        target = clean(link.target, 500)
+        target = one_line(link.target, 500)
         lines.append(
-            [(f"    {draft_label(link, lang)}: ", ""), (target or clean(link.ref), "link")]
+            [(f"    {draft_label(link, lang)}: ", ""), (target or one_line(link.ref), "link")]
         )
     return lines
 
@@ -474,7 +463,7 @@ def _trouble_lines(d: Digest) -> list[Line]:
         if when:
             line.append((f" ({when})", "dim"))
         if t.detail:
-            line.append((": " + clean(t.detail, 400), ""))
+            line.append((": " + one_line(t.detail, 400), ""))
         out.append(line)
         out.append([(f"    {say(lang, 'fix')}: {fix}", "warn")])
     return out
@@ -495,7 +484,7 @@ def print_terminal(d: Digest, out: TextIO, notes: list[str] | None = None) -> No
     for line in text_lines(d):
         console.print(Text.assemble(*((text, _RICH_STYLES.get(s, s)) for text, s in line)))
     for note in notes or ():
-        console.print(Text(clean(note, 1000), style="dim"))
+        console.print(Text(one_line(note, 1000), style="dim"))
 
 
 # --- HTML ----------------------------------------------------------------------------------
@@ -510,7 +499,7 @@ _CSS_BAD = "color:#b3261e;font-weight:bold"
 
 
 def esc(text: str, limit: int = 300) -> str:
-    return html.escape(clean(text, limit), quote=True)
+    return html.escape(one_line(text, limit), quote=True)
 
 
 def href(target: str) -> str:
@@ -525,7 +514,7 @@ def href(target: str) -> str:
 
 
 def _link(label: str, target: str) -> str:
-    url = href(clean(target, 2000))
+    url = href(one_line(target, 2000))
     text = esc(target, 500)
     return f'{esc(label)}: <a href="{url}">{text}</a>' if url else f"{esc(label)}: {text}"
 

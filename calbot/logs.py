@@ -29,11 +29,12 @@ import logging
 import re
 import sys
 import threading
-import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TextIO
+
+from calbot.untrusted import is_unsafe, json_escaped
 
 if TYPE_CHECKING:
     from calbot.domain.settings import Settings
@@ -174,12 +175,6 @@ def _read_json(path_text: str) -> object:
 _SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\", '"': '\\"'}
 
 
-def _is_unsafe(ch: str) -> bool:
-    """Control characters (C0, DEL, C1), line/paragraph separators and format characters
-    (bidi overrides, zero-width) — anything that could break a line or fool a reader."""
-    return unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
-
-
 def escape_text(text: str) -> str:
     """Untrusted text made safe for one log line: `\\`, `"` and every unsafe character
     escaped. `parse_kv` undoes it."""
@@ -187,7 +182,7 @@ def escape_text(text: str) -> str:
     for ch in text:
         if ch in _SHORT_ESCAPES:
             out.append(_SHORT_ESCAPES[ch])
-        elif _is_unsafe(ch):
+        elif is_unsafe(ch):
             code = ord(ch)
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
         else:
@@ -249,12 +244,6 @@ def parse_kv(line: str) -> dict[str, str]:
     return fields
 
 
-def _json_safe(text: str) -> str:
-    """JSON text with every unsafe character (ensure_ascii=False leaves DEL, C1 controls,
-    U+2028 and bidi marks as they are) turned into a \\uXXXX escape; only strings hold them."""
-    return "".join(f"\\u{ord(c):04x}" if _is_unsafe(c) else c for c in text)
-
-
 # --- formatting ----------------------------------------------------------------------------
 
 
@@ -312,7 +301,7 @@ def render_line(fmt: LogFormat, fields: Mapping[str, object]) -> str:
             k: v if v is None or isinstance(v, bool | int | float | str) else str(v)
             for k, v in fields.items()
         }
-        return _json_safe(json.dumps(plain, ensure_ascii=False, default=str))
+        return json_escaped(json.dumps(plain, ensure_ascii=False, default=str))
     return " ".join(f"{_kv_key(k)}={_kv_value(v)}" for k, v in fields.items())
 
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from calbot.domain.model import Action
 from calbot.service import Outcome, ScanResult
+from calbot.untrusted import one_line
 
 # sink name → (JSON key, how a ref becomes what the user can open)
 SINK_KEYS = {"outbox": "outbox_path", "gmail": "gmail_draft_id"}
@@ -87,7 +88,7 @@ def table_rows(result: ScanResult, tz: ZoneInfo) -> list[tuple[str, str, str, st
             (
                 f"{start:%a %d %b %H:%M}",
                 o.meeting.client.name,
-                safe_text(o.meeting.event.summary, 48),
+                one_line(o.meeting.event.summary, 48),
                 str(o.decision.score),
                 "" if action == Action.NONE else action.value,
                 o.status or "",
@@ -96,29 +97,21 @@ def table_rows(result: ScanResult, tz: ZoneInfo) -> list[tuple[str, str, str, st
     return rows
 
 
-def safe_text(text: str, limit: int = 200) -> str:
-    """Untrusted text for a terminal: control characters (escape sequences, CR, bells)
-    become spaces, and long text is cut."""
-    cleaned = "".join(" " if (ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0) else ch for ch in text)
-    cleaned = " ".join(cleaned.split())
-    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
-
-
 def explain_text(o: Outcome, tz: ZoneInfo, ref_paths: Mapping[str, str]) -> str:
     e, d = o.meeting.event, o.decision
     lines = [
-        f"{safe_text(e.summary)}  ({e.id})",
+        f"{one_line(e.summary)}  ({one_line(e.id)})",
         f"  when:    {e.start.astimezone(tz):%a %d %b %Y %H:%M}-{e.end.astimezone(tz):%H:%M}"
         f" ({tz.key})",
-        f"  client:  {o.meeting.client.name} (tier {o.meeting.client.tier.value}, "
+        f"  client:  {one_line(o.meeting.client.name)} (tier {o.meeting.client.tier.value}, "
         f"language {o.meeting.client.language})",
         f"  score:   {d.score}",
     ]
     for f in d.factors:
-        lines.append(f"    {f.points:+4d}  {f.code:<22} {safe_text(f.detail)}")
+        lines.append(f"    {f.points:+4d}  {f.code:<22} {one_line(f.detail)}")
     lines.append(f"  action:  {d.action.value}")
     if d.why:
-        lines.append(f"  why:     {safe_text(d.why, 2000)}")
+        lines.append(f"  why:     {one_line(d.why, 2000)}")
     if d.proposal and d.proposal.slots:
         for s in d.proposal.slots:
             lines.append(
@@ -127,19 +120,19 @@ def explain_text(o: Outcome, tz: ZoneInfo, ref_paths: Mapping[str, str]) -> str:
     if d.proposal and d.proposal.duration_minutes and d.action == Action.SHORTEN:
         lines.append(f"  length:  {d.proposal.duration_minutes} min")
     if d.proposal and d.proposal.delegate_to:
-        lines.append(f"  delegate to: {d.proposal.delegate_to}")
+        lines.append(f"  delegate to: {one_line(d.proposal.delegate_to)}")
     if o.draft is not None:
         path = ref_paths.get(o.refs.get("outbox", ""), "")
         where = f": {path}" if path else ""
         lines += [
             "",
-            f"  draft ({o.draft.language}, {o.status or 'not written'}){where}",
-            f"  To: {', '.join(o.draft.to)}",
-            f"  Subject: {safe_text(o.draft.subject)}",
+            f"  draft ({o.draft.language}, {o.status or 'not written'}){one_line(where)}",
+            f"  To: {one_line(', '.join(o.draft.to))}",
+            f"  Subject: {one_line(o.draft.subject)}",
             "",
-            *("    " + safe_text(line, 2000) for line in o.draft.body.splitlines()),
+            *("    " + one_line(line, 2000) for line in o.draft.body.splitlines()),
         ]
         if o.draft.private_notes:
             lines += ["", "  private notes (only you see these):"]
-            lines += ["    " + safe_text(line, 2000) for line in o.draft.private_notes.splitlines()]
+            lines += ["    " + one_line(line, 2000) for line in o.draft.private_notes.splitlines()]
     return "\n".join(lines)

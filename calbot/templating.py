@@ -34,6 +34,7 @@ from calbot.domain.draft import (
     split_rendered,
 )
 from calbot.errors import ConfigError
+from calbot.untrusted import one_line
 
 BUILTIN_DIR = Path(__file__).parent / "templates"
 TEMPLATES_KEY = "outputs.templates_dir"
@@ -59,10 +60,6 @@ class Templates:
         return _render(template, dict(context), self.path_of(name), key)
 
 
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
 def _error_line(exc: BaseException, path: str) -> int | None:
     """The template line a render error happened on (Jinja rewrites tracebacks)."""
     lineno = getattr(exc, "lineno", None)
@@ -80,12 +77,12 @@ def _render(template: jinja2.Template, context: dict[str, object], path: str, ke
     except jinja2.UndefinedError as exc:
         line = _error_line(exc, path)
         where = f"line {line}: " if line else ""
-        reason = f"{where}unknown variable: {_one_line(exc.message or '')}"
+        reason = f"{where}unknown variable: {one_line(exc.message or '')}"
         raise ConfigError(path, key, reason) from None
     except Exception as exc:  # a template is user code: any failure is a config problem
         line = _error_line(exc, path)
         where = f"line {line}: " if line else ""
-        reason = _one_line(str(exc)) or type(exc).__name__
+        reason = one_line(str(exc)) or type(exc).__name__
         raise ConfigError(path, key, f"{where}cannot render: {reason}") from None
 
 
@@ -136,16 +133,16 @@ def load_templates(templates_dir: str = "", config_path: str = "<config>") -> Te
         except FileNotFoundError:
             raise ConfigError(str(path), key, "template file is missing") from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(str(path), key, f"cannot read: {_one_line(str(exc))}") from None
+            raise ConfigError(str(path), key, f"cannot read: {one_line(str(exc))}") from None
         try:
             ast = env.parse(source, name, str(path))
             compiled[name] = env.get_template(name)
         except jinja2.TemplateSyntaxError as exc:
             raise ConfigError(
-                str(path), key, f"line {exc.lineno}: syntax error: {_one_line(exc.message or '')}"
+                str(path), key, f"line {exc.lineno}: syntax error: {one_line(exc.message or '')}"
             ) from None
         except jinja2.TemplateError as exc:  # e.g. a missing include
-            raise ConfigError(str(path), key, _one_line(str(exc))) from None
+            raise ConfigError(str(path), key, one_line(str(exc))) from None
         if name not in known:
             continue  # a partial: checked where it is included
         _action, _lang, is_notes = known[name]

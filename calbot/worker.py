@@ -49,6 +49,7 @@ from calbot.logs import (
     secrets_from_files,
     utc_stamp,
 )
+from calbot.untrusted import one_line
 
 if TYPE_CHECKING:
     from calbot.app import ScanRun
@@ -81,10 +82,6 @@ def misfire_grace(scan_every: timedelta) -> int:
     return max(1, int(min(scan_every, MAX_GRACE).total_seconds()))
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 @dataclass(frozen=True, slots=True)
 class Failure:
     """How a failed scan is logged and recorded."""
@@ -97,7 +94,7 @@ class Failure:
 
 def classify(exc: BaseException) -> Failure:
     """The outcome, log level and message for an exception out of a scan."""
-    message = _one_line(str(exc)) or type(exc).__name__
+    message = one_line(str(exc)) or type(exc).__name__
     if isinstance(exc, AuthError):
         return Failure("auth", logging.ERROR, message, AUTH_FIX)
     if isinstance(exc, LockedError):
@@ -143,7 +140,7 @@ def record_run(
             log,
             "run.not_recorded",
             logging.WARNING,
-            error=f"{type(exc).__name__}: {_one_line(str(exc))}",
+            error=f"{type(exc).__name__}: {one_line(str(exc))}",
         )
     return False
 
@@ -161,7 +158,7 @@ def _add_run(store: StateStore, record: RunRecord) -> bool:
             log,
             "run.not_recorded",
             logging.WARNING,
-            error=f"{type(exc).__name__}: {_one_line(str(exc))}",
+            error=f"{type(exc).__name__}: {one_line(str(exc))}",
         )
         return False
     return True
@@ -253,7 +250,7 @@ class Worker:
                     log,
                     "config.invalid",
                     logging.ERROR,
-                    error=_one_line(str(exc)),
+                    error=one_line(str(exc)),
                     note="keeping the last good config",
                 )
             else:
@@ -371,13 +368,13 @@ class Worker:
             finished_at=datetime.now(UTC),
             outcome="ok",
             counts=_counts(run),
-            warnings=tuple(_one_line(w) for w in result.warnings),
+            warnings=tuple(one_line(w) for w in result.warnings),
         )
 
     def _log_done(self, run: ScanRun, seconds: float) -> None:
         result = run.result
         for warning in result.warnings:
-            emit(log, "scan.warning", logging.WARNING, msg=_one_line(warning))
+            emit(log, "scan.warning", logging.WARNING, msg=one_line(warning))
         for o in result.outcomes:
             if o.status in ("new", "updated"):
                 event = o.meeting.event
@@ -461,7 +458,7 @@ class Worker:
         try:
             self._add_jobs(scheduler, settings, first_scan=datetime.now(UTC) + every)
         except Exception as exc:  # the scheduler is stopping
-            emit(log, "worker.reschedule_failed", logging.WARNING, error=_one_line(str(exc)))
+            emit(log, "worker.reschedule_failed", logging.WARNING, error=one_line(str(exc)))
             return
         emit(log, "worker.rescheduled", **self._schedule_fields(settings))
 

@@ -42,6 +42,7 @@ from calbot.adapters.google_api import (
 )
 from calbot.cli import main
 from calbot.config import load_settings
+from calbot.nosend import package_send_calls, send_calls
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Europe/Berlin")
@@ -298,45 +299,15 @@ def test_doctor_needs_exactly_the_allowed_scopes(google: Any, tmp_path: Path) ->
 # --- nothing is ever sent ------------------------------------------------------------------
 
 
-SEND_NAMES = frozenset({"send", "send_message", "sendmail", "send_draft", "send_mail"})
-
-
-def send_calls(tree: ast.AST) -> list[str]:
-    """Calls that could send: `x.send(...)` (drafts().send, messages().send, a socket's or
-    a generator's too — calbot needs none), `getattr(x, "send")`, an import of smtplib, and a
-    Calendar write with `sendUpdates` other than "none" (that e-mails the attendees)."""
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            func = node.func
-            if isinstance(func, ast.Attribute) and func.attr in SEND_NAMES:
-                found.append(f"line {node.lineno}: .{func.attr}(...)")
-            if (
-                isinstance(func, ast.Name)
-                and func.id in {"getattr", "methodcaller"}
-                and any(
-                    isinstance(a, ast.Constant) and a.value in SEND_NAMES for a in node.args[1:]
-                )
-            ):
-                found.append(f"line {node.lineno}: {func.id}(..., 'send')")
-            for kw in node.keywords:
-                if kw.arg in {"sendUpdates", "sendNotifications"} and not (
-                    isinstance(kw.value, ast.Constant) and kw.value.value in ("none", False)
-                ):
-                    found.append(f"line {node.lineno}: {kw.arg}={ast.unparse(kw.value)}")
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            names = [a.name for a in node.names]
-            module = node.module if isinstance(node, ast.ImportFrom) else None
-            if "smtplib" in names or module == "smtplib":
-                found.append(f"line {node.lineno}: import smtplib")
-    return found
-
-
 def test_the_ast_check_catches_what_it_should() -> None:
     bad = [
         'api.gmail.users().drafts().send(userId="me", body={"id": d}).execute()',
         "service.users().messages().send(userId=me, body=b)",
         'getattr(api.gmail.users().drafts(), "send")(userId="me")',
+        'operator.methodcaller("send", userId="me")(drafts)',
+        "push = drafts.send; push(userId=me, body=b)",
+        "gmail.users().messages().import_(userId=me, body=b)",
+        "gmail.users().messages().insert(userId=me, body=b).execute()",
         'events.patch(calendarId="primary", eventId=e, sendUpdates="all", body={})',
         "events.insert(calendarId=c, sendUpdates=mode, body={})",
         "import smtplib",
@@ -349,20 +320,31 @@ def test_the_ast_check_catches_what_it_should() -> None:
         "sender = 'me'; send_updates = None",
         "# never .send( anything",
         'drafts.create(userId="me", body={"message": {"raw": raw}})',
+        'events.insert(calendarId=c, sendUpdates="none", body={})',
+        "names.insert(0, x)",
     ]
     for text in good:
         assert not send_calls(ast.parse(text)), text
 
 
 def test_no_calbot_module_can_send() -> None:
-    files = sorted((ROOT / "calbot").rglob("*.py"))
-    assert len(files) > 20
-    problems = {
-        str(p.relative_to(ROOT)): hits
-        for p in files
-        if (hits := send_calls(ast.parse(p.read_text(encoding="utf-8"), filename=str(p))))
-    }
+    checked, problems = package_send_calls(ROOT / "calbot")
+    assert checked == len(list((ROOT / "calbot").rglob("*.py"))) > 20
     assert problems == {}
+
+
+def test_a_module_that_could_send_is_named(tmp_path: Path) -> None:
+    pkg = tmp_path / "calbot"
+    (pkg / "adapters").mkdir(parents=True)
+    (pkg / "ok.py").write_text("x = 1\n")
+    (pkg / "adapters" / "bad.py").write_text("def f(d):\n    return d.send(userId='me')\n")
+    (pkg / "broken.py").write_text("def (:\n")
+    checked, problems = package_send_calls(pkg)
+    assert checked == 3
+    assert problems == {
+        "calbot/adapters/bad.py": ["line 2: .send"],
+        "calbot/broken.py": ["unreadable: SyntaxError"],
+    }
 
 
 # --- secret files: 0600, and refused when others may read them ------------------------------

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from calbot.adapters.google_api import connect, scopes_for
+from calbot.adapters.google_api import ApiError, connect, scopes_for
 from calbot.adapters.google_calendar import GoogleCalendarSource, SyncCache
 from calbot.adapters.memory_state import MemoryStore
 from calbot.adapters.sqlite_state import DB_NAME, SqliteStore
@@ -182,6 +182,44 @@ def test_changes_moves_and_deletions_arrive_incrementally(
     again, _ = scan(settings, store)
     assert again == events
     assert len(lists(google)) == n + 2
+
+
+def test_a_page_that_fails_midway_leaves_no_token_and_the_next_scan_starts_over(
+    google: Any, settings: Settings, store: SqliteStore
+) -> None:
+    """The next page is fetched while this one is converted: its failure still reaches the
+    scan, and the rows already written (without a token) are never read as a cache."""
+    me = google.user_email
+    google.add_event(
+        summary="Hourly ping",
+        start={"dateTime": "2025-03-01T08:00:00Z", "timeZone": "UTC"},
+        end={"dateTime": "2025-03-01T08:15:00Z", "timeZone": "UTC"},
+        recurrence=["RRULE:FREQ=HOURLY;COUNT=2600"],
+        attendees=people(me, ACME),
+    )
+    google.fail("calendar.events.list", 200, 403, reason="forbidden")
+    with pytest.raises(ApiError) as failed:
+        scan(settings, store)
+    assert failed.value.status == 403
+    assert [r.status for r in lists(google)] == [200, 403]
+    assert store.sync_token("primary") is None
+    written = store.cached_events("primary")
+    assert len(written) == 2500  # the first page, kept only until the next full sync
+
+    doomed = str(written[0]["id"])
+    google.delete_event("primary", doomed)  # an instance cancelled meanwhile
+    events, src = scan(settings, store)
+    again = lists(google)[2:]
+    assert [("timeMin" in r.query, "syncToken" in r.query) for r in again] == [
+        (True, False),
+        (True, False),
+    ]
+    cached = {i["id"] for i in store.cached_events("primary")}
+    assert doomed not in cached and len(cached) == 2599
+    assert store.sync_token("primary") is not None
+    window = [e.id for e in events if e.summary == "Hourly ping"]
+    assert doomed not in window and len(window) == 16 * 24 - 2  # the first one cancelled
+    assert src.warnings == []
 
 
 def test_expired_sync_token_means_exactly_one_full_resync(

@@ -249,9 +249,10 @@ class FakeGoogle(CalendarMixin, GmailMixin, OAuthMixin):
         reason: str | None = None,
     ) -> None:
         """The next len(statuses) requests to `route` answer these statuses, in order (calls
-        queue up). Google error JSON: 403 and 429 say rateLimitExceeded, 5xx backendError,
-        unless `reason`; on "oauth.token" the body is {"error": reason} (e.g. fail("oauth.token",
-        400, reason="invalid_grant"))."""
+        queue up); 200 lets that request through as usual (to fault a later page). Google
+        error JSON: 403 and 429 say rateLimitExceeded, 5xx backendError, unless `reason`; on
+        "oauth.token" the body is {"error": reason} (e.g. fail("oauth.token", 400,
+        reason="invalid_grant"))."""
         with self._lock:
             queue = self._faults.setdefault(route, [])
             queue.extend(_Fault(status, retry_after, reason) for status in statuses)
@@ -351,6 +352,8 @@ class FakeGoogle(CalendarMixin, GmailMixin, OAuthMixin):
             return None
         fault = queue.pop(0)
         status = fault.status
+        if status == 200:
+            return None
         if status == 403 or status == 429:
             reason = fault.reason or "rateLimitExceeded"
         elif status >= 500:
