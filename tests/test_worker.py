@@ -437,10 +437,37 @@ def test_classify_outcomes() -> None:
     assert classify(LockedError("busy")).note == LOCKED_TEXT
     assert classify(ServiceError("500s")).outcome == "google_down"
     assert classify(ConfigError("x.toml", "k", "bad")).outcome == "failed"
+    from calbot.adapters.google_auth import OpenSecretFileError, TokenFileError
+
+    refused = classify(OpenSecretFileError("t.json is readable by others", Path("/x/t.json")))
+    assert refused.outcome == "failed" and refused.level == logging.ERROR
+    assert refused.note == "run `chmod 600 /x/t.json`; retrying at the next scan"
+    assert classify(TokenFileError("no Google token at t.json")).note == AUTH_FIX
     other = classify(ValueError("boom\nline"))
     assert other.outcome == "failed" and other.error == "ValueError: boom line"
     assert misfire_grace(timedelta(seconds=1)) == 1
     assert misfire_grace(timedelta(hours=1)) == 300
+
+
+def test_an_open_token_file_is_not_reported_as_revoked_access(
+    google: Any, account: Any, captured: Any
+) -> None:
+    """A token file others can read is refused (an AuthError, exit 3), but its fix is
+    `chmod 600`, not `calbot auth`: the worker must not log "access expired or revoked"."""
+    account.token.chmod(0o644)
+    settings = load_settings(account.config)
+    worker = Worker(account.config, account.state, settings, load=lambda _: settings)
+    assert worker.scan_once() == "failed"
+    events = captured()
+    [failed] = [e for e in events if e["event"] == "scan.failed"]
+    assert f"chmod 600 {account.token}" in failed["error"]
+    assert failed["note"] == f"run `chmod 600 {account.token}`; retrying at the next scan"
+    assert not any(e["event"] == "auth.expired" for e in events)
+    assert AUTH_FIX not in json.dumps(events)
+    assert not google.requests  # refused before any request
+
+    account.token.chmod(0o600)  # fixed: the next tick scans
+    assert worker.scan_once() == "ok"
 
 
 def test_a_held_lock_skips_the_scan(google: Any, account: Any, captured: Any) -> None:

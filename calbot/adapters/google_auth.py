@@ -40,6 +40,7 @@ from calbot.errors import AuthError, UsageError
 
 __all__ = [
     "TESTING_LIFETIME",
+    "OpenSecretFileError",
     "SavingCredentials",
     "TokenFileError",
     "load_credentials",
@@ -63,6 +64,17 @@ NO_BROWSER_REDIRECT = "http://localhost:1/"
 
 class TokenFileError(AuthError):
     """The token file is missing, unreadable, open to others or not a calbot token."""
+
+
+class OpenSecretFileError(TokenFileError):
+    """A token or key file that others may read or write, refused. Still exit 3 (calbot has
+    no usable Google access until the user acts), but its fix is `chmod 600 <file>`, not
+    `calbot auth`: the worker and the doctor say so instead of "access revoked"."""
+
+    def __init__(self, message: str, path: Path) -> None:
+        self.path = path
+        self.fix = f"chmod 600 {path}"
+        super().__init__(message)
 
 
 # --- credentials ---------------------------------------------------------------------------
@@ -169,8 +181,8 @@ def _check_private(path: Path, what: str) -> None:
         return
     if mode & 0o077:
         how = "readable" if mode & 0o044 else "writable"
-        raise TokenFileError(
-            f"{what} file {path} is {how} by others (mode 0{mode:o}) — chmod 600 {path}"
+        raise OpenSecretFileError(
+            f"{what} file {path} is {how} by others (mode 0{mode:o}) — chmod 600 {path}", path
         )
 
 
