@@ -87,7 +87,7 @@ def table_rows(result: ScanResult, tz: ZoneInfo) -> list[tuple[str, str, str, st
         rows.append(
             (
                 f"{start:%a %d %b %H:%M}",
-                o.meeting.client.name,
+                one_line(o.meeting.client.name, 40),
                 one_line(o.meeting.event.summary, 48),
                 str(o.decision.score),
                 "" if action == Action.NONE else action.value,

@@ -16,6 +16,7 @@ from calbot.domain.model import Action, Decision, Draft, Meeting
 from calbot.domain.scoring import client_week_counts, repeat_count, score
 from calbot.domain.settings import Settings
 from calbot.domain.workload import Workload, measure
+from calbot.errors import ConfigError
 from calbot.mail import message_id_for
 from calbot.ports import (
     CalendarSource,
@@ -142,14 +143,14 @@ def run_scan(
     )
 
     progress("drafting replies")
-    wanted = _draft_each_key(outcomes, settings, templates, warnings)
+    wanted, held = _draft_each_key(outcomes, settings, templates, warnings)
     domain = settings.user.domain or "calbot.invalid"
     desired = {key: _desired(key, o, domain) for key, o in wanted.items()}
     result = ScanResult(now, window, outcomes, len(events), 0, warnings)
     seen_keys = {e.draft_key for e in events}
     for sink in ports.sinks:
         progress(f"writing drafts to {sink.name}")
-        _sync_sink(sink, desired, wanted, seen_keys, ports.store, now, dry_run, result)
+        _sync_sink(sink, desired, wanted, seen_keys, ports.store, now, dry_run, result, held)
     for outcome in wanted.values():
         if dry_run:
             outcome.dry_run = True
@@ -173,22 +174,32 @@ def _asked(store: StateStore, since: datetime) -> dict[str, frozenset[str]]:
 
 def _draft_each_key(
     outcomes: list[Outcome], settings: Settings, templates: Templates, warnings: list[str]
-) -> dict[str, Outcome]:
+) -> tuple[dict[str, Outcome], set[str]]:
     """One draft per draft key: a recurring series is answered once, at its first acted
     occurrence. A meeting with nobody to write to (every client attendee declined) gets
-    no draft, and a warning."""
+    no draft, and a warning.
+
+    Also returns the keys to leave alone: a user's template can fail on one meeting's text
+    alone (checked at load, it rendered the samples); that meeting gets a warning naming
+    the template and its drafts stay as they are, while the scan goes on."""
     wanted: dict[str, Outcome] = {}
+    held: set[str] = set()
     for outcome in outcomes:  # sorted by start
         key = outcome.meeting.event.draft_key
-        if outcome.decision.action == Action.NONE or key in wanted:
+        if outcome.decision.action == Action.NONE or key in wanted or key in held:
             continue
-        draft = make_draft(outcome.meeting, outcome.decision, settings, templates)
+        try:
+            draft = make_draft(outcome.meeting, outcome.decision, settings, templates)
+        except ConfigError as exc:
+            warnings.append(f"{_label(outcome)}: no draft: {exc}")
+            held.add(key)
+            continue
         if not draft.to:
             warnings.append(f"{_label(outcome)}: nobody to write to — no draft")
             continue
         outcome.draft = draft
         wanted[key] = outcome
-    return wanted
+    return wanted, held
 
 
 def _label(outcome: Outcome) -> str:
@@ -220,7 +231,10 @@ def _sync_sink(
     now: datetime,
     dry_run: bool,
     result: ScanResult,
+    held: set[str],
 ) -> None:
+    """Plan, then carry out, what `sink` needs so its drafts match `desired`. Keys in
+    `held` are not touched, whatever their records say."""
     set_context = getattr(sink, "set_context", None)
     if set_context is not None:  # the review calendar: its event needs the meeting too
         set_context(
@@ -232,7 +246,7 @@ def _sync_sink(
         }
     records = store.sink_records(sink.name)
     observed = sink.observe([r.ref for r in records.values()]) if records else {}
-    stale = {k for k in records if k in seen_keys or result.window.full}
+    stale = {k for k in records if (k in seen_keys or result.window.full) and k not in held}
     steps = []
     for key in sorted(set(desired) | stale):
         want, stored = desired.get(key), records.get(key)

@@ -49,7 +49,15 @@ DRAFT_HEADERS = {
     "content-type",
     "content-transfer-encoding",
 }
-TERMINAL_CONTROLS = ("\x1b", "\r", "\x07", "\x9b")
+# What event text must never bring to a terminal or into --json: C0 controls but the layout
+# ones, DEL, C1 (\x9b is a one-byte CSI), line separators and bidi controls ("Trojan Source").
+TERMINAL_CONTROLS = (
+    *(chr(c) for c in range(0x20) if chr(c) not in "\t\n"),
+    "\x7f",
+    *(chr(c) for c in range(0x80, 0xA0)),
+    *"\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u2028\u2029",
+)
+HOSTILE_CONTROLS = "\x1b[2J\x1b]0;owned\x07Plan\r\x1b[31mred\x9b0m\x90x\x9c\x7f\u202eexe.txt\u2028"
 
 
 def next_tuesday() -> date:
@@ -823,7 +831,7 @@ def test_ics_bytes_that_are_not_utf8(tmp_path, capsys):
 
 
 def test_piped_scan_prints_no_control_sequences(tmp_path, google):
-    payload = "\x1b[2J\x1b]0;owned\x07Plan\r\x1b[31mred\x9b0m"
+    payload = HOSTILE_CONTROLS
     add_google_events(google, hostile_from(payload))
     gdir, idir = tmp_path / "g", tmp_path / "i"
     gdir.mkdir()
@@ -839,13 +847,85 @@ def test_piped_scan_prints_no_control_sequences(tmp_path, google):
                 timeout=60,
             )
             assert r.returncode == 0, r.stderr
-            # JSON escapes C0 controls; C1 (\x9b) is valid JSON text, so only the table and
-            # stderr are checked for it
-            for ch in ("\x1b", "\r", "\x07") + (() if extra else ("\x9b",)):
-                b = ch.encode()
-                assert b not in r.stdout and b not in r.stderr, (ch, r.stdout, r.stderr)
+            out, err = r.stdout.decode(), r.stderr.decode()
+            for ch in TERMINAL_CONTROLS:  # the JSON escapes them as \uXXXX too
+                assert ch not in out and ch not in err, (ch, out, err)
             if extra:
-                doc = json.loads(r.stdout)
-                assert any(m["draft"] for m in doc["meetings"])
+                doc = json.loads(out)
+                (hostile,) = [m for m in doc["meetings"] if m["event_id"].startswith("hostile")]
+                assert hostile["summary"] == payload  # escaped, not lost
             else:
-                assert b"Plan" in r.stdout
+                assert "Plan" in out
+
+
+def test_explain_prints_no_control_sequences(tmp_path, capsys):
+    uid = "hostile-\x1b]0;owned\x07-\x9b2J-\u202e"
+    h = Hostile(title=HOSTILE_CONTROLS, name=HOSTILE_CONTROLS, uid="hostile-x")
+    cal = ics_calendar(h).replace(b"UID:hostile-x", f"UID:{uid}".encode())
+    config = ics_config(tmp_path, cal)
+    assert main(["scan", "--config", str(config)], out=io.StringIO()) == 0
+    out = io.StringIO()
+    assert main(["explain", "--config", str(config), uid], out=out) == 0
+    err = capsys.readouterr().err
+    text = out.getvalue()
+    assert "Plan" in text and "owned" in text  # the text is shown, made harmless
+    for ch in TERMINAL_CONTROLS:
+        assert ch not in text and ch not in err, (ch, text)
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_terminal_table_prints_no_control_sequences_from_events(tmp_path, capsys):
+    """On a terminal the table is drawn by rich (its own colour codes are fine): none of
+    the event's sequences get through, and "[...]" in a title is not read as markup."""
+    title = "[bold red]markup[/] " + HOSTILE_CONTROLS
+    config = ics_config(tmp_path, ics_calendar(Hostile(title=title)))
+    out = Terminal()
+    assert main(["scan", "--config", str(config)], out=out) == 0
+    text = out.getvalue()
+    assert "[bold" in text and "markup" in text  # shown as text (wrapped in its cell)
+    # the event's own sequences are gone (their printable rest is harmless text)
+    for seq in ("\x1b]", "\x1b[2J", "\x1b[31mred", "\x07", "\x9b", "\x90", "\x7f", "\u202e", "\r"):
+        assert seq not in text, (seq, text)
+
+
+def test_a_template_that_fails_on_one_meetings_text_skips_only_that_meeting(tmp_path, capsys):
+    """A user's template passes the load-time check (it renders the samples) but fails on
+    one event's text: that meeting gets a warning naming it and the template, its existing
+    draft is left alone, and the others are drafted."""
+    config = ics_config(tmp_path, ics_calendar(Hostile(title="Hostile urgent review")))
+    outbox = tmp_path / "outbox"
+    assert main(["scan", "--config", str(config)], out=io.StringIO()) == 0
+    before = {p.name: p.read_bytes() for p in outbox.glob("*.eml")}
+    assert len(before) == 2
+    capsys.readouterr()
+
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    for lang in ("en",):
+        (folder / f"call.{lang}.txt.j2").write_text(
+            "Subject: {{ title }}\n\n{% if 'urgent' in title %}{{ title.nope }}{% endif %}"
+            "Could we talk by phone instead? {{ signature }}\n",
+            encoding="utf-8",
+        )
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace("[outputs]\n", f'[outputs]\ntemplates_dir = "{folder}"\n'),
+        encoding="utf-8",
+    )
+    js = io.StringIO()
+    code = main(["scan", "--config", str(config), "--json"], out=js)
+    err = capsys.readouterr().err
+    assert code == 0, err
+    doc = json.loads(js.getvalue())
+    (warning,) = [w for w in doc["warnings"] if "no draft" in w]
+    assert "hostile-1" in warning and "call.en.txt.j2" in warning and "nope" in warning
+    after = {p.name: p.read_bytes() for p in outbox.glob("*.eml")}
+    assert set(after) == set(before)  # the hostile meeting's draft is still there
+    (hostile_name,) = [n for n in before if b"olivia@hostile.example" in before[n]]
+    assert after[hostile_name] == before[hostile_name]  # and untouched
+    control = [m for m in doc["meetings"] if m["event_id"] == "control-1"]
+    assert control[0]["draft"]["status"] in ("updated", "unchanged")
