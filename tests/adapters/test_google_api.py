@@ -8,9 +8,13 @@ HTTP (tests/fakes), with sleep injected: no test waits for real.
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import importlib.util
 import json
+import socket
 import stat
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +33,7 @@ from calbot.adapters.google_api import (
     ApiError,
     GoogleApi,
     MissingScope,
+    new_http,
     scopes_for,
 )
 from calbot.config import parse_settings
@@ -462,3 +467,98 @@ def test_fake_gmail_and_calendar_reach_their_own_roots(
     assert google.count("gmail.users.getProfile") == 1
     assert google.count("calendar.events.list") == 1
     assert api.requests == 2
+
+
+# --- httplib2's silent resend ----------------------------------------------------------------
+
+
+class Hangup:
+    """A raw TCP server on 127.0.0.1: reads each request whole, notes its method, then closes
+    the connection without a word — the request was carried out, the answer was lost."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}/gmail/v1/users/me/drafts"
+        self.methods: list[str] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return  # closed
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                head, _, body = data.partition(b"\r\n\r\n")
+                if head:
+                    length = 0
+                    for line in head.split(b"\r\n")[1:]:
+                        name, _, value = line.partition(b":")
+                        if name.strip().lower() == b"content-length":
+                            length = int(value)
+                    while len(body) < length:
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            break
+                        body += chunk
+                    self.methods.append(head.split(b" ", 1)[0].decode())
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self.server.close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def hangup() -> Iterator[Hangup]:
+    server = Hangup()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def test_stock_httplib2_sends_a_post_twice_when_the_answer_is_lost(hangup: Hangup) -> None:
+    """What calbot works around (httplib2 0.32 `Http._conn_request`): a first try whose
+    answer cannot be read is silently sent again, POST included. If this starts failing, a
+    newer httplib2 stopped doing it; `new_http` is then no longer needed."""
+    with pytest.raises((http.client.HTTPException, ConnectionError)):
+        httplib2.Http(timeout=5).request(hangup.url, "POST", body=b"{}")
+    assert hangup.methods == ["POST", "POST"]
+
+
+def test_post_is_sent_once_by_calbots_http(hangup: Hangup) -> None:
+    """A Gmail drafts.create carried out at Google whose answer was lost is not sent again
+    behind calbot's back: the failure reaches `GoogleApi.call` (which rechecks), one POST."""
+    with pytest.raises(ConnectionResetError):  # RemoteDisconnected: "connection reset"
+        new_http(5).request(hangup.url, "POST", body=b"{}")
+    assert hangup.methods == ["POST"]
+
+
+def test_other_methods_keep_httplib2s_resend(hangup: Hangup) -> None:
+    with pytest.raises((http.client.HTTPException, ConnectionError)):
+        new_http(5).request(hangup.url, "GET")
+    assert hangup.methods == ["GET", "GET"]
+
+
+@needs_fake
+def test_post_after_a_good_answer_still_works(google: Any, tmp_path: Path) -> None:
+    """The wrapper is per request: the kept-alive connection serves the next POST as usual."""
+    google.write_token(tmp_path / "token.json", scopes=["calendar.events", "gmail.compose"])
+    api, _ = connect_to(google, tmp_path, Clock(), outputs={"gmail_drafts": True})
+    assert api.gmail is not None
+    raw = "VG86IGFAZXhhbXBsZS5jb20KU3ViamVjdDogaGkKCmhp"  # To: a@example.com / Subject: hi
+    for _ in range(3):
+        api.call(
+            api.gmail.users().drafts().create(userId="me", body={"message": {"raw": raw}}),
+            what="creating a draft",
+        )
+    assert google.count("gmail.drafts.create") == 3 and len(google.drafts) == 3
