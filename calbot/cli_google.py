@@ -70,9 +70,10 @@ def cmd_auth(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
+    import os
     from datetime import UTC, datetime
 
-    from calbot.config import load_settings
+    from calbot.config import default_state_dir, load_settings
     from calbot.doctor import Check, exit_code_for, run_checks
     from calbot.errors import ConfigError
 
@@ -82,13 +83,19 @@ def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
     except ConfigError as exc:
         checks = [Check("config", False, str(exc), f"edit {path} (or `calbot init`)", exit_code=2)]
     else:
-        checks = run_checks(settings, now=datetime.now(UTC))
+        checks = run_checks(
+            settings, now=datetime.now(UTC), state_dir=default_state_dir(os.environ)
+        )
     print_checks(checks, out)
     return exit_code_for(checks)
 
 
 def print_checks(checks: list[Check], out: TextIO) -> None:
-    """A table on a terminal; one plain line per check when piped."""
+    """A table on a terminal; one plain line per check when piped. A detail can quote a
+    server's error text or an event's: every field goes through `one_line` (no control
+    characters, no line breaks), and into rich only as `Text`, never read as markup."""
+    from calbot.untrusted import one_line
+
     if out.isatty():
         from rich.console import Console
         from rich.table import Table
@@ -99,17 +106,16 @@ def print_checks(checks: list[Check], out: TextIO) -> None:
             mark = Text("ok", style="green") if c.ok else Text("FAIL", style="bold red")
             if c.ok and c.warning:
                 mark = Text("warn", style="yellow")
-            table.add_row(
-                mark, Text(c.name), Text(c.detail), Text(c.fix if not c.ok or c.warning else "")
-            )
+            fix = c.fix if not c.ok or c.warning else ""
+            table.add_row(mark, *(Text(one_line(x)) for x in (c.name, c.detail, fix)))
         Console(file=out).print(table)
     else:
         for c in checks:
             label = ("warn" if c.warning else "ok") if c.ok else "FAIL"
-            line = f"{c.name}: {c.detail}"
+            line = f"{one_line(c.name)}: {one_line(c.detail)}"
             if c.fix and (not c.ok or c.warning):
-                line += f" — fix: {c.fix}"
-            print(f"{label:<4}  " + " ".join(line.split()), file=out)
+                line += f" — fix: {one_line(c.fix)}"
+            print(f"{label:<4}  {line}", file=out)
     failing = sum(1 for c in checks if not c.ok)
     print(
         "All checks passed."

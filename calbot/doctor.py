@@ -1,13 +1,20 @@
 """`calbot doctor`: every check between a config file and a working scan, each failure with
 its fix. Nothing here prints; `cli_google.cmd_doctor` shows the list.
 
-The checks, in order: the config (validated before this runs), the templates, then — when
-the config uses Google at all — the credentials (token file present, mode 0600, refresh
-token, granted scopes against `scopes_for(settings)`, the "Testing" status 7-day limit, the
-client secret's mode; or the service account key) and the reach of each API with one cheap
-request: `events.list` with `maxResults=1` on the first configured calendar (the
-`calendar.events` scope does not cover `calendarList`) and Gmail's `users.getProfile`
-(covered by `gmail.compose`, per the discovery document).
+The checks, in order: the config (validated before this runs), the templates, that no
+calbot module can send (`calbot.nosend` over the installed package), that the state dir and
+the outbox are private (SPEC §6: folders 0700, files 0600); then — when the config uses
+Google at all — the credentials (token file present, mode 0600, refresh token, granted
+scopes against `scopes_for(settings)`: none missing and none beyond, the "Testing" status
+7-day limit, the client secret's mode; or the service account key) and the reach of each API
+with one cheap request: `events.list` with `maxResults=1` on the first configured calendar
+(the `calendar.events` scope does not cover `calendarList`) and Gmail's `users.getProfile`
+(covered by `gmail.compose`, per the discovery document); last, that no token or client
+secret was copied into the state dir or the outbox.
+
+Exit codes follow the commands that hit the same problem: an open token file is 3, as in
+`calbot scan` (no usable Google access until the user acts); an open client secret is 2, as
+in `calbot auth`, the only command that reads it.
 """
 
 from __future__ import annotations
@@ -22,8 +29,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from calbot.adapters.google_api import (
+    CALENDAR_APP_CREATED,
     CALENDAR_EVENTS,
+    CALENDAR_FREEBUSY,
     GMAIL_COMPOSE,
+    SCOPE_PREFIX,
     ApiError,
     GoogleApi,
     MissingScope,
@@ -44,6 +54,10 @@ __all__ = ["DOCTOR_RETRY_BUDGET", "Check", "exit_code_for", "run_checks"]
 
 DOCTOR_RETRY_BUDGET = 10.0  # seconds: doctor answers quickly rather than riding out an outage
 RUN_AUTH = "run `calbot auth`"
+PERMISSIONS_PAGE = "https://myaccount.google.com/permissions"
+# Every scope some calbot config asks for; anything else on a token is broader than calbot
+# may hold (gmail.send, mail.google.com, full calendar, ...).
+CALBOT_SCOPES = frozenset({CALENDAR_EVENTS, GMAIL_COMPOSE, CALENDAR_FREEBUSY, CALENDAR_APP_CREATED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,21 +89,50 @@ def run_checks(
     *,
     now: datetime,
     connect: Callable[..., GoogleApi] = connect,
+    state_dir: Path | None = None,
 ) -> list[Check]:
+    """Every check, in order. `state_dir` None skips that folder's checks."""
+    from calbot.doctor_files import no_send, private_folder, secrets_copied
+
     checks = [Check("config", True, f"{settings.path} is valid")]
     checks.append(_templates(settings))
-    uses_google = settings.source.kind == "google" or any(
-        (
-            settings.outputs.gmail_drafts,
-            settings.outputs.calendar_notes,
-            settings.outputs.review_calendar,
+    checks.append(no_send(gmail=GMAIL_COMPOSE in scopes_for(settings)))
+    folders = _client_data_folders(settings, state_dir)
+    checks.extend(private_folder(name, folder) for name, folder in folders)
+    if scopes_for(settings):
+        _google(settings, now, connect, checks)
+    else:
+        checks.append(_google_unused(settings))
+    if folders:
+        checks.append(secrets_copied(settings, [folder for _, folder in folders]))
+    return checks
+
+
+def _client_data_folders(settings: Settings, state_dir: Path | None) -> list[tuple[str, Path]]:
+    """The folders that hold client data (SPEC §6), by the name the report gives them."""
+    folders = [("state dir", state_dir)] if state_dir is not None else []
+    if settings.outputs.outbox:
+        folders.append(("outbox", Path(settings.outputs.outbox).expanduser()))
+    return folders
+
+
+def _google_unused(settings: Settings) -> Check:
+    outputs = settings.outputs
+    if outputs.gmail_drafts or outputs.calendar_notes or outputs.review_calendar:
+        return Check(
+            "google",
+            True,
+            "not used: with an ICS calendar as the source, Gmail drafts, calendar notes and "
+            "the review calendar are off (drafts go to the outbox)",
+            'set source.kind = "google" to use them',
+            warning=True,
         )
-    )
-    if not uses_google:
-        checks.append(
-            Check("google", True, "not used: the source is an ICS calendar and Gmail is off")
-        )
-        return checks
+    return Check("google", True, "not used: the source is an ICS calendar and Gmail is off")
+
+
+def _google(
+    settings: Settings, now: datetime, connect: Callable[..., GoogleApi], checks: list[Check]
+) -> None:
     granted: set[str] | None
     if settings.google.service_account_file:
         ok = _service_account(settings, checks)
@@ -99,7 +142,6 @@ def run_checks(
         checks.append(_client_secret(settings))
     if granted is not None:
         _reach(settings, connect, checks, granted)
-    return checks
 
 
 # --- templates -----------------------------------------------------------------------------
@@ -139,6 +181,7 @@ def _token(settings: Settings, now: datetime, checks: list[Check]) -> set[str] |
                 False,
                 f"{path} is open to others (mode 0{mode:o})",
                 f"chmod 600 {path}",
+                exit_code=3,  # as `calbot scan`, which refuses it (an AuthError)
             )
         )
         return None
@@ -163,7 +206,7 @@ def _token(settings: Settings, now: datetime, checks: list[Check]) -> set[str] |
             "(renewed automatically)",
         )
     )
-    checks.append(_scopes(settings, info))
+    checks.extend(_scopes(settings, info))
     checks.append(_testing_status(settings, info, now))
     return _granted(info)
 
@@ -173,19 +216,51 @@ def _granted(info: dict[str, Any]) -> set[str]:
     return set(raw.split() if isinstance(raw, str) else raw)
 
 
-def _scopes(settings: Settings, info: dict[str, Any]) -> Check:
+def _scopes(settings: Settings, info: dict[str, Any]) -> list[Check]:
+    """The needed scopes granted, then (when any) the granted scopes beyond them."""
     granted = _granted(info)
     needed = scopes_for(settings)
     missing = [s for s in needed if s not in granted]
     if missing:
-        return Check(
-            "scopes",
-            False,
-            "not granted: " + ", ".join(missing),
-            f"{RUN_AUTH} (and tick every box Google shows)",
-            exit_code=3,
+        checks = [
+            Check(
+                "scopes",
+                False,
+                "not granted: " + ", ".join(missing),
+                f"{RUN_AUTH} (and tick every box Google shows)",
+                exit_code=3,
+            )
+        ]
+    else:
+        checks = [Check("scopes", True, "granted: " + ", ".join(_short(s) for s in needed))]
+    extra = granted - set(needed)
+    broader = sorted(extra - CALBOT_SCOPES)
+    unneeded = ", ".join(_short(s) for s in sorted(extra & CALBOT_SCOPES))
+    if broader:
+        # a new consent alone would leave the broad grant alive at Google: revoke it first
+        checks.append(
+            Check(
+                "extra scopes",
+                False,
+                "granted beyond what calbot may hold: "
+                + ", ".join(_short(s) for s in broader)
+                + (f"; not needed by this config: {unneeded}" if unneeded else ""),
+                f"revoke calbot's access at {PERMISSIONS_PAGE}, then {RUN_AUTH} "
+                "(it asks only for what this config needs)",
+                exit_code=3,
+            )
         )
-    return Check("scopes", True, "granted: " + ", ".join(_short(s) for s in needed))
+    elif unneeded:
+        checks.append(
+            Check(
+                "extra scopes",
+                True,
+                f"granted but not needed: {unneeded}",
+                f"{RUN_AUTH} again to drop it",
+                warning=True,
+            )
+        )
+    return checks
 
 
 def _testing_status(settings: Settings, info: dict[str, Any], now: datetime) -> Check:
@@ -252,6 +327,7 @@ def _client_secret(settings: Settings) -> Check:
             False,
             f"{path} is open to others (mode 0{mode:o})",
             f"chmod 600 {path}",
+            exit_code=2,  # as `calbot auth`, which refuses it (a usage error)
         )
     return Check("client secret", True, f"{path} (mode 0600)")
 
@@ -380,4 +456,5 @@ def _failure(name: str, exc: CalbotError, settings: Settings, *, calendar_id: st
 
 
 def _short(scope: str) -> str:
-    return scope.rsplit("/", 1)[-1]
+    """ "gmail.send" for Google's usual scope URLs; any other scope (mail.google.com) whole."""
+    return scope.removeprefix(SCOPE_PREFIX)
