@@ -11,7 +11,8 @@
   `calbot auth` and `calbot doctor`;
 - no access token, refresh token or client secret in stdout, stderr, `--json` or the state
   dir, whether the scan works, the access is revoked or a file is refused;
-- `calbot doctor` reports a missing scope, an open file and revoked access, each with its fix.
+- `calbot doctor` reports a missing scope, a scope beyond what calbot may hold, an open
+  file and revoked access, each with its fix.
 """
 
 from __future__ import annotations
@@ -33,13 +34,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from calbot.adapters.google_api import (
-    CALENDAR_APP_CREATED,
-    CALENDAR_EVENTS,
-    CALENDAR_FREEBUSY,
-    GMAIL_COMPOSE,
-    scopes_for,
-)
+from calbot.adapters.google_api import GMAIL_COMPOSE, scopes_for
 from calbot.cli import main
 from calbot.config import load_settings
 from calbot.nosend import package_send_calls, send_calls
@@ -64,14 +59,15 @@ def shape_id(shape: tuple[bool, bool, bool]) -> str:
 
 
 def allowed(gmail: bool, busy: bool, review: bool) -> set[str]:
-    """SPEC §6, written out independently of `scopes_for`."""
-    scopes = {CALENDAR_EVENTS}
+    """SPEC §6, written out independently of `scopes_for` and of the code's constants (a
+    wrong constant must not make its own expectation)."""
+    scopes = {"https://www.googleapis.com/auth/calendar.events"}
     if gmail:
-        scopes.add(GMAIL_COMPOSE)
+        scopes.add("https://www.googleapis.com/auth/gmail.compose")
     if busy:
-        scopes.add(CALENDAR_FREEBUSY)
+        scopes.add("https://www.googleapis.com/auth/calendar.freebusy")
     if review:
-        scopes.add(CALENDAR_APP_CREATED)
+        scopes.add("https://www.googleapis.com/auth/calendar.app.created")
     return scopes
 
 
@@ -83,6 +79,7 @@ def write_config(
     busy: bool = False,
     review: bool = False,
     service_account: str = "",
+    source: str = "google",
 ) -> Path:
     google = [
         f'api_root = "{root}"',
@@ -102,8 +99,9 @@ timezone = "Europe/Berlin"
 own_domains = ["example.com"]
 
 [source]
-kind = "google"
+kind = "{source}"
 calendars = ["primary"]
+path = "{tmp_path / "calendar.ics"}"
 {busy_line}
 
 [google]
@@ -197,6 +195,12 @@ def assert_state_clean(secrets: list[str], state: Path) -> None:
                 assert secret.encode() not in data, path
 
 
+@pytest.fixture(autouse=True)
+def own_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`calbot doctor` checks the state dir: never the real one of whoever runs the tests."""
+    monkeypatch.setenv("CALBOT_STATE_DIR", str(tmp_path / "state"))
+
+
 # --- scopes --------------------------------------------------------------------------------
 
 
@@ -208,6 +212,7 @@ def test_auth_asks_exactly_the_allowed_scopes(
     tmp_path: Path,
     umask_zero: None,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     gmail, busy, review = shape
     want = allowed(gmail, busy, review)
@@ -242,8 +247,46 @@ def test_auth_asks_exactly_the_allowed_scopes(
     assert mode(tmp_path / "config" / "client_secret.json") == 0o600
     err = capsys.readouterr().err
     assert_clean(secrets_of(tmp_path), out, err)
-    # a scan with that token touches only what the scopes cover (the fake refuses the rest)
-    assert {s for r in google.requests for s in r.scopes} <= want
+
+    # a scan with that token does its work with only those scopes: every request carried a
+    # token holding no more than `want`, and none was refused for want of a scope (the fake
+    # answers 403 and records a violation for a request its token's scopes do not cover)
+    add_client_meetings(google, 5)
+    google.clear_log()
+    monkeypatch.setenv("CALBOT_STATE_DIR", str(tmp_path / "state"))
+    code, out = run_cli("scan", "--config", str(config), "--json")
+    assert code == 0, capsys.readouterr().err
+    assert json.loads(out)["meetings"]
+    assert google.count("calendar.events.list") >= 1
+    assert (google.count("gmail.drafts.create") >= 1) == gmail
+    assert (google.count("calendar.freebusy.query") >= 1) == busy
+    assert (google.count("calendar.calendars.insert") == 1) == review
+    api = [r for r in google.requests if r.route.startswith(("calendar.", "gmail."))]
+    assert api and all(r.scopes and r.scopes <= want for r in api)
+    assert not [r for r in google.requests if r.status == 403]
+    assert google.violations == []
+
+
+def test_ics_source_with_gmail_on_asks_for_no_scope(
+    google: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The scan ignores Gmail drafts, notes and the review calendar with an ICS source (the
+    drafts go to the outbox), so the config needs no scope: `scopes_for` gives none, `calbot
+    auth` refuses with a clear line before copying anything, and doctor says Google is
+    unused."""
+    config = write_config(tmp_path, google.root, gmail=True, review=True, source="ics")
+    (tmp_path / "calendar.ics").write_text("BEGIN:VCALENDAR\nEND:VCALENDAR\n")
+    assert scopes_for(load_settings(config, check_templates=False)) == []
+    download = tmp_path / "client_secret_123.json"
+    google.write_client_secret(download)
+    code, _ = run_cli("auth", "--config", str(config), "--client-secret", str(download))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "nothing to authorize" in err
+    assert not (tmp_path / "config").exists() and not (tmp_path / "token.json").exists()
+    code, out = run_cli("doctor", "--config", str(config))
+    assert code == 0, out
+    assert "warn  google: not used: with an ICS calendar as the source" in out
+    assert google.requests == []
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=shape_id)
@@ -294,6 +337,32 @@ def test_doctor_needs_exactly_the_allowed_scopes(google: Any, tmp_path: Path) ->
         [line] = [x for x in out.splitlines() if x.startswith("FAIL  scopes:")]
         assert drop in line and "calbot auth" in line
         assert code == 3
+
+
+def test_doctor_fails_a_token_that_could_send_and_warns_on_an_unneeded_scope(
+    google: Any, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, google.root, gmail=True)
+    google.write_client_secret(tmp_path / "config" / "client_secret.json")
+    token = tmp_path / "token.json"
+    google.write_token(token, ["calendar.events", "gmail.compose", "gmail.send"])
+    code, out = run_cli("doctor", "--config", str(config))
+    assert code == 3
+    [line] = [x for x in out.splitlines() if x.startswith("FAIL")]
+    assert line == (
+        "FAIL  extra scopes: granted beyond what calbot may hold: gmail.send — fix: revoke "
+        "calbot's access at https://myaccount.google.com/permissions, then run `calbot auth` "
+        "(it asks only for what this config needs)"
+    )
+
+    google.write_token(token, ["calendar.events", "gmail.compose", "calendar.freebusy"])
+    code, out = run_cli("doctor", "--config", str(config))  # no busy calendars configured
+    assert code == 0, out
+    assert (
+        "warn  extra scopes: granted but not needed: calendar.freebusy — fix: run `calbot auth` "
+        "again to drop it"
+    ) in out
+    assert "FAIL" not in out
 
 
 # --- nothing is ever sent ------------------------------------------------------------------
@@ -357,9 +426,15 @@ def account(google: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     config = write_config(tmp_path, google.root)
     google.write_token(tmp_path / "token.json", ["calendar.events", "gmail.compose"])
     google.write_client_secret(tmp_path / "config" / "client_secret.json")
+    add_client_meetings(google, 5)
+    return config
+
+
+def add_client_meetings(google: Any, count: int) -> None:
+    """`count` one-hour Acme meetings on next week's Tuesday (five overload the day)."""
     today = datetime.now(TZ).date()
     day = today + timedelta(days=7 - today.weekday() + 1)  # next week's Tuesday
-    for hour in (9, 10, 11, 13, 14):
+    for hour in (9, 10, 11, 13, 14)[:count]:
         google.add_event(
             summary=f"Acme sync {hour}",
             start=stamp(day, hour),
@@ -370,7 +445,6 @@ def account(google: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
                 {"email": "me@example.com", "self": True, "responseStatus": "accepted"},
             ],
         )
-    return config
 
 
 def stamp(day: date, hour: int) -> dict[str, str]:
@@ -412,7 +486,7 @@ def test_open_token_file_is_refused_by_scan_and_doctor(
     [line] = [x for x in out.splitlines() if x.startswith("FAIL")]
     assert line.startswith("FAIL  token permissions:")
     assert line.endswith(f"— fix: chmod 600 {token}")
-    assert code != 0
+    assert code == 3  # the same exit status as the scan that refused the file
     assert_clean(secrets, out, err, capsys.readouterr().err)
 
 
@@ -424,13 +498,14 @@ def test_open_client_secret_is_refused_by_auth_and_doctor(
     secret.chmod(bits)
     code, out = run_cli("auth", "--config", str(account), "--no-browser")
     err = capsys.readouterr().err
-    assert code != 0
+    assert code == 2
     assert err.count("\n") == 1 and f"chmod 600 {secret}" in err
     assert google.requests == []
 
     code, out = run_cli("doctor", "--config", str(account))
     [line] = [x for x in out.splitlines() if x.startswith("FAIL")]
     assert line.startswith("FAIL  client secret:") and line.endswith(f"chmod 600 {secret}")
+    assert code == 2  # the same exit status as the `calbot auth` that refused the file
     assert_clean(secrets_of(tmp_path), out, err)
 
 

@@ -286,12 +286,18 @@ def run_auth_flow(
             "[google] service_account_file is set: a service account needs no `calbot auth` "
             "— remove it from the config to use your own account instead"
         )
+    scopes = scopes_for(settings)
+    if not scopes:
+        raise UsageError(
+            'source.kind = "ics": this config uses no Google account, so there is nothing to '
+            "authorize (Gmail drafts, calendar notes and the review calendar need source.kind "
+            '= "google")'
+        )
     secret_path = Path(settings.google.client_secret_file).expanduser()
     if client_secret is not None:
         secret_path = install_client_secret(client_secret, secret_path)
         out(f"Copied the OAuth client to {secret_path} (mode 0600).")
     config = _read_client_secret(secret_path)
-    scopes = scopes_for(settings)
     _explain_scopes(settings, out)
 
     from google_auth_oauthlib.flow import InstalledAppFlow
