@@ -20,9 +20,9 @@ def add_google_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="connect your Google account (OAuth)",
         description="Signs you in with Google and stores the token file (mode 0600). The "
-        "scopes asked for follow the config: calendar.events always, gmail.compose for Gmail "
-        "drafts, calendar.freebusy for busy-only calendars, calendar.app.created for the "
-        "review calendar.",
+        "scopes asked for follow the config: calendar.events for a Google calendar source, "
+        "gmail.compose for Gmail drafts, calendar.freebusy for busy-only calendars, "
+        "calendar.app.created for the review calendar; nothing with an ICS source.",
     )
     p.add_argument(
         "--client-secret",
