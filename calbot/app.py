@@ -13,7 +13,14 @@ from zoneinfo import ZoneInfo
 
 from calbot.dates import parse_when
 from calbot.domain.settings import Settings
-from calbot.errors import AuthError, CalbotError, LockedError, ServiceError, UsageError
+from calbot.errors import (
+    AuthError,
+    CalbotError,
+    LockedError,
+    OpenSecretFileError,
+    ServiceError,
+    UsageError,
+)
 from calbot.ports import CalendarSource, DraftSink, NoteSink, RunRecord, StateStore
 from calbot.service import Ports, Progress, ScanResult, Window, quiet, run_scan
 
@@ -230,7 +237,8 @@ def scan(
     return ScanRun(result, outbox_paths(wiring.sinks, result))
 
 
-RUN_OUTCOMES: dict[type[CalbotError], str] = {
+RUN_OUTCOMES: dict[type[CalbotError], str] = {  # the first match wins
+    OpenSecretFileError: "failed",  # its fix is chmod, not `calbot auth`
     AuthError: "auth",
     ServiceError: "google_down",
     LockedError: "locked",

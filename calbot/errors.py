@@ -30,6 +30,18 @@ class AuthError(CalbotError):
     exit_code = 3
 
 
+class OpenSecretFileError(AuthError):
+    """A token or key file that others may read or write, refused. Still exit 3 (calbot has
+    no usable Google access until the user acts), but its fix is `chmod 600 <file>`, not
+    `calbot auth`: the worker, the run log and the doctor say so instead of "access
+    revoked"."""
+
+    def __init__(self, message: str, path: object) -> None:
+        self.path = path
+        self.fix = f"chmod 600 {path}"
+        super().__init__(message)
+
+
 class ServiceError(CalbotError):
     """Google (or an ICS URL) still failing after retries."""
 

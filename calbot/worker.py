@@ -39,7 +39,14 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from calbot.errors import AuthError, CalbotError, ConfigError, LockedError, ServiceError
+from calbot.errors import (
+    AuthError,
+    CalbotError,
+    ConfigError,
+    LockedError,
+    OpenSecretFileError,
+    ServiceError,
+)
 from calbot.logs import (
     LogFormat,
     SecretFilter,
@@ -95,8 +102,10 @@ class Failure:
 def classify(exc: BaseException) -> Failure:
     """The outcome, log level and message for an exception out of a scan."""
     message = one_line(str(exc)) or type(exc).__name__
-    if fix := _refused_file_fix(exc):  # a file to make private: `calbot auth` would not help
-        return Failure("failed", logging.ERROR, message, f"run `{fix}`; retrying at the next scan")
+    if isinstance(exc, OpenSecretFileError):  # a file to make private: not `calbot auth`
+        return Failure(
+            "failed", logging.ERROR, message, f"run `{exc.fix}`; retrying at the next scan"
+        )
     if isinstance(exc, AuthError):
         return Failure("auth", logging.ERROR, message, AUTH_FIX)
     if isinstance(exc, LockedError):
@@ -111,17 +120,6 @@ def classify(exc: BaseException) -> Failure:
         f"{type(exc).__name__}: {message}",
         "unexpected error; retrying at the next scan",
     )
-
-
-def _refused_file_fix(exc: BaseException) -> str:
-    """`chmod 600 <file>` for a token or key file refused because others may read it (an
-    AuthError, yet not an access problem); else ""."""
-    if not isinstance(exc, AuthError):
-        return ""
-    # imported only here: an AuthError means the Google adapters are loaded already
-    from calbot.adapters.google_auth import OpenSecretFileError
-
-    return exc.fix if isinstance(exc, OpenSecretFileError) else ""
 
 
 # --- hooks other modules may call ---------------------------------------------------------

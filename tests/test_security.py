@@ -481,6 +481,13 @@ def test_open_token_file_is_refused_by_scan_and_doctor(
     assert err.count("\n") == 1  # one line
     assert f"mode 0{bits:o}" in err and f"chmod 600 {token}" in err
     assert google.requests == []  # refused before any request
+    # the run log (and so the morning digest) says what to fix: chmod, not `calbot auth`
+    from calbot.adapters.sqlite_state import SqliteStore
+
+    store = SqliteStore.open(tmp_path / "state")
+    [run] = store.runs(datetime(2000, 1, 1, tzinfo=TZ))
+    store.close()
+    assert run.outcome == "failed" and f"chmod 600 {token}" in (run.error or "")
 
     code, out = run_cli("doctor", "--config", str(account))
     [line] = [x for x in out.splitlines() if x.startswith("FAIL")]

@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 from google.oauth2.credentials import Credentials
 
-from calbot import files
+from calbot import errors, files
 from calbot.adapters.google_api import GMAIL_COMPOSE, scope_reasons, scopes_for
 from calbot.domain.settings import Settings
 from calbot.errors import AuthError, UsageError
@@ -66,15 +66,8 @@ class TokenFileError(AuthError):
     """The token file is missing, unreadable, open to others or not a calbot token."""
 
 
-class OpenSecretFileError(TokenFileError):
-    """A token or key file that others may read or write, refused. Still exit 3 (calbot has
-    no usable Google access until the user acts), but its fix is `chmod 600 <file>`, not
-    `calbot auth`: the worker and the doctor say so instead of "access revoked"."""
-
-    def __init__(self, message: str, path: Path) -> None:
-        self.path = path
-        self.fix = f"chmod 600 {path}"
-        super().__init__(message)
+class OpenSecretFileError(TokenFileError, errors.OpenSecretFileError):
+    """A token or key file open to others (see `errors.OpenSecretFileError`)."""
 
 
 # --- credentials ---------------------------------------------------------------------------
