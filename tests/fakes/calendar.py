@@ -89,6 +89,7 @@ class CalendarMixin:
     user_email: str
     now: datetime | None
     violation: Callable[[str], None]
+    _met: threading.local  # .fault: the scripted fault the current request met
 
     def _calendar_init(self) -> None:
         self._cals: dict[str, Cal] = {"primary": Cal("primary", "", "owner")}
@@ -98,6 +99,16 @@ class CalendarMixin:
         self._sync_tokens: dict[str, SyncState] = {}
         self._pages: dict[str, Page] = {}
         self._last_updated = datetime(2000, 1, 1, tzinfo=UTC)
+        self._vanish = 0  # events.patch requests whose event is deleted as they arrive
+        self.vanished: list[tuple[str, str]] = []  # (calendar key, event id) deleted so far
+
+    def vanish_on_patch(self, times: int = 1) -> None:
+        """The event of each of the next `times` events.patch requests is deleted by its
+        organizer just before the patch lands: the patch answers 404 notFound (and so does
+        any later patch of it), the event comes back cancelled to the next incremental
+        sync."""
+        with self._lock:
+            self._vanish += times
 
     # --- helpers ----------------------------------------------------------------------
 
@@ -455,6 +466,15 @@ class CalendarMixin:
             self.violation(f"events.patch {event_id}: extendedProperties.shared is seen by all")
         if cal.access_role not in ("owner", "writer"):
             raise ApiError(403, "requiredAccessLevel", "You need to have writer access.")
+        if self._vanish > 0 and (cal.key, event_id) not in self.vanished:
+            self._vanish -= 1
+            gone = self._lookup(cal, event_id, store=True)
+            gone["status"] = "cancelled"
+            self._touch(cal, gone, sequence=True)
+            self.vanished.append((cal.key, event_id))
+            self._met.fault = "vanished"
+        if (cal.key, event_id) in self.vanished:
+            raise ApiError(404, "notFound", "Not Found")
         ev = self._lookup(cal, event_id, store=True)
         for key, value in body.items():
             if key == "extendedProperties":

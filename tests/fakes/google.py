@@ -17,9 +17,17 @@ at `/token` and `/auth`. Routes are named after the discovery method ids
 request bodies are checked against the discovery documents; whatever a careful client must
 never do lands in `violations` (the pytest fixture fails the test on it).
 
-Facts worth knowing: httplib2 silently retries a dropped connection once, so
-`reset_connection(route)` with times=1 is invisible to the caller (use times=2); googleapiclient
-never reads Retry-After.
+Faults, scripted per route: `fail` (statuses, Retry-After), `delay` (a slow answer, before
+or after the request is carried out), `reset_connection` (dropped before it is carried out),
+`lose_answer` (carried out, then the answer is a dropped connection or a 503), and
+`vanish_on_patch` (calendar.py: the event is deleted as the patch arrives). Every request is
+logged (`requests`: `Logged`, with `at`, its arrival on the monotonic clock, and `fault`,
+which scripted fault it met); `pending()` says what scripted faults are left.
+
+Facts worth knowing: stock httplib2 silently resends a request once when the connection
+drops before the answer, so `reset_connection(route)` with times=1 is invisible to a stock
+client on GET (use times=2); calbot's Http never resends a POST. googleapiclient never reads
+Retry-After.
 """
 
 from __future__ import annotations
@@ -89,6 +97,8 @@ class Logged:
     body: Any
     status: int
     scopes: frozenset[str]
+    at: float = 0.0  # time.monotonic() when the request arrived
+    fault: str = ""  # the scripted fault it met: "status", "reset", "delay", "lost", ...
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,8 @@ class FakeGoogle(CalendarMixin, GmailMixin, OAuthMixin):
         self._delays: dict[str, list[float]] = {}
         self._in_flight = 0  # requests being answered now (a delayed one included)
         self._resets: dict[str, int] = {}
+        self._lost: dict[str, list[int | None]] = {}  # carried out, answer replaced
+        self._met = threading.local()  # the scripted fault the current request met
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.root = ""
@@ -257,9 +269,51 @@ class FakeGoogle(CalendarMixin, GmailMixin, OAuthMixin):
             queue = self._faults.setdefault(route, [])
             queue.extend(_Fault(status, retry_after, reason) for status in statuses)
 
-    def delay(self, route: str, seconds: float, times: int = 1) -> None:
+    def delay(
+        self, route: str, seconds: float, times: int = 1, *, carried_out: bool = False
+    ) -> None:
+        """The next `times` answers on `route` come `seconds` late. `carried_out`: the
+        request is carried out at once and only its answer is held (Google did the work,
+        the client gave up waiting); else it waits before it is carried out."""
         with self._lock:
-            self._delays.setdefault(route, []).extend([seconds] * times)
+            self._delays.setdefault(route, []).extend(
+                [-seconds if carried_out else seconds] * times
+            )
+
+    def lose_answer(self, route: str, times: int = 1, *, status: int | None = None) -> None:
+        """The next `times` requests on `route` are carried out (the draft is made, the event
+        patched...), then the answer is lost: the connection drops (`status=None`) or a
+        `status` error (e.g. 503) comes back instead of the real answer."""
+        with self._lock:
+            self._lost.setdefault(route, []).extend([status] * times)
+
+    def pending(self, route: str | None = None) -> int:
+        """Scripted faults not met yet (every kind), on `route` or on all routes."""
+
+        def mine(r: str) -> bool:
+            return route is None or r == route
+
+        with self._lock:
+            queued: list[dict[str, Any]] = [self._faults, self._delays, self._lost]
+            total = sum(len(q[r]) for q in queued for r in q if mine(r))
+            total += sum(n for r, n in self._resets.items() if mine(r))
+            if mine("calendar.events.patch"):
+                total += self._vanish
+            return total
+
+    def faulted(self, route: str) -> list[Logged]:
+        """The logged requests on `route` that met a scripted fault."""
+        with self._lock:
+            return [r for r in self.requests if r.route == route and r.fault]
+
+    def clear_faults(self) -> None:
+        """Forget every scripted fault not met yet."""
+        with self._lock:
+            self._faults.clear()
+            self._delays.clear()
+            self._resets.clear()
+            self._lost.clear()
+            self._vanish = 0
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         """Until no request is being answered: a late answer the client gave up waiting
@@ -297,15 +351,21 @@ class FakeGoogle(CalendarMixin, GmailMixin, OAuthMixin):
         else:
             route = "unknown"
         body = _parse_body(raw, headers.get("content-type", ""))
+        arrived = time.monotonic()
+        self._met.fault = ""
         with self._lock:
             pause = self._delays.get(route) and self._delays[route].pop(0)
             reset = self._resets.get(route, 0) > 0
             if reset:
                 self._resets[route] -= 1
+            lost = None if reset else self._lost.get(route)
+            lose, answer = (True, lost.pop(0)) if lost else (False, None)
         if pause:
-            time.sleep(pause)
+            self._met.fault = "delay"
+            if pause > 0:
+                time.sleep(pause)
         if reset:
-            self._log(route, method, path, query, body, 0, frozenset())
+            self._log(route, method, path, query, body, 0, frozenset(), arrived, "reset")
             return None
         with self._lock:
             scopes: frozenset[str] = frozenset()
@@ -330,8 +390,19 @@ class FakeGoogle(CalendarMixin, GmailMixin, OAuthMixin):
             except Exception as exc:  # a bug in the fake: answer 500, fail the test
                 self.fake_errors.append(f"{method} {path}: {type(exc).__name__}: {exc}")
                 reply = Reply(500, error_body(500, "backendError", f"fake crashed: {exc}"))
-            self._log(route, method, path, query, body, reply.status, scopes)
-        return reply
+            sent: Reply | None = reply
+            if lose:  # carried out (or refused) as usual; the answer never reaches the client
+                self._met.fault = "lost" if answer is None else f"lost:{answer}"
+                sent = (
+                    None
+                    if answer is None
+                    else Reply(answer, error_body(answer, "backendError", "Backend Error"))
+                )
+            status = 0 if sent is None else sent.status
+            self._log(route, method, path, query, body, status, scopes, arrived, self._met.fault)
+        if pause and pause < 0:  # carried out; the answer is held
+            time.sleep(-pause)
+        return sent
 
     def _log(
         self,
@@ -342,9 +413,13 @@ class FakeGoogle(CalendarMixin, GmailMixin, OAuthMixin):
         body: Any,
         status: int,
         scopes: frozenset[str],
+        at: float = 0.0,
+        fault: str = "",
     ) -> None:
         with self._lock:
-            self.requests.append(Logged(route, method, path, query, body, status, scopes))
+            self.requests.append(
+                Logged(route, method, path, query, body, status, scopes, at, fault)
+            )
 
     def _take_fault(self, route: str) -> ApiError | None:
         queue = self._faults.get(route)
@@ -354,6 +429,7 @@ class FakeGoogle(CalendarMixin, GmailMixin, OAuthMixin):
         status = fault.status
         if status == 200:
             return None
+        self._met.fault = "status"
         if status == 403 or status == 429:
             reason = fault.reason or "rateLimitExceeded"
         elif status >= 500:
