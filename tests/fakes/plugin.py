@@ -27,34 +27,50 @@ def google() -> Iterator[FakeGoogle]:
 # --- the fault matrix (tests/test_faults.py): rows collected, printed as a table at the end ---
 
 MatrixRow = tuple[str, str, str, str]  # fault, scan kind, expected, outcome
-_MATRIX = pytest.StashKey[list[MatrixRow]]()
+_KEY = "fault_matrix"
 
 
 @pytest.fixture
 def fault_matrix(request: pytest.FixtureRequest) -> Callable[[str, str, str, str], None]:
-    """`fault_matrix(fault, kind, expected, outcome)` adds one row to the fault-matrix table
-    printed in pytest's terminal summary."""
-    rows = request.config.stash.setdefault(_MATRIX, [])
+    """`fault_matrix(fault, kind, expected, outcome)` sets this test's row of the fault-matrix
+    table printed in pytest's terminal summary (a later call replaces the row: record early,
+    before the asserts, and again when more is known). The row says `ok` only when the test
+    passed in every phase; a failed or erroring setup, call or teardown makes it FAILED."""
 
     def record(fault: str, kind: str, expected: str, outcome: str) -> None:
-        rows.append((fault, kind, expected, outcome))
-        request.node.user_properties.append(("fault_matrix", (fault, kind, expected, outcome)))
+        request.node.user_properties.append((_KEY, (fault, kind, expected, outcome)))
 
     return record
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    rows = config.stash.get(_MATRIX, [])
+    rows: dict[str, MatrixRow] = {}
+    longest: dict[str, int] = {}
+    failed: set[str] = set()
+    passed: set[str] = set()
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            nodeid = getattr(report, "nodeid", None)
+            if not nodeid or not hasattr(report, "when"):
+                continue
+            if report.failed:
+                failed.add(nodeid)
+            elif report.when == "call" and report.passed:
+                passed.add(nodeid)
+            props = [v for k, v in getattr(report, "user_properties", ()) if k == _KEY]
+            if props and len(props) >= longest.get(nodeid, 0):  # the latest phase's rows
+                longest[nodeid] = len(props)
+                rows[nodeid] = tuple(props[-1])
     if not rows:
         return
-    passed = {
-        tuple(value)
-        for report in terminalreporter.stats.get("passed", [])
-        for name, value in getattr(report, "user_properties", ())
-        if name == "fault_matrix"
-    }
     headers = ("fault", "scan", "expected", "outcome", "result")
-    table = [(*row, "ok" if row in passed else "FAILED") for row in sorted(rows, key=_order)]
+    table = sorted(
+        (
+            (*row, "ok" if nodeid in passed and nodeid not in failed else "FAILED")
+            for nodeid, row in rows.items()
+        ),
+        key=_order,
+    )
     widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(headers)]
     terminalreporter.section("fault matrix")
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
@@ -62,7 +78,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.write_line("  ".join("-" * w for w in widths))
     for row in table:
         terminalreporter.write_line("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+    bad = sum(1 for row in table if row[-1] != "ok")
+    terminalreporter.write_line(f"{len(table)} rows, {bad} FAILED")
 
 
-def _order(row: MatrixRow) -> tuple[str, str]:
+def _order(row: tuple[str, ...]) -> tuple[str, str]:
     return (row[0], row[1])
