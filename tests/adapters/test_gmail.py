@@ -357,7 +357,8 @@ def test_the_send_check_catches_what_it_should() -> None:
 
 
 def test_no_source_file_in_calbot_calls_a_send_method() -> None:
-    sources = sorted(CALBOT.rglob("*.py"))
+    # calbot/nosend.py is the AST checker: it names the methods it looks for, and calls none
+    sources = sorted(p for p in CALBOT.rglob("*.py") if p.name != "nosend.py")
     assert any(p.name == "gmail.py" for p in sources)
     found = {
         str(p.relative_to(CALBOT)): hits
