@@ -15,9 +15,9 @@ organizer), so nothing the client sees can change.
   tell a colour it set from one the user chose — unless the sink was built with
   `colors=`: the colours calbot itself uses; an event showing one of those gets its colour
   reset to the calendar's default on `clear`.
-- An event gone between the read and the patch (404) or not writable by the user (403,
-  e.g. a copy that is not theirs) adds a line to `warnings` and the scan goes on. Any other
-  API error propagates.
+- An event gone between the read and the patch (404, or 410 "deleted") or not writable by
+  the user (403, e.g. a copy that is not theirs) adds a line to `warnings` and the scan
+  goes on. Any other API error propagates.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class CalendarNotes:
         try:
             self._api.call(request, what="calendar events.patch")
         except ApiError as exc:
-            if exc.status == 404:
+            if exc.status in (404, 410):  # Google answers 410 for a deleted event too
                 problem = "the event no longer exists"
             elif exc.status == 403 and exc.reason not in _RATE_LIMIT_REASONS:
                 problem = "not allowed to change this copy of the event"

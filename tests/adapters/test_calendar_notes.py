@@ -232,9 +232,10 @@ def test_vanished_event_is_a_warning(google: Any, notes: CalendarNotes) -> None:
     assert "Họp lộ trình Acme" in notes.warnings[0]
 
 
-def test_scripted_404_is_a_warning(google: Any, notes: CalendarNotes) -> None:
+@pytest.mark.parametrize("status", [404, 410])
+def test_scripted_gone_is_a_warning(status: int, google: Any, notes: CalendarNotes) -> None:
     ev = add_meeting(google)
-    google.fail("calendar.events.patch", 404)
+    google.fail("calendar.events.patch", status, reason="deleted" if status == 410 else None)
     notes.put(as_event(ev), NOTE)
     assert len(notes.warnings) == 1 and ev["id"] in notes.warnings[0]
     assert "extendedProperties" not in google.event("primary", ev["id"])
