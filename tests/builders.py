@@ -106,3 +106,22 @@ def block(start: str, minutes: float, kind: EventType = EventType.DEFAULT, **kw:
 
 
 __all__ = ["Contact", "Tier"]
+
+
+# Every header a calbot draft carries (policy.SMTP + set_content; Cc when a colleague is
+# copied): an injected header would be one more.
+DRAFT_HEADERS = frozenset(
+    {
+        "from",
+        "to",
+        "cc",
+        "subject",
+        "date",
+        "message-id",
+        "x-calbot",
+        "x-calbot-content",
+        "mime-version",
+        "content-type",
+        "content-transfer-encoding",
+    }
+)

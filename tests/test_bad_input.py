@@ -29,6 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from builders import DRAFT_HEADERS
 
 from calbot.cli import main
 
@@ -36,19 +37,6 @@ TZ = ZoneInfo("Europe/Berlin")
 SCOPES = ["calendar.events", "gmail.compose"]
 ME = "me@example.com"
 CONTROL_TITLE = "Acme quarterly planning"
-# Every header a calbot draft carries (policy.SMTP + set_content); nothing else may appear.
-DRAFT_HEADERS = {
-    "from",
-    "to",
-    "subject",
-    "date",
-    "message-id",
-    "x-calbot",
-    "x-calbot-content",
-    "mime-version",
-    "content-type",
-    "content-transfer-encoding",
-}
 # What event text must never bring to a terminal or into --json: C0 controls but the layout
 # ones, DEL, C1 (\x9b is a one-byte CSI), line separators and bidi controls ("Trojan Source").
 TERMINAL_CONTROLS = (

@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from builders import DRAFT_HEADERS
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -42,20 +43,6 @@ from calbot.untrusted import is_unsafe, json_escaped
 
 ME = "me@example.com"
 TZ = ZoneInfo("Europe/Berlin")
-# every header a calbot draft carries; an injected one would be extra
-DRAFT_HEADERS = {
-    "from",
-    "to",
-    "cc",
-    "subject",
-    "date",
-    "message-id",
-    "x-calbot",
-    "x-calbot-content",
-    "mime-version",
-    "content-type",
-    "content-transfer-encoding",
-}
 # DST edges: Berlin spring forward / fall back 2026, New York's, and a quiet day
 EDGES = [
     datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
