@@ -29,9 +29,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from calbot.adapters.google_api import (
-    CALENDAR_APP_CREATED,
+    CALBOT_SCOPES,
     CALENDAR_EVENTS,
-    CALENDAR_FREEBUSY,
     GMAIL_COMPOSE,
     SCOPE_PREFIX,
     ApiError,
@@ -55,9 +54,6 @@ __all__ = ["DOCTOR_RETRY_BUDGET", "Check", "exit_code_for", "run_checks"]
 DOCTOR_RETRY_BUDGET = 10.0  # seconds: doctor answers quickly rather than riding out an outage
 RUN_AUTH = "run `calbot auth`"
 PERMISSIONS_PAGE = "https://myaccount.google.com/permissions"
-# Every scope some calbot config asks for; anything else on a token is broader than calbot
-# may hold (gmail.send, mail.google.com, full calendar, ...).
-CALBOT_SCOPES = frozenset({CALENDAR_EVENTS, GMAIL_COMPOSE, CALENDAR_FREEBUSY, CALENDAR_APP_CREATED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,8 +230,10 @@ def _scopes(settings: Settings, info: dict[str, Any]) -> list[Check]:
     else:
         checks = [Check("scopes", True, "granted: " + ", ".join(_short(s) for s in needed))]
     extra = granted - set(needed)
-    broader = sorted(extra - CALBOT_SCOPES)
-    unneeded = ", ".join(_short(s) for s in sorted(extra & CALBOT_SCOPES))
+    # anything beyond the scopes some calbot config asks for is broader than calbot may hold
+    # (gmail.send, mail.google.com, full calendar, ...)
+    broader = sorted(extra.difference(CALBOT_SCOPES))
+    unneeded = ", ".join(_short(s) for s in sorted(extra.intersection(CALBOT_SCOPES)))
     if broader:
         # a new consent alone would leave the broad grant alive at Google: revoke it first
         checks.append(

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from calbot.domain.settings import Settings
 
 __all__ = [
+    "CALBOT_SCOPES",
     "CALENDAR_APP_CREATED",
     "CALENDAR_EVENTS",
     "CALENDAR_FREEBUSY",
@@ -88,9 +89,9 @@ BASE_DELAY = 1.0  # seconds: the back-off cap before the first retry
 MAX_DELAY = 32.0  # seconds: the back-off cap never grows past this
 MAX_TRIES = 12  # a safety net; the budget normally ends the loop first
 
-# The scopes calbot asks for, narrowest first: a missing-scope error names the first of
-# these that the refused method accepts.
-_CALBOT_SCOPES = (CALENDAR_EVENTS, GMAIL_COMPOSE, CALENDAR_FREEBUSY, CALENDAR_APP_CREATED)
+# Every scope some calbot config asks for, narrowest first: a missing-scope error names the
+# first of these that the refused method accepts; `calbot doctor` fails any other on a token.
+CALBOT_SCOPES = (CALENDAR_EVENTS, GMAIL_COMPOSE, CALENDAR_FREEBUSY, CALENDAR_APP_CREATED)
 
 
 def scopes_for(settings: Settings) -> list[str]:
@@ -385,7 +386,7 @@ def _missing_scope(method: str) -> str:
     api = method.split(".", 1)[0]
     version = {"calendar": "v3", "gmail": "v1"}.get(api)
     accepted = _method_scopes(api, version).get(method, ()) if version else ()
-    for scope in _CALBOT_SCOPES:
+    for scope in CALBOT_SCOPES:
         if scope in accepted:
             return scope
     return accepted[0] if accepted else "(unknown)"
