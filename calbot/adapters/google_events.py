@@ -116,13 +116,15 @@ def compact(item: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[key] = _clean(value)  # broken: kept so the warning can say so
     organizer = get("organizer")
-    if organizer is not None and isinstance(organizer, Mapping):
+    if isinstance(organizer, Mapping):
         kept = _pick(organizer, _ORGANIZER_KEYS)
         if kept:
             out["organizer"] = kept
     attendees = get("attendees")
     if isinstance(attendees, list) and attendees:
-        out["attendees"] = [_attendee(a) for a in attendees if isinstance(a, Mapping)]
+        out["attendees"] = [
+            _pick(a, _ATTENDEE_KEYS, _EMPTY_FLAG) for a in attendees if isinstance(a, Mapping)
+        ]
     data = get("conferenceData")
     if data is not None:
         video = _conference_video(data)
@@ -308,24 +310,16 @@ def _midnight(day: date, zone: tzinfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=zone)
 
 
-def _pick(data: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
-    """`keys` of `data` (those present, in `keys` order), text cleaned."""
+def _pick(
+    data: Mapping[str, Any], keys: tuple[str, ...], drop: tuple[Any, ...] = ()
+) -> dict[str, Any]:
+    """`keys` of `data` (those present, in `keys` order, but for values in `drop`), text
+    cleaned (`_clean` called only for text that is not ASCII: this runs per item)."""
     out: dict[str, Any] = {}
     for k in keys:
         if k in data:
             v = data[k]
-            out[k] = _clean(v) if isinstance(v, str) and not v.isascii() else v
-    return out
-
-
-def _attendee(data: Mapping[str, Any]) -> dict[str, Any]:
-    """An attendee as `compact` keeps it: `_ATTENDEE_KEYS` with a value that is not empty
-    or false, text cleaned."""
-    out: dict[str, Any] = {}
-    for k in _ATTENDEE_KEYS:
-        if k in data:
-            v = data[k]
-            if v not in _EMPTY_FLAG:
+            if v not in drop:
                 out[k] = _clean(v) if isinstance(v, str) and not v.isascii() else v
     return out
 
