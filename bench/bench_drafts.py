@@ -173,7 +173,7 @@ def main() -> None:
     os.environ["CALBOT_STATE_DIR"] = str(tmp / "state")
     config = write_config(tmp, root, token)
     sys.path.insert(0, str(ROOT))
-    from calbot.cli import main as calbot
+    from calbot.cli.main import main as calbot
 
     try:
         rows: list[tuple[str, float, dict[str, int], dict[str, Any]]] = []

@@ -117,9 +117,9 @@ def run(
     api_root: str, token_file: Path, tmp: Path, n: int, *, rounds: int = 3, trace: bool = False
 ) -> None:
     sys.path.insert(0, str(ROOT))
-    from calbot.adapters.google_api import connect
+    from calbot.adapters.google.api import connect
     from calbot.adapters.sqlite_state import SqliteStore
-    from calbot.config import parse_settings
+    from calbot.config.loader import parse_settings
 
     data = {
         "user": {"email": "me@example.com", "timezone": "Europe/Berlin"},
@@ -180,8 +180,8 @@ def scan_twice(
 ) -> list[tuple[int, float, int]]:
     """(requests, wall seconds, events in the window) of a first scan and an unchanged
     rescan through calbot's Google source and SQLite cache."""
-    from calbot.adapters.google_api import connect
-    from calbot.adapters.google_calendar import GoogleCalendarSource
+    from calbot.adapters.google.api import connect
+    from calbot.adapters.google.calendar import GoogleCalendarSource
 
     start, end = now - HISTORY, now + HORIZON
     rows = []
@@ -206,8 +206,8 @@ def scan_twice(
 def page_bare(settings: Any, now: datetime) -> tuple[float, float, int, int]:
     """The same pages with googleapiclient alone: no cache, no conversion, nothing kept.
     (full-paging seconds, sync-token request seconds, requests, items)."""
-    from calbot.adapters.google_api import connect
-    from calbot.adapters.google_events import EVENT_FIELDS
+    from calbot.adapters.google.api import connect
+    from calbot.adapters.google.events import EVENT_FIELDS
 
     api = connect(settings)
     time_min = (now - HISTORY - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -84,7 +84,7 @@ def child(mode: str, path: str, config: str) -> None:
     elif mode == "core":
         extra, count = core(path, config, start, end)
     else:  # the whole command, as a user runs it
-        from calbot.cli import main
+        from calbot.cli.main import main
 
         argv = ["scan", "--dry-run", "--config", config]
         if mode == "full":  # every event in the file scored, not just the next 14 days
@@ -100,11 +100,11 @@ def child(mode: str, path: str, config: str) -> None:
 
 def core(path: str, config: str, start: datetime, end: datetime) -> tuple[dict[str, float], int]:
     from calbot.adapters.ics import IcsSource
-    from calbot.config import load_settings
-    from calbot.domain.classify import classify, dedupe
-    from calbot.domain.decide import Scene, Scored, decide_all
-    from calbot.domain.scoring import client_week_counts, repeat_count, score
-    from calbot.domain.workload import measure
+    from calbot.config.loader import load_settings
+    from calbot.core.classify import classify, dedupe
+    from calbot.core.decide import Scene, Scored, decide_all
+    from calbot.core.scoring import client_week_counts, repeat_count, score
+    from calbot.core.workload import measure
 
     settings = load_settings(Path(config))
     events = dedupe(IcsSource(path, "me@example.com", "Europe/Berlin").events(start, end))

@@ -1,3 +1,3 @@
-from calbot.cli import main
+from calbot.cli.main import main
 
 raise SystemExit(main())

@@ -1,6 +1,6 @@
 """The seams between the scan and the outside world. Adapters implement these Protocols.
 
-The scan (`calbot.service`) talks only to these; the ICS source, the outbox and SQLite are
+The scan (`calbot.usecases.scan`) talks only to these; the ICS source, the outbox and SQLite are
 the first implementations, Google Calendar and Gmail plug in beside them.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
-from calbot.domain.model import Draft, Event, Slot
+from calbot.core.model import Draft, Event, Slot
 
 
 class CalendarSource(Protocol):

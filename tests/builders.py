@@ -6,7 +6,7 @@ import itertools
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from calbot.domain.model import (
+from calbot.core.model import (
     Attendee,
     Client,
     Contact,
@@ -16,7 +16,7 @@ from calbot.domain.model import (
     Tier,
     TimeRange,
 )
-from calbot.domain.settings import Scoring, Settings, Thresholds, UserSettings
+from calbot.core.settings import Scoring, Settings, Thresholds, UserSettings
 
 TZ = "Europe/Berlin"
 ME = "me@studio.example"

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from builders import DRAFT_HEADERS
 
-from calbot.cli import main
+from calbot.cli.main import main
 
 TZ = ZoneInfo("Europe/Berlin")
 SCOPES = ["calendar.events", "gmail.compose"]
@@ -659,7 +659,7 @@ def test_ics_event_without_start_is_skipped_with_a_warning(tmp_path, capsys):
 def test_google_event_without_start_is_skipped_with_a_warning():
     """The fake (like Google) cannot serve a timed event without a start, so this one is
     checked at the adapter: it is a BadEvent naming the event."""
-    from calbot.adapters.google_events import BadEvent, to_event
+    from calbot.adapters.google.events import BadEvent, to_event
 
     for item in (
         {"id": "x1", "summary": "No start", "end": {"dateTime": "2026-03-10T10:00:00+01:00"}},

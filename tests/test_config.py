@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from calbot.config import (
+from calbot.config.loader import (
     MISSING_FILE,
     ConfigProblems,
     default_config_path,
@@ -20,7 +20,7 @@ from calbot.config import (
     parse_settings,
     starter_config,
 )
-from calbot.domain.model import Action, Contact, Tier, TimeRange
+from calbot.core.model import Action, Contact, Tier, TimeRange
 from calbot.errors import ConfigError
 
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
@@ -65,7 +65,7 @@ def test_starter_config_validates() -> None:
 
 
 def test_starter_scoring_section_only_documents_the_defaults() -> None:
-    from calbot.domain.settings import Scoring
+    from calbot.core.settings import Scoring
 
     assert parse(tomllib.loads(starter_config())).scoring == Scoring()
     commented = [
@@ -331,8 +331,8 @@ def test_every_settings_field_is_read_and_checked() -> None:
     """A field added to a settings dataclass but not parsed here would be silently ignored."""
     from dataclasses import fields
 
-    from calbot.config import _SECTION_TYPES
-    from calbot.domain.model import Client
+    from calbot.config.loader import _SECTION_TYPES
+    from calbot.core.model import Client
 
     data: dict[str, Any] = {
         section: {f.name: {} for f in fields(cls)} for section, cls in _SECTION_TYPES.items()

@@ -1,4 +1,4 @@
-"""calbot.dates: WHEN phrases in en/vi/ms, durations and clock times, with exact results."""
+"""calbot.config.dates: WHEN phrases in en/vi/ms, durations and clock times, with exact results."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from calbot.dates import parse_clock, parse_duration, parse_when
+from calbot.config.dates import parse_clock, parse_duration, parse_when
 
 BERLIN = ZoneInfo("Europe/Berlin")
 WED = datetime(2026, 11, 25, 10, 0, tzinfo=BERLIN)  # Wednesday, CET (+01:00)
@@ -294,7 +294,7 @@ def test_dateparser_gets_explicit_languages_and_zone(monkeypatch: pytest.MonkeyP
 def test_import_is_lazy_and_built_in_phrases_skip_dateparser() -> None:
     code = (
         "import sys; from datetime import datetime; from zoneinfo import ZoneInfo\n"
-        "import calbot.dates as d\n"
+        "import calbot.config.dates as d\n"
         "assert 'dateparser' not in sys.modules\n"
         "now = datetime(2026, 11, 25, 10, tzinfo=ZoneInfo('Asia/Ho_Chi_Minh'))\n"
         "for p in ['thứ hai tuần sau', 'esok pukul 3 petang', 'tomorrow 8am', 'in 2 weeks']:\n"

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from calbot.adapters.google_api import GMAIL_COMPOSE, connect
-from calbot.adapters.google_auth import write_private_json
-from calbot.cli_google import add_google_commands, cmd_doctor, print_checks
-from calbot.config import parse_settings
-from calbot.doctor import Check, exit_code_for, run_checks
-from calbot.domain.settings import Settings
+from calbot.adapters.google.api import GMAIL_COMPOSE, connect
+from calbot.adapters.google.auth import write_private_json
+from calbot.cli.google import add_google_commands, cmd_doctor, print_checks
+from calbot.config.loader import parse_settings
+from calbot.core.settings import Settings
+from calbot.usecases.doctor import Check, exit_code_for, run_checks
 
 NOW = datetime.now(UTC)
 
@@ -316,7 +316,7 @@ def test_ics_source_with_gmail_on_uses_no_google(tmp_path: Path, clock: Clock) -
 
 
 def test_sending_reports_the_modules_checked(ready: Settings, clock: Clock) -> None:
-    from calbot.nosend import package_send_calls
+    from calbot.usecases.nosend import package_send_calls
 
     modules, _ = package_send_calls()
     check = by_name(doctor(ready, clock))["sending"]
@@ -330,7 +330,7 @@ def test_sending_reports_the_modules_checked(ready: Settings, clock: Clock) -> N
 def test_a_module_that_could_send_fails_naming_it(
     ready: Settings, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from calbot import nosend
+    from calbot.usecases import nosend
 
     found = {"calbot/adapters/gmail.py": ["line 12: .send"], "calbot/x.py": ["unreadable: OSError"]}
     monkeypatch.setattr(nosend, "package_send_calls", lambda: (50, found))
@@ -381,9 +381,9 @@ def test_state_dir_and_outbox_must_be_private(
 def test_a_copied_secret_fails_naming_the_file(
     ready: Settings, tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import calbot.doctor_files
+    import calbot.usecases.doctor_files
 
-    monkeypatch.setattr(calbot.doctor_files, "CHUNK", 64)  # many chunks, cheaply
+    monkeypatch.setattr(calbot.usecases.doctor_files, "CHUNK", 64)  # many chunks, cheaply
     state = private_state(tmp_path)
     token = json.loads((tmp_path / "token.json").read_text())
     assert by_name(doctor(ready, clock, state_dir=state))["secrets"].ok
@@ -409,12 +409,12 @@ def test_a_copied_secret_fails_naming_the_file(
 def test_a_file_that_cannot_be_read_is_a_warning(
     ready: Settings, tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import calbot.doctor_files
+    import calbot.usecases.doctor_files
 
     def unreadable(path: Path, needles: object) -> bool:
         raise PermissionError(path)
 
-    monkeypatch.setattr(calbot.doctor_files, "_holds", unreadable)
+    monkeypatch.setattr(calbot.usecases.doctor_files, "_holds", unreadable)
     state = private_state(tmp_path)
     check = by_name(doctor(ready, clock, state_dir=state))["secrets"]
     assert check.ok and check.warning
@@ -434,7 +434,7 @@ def test_the_secret_scan_reads_a_large_store_quickly(
 ) -> None:
     import time
 
-    from calbot.doctor_files import secrets_copied
+    from calbot.usecases.doctor_files import secrets_copied
 
     state = private_state(tmp_path)
     with (state / "state.sqlite3").open("wb") as f:
@@ -572,7 +572,7 @@ def test_help_does_not_import_googleapiclient() -> None:
     import sys
 
     code = (
-        "import sys, calbot.cli_google, calbot.doctor;"
+        "import sys, calbot.cli.google, calbot.usecases.doctor;"
         "print([m for m in ('googleapiclient', 'google_auth_oauthlib') if m in sys.modules])"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}

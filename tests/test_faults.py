@@ -44,7 +44,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from calbot.cli import main
+from calbot.cli.main import main
 
 TZ = ZoneInfo("Europe/Berlin")
 SCOPES = ["calendar.events", "gmail.compose"]
@@ -318,7 +318,7 @@ def needs_refresh(account: Account, route: str) -> None:
 
 @pytest.fixture
 def account(google, tmp_path, monkeypatch, capsys) -> Account:
-    from calbot.adapters import google_api
+    from calbot.adapters.google import api as google_api
 
     real_connect = google_api.connect
     monkeypatch.setattr(  # jitter pinned low: back-off sleeps stay short and repeatable

@@ -26,20 +26,20 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from calbot.adapters.google_events import BadEvent, compact, to_event
-from calbot.config import parse_settings
-from calbot.domain.classify import classify
-from calbot.domain.decide import Scene, Scored, decide_all
-from calbot.domain.draft import DRAFT_ACTIONS, make_draft
-from calbot.domain.model import Action, Decision, Draft, Event, Proposal, Slot
-from calbot.domain.scoring import client_week_counts, repeat_count, score
-from calbot.domain.settings import LANGUAGES, Settings
-from calbot.domain.workload import measure
-from calbot.mail import build_message, message_id_for
-from calbot.render import explain_text, result_doc, table_rows
-from calbot.service import Outcome, ScanResult, Window
-from calbot.templating import Templates, load_templates
-from calbot.untrusted import is_unsafe, json_escaped
+from calbot.adapters.google.events import BadEvent, compact, to_event
+from calbot.adapters.mail import build_message, message_id_for
+from calbot.config.loader import parse_settings
+from calbot.config.templates import Templates, load_templates
+from calbot.core.classify import classify
+from calbot.core.decide import Scene, Scored, decide_all
+from calbot.core.draft import DRAFT_ACTIONS, make_draft
+from calbot.core.model import Action, Decision, Draft, Event, Proposal, Slot
+from calbot.core.scoring import client_week_counts, repeat_count, score
+from calbot.core.settings import LANGUAGES, Settings
+from calbot.core.untrusted import is_unsafe, json_escaped
+from calbot.core.workload import measure
+from calbot.present.render import explain_text, result_doc, table_rows
+from calbot.usecases.scan import Outcome, ScanResult, Window
 
 ME = "me@example.com"
 TZ = ZoneInfo("Europe/Berlin")
@@ -252,7 +252,7 @@ def forced_decision(action: Action, event: Event) -> Decision:
 def check_draft(
     event: Event, decision: Decision, settings: Settings, templates: Templates
 ) -> Draft:
-    from calbot.domain.classify import classify as again
+    from calbot.core.classify import classify as again
 
     meeting = again(event, settings)
     assert meeting is not None

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from calbot.domain.settings import GoogleSettings, Settings, UserSettings
-from calbot.logs import (
+from calbot.core.settings import GoogleSettings, Settings, UserSettings
+from calbot.present.logs import (
     MASK,
     SecretFilter,
     emit,

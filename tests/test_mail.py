@@ -11,8 +11,8 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from calbot.domain.model import Draft
-from calbot.mail import build_message, message_id_for, one_line
+from calbot.adapters.mail import build_message, message_id_for, one_line
+from calbot.core.model import Draft
 
 HANOI = timezone(timedelta(hours=7))
 DATE = datetime(2025, 3, 4, 8, 15, tzinfo=HANOI)
@@ -211,7 +211,7 @@ def test_message_id_domain_is_validated() -> None:
 
 
 def test_content_hash_tells_untouched_from_edited() -> None:
-    from calbot.mail import draft_hash, message_hashes
+    from calbot.adapters.mail import draft_hash, message_hashes
 
     draft = Draft(
         "vi", ("Minh@Acme.example",), "Dời lịch — thứ Ba?", "Chào anh Minh,\n\nNội dung.\n"

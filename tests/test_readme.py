@@ -37,7 +37,7 @@ def test_test_extra_has_what_the_suite_imports():
 
 
 def test_every_cli_command_is_in_the_readme():
-    from calbot.cli import build_parser
+    from calbot.cli.main import build_parser
 
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")

@@ -34,10 +34,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from calbot.adapters.google_api import GMAIL_COMPOSE, scopes_for
-from calbot.cli import main
-from calbot.config import load_settings
-from calbot.nosend import package_send_calls, send_calls
+from calbot.adapters.google.api import GMAIL_COMPOSE, scopes_for
+from calbot.cli.main import main
+from calbot.config.loader import load_settings
+from calbot.usecases.nosend import package_send_calls, send_calls
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Europe/Berlin")
@@ -295,7 +295,7 @@ def test_service_account_and_doctor_use_the_same_scopes(
 ) -> None:
     from google.oauth2 import service_account
 
-    from calbot.adapters.google_auth import load_credentials
+    from calbot.adapters.google.auth import load_credentials
 
     gmail, busy, review = shape
     key = tmp_path / "sa.json"

@@ -27,12 +27,12 @@ import pytest
 
 import calbot
 from calbot.adapters.lock import StateLock
-from calbot.config import load_settings
-from calbot.domain.settings import Settings, UserSettings
+from calbot.config.loader import load_settings
+from calbot.core.settings import Settings, UserSettings
 from calbot.errors import AuthError, ConfigError, LockedError, ServiceError
-from calbot.logs import parse_kv, setup_logging
 from calbot.ports import RunRecord
-from calbot.worker import (
+from calbot.present.logs import parse_kv, setup_logging
+from calbot.usecases.worker import (
     AUTH_FIX,
     LOCKED_TEXT,
     Worker,
@@ -437,7 +437,7 @@ def test_classify_outcomes() -> None:
     assert classify(LockedError("busy")).note == LOCKED_TEXT
     assert classify(ServiceError("500s")).outcome == "google_down"
     assert classify(ConfigError("x.toml", "k", "bad")).outcome == "failed"
-    from calbot.adapters.google_auth import OpenSecretFileError, TokenFileError
+    from calbot.adapters.google.auth import OpenSecretFileError, TokenFileError
 
     refused = classify(OpenSecretFileError("t.json is readable by others", Path("/x/t.json")))
     assert refused.outcome == "failed" and refused.level == logging.ERROR
@@ -536,8 +536,8 @@ def test_run_digest_calls_the_digest_entry_point_or_says_it_is_missing(
     settings = load_settings_stub(tmp_path)
     now = datetime.now(TZ)
     calls = []
-    module = types.ModuleType("calbot.cli_digest")
-    monkeypatch.setitem(sys.modules, "calbot.cli_digest", module)
+    module = types.ModuleType("calbot.cli.digest")
+    monkeypatch.setitem(sys.modules, "calbot.cli.digest", module)
     assert run_digest(settings, tmp_path, now) is None
     assert any(e.get("reason") == "digest not available" for e in captured())
 
@@ -556,8 +556,8 @@ def test_the_digest_job_logs_what_it_did_and_survives_failures(
     settings = load_settings_stub(tmp_path)
     config = tmp_path / "calbot.toml"
     config.write_text("")
-    module = types.ModuleType("calbot.cli_digest")
-    monkeypatch.setitem(sys.modules, "calbot.cli_digest", module)
+    module = types.ModuleType("calbot.cli.digest")
+    monkeypatch.setitem(sys.modules, "calbot.cli.digest", module)
     worker = Worker(config, tmp_path / "state", settings, load=lambda _: settings)
     result = types.SimpleNamespace(
         full=types.SimpleNamespace(pending=2, scans=5, trouble=()),
@@ -584,7 +584,7 @@ def test_the_digest_job_logs_what_it_did_and_survives_failures(
 def test_a_changed_schedule_is_applied_without_a_restart(tmp_path: Path, captured: Any) -> None:
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from calbot.domain.settings import Schedule
+    from calbot.core.settings import Schedule
 
     config = tmp_path / "calbot.toml"
     config.write_text("")

@@ -34,7 +34,7 @@ import icalendar
 import x_wr_timezone
 from recurring_ical_events import EventAdapter, Occurrence, Series
 
-from calbot.domain.model import Attendee, Event, EventType, Response, Slot
+from calbot.core.model import Attendee, Event, EventType, Response, Slot
 from calbot.errors import SourceError
 
 MAX_DOWNLOAD_BYTES = 256 * 1024 * 1024

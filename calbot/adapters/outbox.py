@@ -19,9 +19,9 @@ from email import policy
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
-from calbot.domain.model import Draft
-from calbot.files import write_private
-from calbot.mail import build_message, draft_hash, message_hashes
+from calbot.adapters.files import write_private
+from calbot.adapters.mail import build_message, draft_hash, message_hashes
+from calbot.core.model import Draft
 from calbot.ports import Written
 
 _SUFFIX = ".eml"

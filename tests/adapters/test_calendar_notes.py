@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from calbot.adapters import google_api
-from calbot.adapters.calendar_notes import CalendarNotes, clear_body, request_body
-from calbot.adapters.google_api import ApiError, GoogleApi
-from calbot.config import parse_settings
-from calbot.domain.model import Attendee, Event
-from calbot.domain.settings import Settings
+from calbot.adapters.google import api as google_api
+from calbot.adapters.google.api import ApiError, GoogleApi
+from calbot.adapters.google.notes import CalendarNotes, clear_body, request_body
+from calbot.config.loader import parse_settings
+from calbot.core.model import Attendee, Event
+from calbot.core.settings import Settings
 from calbot.ports import NOTE_KEYS, Note, NoteSink
 
 ICT = timezone(timedelta(hours=7))

@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
-from calbot.adapters import google_api
-from calbot.adapters.gmail import GmailSink
-from calbot.adapters.google_api import ApiError, GoogleApi
-from calbot.config import parse_settings
-from calbot.domain.model import Draft
-from calbot.domain.settings import Settings
-from calbot.mail import CONTENT_HEADER, build_message, draft_hash, message_id_for
+from calbot.adapters.google import api as google_api
+from calbot.adapters.google.api import ApiError, GoogleApi
+from calbot.adapters.google.gmail import GmailSink
+from calbot.adapters.mail import CONTENT_HEADER, build_message, draft_hash, message_id_for
+from calbot.config.loader import parse_settings
+from calbot.core.model import Draft
+from calbot.core.settings import Settings
 from calbot.ports import DraftGone, DraftSink, Written
 
 ICT = timezone(timedelta(hours=7))
@@ -400,10 +400,10 @@ def scenario(google: Any, api: GoogleApi, tmp_path: Path) -> Any:
     from builders import at, client, event
     from builders import settings as make_settings
 
-    from calbot.adapters.calendar_notes import CalendarNotes
+    from calbot.adapters.google.notes import CalendarNotes
     from calbot.adapters.memory_state import MemoryStore
-    from calbot.service import Ports, Window, run_scan
-    from calbot.templating import load_templates
+    from calbot.config.templates import load_templates
+    from calbot.usecases.scan import Ports, Window, run_scan
 
     now = at("2026-11-25 10:00")
     window = Window(start=now, end=now + timedelta(days=14), history_start=now - timedelta(days=14))

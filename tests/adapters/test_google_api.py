@@ -24,7 +24,7 @@ import pytest
 from google.auth.exceptions import RefreshError
 from googleapiclient.errors import HttpError
 
-from calbot.adapters.google_api import (
+from calbot.adapters.google.api import (
     CALENDAR_APP_CREATED,
     CALENDAR_EVENTS,
     CALENDAR_FREEBUSY,
@@ -36,8 +36,8 @@ from calbot.adapters.google_api import (
     new_http,
     scopes_for,
 )
-from calbot.config import parse_settings
-from calbot.domain.settings import Settings
+from calbot.config.loader import parse_settings
+from calbot.core.settings import Settings
 from calbot.errors import AuthError, ServiceError
 
 needs_fake = pytest.mark.skipif(
@@ -312,7 +312,7 @@ def fake_clock() -> Iterator[Clock]:
 def connect_to(
     google: Any, tmp_path: Path, clock: Clock, **sections: Any
 ) -> tuple[GoogleApi, Settings]:
-    from calbot.adapters.google_api import connect
+    from calbot.adapters.google.api import connect
 
     settings = settings_from(tmp_path, root=google.root, **sections)
     return (

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from calbot.adapters import google_auth
-from calbot.adapters.google_api import CALENDAR_EVENTS, GMAIL_COMPOSE, scopes_for
-from calbot.adapters.google_auth import (
+from calbot.adapters.google import auth as google_auth
+from calbot.adapters.google.api import CALENDAR_EVENTS, GMAIL_COMPOSE, scopes_for
+from calbot.adapters.google.auth import (
     SavingCredentials,
     TokenFileError,
     install_client_secret,
@@ -25,8 +25,8 @@ from calbot.adapters.google_auth import (
     run_auth_flow,
     write_private_json,
 )
-from calbot.config import parse_settings
-from calbot.domain.settings import Settings
+from calbot.config.loader import parse_settings
+from calbot.core.settings import Settings
 from calbot.errors import AuthError, UsageError
 
 needs_fake = pytest.mark.skipif(

@@ -12,14 +12,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from calbot.adapters.google_api import ApiError, connect, scopes_for
-from calbot.adapters.google_calendar import GoogleCalendarSource, SyncCache
+from calbot.adapters.google.api import ApiError, connect, scopes_for
+from calbot.adapters.google.calendar import GoogleCalendarSource, SyncCache
 from calbot.adapters.memory_state import MemoryStore
 from calbot.adapters.sqlite_state import DB_NAME, SqliteStore
-from calbot.config import parse_settings
-from calbot.domain.classify import classify, dedupe
-from calbot.domain.model import Event, EventType, Response, Slot
-from calbot.domain.settings import Settings
+from calbot.config.loader import parse_settings
+from calbot.core.classify import classify, dedupe
+from calbot.core.model import Event, EventType, Response, Slot
+from calbot.core.settings import Settings
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2025, 3, 3, 8, 0, tzinfo=BERLIN)  # a Monday

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from calbot.adapters.google_events import (
+from calbot.adapters.google.events import (
     EVENT_FIELDS,
     BadEvent,
     compact,
@@ -17,7 +17,7 @@ from calbot.adapters.google_events import (
     overlaps,
     to_event,
 )
-from calbot.domain.model import Attendee, Event, EventType, Response
+from calbot.core.model import Attendee, Event, EventType, Response
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ME = "me@example.com"

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from calbot.adapters.ics import IcsSource
-from calbot.domain.model import Event, EventType, Response
+from calbot.core.model import Event, EventType, Response
 from calbot.errors import SourceError
 
 DATA = Path(__file__).parents[1] / "data" / "ics"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from calbot.adapters.mail import message_id_for
 from calbot.adapters.outbox import OutboxSink, file_name_for
-from calbot.domain.model import Draft
-from calbot.mail import message_id_for
+from calbot.core.model import Draft
 from calbot.ports import DraftSink, Written
 
 KL = timezone(timedelta(hours=8))

@@ -21,19 +21,20 @@ from zoneinfo import ZoneInfo
 import pytest
 from builders import at, event
 
-from calbot import service
-from calbot.adapters import google_api
-from calbot.adapters.google_api import GoogleApi
-from calbot.adapters.memory_state import MemoryStore
-from calbot.adapters.review_calendar import (
+from calbot.adapters.google import api as google_api
+from calbot.adapters.google.api import GoogleApi
+from calbot.adapters.google.review import (
     ID_FILE_NAME,
     META_KEY,
     MissingContext,
     ReviewCalendar,
     id_file_for,
 )
-from calbot.config import parse_settings
-from calbot.domain.model import (
+from calbot.adapters.mail import message_id_for
+from calbot.adapters.memory_state import MemoryStore
+from calbot.config.loader import parse_settings
+from calbot.config.templates import load_templates
+from calbot.core.model import (
     Action,
     Client,
     Decision,
@@ -43,12 +44,11 @@ from calbot.domain.model import (
     Meeting,
     Slot,
 )
-from calbot.domain.settings import Settings
+from calbot.core.reconcile import Desired
+from calbot.core.settings import Settings
 from calbot.errors import ServiceError
-from calbot.mail import message_id_for
 from calbot.ports import DraftGone, DraftSink, Written
-from calbot.reconcile import Desired
-from calbot.templating import load_templates
+from calbot.usecases import scan as service
 
 ME = "me@studio.example"
 TZ = ZoneInfo("Europe/Berlin")
@@ -378,7 +378,7 @@ def test_observe_lists_once_and_sees_edits_and_deletions(
 def test_observe_pages_through_a_long_calendar(
     google: Any, sink: ReviewCalendar, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import calbot.adapters.review_calendar as rc
+    import calbot.adapters.google.review as rc
 
     monkeypatch.setattr(rc, "PAGE_SIZE", 1)
     a = sink.create(DRAFT, MID)
@@ -615,7 +615,7 @@ def wire_review_calendar(monkeypatch: pytest.MonkeyPatch) -> None:
     """What the service does for a sink with `set_context` before syncing it: hand it each
     desired draft's meeting and decision, and compare the sink's own content hash.
 
-    Stands in until `calbot.service` does this itself; from then on it steps aside and the
+    Stands in until `calbot.usecases.scan` does this itself; from then on it steps aside and the
     scan test below runs the service's own wiring."""
     if "set_context" in inspect.getsource(service):
         return

@@ -2,8 +2,8 @@ from dataclasses import replace
 
 from builders import ME, block, client, event, person, settings
 
-from calbot.domain.classify import classify, dedupe, is_busy
-from calbot.domain.model import Attendee, EventType, Response, Tier
+from calbot.core.classify import classify, dedupe, is_busy
+from calbot.core.model import Attendee, EventType, Response, Tier
 
 
 def test_a_confirmed_meeting_with_a_client_is_a_client_meeting():

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from calbot.adapters.lock import StateLock
-from calbot.cli import build_parser, main
-from calbot.demo import demo_calendar
+from calbot.cli.main import build_parser, main
+from calbot.usecases.demo import demo_calendar
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,7 +112,7 @@ def test_every_command_has_help():
 
 def test_help_is_fast_to_import_and_does_not_load_heavy_libraries():
     heavy = "('googleapiclient', 'dateparser', 'jinja2', 'rich', 'icalendar')"
-    code = f"import sys, calbot.cli; print(','.join(m for m in {heavy} if m in sys.modules))"
+    code = f"import sys, calbot.cli.main; print(','.join(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
 
@@ -150,7 +150,7 @@ def test_scan_without_config_points_to_init_and_demo(home):
 def test_init_writes_a_config_that_validates_and_will_not_overwrite(tmp_path, home):
     cfg = tmp_path / "new" / "calbot.toml"
     assert main(["init", "--config", str(cfg)]) == 0
-    from calbot.config import load_settings
+    from calbot.config.loader import load_settings
 
     assert load_settings(cfg).user.email
     assert main(["init", "--config", str(cfg)]) == 2
@@ -272,8 +272,8 @@ def test_terminal_table_treats_event_text_as_text(tmp_path, monkeypatch):
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from calbot.cli import show
-    from calbot.demo import run_demo
+    from calbot.cli.main import show
+    from calbot.usecases.demo import run_demo
 
     now = datetime(2026, 11, 25, 9, tzinfo=ZoneInfo("Europe/Berlin"))
     run, settings = run_demo(tmp_path / "box", now)

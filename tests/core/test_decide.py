@@ -3,12 +3,12 @@ from zoneinfo import ZoneInfo
 
 from builders import ME, at, block, client, event, person, settings
 
-from calbot.domain.classify import classify
-from calbot.domain.decide import Scene, Scored, decide_all, shorter_length
-from calbot.domain.model import Action, Tier
-from calbot.domain.scoring import score
-from calbot.domain.settings import Scoring
-from calbot.domain.workload import measure
+from calbot.core.classify import classify
+from calbot.core.decide import Scene, Scored, decide_all, shorter_length
+from calbot.core.model import Action, Tier
+from calbot.core.scoring import score
+from calbot.core.settings import Scoring
+from calbot.core.workload import measure
 
 NOW = at("2026-11-25 10:00")  # a Wednesday; the busy week is the next one
 
@@ -114,7 +114,7 @@ def test_reschedule_respects_the_clients_night():
     # 20:00 there, too late. Their own working hours, when set, narrow it further.
     from datetime import time
 
-    from calbot.domain.model import TimeRange
+    from calbot.core.model import TimeRange
 
     s = settings(client(timezone="Asia/Ho_Chi_Minh", working_hours=TimeRange(time(9), time(17))))
     day = busy_tuesday()
@@ -173,7 +173,7 @@ def test_past_meeting_gets_no_action():
 def test_fingerprint_changes_with_time_attendees_location_only():
     from dataclasses import replace
 
-    from calbot.domain.decide import fingerprint
+    from calbot.core.decide import fingerprint
 
     s = settings()
     m = classify(event("2026-12-01 10:00", 60), s)
@@ -189,7 +189,7 @@ def test_fingerprint_changes_with_time_attendees_location_only():
 
 
 def test_slots_avoid_all_busy_time_including_focus_and_out_of_office():
-    from calbot.domain.model import EventType
+    from calbot.core.model import EventType
 
     day = busy_tuesday()
     focus = [block(f"2026-11-{d} 09:00", 8.5 * 60, EventType.FOCUS) for d in (26, 27)]

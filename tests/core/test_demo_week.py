@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from calbot.demo import demo_calendar, run_demo
-from calbot.domain.model import Action
-from calbot.render import result_doc
+from calbot.core.model import Action
+from calbot.present.render import result_doc
+from calbot.usecases.demo import demo_calendar, run_demo
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ALL = {a.value for a in Action} - {"none"}

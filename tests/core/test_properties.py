@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from calbot.domain.slots import SlotQuery, find_slots
-from calbot.domain.workload import measure, merge
+from calbot.core.slots import SlotQuery, find_slots
+from calbot.core.workload import measure, merge
 
 TZ = ZoneInfo("Europe/Berlin")
 FIRST, LAST = date(2026, 3, 23), date(2026, 4, 5)  # spans the March DST change

@@ -17,10 +17,10 @@ from builders import ME, at, client, event, settings
 
 from calbot.adapters.outbox import OutboxSink
 from calbot.adapters.sqlite_state import SqliteStore
-from calbot.domain.model import Action, Event, Slot, Tier
-from calbot.domain.settings import Outputs
-from calbot.service import Ports, Window, run_scan
-from calbot.templating import load_templates
+from calbot.config.templates import load_templates
+from calbot.core.model import Action, Event, Slot, Tier
+from calbot.core.settings import Outputs
+from calbot.usecases.scan import Ports, Window, run_scan
 
 NOW = at("2026-11-25 10:00")
 WINDOW = Window(start=NOW, end=NOW + timedelta(days=14), history_start=NOW - timedelta(days=14))
@@ -246,7 +246,7 @@ def test_recurring_series_gets_one_draft(world):
 
 
 def test_key_client_never_gets_email(tmp_path):
-    from calbot.domain.settings import Scoring
+    from calbot.core.settings import Scoring
 
     # weight 1.0 so the key client's weekly meeting clears act_at and something is decided
     s = replace(settings(client(tier=Tier.KEY), scoring=Scoring(key_weight=1.0)), outputs=Outputs())

@@ -3,10 +3,10 @@ from datetime import date
 import pytest
 from builders import ME, block, client, event, person, settings
 
-from calbot.domain.classify import classify
-from calbot.domain.model import Tier
-from calbot.domain.scoring import has_agenda, in_person, score
-from calbot.domain.workload import measure
+from calbot.core.classify import classify
+from calbot.core.model import Tier
+from calbot.core.scoring import has_agenda, in_person, score
+from calbot.core.workload import measure
 
 
 def scored(target, others=(), s=None, week_count=1):

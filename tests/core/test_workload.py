@@ -2,8 +2,8 @@ from datetime import date
 
 from builders import ME, at, block, event, person, settings
 
-from calbot.domain.model import EventType, Response
-from calbot.domain.workload import measure
+from calbot.core.model import EventType, Response
+from calbot.core.workload import measure
 
 
 def load(events, first="2026-11-30", last="2026-12-06", **user_kw):

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from calbot.domain import formatting as fmt
-from calbot.domain.draft import clean_header_text, make_draft, recipients
-from calbot.domain.model import (
+from calbot.config.templates import BUILTIN_DIR, Templates, load_templates
+from calbot.core import formatting as fmt
+from calbot.core.draft import clean_header_text, make_draft, recipients
+from calbot.core.model import (
     Action,
     Attendee,
     Client,
@@ -25,9 +26,8 @@ from calbot.domain.model import (
     Slot,
     Tier,
 )
-from calbot.domain.settings import Settings, UserSettings
+from calbot.core.settings import Settings, UserSettings
 from calbot.errors import ConfigError
-from calbot.templating import BUILTIN_DIR, Templates, load_templates
 
 USER = UserSettings(
     email="alex@studio.example",

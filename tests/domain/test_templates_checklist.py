@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from calbot.domain.draft import make_draft
-from calbot.domain.model import (
+from calbot.config.templates import BUILTIN_DIR, Templates, load_templates
+from calbot.core.draft import make_draft
+from calbot.core.model import (
     Action,
     Attendee,
     Client,
@@ -25,8 +26,7 @@ from calbot.domain.model import (
     Slot,
     Tier,
 )
-from calbot.domain.settings import Settings, UserSettings
-from calbot.templating import BUILTIN_DIR, Templates, load_templates
+from calbot.core.settings import Settings, UserSettings
 
 LANGS = ("en", "vi", "ms")
 ACTIONS = (

@@ -1,0 +1,522 @@
+"""One door to Google: builds the Calendar and Gmail clients and executes every request with
+calbot's own retry loop.
+
+`GoogleApi.call(request, what=...)` is the only place a `googleapiclient` request is executed.
+It retries what Google asks clients to retry (429, 500, 502, 503, 504, the rate-limit 403s,
+dropped connections and timeouts) with exponential back-off and full jitter, honours
+`Retry-After` (which `googleapiclient`'s own `num_retries` never reads), and bounds the total
+waiting by `[limits] retry_budget_seconds`; then it gives up with a `ServiceError` (exit 4).
+Everything else becomes one of calbot's one-line errors:
+
+- 403 `insufficientPermissions` → `MissingScope` (exit 3): the token lacks a scope;
+- 401 after google-auth's own refresh-and-retry, or `invalid_grant` from the token
+  endpoint → `AuthError` (exit 3): access expired or was revoked;
+- any other status → `ApiError` (exit 4) carrying `status` and Google's `reason`
+  (`notFound`, `fullSyncRequired`, `timeRangeTooLong`, ...), for callers that handle some.
+
+A request that is not safe to repeat (Gmail `drafts.create`: a second one is a second draft)
+passes `recheck`: after a failure that may hide a request Google carried out (a 5xx, a
+dropped connection, no answer within the timeout), `call` asks `recheck` first — e.g. "is
+there a draft with this Message-ID now?" — and returns what it finds instead of repeating
+the request. After a timeout it waits at least one more `http_timeout` before asking, so a
+request still running at Google has had that long to land.
+
+No message ever carries a token, a refresh token or the client secret: Google's error text is
+scrubbed of them and request URLs are never quoted.
+
+Batch requests and media uploads ignore `api_endpoint` (they keep Google's hosts), so calbot
+uses neither: tests could not see them.
+
+`googleapiclient` is imported inside the functions that need it: `calbot --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import http.client
+import json
+import logging
+import random
+import socket
+import ssl
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from calbot.errors import AuthError, ServiceError
+
+if TYPE_CHECKING:
+    from calbot.core.settings import Settings
+
+__all__ = [
+    "CALBOT_SCOPES",
+    "CALENDAR_APP_CREATED",
+    "CALENDAR_EVENTS",
+    "CALENDAR_FREEBUSY",
+    "EXPIRED_OR_REVOKED",
+    "GMAIL_COMPOSE",
+    "ApiError",
+    "GoogleApi",
+    "MissingScope",
+    "connect",
+    "scope_reasons",
+    "scopes_for",
+]
+
+log = logging.getLogger("calbot.google")
+
+SCOPE_PREFIX = "https://www.googleapis.com/auth/"
+CALENDAR_EVENTS = SCOPE_PREFIX + "calendar.events"
+GMAIL_COMPOSE = SCOPE_PREFIX + "gmail.compose"
+CALENDAR_FREEBUSY = SCOPE_PREFIX + "calendar.freebusy"
+CALENDAR_APP_CREATED = SCOPE_PREFIX + "calendar.app.created"
+
+EXPIRED_OR_REVOKED = "Google access expired or was revoked — run `calbot auth`"
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Transient failures after which Google may have carried the request out all the same.
+_MAYBE_DONE = frozenset({"timed out", "connection reset", "connection broken", "TLS error"})
+RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+# How Google says "the token lacks a scope": the v1 `errors[].reason`, the newer
+# `ErrorInfo.reason`, and the WWW-Authenticate error code.
+SCOPE_REASONS = frozenset(
+    {"insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT", "insufficient_scope"}
+)
+BASE_DELAY = 1.0  # seconds: the back-off cap before the first retry
+MAX_DELAY = 32.0  # seconds: the back-off cap never grows past this
+MAX_TRIES = 12  # a safety net; the budget normally ends the loop first
+
+# Every scope some calbot config asks for, narrowest first: a missing-scope error names the
+# first of these that the refused method accepts; `calbot doctor` fails any other on a token.
+CALBOT_SCOPES = (CALENDAR_EVENTS, GMAIL_COMPOSE, CALENDAR_FREEBUSY, CALENDAR_APP_CREATED)
+
+
+def scopes_for(settings: Settings) -> list[str]:
+    """Exactly the scopes this config needs (SPEC §6): `calendar.events` always,
+    `gmail.compose` for Gmail drafts, `calendar.freebusy` for busy-only calendars,
+    `calendar.app.created` for the review calendar; none with an ICS source, which leaves
+    every Google output off (`app.make_ports`)."""
+    if settings.source.kind != "google":
+        return []
+    scopes = [CALENDAR_EVENTS]
+    if settings.outputs.gmail_drafts:
+        scopes.append(GMAIL_COMPOSE)
+    if settings.source.busy_calendars:
+        scopes.append(CALENDAR_FREEBUSY)
+    if settings.outputs.review_calendar:
+        scopes.append(CALENDAR_APP_CREATED)
+    return scopes
+
+
+def scope_reasons(settings: Settings) -> dict[str, str]:
+    """Why calbot asks for each scope, in words for `calbot auth` and `calbot doctor`."""
+    why = {
+        CALENDAR_EVENTS: "read your events and add private notes to your own copy of them",
+        GMAIL_COMPOSE: "leave drafts in Gmail for you to review (calbot never sends)",
+        CALENDAR_FREEBUSY: "see when your busy-only calendars are busy (no event details)",
+        CALENDAR_APP_CREATED: 'keep the private "calbot review" calendar that calbot creates',
+    }
+    return {scope: why[scope] for scope in scopes_for(settings)}
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+class ApiError(ServiceError):
+    """A non-retryable HTTP error from Google (exit 4). `status` and `reason` (Google's
+    `errors[].reason`, e.g. "notFound", "fullSyncRequired", "timeRangeTooLong") let callers
+    handle the ones they expect."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        self.status, self.reason = status, reason
+        super().__init__(message)
+
+
+class MissingScope(AuthError):
+    """403 insufficientPermissions: the token does not carry a scope the method needs."""
+
+    def __init__(self, method: str, scope: str) -> None:
+        self.method, self.scope = method, scope
+        super().__init__(
+            f"Google refused {method}: the token lacks scope {scope} — run `calbot auth`"
+        )
+
+
+# --- the client ----------------------------------------------------------------------------
+
+
+@dataclass
+class GoogleApi:
+    """The Calendar v3 and Gmail v1 clients plus the retry loop every request goes through.
+    Build it with `connect(settings)`; tests may build it around any request objects."""
+
+    calendar: Any  # googleapiclient Resource, calendar v3
+    gmail: Any | None  # gmail v1, None when Gmail drafts are off
+    retry_budget_seconds: float = 120.0
+    sleep: Callable[[float], None] = time.sleep
+    rand: Callable[[], float] = random.random
+    monotonic: Callable[[], float] = time.monotonic
+    credentials: Any = None  # google-auth credentials: their secrets are scrubbed from messages
+    http_timeout: float = 30.0  # seconds: the socket timeout the clients were built with
+    requests: int = 0  # HTTP requests made through call(), every attempt counted
+    retries: int = 0  # attempts that were retries
+    slept: float = 0.0  # seconds spent backing off, all calls together
+    _secrets: tuple[str, ...] = field(default=(), repr=False)
+
+    def call(
+        self, request: Any, *, what: str, recheck: Callable[[], Any | None] | None = None
+    ) -> Any:
+        """Execute one `googleapiclient` HttpRequest (never with its own retries) and return
+        the decoded response. `what` names the work for messages ("reading calendar
+        primary"). `recheck`, for a request not safe to repeat: called before a retry that
+        follows a failure which may hide a request Google carried out; a non-None answer is
+        returned as the request's result. Raises ApiError, MissingScope, AuthError or
+        ServiceError."""
+        from googleapiclient.errors import HttpError
+
+        start = self.monotonic()
+        slept = 0.0
+        tries = 0
+        while True:
+            tries += 1
+            self.requests += 1
+            retry_after: float | None = None
+            maybe_done = False  # the request may have been carried out all the same
+            try:
+                return request.execute(num_retries=0)
+            except HttpError as exc:
+                status = int(exc.resp.status)
+                reason = _error_reason(exc)
+                if not _retryable(status, reason):
+                    raise self._final(exc, status, reason, request, what) from None
+                failure = str(status)
+                retry_after = _retry_after(exc.resp)
+                maybe_done = status >= 500
+            except Exception as exc:  # sorted by _transient, which re-raises the rest
+                failure = self._transient(exc)  # raises when not transient
+                maybe_done = failure in _MAYBE_DONE
+
+            used = max(slept, self.monotonic() - start)
+            remaining = self.retry_budget_seconds - used
+            if retry_after is not None:
+                delay = retry_after
+            else:
+                cap = min(MAX_DELAY, BASE_DELAY * 2 ** (tries - 1))
+                delay = min(self.rand() * cap, max(remaining, 0.0))
+            if recheck is not None and failure == "timed out":
+                # Google may still be working on it: give it one more timeout to land.
+                delay = max(delay, self.http_timeout)
+            if tries >= MAX_TRIES or remaining <= 0 or delay > remaining:
+                raise ServiceError(
+                    f"Google still failing after {tries} {'try' if tries == 1 else 'tries'} "
+                    f"({failure}) — {what}; try again later"
+                )
+            log.warning(
+                "Google answered %s to %s; retrying in %.1f s (try %d)",
+                failure,
+                what,
+                delay,
+                tries + 1,
+            )
+            self.sleep(delay)
+            slept += delay
+            self.slept += delay
+            self.retries += 1
+            if recheck is not None and maybe_done:
+                found = recheck()
+                if found is not None:
+                    log.warning("%s had been carried out after all; not repeating it", what)
+                    return found
+
+    # --- error sorting ---
+
+    def _final(self, exc: Any, status: int, reason: str, request: Any, what: str) -> Exception:
+        """The calbot error for a response that is not retried."""
+        method = str(getattr(request, "methodId", "") or what)
+        if status == 403 and (reason in SCOPE_REASONS or _www_authenticate_scope(exc.resp)):
+            return MissingScope(method, _missing_scope(method))
+        if status == 401:
+            return AuthError(
+                f"Google rejected calbot's access (401) while {what} — run `calbot auth`"
+            )
+        detail = self._scrub(str(getattr(exc, "reason", "") or "")).strip()
+        detail = " ".join(detail.split())[:200]
+        label = f"{status} {reason}" if reason else str(status)
+        return ApiError(
+            status,
+            reason,
+            f"Google refused {what} ({label})" + (f": {detail}" if detail else ""),
+        )
+
+    def _transient(self, exc: Exception) -> str:
+        """Name a transient failure, or raise the calbot error it stands for."""
+        from google.auth.exceptions import RefreshError, TransportError
+
+        if isinstance(exc, RefreshError):
+            if _mentions_invalid_grant(exc):
+                raise AuthError(EXPIRED_OR_REVOKED) from None
+            if getattr(exc, "retryable", False):
+                return "token endpoint unavailable"
+            raise AuthError(
+                f"Google refused to renew calbot's access ({_refresh_error_code(exc)}) "
+                "— run `calbot auth`"
+            ) from None
+        if isinstance(exc, TransportError):
+            return "token endpoint unreachable"
+        if isinstance(exc, socket.timeout | TimeoutError):
+            return "timed out"
+        if isinstance(exc, ConnectionResetError):
+            return "connection reset"
+        if isinstance(exc, ConnectionError):
+            return "connection failed"
+        if isinstance(exc, ssl.SSLError):
+            return "TLS error"
+        if isinstance(exc, http.client.HTTPException):
+            return "connection broken"
+        if type(exc).__name__ == "ServerNotFoundError":  # httplib2: DNS failed
+            return "server not found"
+        raise exc
+
+    def _scrub(self, text: str) -> str:
+        for secret in (*self._secrets, *_credential_secrets(self.credentials)):
+            if secret and len(secret) >= 8:
+                text = text.replace(secret, "[redacted]")
+        return text
+
+
+def _credential_secrets(creds: Any) -> Iterable[str]:
+    if creds is None:
+        return ()
+    names = ("token", "refresh_token", "client_secret", "_refresh_token", "_client_secret")
+    return tuple(v for v in (getattr(creds, n, None) for n in names) if isinstance(v, str))
+
+
+# --- reading Google's errors ---------------------------------------------------------------
+
+
+def _retryable(status: int, reason: str) -> bool:
+    return status in RETRY_STATUSES or (status == 403 and reason in RATE_LIMIT_REASONS)
+
+
+def _error_reason(exc: Any) -> str:
+    """Google's machine-readable reason: `error.errors[0].reason` (Calendar, Gmail), else an
+    `ErrorInfo` detail's reason, else `error.status`; "" when the body says nothing."""
+    try:
+        data = json.loads(exc.content.decode("utf-8"))
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        return ""
+    error = data.get("error") if isinstance(data, dict) else None
+    if not isinstance(error, dict):
+        return error if isinstance(error, str) else ""
+    for key in ("errors", "details"):
+        items = error.get(key)
+        if isinstance(items, list):
+            for item in items:
+                if isinstance(item, dict) and isinstance(item.get("reason"), str):
+                    return str(item["reason"])
+    status = error.get("status")
+    return status if isinstance(status, str) else ""
+
+
+def _www_authenticate_scope(resp: Any) -> bool:
+    header = str(resp.get("www-authenticate", "")) if hasattr(resp, "get") else ""
+    return "insufficient_scope" in header
+
+
+def _retry_after(resp: Any) -> float | None:
+    """`Retry-After` in seconds: a number, or an HTTP date (measured against the response's
+    own `Date` header when present, so a skewed local clock does not matter)."""
+    value = str(resp.get("retry-after", "")).strip() if hasattr(resp, "get") else ""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    base = time.time()
+    date = str(resp.get("date", "")).strip()
+    if date:
+        with contextlib.suppress(TypeError, ValueError):
+            base = email.utils.parsedate_to_datetime(date).timestamp()
+    return max(0.0, when.timestamp() - base)
+
+
+def _mentions_invalid_grant(exc: BaseException) -> bool:
+    return any("invalid_grant" in str(arg) for arg in exc.args)
+
+
+def _refresh_error_code(exc: BaseException) -> str:
+    """The OAuth error code of a refresh failure ("invalid_client", ...), never its body."""
+    for arg in exc.args:
+        if isinstance(arg, dict) and isinstance(arg.get("error"), str):
+            return str(arg["error"])
+    text = str(exc.args[0]) if exc.args else ""
+    code = text.split(":", 1)[0].strip()
+    return code if code.replace("_", "").isalpha() and len(code) < 40 else "refresh failed"
+
+
+@cache
+def _method_scopes(api: str, version: str) -> dict[str, tuple[str, ...]]:
+    """methodId → accepted scopes, from the discovery document shipped in googleapiclient."""
+    from googleapiclient.discovery_cache import get_static_doc
+
+    doc = get_static_doc(api, version)
+    out: dict[str, tuple[str, ...]] = {}
+
+    def walk(node: dict[str, Any]) -> None:
+        for method in node.get("methods", {}).values():
+            out[method["id"]] = tuple(method.get("scopes", ()))
+        for child in node.get("resources", {}).values():
+            walk(child)
+
+    if doc:
+        walk(json.loads(doc))
+    return out
+
+
+def _missing_scope(method: str) -> str:
+    """The calbot scope that would cover `method` (the narrowest calbot asks for)."""
+    api = method.split(".", 1)[0]
+    version = {"calendar": "v3", "gmail": "v1"}.get(api)
+    accepted = _method_scopes(api, version).get(method, ()) if version else ()
+    for scope in CALBOT_SCOPES:
+        if scope in accepted:
+            return scope
+    return accepted[0] if accepted else "(unknown)"
+
+
+# --- building the clients ------------------------------------------------------------------
+
+
+def connect(
+    settings: Settings,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    rand: Callable[[], float] = random.random,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> GoogleApi:
+    """Credentials from the token file (refreshed and re-saved automatically) or the
+    service account, and one client per API, each over its own HTTP connection with
+    `[limits] http_timeout_seconds`. With `google.api_root` every request goes to that root
+    (SPEC §4): Calendar at ROOT/calendar/v3/, Gmail at ROOT/ (its paths carry gmail/v1/)."""
+    import google_auth_httplib2  # type: ignore[import-untyped]
+    from googleapiclient.discovery import build
+
+    from calbot.adapters.google.auth import load_credentials
+
+    creds = load_credentials(settings)
+    timeout = settings.limits.http_timeout_seconds
+    root = settings.google.api_root
+
+    def client(api: str, version: str, endpoint: str) -> Any:
+        http = google_auth_httplib2.AuthorizedHttp(creds, http=new_http(timeout))
+        options = {"api_endpoint": endpoint} if root else None
+        return build(
+            api,
+            version,
+            http=http,
+            static_discovery=True,
+            cache_discovery=False,
+            client_options=options,
+        )
+
+    calendar = client("calendar", "v3", root + "calendar/v3/")
+    gmail = client("gmail", "v1", root) if settings.outputs.gmail_drafts else None
+    return GoogleApi(
+        calendar=calendar,
+        gmail=gmail,
+        retry_budget_seconds=settings.limits.retry_budget_seconds,
+        sleep=sleep,
+        rand=rand,
+        monotonic=monotonic,
+        credentials=creds,
+        http_timeout=float(timeout),
+    )
+
+
+# --- one send per POST ---------------------------------------------------------------------
+
+# httplib2 (0.32, `Http._conn_request`) sends a request a second time, silently and whatever
+# its method, when reading the answer fails on the first try (BadStatusLine /
+# RemoteDisconnected: "the connection went stale"). For a POST that Google carried out before
+# the connection dropped — `drafts.create`, `events.insert` — that second send makes a second
+# draft or event, and calbot never hears of the first. So a POST is sent once: its failure
+# reaches `GoogleApi.call`, which sorts it as "connection reset"/"connection broken" (maybe
+# done) and runs the request's `recheck` before any retry. Other methods (GET, and PUT, PATCH,
+# DELETE, idempotent in Google's APIs) keep httplib2's resend. The price: a POST on a
+# kept-alive connection the server had already closed fails once and goes through calbot's
+# back-off and recheck instead of being resent at once.
+# tests/adapters/test_google_api.py (`test_post_is_sent_once...`) fails if a newer httplib2
+# stops calling `_conn_request` or resends in a way this does not catch.
+SEND_ONCE_METHODS = frozenset({"POST"})
+
+
+def new_http(timeout: float | None) -> Any:
+    """An `httplib2.Http` with this socket timeout that never sends a POST twice."""
+    return _send_once_http_class()(timeout=timeout)
+
+
+@cache
+def _send_once_http_class() -> type:
+    import httplib2  # type: ignore[import-untyped]
+
+    class SendOnceHttp(httplib2.Http):  # type: ignore[misc]
+        def _conn_request(
+            self, conn: Any, request_uri: str, method: str, body: Any, headers: Any
+        ) -> Any:
+            if str(method).upper() in SEND_ONCE_METHODS:
+                conn = _SendOnce(conn)
+            return super()._conn_request(conn, request_uri, method, body, headers)
+
+    return SendOnceHttp
+
+
+class _SendOnce:
+    """Wraps httplib2's `http.client` connection for one request: once the request was
+    sent, a reconnect or a second send (httplib2's silent retry) raises the first failure
+    instead. Everything else goes to the real connection."""
+
+    def __init__(self, conn: Any) -> None:
+        object.__setattr__(self, "_conn", conn)
+        object.__setattr__(self, "_sent", False)
+        object.__setattr__(self, "_failure", None)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._conn, name, value)
+
+    def _not_again(self) -> None:
+        if not self._sent:
+            return
+        if self._failure is not None:
+            raise self._failure
+        raise http.client.RemoteDisconnected("the request was sent once; not sending it again")
+
+    def connect(self) -> None:
+        self._not_again()
+        self._conn.connect()
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        self._not_again()
+        object.__setattr__(self, "_sent", True)
+        try:
+            self._conn.request(*args, **kwargs)
+        except BaseException as exc:
+            object.__setattr__(self, "_failure", exc)
+            raise
+
+    def getresponse(self) -> Any:
+        try:
+            return self._conn.getresponse()
+        except BaseException as exc:
+            object.__setattr__(self, "_failure", exc)
+            raise

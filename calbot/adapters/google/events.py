@@ -1,0 +1,396 @@
+"""Calendar API event JSON → `Event`: pure functions, no network, no clock (gcsa's serializer
+layer). `GoogleCalendarSource` keeps `compact(item)` in the state store and turns it into an
+`Event` with `to_event` on every scan.
+
+What `to_event` reads (and nothing else: `EVENT_FIELDS` asks Google for exactly these):
+
+- `start`/`end`: `dateTime` (RFC 3339 with an offset) → an aware datetime; when the item
+  names a `timeZone` the datetime is shown in that zone and `Event.tz_name` records it (a
+  client's invitation keeps the client's zone). A `dateTime` without an offset is read in
+  that `timeZone`, else in the user's. `date` → an all-day event from the user's local
+  midnight to the local midnight of the (exclusive) end date. A missing end means a
+  zero-length event (one day for an all-day one), as in iCalendar.
+- `status` (confirmed/tentative/cancelled), `eventType` (`fromGmail`, `birthday` and any
+  type Google adds later → `EventType.OTHER`: busy when timed, never a client meeting),
+  `transparency: transparent` (shown as free).
+- `organizer.email`, `attendees[]` (e-mail lower-cased; attendees without an e-mail are
+  dropped: nobody can be matched or written to), `responseStatus`, `optional`, `self`,
+  `organizer`, `resource`.
+- `recurringEventId` → `series_id`, `iCalUID` (else the id), `hangoutLink` or the first
+  `conferenceData` video entry point → `video_link`, `htmlLink`, `colorId`, and calbot's own
+  keys (`ports.NOTE_KEYS`) from `extendedProperties.private` → `Event.notes`.
+
+Text is kept as Google sent it, except lone UTF-16 surrogates (JSON allows "\\ud800", no
+UTF-8 encoder does): each becomes U+FFFD, so the cache, drafts and output can always encode it.
+
+A broken item (not an object, no id, no start, an unreadable date, end before start) raises
+`BadEvent` whose message names the event; the source skips it with a warning. A cancelled
+item converts to None: nothing to show.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from calbot.core.model import Attendee, Event, EventType, Response
+from calbot.ports import NOTE_KEYS
+
+#: The `fields=` of every events.list: only what `to_event` and the sync read.
+EVENT_FIELDS = (
+    "nextPageToken,nextSyncToken,items(id,status,summary,description,location,start,end,"
+    "attendees(email,displayName,self,responseStatus,optional,organizer,resource),"
+    "organizer(email,self),recurringEventId,iCalUID,hangoutLink,"
+    "conferenceData(entryPoints(uri,entryPointType)),eventType,transparency,htmlLink,"
+    "extendedProperties/private,colorId)"
+)
+
+_TOP = frozenset(
+    {
+        "id",
+        "status",
+        "summary",
+        "description",
+        "location",
+        "recurringEventId",
+        "iCalUID",
+        "hangoutLink",
+        "eventType",
+        "transparency",
+        "htmlLink",
+        "colorId",
+    }
+)
+_TIME_KEYS = ("date", "dateTime", "timeZone")
+_ATTENDEE_KEYS = (
+    "email",
+    "displayName",
+    "self",
+    "responseStatus",
+    "optional",
+    "organizer",
+    "resource",
+)
+_ORGANIZER_KEYS = ("email", "self")
+_EMPTY = ("", None)  # left out of compact items
+_EMPTY_FLAG = ("", None, False)  # left out of compact attendees (False: the default)
+_NOTE_KEYS = frozenset(NOTE_KEYS)
+_RESPONSES = {r.value: r for r in Response}
+_EVENT_TYPES = {
+    "default": EventType.DEFAULT,
+    "focusTime": EventType.FOCUS,
+    "outOfOffice": EventType.OUT_OF_OFFICE,
+    "workingLocation": EventType.WORKING_LOCATION,
+}
+_STATUSES = frozenset({"confirmed", "tentative", "cancelled"})
+_EDGE_YEARS = (1, 9999)  # the years whose times may not convert to UTC
+_LABEL_CHARS = 60
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class BadEvent(ValueError):
+    """An item that cannot become an `Event`; the message names it and says why."""
+
+
+def compact(item: Mapping[str, Any]) -> dict[str, Any]:
+    """Only the fields calbot reads, for the cache (Google may send more than `fields=`
+    asked for; a fake or a proxy may ignore `fields=` altogether). Empty values are left
+    out. Never raises on odd shapes: `to_event` judges them later, with a warning.
+
+    Runs once per item of every full sync, so it is written for speed: `_clean` is called
+    only for text that is not ASCII (ASCII holds no surrogate)."""
+    out: dict[str, Any] = {}
+    for k, v in item.items():
+        if k in _TOP and v not in _EMPTY:
+            out[k] = _clean(v) if isinstance(v, str) and not v.isascii() else v
+    get = item.get
+    for key in ("start", "end"):
+        value = get(key)
+        if value is None:
+            continue
+        if isinstance(value, Mapping):
+            out[key] = _pick(value, _TIME_KEYS)
+        else:
+            out[key] = _clean(value)  # broken: kept so the warning can say so
+    organizer = get("organizer")
+    if isinstance(organizer, Mapping):
+        kept = _pick(organizer, _ORGANIZER_KEYS)
+        if kept:
+            out["organizer"] = kept
+    attendees = get("attendees")
+    if isinstance(attendees, list) and attendees:
+        out["attendees"] = [
+            _pick(a, _ATTENDEE_KEYS, _EMPTY_FLAG) for a in attendees if isinstance(a, Mapping)
+        ]
+    data = get("conferenceData")
+    if data is not None:
+        video = _conference_video(data)
+        if video:
+            out["conferenceData"] = {"entryPoints": [{"entryPointType": "video", "uri": video}]}
+    data = get("extendedProperties")
+    if data is not None:
+        notes = _private_notes(data)
+        if notes:
+            out["extendedProperties"] = {"private": dict(notes)}
+    return out
+
+
+def to_event(
+    item: Mapping[str, Any],
+    calendar_id: str,
+    user_email: str,
+    user_tz: tzinfo | str,
+    *,
+    within: tuple[datetime, datetime] | None = None,
+) -> Event | None:
+    """The `Event` for one Calendar API item; None for a cancelled one, or for one outside
+    `within` = [start, end) when given (checked before the rest is read: a scan converts
+    only what it needs). Raises `BadEvent`."""
+    if not isinstance(item, Mapping):
+        raise BadEvent(f"an item that is not an event object ({type(item).__name__})")
+    get = item.get
+    event_id = get("id")
+    if not isinstance(event_id, str) or not event_id:
+        raise BadEvent(f"{event_label(item)}: no id")
+    status = get("status")
+    if status == "cancelled":
+        return None
+    zone = ZoneInfo(user_tz) if isinstance(user_tz, str) else user_tz
+    try:
+        start, end, all_day, tz_name = _span(item, zone)
+    except _Broken as exc:
+        raise BadEvent(f"{event_label(item)}: {exc}") from None
+    if within is not None and not _overlaps(start, end, *within):
+        return None
+    me = user_email.strip().lower()
+    organizer = get("organizer")
+    event_type = get("eventType")
+    attendees = get("attendees")
+    notes = get("extendedProperties")
+    return Event(
+        id=_clean(event_id),
+        calendar_id=calendar_id,
+        ical_uid=_text(get("iCalUID")) or _clean(event_id),
+        start=start,
+        end=end,
+        summary=_text(get("summary")),
+        description=_text(get("description")),
+        location=_text(get("location")),
+        video_link=_video_link(item),
+        all_day=all_day,
+        status=status if isinstance(status, str) and status in _STATUSES else "confirmed",
+        event_type=(
+            _EVENT_TYPES.get(event_type, EventType.OTHER)
+            if isinstance(event_type, str)
+            else EventType.DEFAULT
+        ),
+        transparent=get("transparency") == "transparent",
+        organizer=_email(organizer.get("email")) if isinstance(organizer, Mapping) else "",
+        attendees=_attendees(attendees, me) if attendees else (),
+        series_id=_text(get("recurringEventId")) or None,
+        html_link=_text(get("htmlLink")),
+        tz_name=tz_name,
+        notes=_private_notes(notes) if notes is not None else (),
+        color_id=_text(get("colorId")),
+    )
+
+
+def event_label(item: object) -> str:
+    """How a warning names an item: its title (one line, shortened) and id."""
+    if not isinstance(item, Mapping):
+        return "an item"
+    summary = " ".join(_text(item.get("summary")).split())
+    if len(summary) > _LABEL_CHARS:
+        summary = summary[: _LABEL_CHARS - 1] + "…"
+    event_id = item.get("id")
+    ident = (
+        f"id {' '.join(_text(event_id).split())[:100]}" if isinstance(event_id, str) else "no id"
+    )
+    return f"{summary!r} ({ident})" if summary else f"event ({ident})"
+
+
+def overlaps(event: Event, start: datetime, end: datetime) -> bool:
+    """Overlaps [start, end); a zero-length event counts when it lies inside."""
+    return _overlaps(event.start, event.end, start, end)
+
+
+def item_end(item: Mapping[str, Any], zone: tzinfo) -> datetime | None:
+    """When a cached item ends (for pruning the cache), None when unreadable."""
+    raw = item.get("end") or item.get("start")
+    if not isinstance(raw, Mapping):
+        return None
+    try:
+        return _when(raw, zone, "end")[0]
+    except _Broken:
+        return None
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+class _Broken(ValueError):
+    """Why an item's times cannot be read (BadEvent adds the item's name)."""
+
+
+def _span(item: Mapping[str, Any], zone: tzinfo) -> tuple[datetime, datetime, bool, str]:
+    """(start, end, all-day?, tz name) of an item."""
+    raw_start, raw_end = item.get("start"), item.get("end")
+    if not isinstance(raw_start, Mapping) or not (
+        raw_start.get("dateTime") or raw_start.get("date")
+    ):
+        raise _Broken("no start")
+    start, all_day, tz_name = _when(raw_start, zone, "start")
+    end_map = isinstance(raw_end, Mapping)
+    if isinstance(raw_end, Mapping) and (raw_end.get("dateTime") or raw_end.get("date")):
+        end, end_all_day, _ = _when(raw_end, zone, "end")
+        if end_all_day != all_day:
+            raise _Broken("start and end mix a date and a date-time")
+    elif raw_end is None or end_map:
+        end = start
+    else:
+        raise _Broken("unreadable end")
+    try:  # year 1 or 9999 in a far zone: not comparable, not convertible
+        if end < start:
+            raise _Broken("ends before it starts")
+        if all_day and end == start:
+            end = _midnight(start.date() + timedelta(days=1), zone)
+        # Offsets stay within a day, so only the first and last year can fall out of range.
+        if start.year in _EDGE_YEARS or end.year in _EDGE_YEARS:
+            start.astimezone(UTC), end.astimezone(UTC)
+    except OverflowError:
+        raise _Broken("a date out of range") from None
+    return start, end, all_day, tz_name
+
+
+def _overlaps(start: datetime, end: datetime, lo: datetime, hi: datetime) -> bool:
+    if start >= hi:
+        return False
+    return end > lo or (end == start and start >= lo)
+
+
+def _when(raw: Mapping[str, Any], zone: tzinfo, which: str) -> tuple[datetime, bool, str]:
+    """(aware datetime, all-day?, tz name) for a `start`/`end` object."""
+    tz_name = raw.get("timeZone")
+    event_zone: ZoneInfo | None = None
+    if isinstance(tz_name, str) and tz_name:
+        try:
+            event_zone = ZoneInfo(tz_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            event_zone = None  # an unknown zone name: keep the offset Google gave
+    value = raw.get("dateTime")
+    if value:
+        if not isinstance(value, str):
+            raise _Broken(f"unreadable {which} {value!r}")
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise _Broken(f"unreadable {which} {value[:40]!r}") from None
+        try:
+            if moment.tzinfo is None:  # fromisoformat: no offset, or a fixed one
+                moment = moment.replace(tzinfo=event_zone or zone)
+            elif event_zone is not None:
+                moment = moment.astimezone(event_zone)
+        except OverflowError:
+            raise _Broken(f"{which} {value[:40]!r} is out of range") from None
+        return moment, False, str(event_zone.key) if event_zone is not None else ""
+    value = raw.get("date")
+    if not isinstance(value, str):
+        raise _Broken(f"unreadable {which} {value!r}")
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise _Broken(f"unreadable {which} {value[:40]!r}") from None
+    return _midnight(day, zone), True, ""
+
+
+def _midnight(day: date, zone: tzinfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=zone)
+
+
+def _pick(
+    data: Mapping[str, Any], keys: tuple[str, ...], drop: tuple[Any, ...] = ()
+) -> dict[str, Any]:
+    """`keys` of `data` (those present, in `keys` order, but for values in `drop`), text
+    cleaned (`_clean` called only for text that is not ASCII: this runs per item)."""
+    out: dict[str, Any] = {}
+    for k in keys:
+        if k in data:
+            v = data[k]
+            if v not in drop:
+                out[k] = _clean(v) if isinstance(v, str) and not v.isascii() else v
+    return out
+
+
+def _clean(value: Any) -> Any:
+    """A string without lone surrogates (each becomes U+FFFD); anything else as it is."""
+    if isinstance(value, str) and not value.isascii() and _SURROGATE.search(value):
+        return _SURROGATE.sub("\ufffd", value)
+    return value
+
+
+def _text(value: object) -> str:
+    return _clean(value) if isinstance(value, str) else ""
+
+
+def _email(value: object) -> str:
+    return _text(value).strip().lower()
+
+
+def _attendees(raw: object, me: str) -> tuple[Attendee, ...]:
+    if not isinstance(raw, list):
+        return ()
+    people = []
+    for a in raw:
+        if not isinstance(a, Mapping):
+            continue
+        email = _email(a.get("email"))
+        if not email:
+            continue
+        response = a.get("responseStatus")
+        people.append(
+            Attendee(
+                email=email,
+                name=_text(a.get("displayName")),
+                response=_RESPONSES.get(response, Response.NEEDS_ACTION)
+                if isinstance(response, str)
+                else Response.NEEDS_ACTION,
+                optional=a.get("optional") is True,
+                is_self=a.get("self") is True or (bool(me) and email == me),
+                organizer=a.get("organizer") is True,
+                resource=a.get("resource") is True,
+            )
+        )
+    return tuple(people)
+
+
+def _video_link(item: Mapping[str, Any]) -> str:
+    link = _text(item.get("hangoutLink"))
+    return link or _conference_video(item.get("conferenceData"))
+
+
+def _conference_video(data: object) -> str:
+    if not isinstance(data, Mapping):
+        return ""
+    points = data.get("entryPoints")
+    if not isinstance(points, list):
+        return ""
+    for point in points:
+        if isinstance(point, Mapping) and point.get("entryPointType") == "video":
+            uri = _text(point.get("uri"))
+            if uri.startswith(("https://", "http://")):
+                return uri
+    return ""
+
+
+def _private_notes(data: object) -> tuple[tuple[str, str], ...]:
+    if not isinstance(data, Mapping):
+        return ()
+    private = data.get("private")
+    if not isinstance(private, Mapping):
+        return ()
+    return tuple(
+        sorted((k, _clean(v)) for k, v in private.items() if k in _NOTE_KEYS and isinstance(v, str))
+    )

@@ -1,0 +1,133 @@
+"""Drafts as RFC 5322 messages: the bytes every mail sink (outbox, Gmail) stores.
+
+Line endings: the message is rendered with `email.policy.SMTP`, i.e. CRLF, the canonical
+form of RFC 5322. The same bytes then serve the outbox (`.eml` files, which mail programs
+and Maildir readers open with either line ending) and Gmail's `raw` upload, and the hash of
+those bytes is stable whatever the platform.
+
+Every header value here comes from untrusted text (event titles, attendee names): control
+characters, CR and LF included, are collapsed to single spaces *before* a header is set, so
+no value can ever end a header line and start another one (no `Bcc:` injection).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+from datetime import datetime
+from email import message_from_bytes, policy
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from calbot.core.model import Draft
+
+# Line and paragraph separators end lines in some readers; treat them like control chars.
+_BREAKING_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+_MESSAGE_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>")  # printable ASCII except < > and space
+_DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+
+#: The policy the bytes are rendered with (CRLF line endings, see the module docstring).
+MAIL_POLICY = policy.SMTP
+
+
+def one_line(text: str) -> str:
+    """`text` with every control/line-breaking character as a space, runs of spaces as one,
+    and "=?" written "=\u200b?": the stdlib's header parser decodes RFC 2047 encoded words
+    in a value set from a str, so a title "=?utf-8?q?=0D=0ABcc:_x@y?=" would otherwise
+    become a real CR LF and a Bcc header."""
+    cleaned = "".join(
+        " " if unicodedata.category(ch) in _BREAKING_CATEGORIES else ch for ch in text
+    )
+    return " ".join(cleaned.split()).replace("=?", "=\u200b?")
+
+
+def message_id_for(key: str, action: str, domain: str) -> str:
+    """The deterministic Message-ID of the draft for (draft key, action).
+
+    A scan that lost its state finds its own drafts again by this id instead of duplicating
+    them; a different action gives a different id.
+    """
+    if not _DOMAIN.fullmatch(domain):
+        raise ValueError(f"not a usable Message-ID domain: {domain!r}")
+    digest = hashlib.sha256(f"{key}|{action}".encode()).hexdigest()[:32]
+    return f"<calbot.{digest}@{domain}>"
+
+
+CONTENT_HEADER = "X-Calbot-Content"
+
+
+def content_hash(to: Sequence[str], cc: Sequence[str], subject: str, body: str) -> str:
+    """The hash of what a reader sees of a draft: recipients, subject and body text.
+
+    Computed the same way from a `Draft` and from a stored message, so a draft found after
+    the state was lost can be told apart: untouched (its `X-Calbot-Content` still matches)
+    or edited by the user.
+    """
+    text = body.replace("\r\n", "\n").rstrip("\n")
+    parts = ["\x1f".join(a.lower() for a in to), "\x1f".join(a.lower() for a in cc)]
+    parts += [one_line(subject), text]
+    return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
+
+
+def draft_hash(draft: Draft) -> str:
+    return content_hash(draft.to, draft.cc, draft.subject, draft.body)
+
+
+def message_hashes(raw: bytes) -> tuple[str, str]:
+    """(the hash of the message as it is now, the hash calbot wrote into it or "")."""
+    msg = message_from_bytes(raw, policy=policy.default)
+    to = [a.addr_spec for a in msg["To"].addresses] if msg["To"] else []
+    cc = [a.addr_spec for a in msg["Cc"].addresses] if msg["Cc"] else []
+    part = msg.get_body(preferencelist=("plain",))
+    body = part.get_content() if part is not None else ""
+    written = str(msg[CONTENT_HEADER] or "").strip()
+    return content_hash(to, cc, str(msg["Subject"] or ""), body), written
+
+
+def _address(addr: str, name: str = "") -> Address:
+    """A header address from untrusted parts; ValueError when `addr` is not an address."""
+    addr_spec = one_line(addr)
+    if not addr_spec or " " in addr_spec:
+        raise ValueError(f"not an e-mail address: {addr!r}")
+    try:
+        return Address(display_name=one_line(name), addr_spec=addr_spec)
+    except (ValueError, IndexError, HeaderParseError) as exc:  # the header parser's complaints
+        raise ValueError(f"not an e-mail address: {addr!r}") from exc
+
+
+def build_message(
+    draft: Draft, *, from_addr: str, from_name: str, message_id: str, date: datetime
+) -> bytes:
+    """The draft as an RFC 5322 message (CRLF line endings), ready to store, never to send.
+
+    Headers: From, To (with `draft.to_names` as display names), Cc when present, Subject,
+    Date (from the timezone-aware `date`), Message-ID exactly as given, `X-Calbot: draft`
+    and `X-Calbot-Content` (the `draft_hash` of what calbot wrote).
+    The body is text/plain UTF-8, quoted-printable (safe for any line length).
+    Raises ValueError for an unusable address, Message-ID or a naive `date`.
+    """
+    if date.tzinfo is None or date.utcoffset() is None:
+        raise ValueError("the Date of a draft needs a timezone-aware datetime")
+    if not _MESSAGE_ID.fullmatch(message_id):
+        raise ValueError(f"not a Message-ID: {message_id!r}")
+    names = draft.to_names
+    to = [_address(addr, names[i] if i < len(names) else "") for i, addr in enumerate(draft.to)]
+    if not to:
+        raise ValueError("a draft needs at least one recipient")
+
+    msg = EmailMessage(policy=MAIL_POLICY)
+    msg["From"] = _address(from_addr, from_name)
+    msg["To"] = to
+    if draft.cc:
+        msg["Cc"] = [_address(addr) for addr in draft.cc]
+    msg["Subject"] = one_line(draft.subject)
+    msg["Date"] = format_datetime(date)
+    msg["Message-ID"] = message_id
+    msg["X-Calbot"] = "draft"
+    msg[CONTENT_HEADER] = draft_hash(draft)
+    msg.set_content(draft.body, subtype="plain", charset="utf-8", cte="quoted-printable")
+    return msg.as_bytes()

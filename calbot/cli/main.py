@@ -1,0 +1,280 @@
+"""The command line: the only module that prints. Every CalbotError becomes one line on
+stderr and its exit code (SPEC §2); heavy libraries are imported by the commands that need
+them, so `calbot --help` stays fast."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from calbot import __version__
+from calbot.core.untrusted import json_escaped, one_line
+from calbot.errors import CalbotError, UsageError
+
+if TYPE_CHECKING:
+    from calbot.core.settings import Settings
+    from calbot.usecases.wiring import ScanRun
+
+EPILOG = (
+    "calbot never sends anything and never moves a meeting: it leaves drafts for you to "
+    "review. Start with `calbot demo`."
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="calbot",
+        description="Protects your week from client meetings: scores them and drafts polite "
+        "replies (reschedule, shorten, call, e-mail, delegate, time box) for you to review.",
+        epilog=EPILOG,
+    )
+    parser.add_argument("--version", action="version", version=f"calbot {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        help="config file (default: $CALBOT_CONFIG, else ~/.config/calbot/calbot.toml)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "demo",
+        parents=[common],
+        help="scan a bundled sample week; drafts go to a local outbox (no Google account)",
+        description="Runs a full scan on a bundled sample week (dated from today) and writes "
+        "the drafts as .eml files to a local outbox.",
+    )
+    p.add_argument("--json", action="store_true", help="print the result document (SPEC §3)")
+    p.add_argument(
+        "--outbox",
+        metavar="DIR",
+        default="calbot-demo-outbox",
+        help="where the .eml drafts go (default: ./calbot-demo-outbox)",
+    )
+    p.set_defaults(run=cmd_demo)
+
+    p = sub.add_parser("init", parents=[common], help="write a commented starter config")
+    p.add_argument("--force", action="store_true", help="overwrite an existing config")
+    p.set_defaults(run=cmd_init)
+
+    p = sub.add_parser("scan", parents=[common], help="one scan: score meetings, write drafts")
+    p.add_argument("--dry-run", action="store_true", help="write nothing anywhere, state included")
+    p.add_argument("--json", action="store_true", help="print the result document on stdout")
+    p.add_argument(
+        "--from", dest="start", metavar="WHEN", help='start instead of now ("thứ hai tuần sau")'
+    )
+    p.add_argument("--to", dest="end", metavar="WHEN", help='end of the window ("in 2 weeks")')
+    p.set_defaults(run=cmd_scan)
+
+    p = sub.add_parser(
+        "explain", parents=[common], help="a meeting's factors, points, action and draft"
+    )
+    p.add_argument("event_id", metavar="EVENT_ID", help="the event id shown by `scan --json`")
+    p.add_argument("--from", dest="start", metavar="WHEN", help="start of the window searched")
+    p.add_argument("--to", dest="end", metavar="WHEN", help="end of the window searched")
+    p.set_defaults(run=cmd_explain)
+
+    from calbot.cli.digest import add_digest_command
+    from calbot.cli.google import add_google_commands
+    from calbot.cli.run import add_run_command
+
+    add_google_commands(sub, common)
+    add_digest_command(sub, common)
+    add_run_command(sub, common)
+    return parser
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+def config_path(args: argparse.Namespace) -> Path:
+    from calbot.config.loader import default_config_path
+
+    return Path(args.config).expanduser() if args.config else default_config_path(os.environ)
+
+
+def state_dir() -> Path:
+    from calbot.config.loader import default_state_dir
+
+    return default_state_dir(os.environ)
+
+
+def load(args: argparse.Namespace) -> Settings:
+    """The validated config. Templates are validated too, by `app.scan`, which loads them
+    once before it reads any calendar."""
+    from calbot.config.loader import load_settings
+
+    return load_settings(config_path(args), check_templates=False)
+
+
+def cmd_init(args: argparse.Namespace, out: TextIO) -> int:
+    from calbot.config.loader import starter_config
+
+    path = config_path(args)
+    if path.exists() and not args.force:
+        raise UsageError(f"{path} already exists; use --force to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(starter_config(), encoding="utf-8")
+    tmp.replace(path)
+    print(f"Wrote a starter config to {path}", file=out)
+    print("Edit the lines marked CHANGE ME, then run `calbot scan --dry-run`.", file=out)
+    return 0
+
+
+def cmd_scan(args: argparse.Namespace, out: TextIO) -> int:
+    from calbot.usecases.wiring import now_in, scan
+
+    settings = load(args)
+    with progress_reporter(enabled=not args.json) as progress:
+        run = scan(
+            settings,
+            state_dir(),
+            now=now_in(settings),
+            start_text=args.start,
+            end_text=args.end,
+            dry_run=args.dry_run,
+            progress=progress,
+        )
+    show(run, settings, out, as_json=args.json)
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
+    from zoneinfo import ZoneInfo
+
+    from calbot.present.render import explain_text
+    from calbot.usecases.wiring import now_in, scan
+
+    settings = load(args)
+    run = scan(
+        settings,
+        state_dir(),
+        now=now_in(settings),
+        start_text=args.start,
+        end_text=args.end,
+        dry_run=True,
+    )
+    wanted = args.event_id
+    for o in run.result.outcomes:
+        e = o.meeting.event
+        if wanted in (e.id, e.ical_uid, e.series_id):
+            print(explain_text(o, ZoneInfo(settings.user.timezone), run.outbox_paths), file=out)
+            return 0
+    raise UsageError(
+        f"no client meeting with id {wanted!r} in the scan window; "
+        "`calbot scan --json` lists the ids"
+    )
+
+
+def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from calbot.usecases.demo import DEMO_TIMEZONE, run_demo
+
+    outbox = Path(args.outbox).expanduser().resolve()
+    with progress_reporter(enabled=not args.json) as progress:
+        run, settings = run_demo(outbox, datetime.now(ZoneInfo(DEMO_TIMEZONE)), progress)
+    show(run, settings, out, as_json=args.json)
+    if not args.json:
+        print(f"\nDrafts (.eml, open them in any mail app): {outbox}", file=out)
+        print("Nothing was sent. `calbot init` writes a config for your own calendar.", file=out)
+    return 0
+
+
+# --- output --------------------------------------------------------------------------------
+
+
+def show(run: ScanRun, settings: Settings, out: TextIO, *, as_json: bool) -> None:
+    from zoneinfo import ZoneInfo
+
+    from calbot.present.render import result_doc, table_rows
+
+    result = run.result
+    if as_json:
+        doc = json.dumps(result_doc(result, run.outbox_paths), ensure_ascii=False, indent=2)
+        out.write(json_escaped(doc) + "\n")
+        return
+    for warning in result.warnings:
+        print(f"calbot: warning: {one_line(warning)}", file=sys.stderr)
+    rows = table_rows(result, ZoneInfo(settings.user.timezone))
+    headers = ("when", "client", "meeting", "score", "action", "draft")
+    if out.isatty():
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(*headers, title="Client meetings")
+        for row in rows:
+            # Text, not str: rich would read "[...]" in an event title as markup
+            table.add_row(*(Text(cell) for cell in row))
+        Console(file=out).print(table)
+    else:
+        print("\t".join(headers), file=out)
+        for row in rows:
+            print("\t".join(row), file=out)
+    drafted = sum(1 for o in result.outcomes if o.draft is not None)
+    print(
+        f"\n{len(result.outcomes)} client meetings, {drafted} drafts "
+        f"({result.drafted} new or updated); {result.events_seen} events read.",
+        file=out,
+    )
+
+
+@contextmanager
+def progress_reporter(*, enabled: bool) -> Iterator[Callable[[str], None]]:
+    """A spinner on stderr when it is a terminal; silent otherwise."""
+    if not (enabled and sys.stderr.isatty()):
+        yield lambda _: None
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status("starting") as status:
+        yield lambda text: status.update(text)
+
+
+# --- entry point ---------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run: Callable[[argparse.Namespace, TextIO], int] = args.run
+    _logs_off_stderr()
+    try:
+        return run(args, out or sys.stdout)
+    except CalbotError as exc:
+        print(f"calbot: {one_line(str(exc))}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("calbot: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # the last resort: one line, never a traceback
+        if os.environ.get("CALBOT_DEBUG"):
+            raise
+        print(
+            f"calbot: unexpected error: {type(exc).__name__}: {one_line(str(exc))} "
+            "(set CALBOT_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _logs_off_stderr() -> None:
+    """A command's stderr is its one-line error (SPEC §2): with no handler configured,
+    Python would print every warning there too — calbot's "retrying in 2 s", the Google
+    client's own. `calbot run` installs its log handler over this one; CALBOT_DEBUG=1
+    leaves them on stderr."""
+    root = logging.getLogger()
+    if not root.handlers and not os.environ.get("CALBOT_DEBUG"):
+        root.addHandler(logging.NullHandler())

@@ -1,0 +1,128 @@
+"""Which events are client meetings (SPEC §1 step 3), and which count as busy time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from calbot.core.model import Attendee, Client, Event, EventType, Meeting, Response, Tier
+from calbot.core.settings import Settings, UserSettings
+
+
+def dedupe(events: Iterable[Event]) -> list[Event]:
+    """The same occurrence seen on two calendars (same iCalUID and start) counts once.
+
+    The first calendar listed wins, so a copy on the user's primary calendar is kept.
+    """
+    seen: set[tuple[str, float]] = set()
+    out: list[Event] = []
+    for event in events:
+        mark = (event.ical_uid or event.id, event.start.timestamp())
+        if mark in seen:
+            continue
+        seen.add(mark)
+        out.append(event)
+    return out
+
+
+def self_attendee(event: Event, user: UserSettings) -> Attendee | None:
+    for a in event.attendees:
+        if a.is_self or a.email == user.email:
+            return a
+    return None
+
+
+def user_declined(event: Event, user: UserSettings) -> bool:
+    me = self_attendee(event, user)
+    return me is not None and me.response == Response.DECLINED
+
+
+def is_busy(event: Event, user: UserSettings) -> bool:
+    """Time the user cannot give away: live, opaque, not declined; all-day only when away."""
+    if event.status == "cancelled" or event.transparent or user_declined(event, user):
+        return False
+    if event.all_day:
+        return event.event_type == EventType.OUT_OF_OFFICE
+    return event.event_type != EventType.WORKING_LOCATION
+
+
+def other_people(event: Event, user: UserSettings) -> list[Attendee]:
+    """Attendees other than the user (rooms excluded), who have not declined."""
+    return [
+        a
+        for a in event.attendees
+        if not a.resource
+        and not a.is_self
+        and a.email != user.email
+        and a.response != Response.DECLINED
+    ]
+
+
+def is_meeting(event: Event, user: UserSettings) -> bool:
+    """A busy, timed, ordinary event with at least one other person."""
+    return (
+        not event.all_day
+        and event.event_type == EventType.DEFAULT
+        and is_busy(event, user)
+        and bool(other_people(event, user))
+    )
+
+
+def _domain(email: str) -> str:
+    return email.rpartition("@")[2]
+
+
+def match_client(
+    attendees: Iterable[Attendee], settings: Settings
+) -> tuple[Client, tuple[Attendee, ...]] | None:
+    """E-mail matches beat domain matches; among equals the first client in the file wins."""
+    outside = [a for a in attendees if not settings.user.is_own(a.email)]
+    if not outside:
+        return None
+    for client in settings.clients:
+        if any(a.email in client.emails for a in outside):
+            return client, _members(client, outside)
+    for client in settings.clients:
+        if any(_domain(a.email) in client.domains for a in outside):
+            return client, _members(client, outside)
+    if settings.user.unknown_external_is_client:
+        domain = _domain(outside[0].email)
+        client = Client(
+            name=domain,
+            domains=(domain,),
+            tier=Tier.STANDARD,
+            language=settings.user.language,
+        )
+        return client, _members(client, outside)
+    return None
+
+
+def _members(client: Client, outside: list[Attendee]) -> tuple[Attendee, ...]:
+    return tuple(
+        a for a in outside if a.email in client.emails or _domain(a.email) in client.domains
+    )
+
+
+def classify(event: Event, settings: Settings) -> Meeting | None:
+    """The client meeting this event is, or None (SPEC §1 step 3)."""
+    user = settings.user
+    if event.status != "confirmed" or not is_meeting(event, user):
+        return None
+    people = other_people(event, user)
+    matched = match_client(people, settings)
+    if matched is None:
+        return None
+    client, client_attendees = matched
+    if client.skip:
+        return None
+    me = self_attendee(event, user)
+    organizer = event.organizer or next((a.email for a in event.attendees if a.organizer), "")
+    return Meeting(
+        event=event,
+        client=client,
+        client_attendees=client_attendees,
+        colleagues=tuple(a for a in people if user.is_own(a.email)),
+        # An invitation without an organizer is treated as the user's own: replies then go
+        # to the client attendees rather than to nobody.
+        user_is_organizer=organizer in ("", user.email),
+        user_optional=bool(me and me.optional),
+    )

@@ -1,0 +1,187 @@
+"""From scores to one action per meeting, with its concrete proposal (SPEC §1 steps 6-7)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from calbot.core.model import Action, Decision, Meeting, Proposal, Tier
+from calbot.core.scoring import Score, has_agenda, in_person, is_repeated
+from calbot.core.settings import Settings
+from calbot.core.slots import SlotQuery, find_slots
+from calbot.core.workload import Workload, iso_week
+
+# Asking a client to move or drop a meeting spends goodwill (SPEC §1, goodwill budget).
+GOODWILL_ACTIONS = frozenset({Action.RESCHEDULE, Action.EMAIL})
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    meeting: Meeting
+    score: Score
+    week_count: int  # meetings with this client in the meeting's ISO week
+
+
+@dataclass(frozen=True, slots=True)
+class Scene:
+    """What every decision in one scan shares."""
+
+    now: datetime
+    horizon_end: datetime
+    workload: Workload
+    settings: Settings
+    # draft keys already asked (reschedule/email) per client inside the goodwill window
+    asked: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+
+def fingerprint(meeting: Meeting, action: Action) -> str:
+    """What the decision depends on: a change re-opens a draft the user deleted."""
+    e = meeting.event
+    people = ",".join(sorted(a.email for a in e.attendees))
+    start, end = e.start.astimezone(UTC).isoformat(), e.end.astimezone(UTC).isoformat()
+    text = "|".join([action.value, start, end, e.location.strip(), people])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def shorter_length(minutes: float, long_meeting_minutes: int) -> int:
+    """Half the length, on a quarter hour, at least 15 and no longer than a 'long' meeting."""
+    half = int(minutes // 2 // 15 * 15)
+    return max(15, min(half, long_meeting_minutes))
+
+
+def over_limits(meeting: Meeting, workload: Workload, settings: Settings) -> bool:
+    t = settings.thresholds
+    day = meeting.event.start.astimezone(workload.tz).date()
+    load = workload.day(day)
+    return (
+        load.meeting_hours > t.max_meeting_hours_per_day
+        or load.meeting_count > t.max_meetings_per_day
+        or workload.week_minutes(day) > t.max_meeting_hours_per_week * 60
+    )
+
+
+def reschedule_slots(meeting: Meeting, scene: Scene) -> Proposal | None:
+    settings, workload, t = scene.settings, scene.workload, scene.settings.thresholds
+    event = meeting.event
+    earliest = scene.now + timedelta(hours=t.min_notice_hours)
+    if event.start < earliest:
+        return None
+    minutes = event.duration.total_seconds() / 60
+    own_day = event.start.astimezone(workload.tz).date()
+
+    def load_after_move(day: date) -> float | None:
+        load = workload.day(day)
+        after = load.meeting_minutes + minutes
+        if (
+            after > t.max_meeting_hours_per_day * 60
+            or load.meeting_count + 1 > t.max_meetings_per_day
+        ):
+            return None
+        week = workload.week_minutes(day)
+        if (
+            iso_week(day) != iso_week(own_day)
+            and week + minutes > t.max_meeting_hours_per_week * 60
+        ):
+            return None
+        return after
+
+    query = SlotQuery(
+        duration=event.duration,
+        earliest=earliest,
+        latest=scene.horizon_end,
+        client_tz=ZoneInfo(meeting.client.timezone or settings.user.timezone),
+        client_hours=meeting.client.working_hours,
+        exclude_day=own_day,
+        freed=(event.start.astimezone(UTC), event.end.astimezone(UTC)),
+    )
+    slots = find_slots(workload.busy_on, settings.user, query, load_after_move)
+    if len(slots) < 2:
+        return None
+    return Proposal(duration_minutes=round(minutes), slots=tuple(slots))
+
+
+def proposal_for(action: Action, s: Scored, scene: Scene) -> tuple[Proposal | None, str]:
+    """The proposal when `action` fits the meeting, else None; and why (or why not)."""
+    m, settings = s.meeting, scene.settings
+    t = settings.thresholds
+    minutes = m.event.duration.total_seconds() / 60
+    if action == Action.DELEGATE:
+        if m.colleagues and (m.user_optional or not m.user_is_organizer):
+            who = m.colleagues[0]
+            return Proposal(delegate_to=who.email), f"{who.name or who.email} attends and can cover"
+        return None, "no colleague attends, or you organize it and are not optional"
+    if action == Action.CALL:
+        if in_person(m):
+            return Proposal(duration_minutes=round(minutes)), "in person: a call saves the trip"
+        return None, "not in person"
+    if action == Action.EMAIL:
+        if m.client.tier == Tier.KEY:
+            return None, "key clients never get an e-mail instead of a meeting"
+        if is_repeated(m, s.week_count, settings) and not has_agenda(m.event.description):
+            return Proposal(), "a repeated meeting without agenda: an update in writing will do"
+        return None, "not a repeated meeting without agenda"
+    if action == Action.SHORTEN:
+        if minutes > t.long_meeting_minutes:
+            length = shorter_length(minutes, t.long_meeting_minutes)
+            return Proposal(duration_minutes=length), f"{minutes:.0f} min can be {length}"
+        return None, f"not longer than {t.long_meeting_minutes} min"
+    if action == Action.RESCHEDULE:
+        if not over_limits(m, scene.workload, settings):
+            return None, "the day and week are within their limits"
+        proposal = reschedule_slots(m, scene)
+        if proposal is None:
+            return None, "too soon to move, or fewer than 2 free slots on lighter days"
+        return proposal, f"the day is over its limits; {len(proposal.slots)} lighter slots found"
+    if action == Action.BOUNDARY:
+        if m.client.chatty:
+            return Proposal(
+                duration_minutes=min(round(minutes), 60)
+            ), "a chatty client: set a time box"
+        return None, "not a chatty client"
+    return None, "no rule"
+
+
+def decide_one(s: Scored, scene: Scene, goodwill_spent: bool) -> Decision:
+    m, settings = s.meeting, scene.settings
+
+    def decision(action: Action, why: str, proposal: Proposal | None = None) -> Decision:
+        fp = fingerprint(m, action) if action != Action.NONE else ""
+        return Decision(action, s.score.total, s.score.factors, proposal, why, fp)
+
+    if m.event.start <= scene.now:
+        return decision(Action.NONE, "already started or past")
+    if s.score.total < settings.thresholds.act_at:
+        return decision(
+            Action.NONE, f"score {s.score.total} is below act_at {settings.thresholds.act_at}"
+        )
+    notes: list[str] = []
+    for action in settings.scoring.order:
+        if action in GOODWILL_ACTIONS and goodwill_spent:
+            notes.append(f"{action}: {m.client.name} was already asked to move or drop a meeting")
+            continue
+        proposal, why = proposal_for(action, s, scene)
+        if proposal is not None:
+            return decision(action, "; ".join([f"{action}: {why}", *notes]), proposal)
+        notes.append(f"{action}: {why}")
+    return decision(Action.NONE, "nothing fits — " + "; ".join(notes))
+
+
+def decide_all(scored: Sequence[Scored], scene: Scene) -> dict[str, Decision]:
+    """One decision per meeting (by event id), the goodwill budget applied across them.
+
+    Meetings compete for a client's budget by score, then by start: the first one to be
+    asked spends it, and the client's other meetings get one of the remaining actions.
+    """
+    asked = {client: set(keys) for client, keys in scene.asked.items()}
+    out: dict[str, Decision] = {}
+    for s in sorted(scored, key=lambda s: (-s.score.total, s.meeting.event.start)):
+        key, client = s.meeting.event.draft_key, s.meeting.client.name
+        spent = bool(asked.get(client, set()) - {key})
+        decision = decide_one(s, scene, spent)
+        if decision.action in GOODWILL_ACTIONS:
+            asked.setdefault(client, set()).add(key)
+        out[s.meeting.event.id] = decision
+    return out

@@ -1,0 +1,138 @@
+"""What a scan looks like to the user: the SPEC §3 JSON document, table rows, `explain` text.
+
+Pure functions of a `ScanResult`; the CLI decides where they go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from calbot.core.model import Action
+from calbot.core.untrusted import one_line
+from calbot.usecases.scan import Outcome, ScanResult
+
+# sink name → (JSON key, how a ref becomes what the user can open)
+SINK_KEYS = {"outbox": "outbox_path", "gmail": "gmail_draft_id"}
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def meeting_doc(o: Outcome, ref_paths: Mapping[str, str]) -> dict[str, Any]:
+    e, d = o.meeting.event, o.decision
+    proposal = None
+    if d.proposal is not None:
+        p = d.proposal
+        proposal = {
+            "duration_minutes": p.duration_minutes,
+            "slots": [{"start": iso(s.start), "end": iso(s.end)} for s in p.slots],
+            "delegate_to": p.delegate_to,
+        }
+    draft = None
+    if o.draft is not None:
+        draft = {
+            "language": o.draft.language,
+            "to": list(o.draft.to),
+            "cc": list(o.draft.cc),
+            "subject": o.draft.subject,
+            "body": o.draft.body,
+            "private_notes": o.draft.private_notes,
+            "gmail_draft_id": o.refs.get("gmail"),
+            "outbox_path": ref_paths.get(o.refs["outbox"]) if "outbox" in o.refs else None,
+            "status": o.status or "new",
+        }
+    return {
+        "event_id": e.id,
+        "calendar_id": e.calendar_id,
+        "summary": e.summary,
+        "start": iso(e.start),
+        "end": iso(e.end),
+        "client": o.meeting.client.name,
+        "score": d.score,
+        "factors": [{"code": f.code, "points": f.points, "detail": f.detail} for f in d.factors],
+        "action": d.action.value,
+        "why": d.why,
+        "proposal": proposal,
+        "draft": draft,
+    }
+
+
+def result_doc(result: ScanResult, ref_paths: Mapping[str, str]) -> dict[str, Any]:
+    """The `--json` document (SPEC §3). `ref_paths` maps outbox refs to full paths."""
+    return {
+        "generated_at": iso(result.generated_at),
+        "window": {"from": iso(result.window.start), "to": iso(result.window.end)},
+        "meetings": [meeting_doc(o, ref_paths) for o in result.outcomes],
+        "stats": {
+            "events_seen": result.events_seen,
+            "client_meetings": len(result.outcomes),
+            "drafted": result.drafted,
+            "api_requests": result.api_requests,
+            "deleted_drafts": result.deleted,
+        },
+        "warnings": result.warnings,
+    }
+
+
+def table_rows(result: ScanResult, tz: ZoneInfo) -> list[tuple[str, str, str, str, str, str]]:
+    """(when, client, meeting, score, action, draft status) per client meeting."""
+    rows = []
+    for o in result.outcomes:
+        start = o.meeting.event.start.astimezone(tz)
+        action = o.decision.action
+        rows.append(
+            (
+                f"{start:%a %d %b %H:%M}",
+                one_line(o.meeting.client.name, 40),
+                one_line(o.meeting.event.summary, 48),
+                str(o.decision.score),
+                "" if action == Action.NONE else action.value,
+                o.status or "",
+            )
+        )
+    return rows
+
+
+def explain_text(o: Outcome, tz: ZoneInfo, ref_paths: Mapping[str, str]) -> str:
+    e, d = o.meeting.event, o.decision
+    lines = [
+        f"{one_line(e.summary)}  ({one_line(e.id)})",
+        f"  when:    {e.start.astimezone(tz):%a %d %b %Y %H:%M}-{e.end.astimezone(tz):%H:%M}"
+        f" ({tz.key})",
+        f"  client:  {one_line(o.meeting.client.name)} (tier {o.meeting.client.tier.value}, "
+        f"language {o.meeting.client.language})",
+        f"  score:   {d.score}",
+    ]
+    for f in d.factors:
+        lines.append(f"    {f.points:+4d}  {f.code:<22} {one_line(f.detail)}")
+    lines.append(f"  action:  {d.action.value}")
+    if d.why:
+        lines.append(f"  why:     {one_line(d.why, 2000)}")
+    if d.proposal and d.proposal.slots:
+        for s in d.proposal.slots:
+            lines.append(
+                f"  slot:    {s.start.astimezone(tz):%a %d %b %H:%M}-{s.end.astimezone(tz):%H:%M}"
+            )
+    if d.proposal and d.proposal.duration_minutes and d.action == Action.SHORTEN:
+        lines.append(f"  length:  {d.proposal.duration_minutes} min")
+    if d.proposal and d.proposal.delegate_to:
+        lines.append(f"  delegate to: {one_line(d.proposal.delegate_to)}")
+    if o.draft is not None:
+        path = ref_paths.get(o.refs.get("outbox", ""), "")
+        where = f": {path}" if path else ""
+        lines += [
+            "",
+            f"  draft ({o.draft.language}, {o.status or 'not written'}){one_line(where)}",
+            f"  To: {one_line(', '.join(o.draft.to))}",
+            f"  Subject: {one_line(o.draft.subject)}",
+            "",
+            *("    " + one_line(line, 2000) for line in o.draft.body.splitlines()),
+        ]
+        if o.draft.private_notes:
+            lines += ["", "  private notes (only you see these):"]
+            lines += ["    " + one_line(line, 2000) for line in o.draft.private_notes.splitlines()]
+    return "\n".join(lines)

@@ -1,0 +1,293 @@
+"""The imperative shell: builds the ports a scan needs from settings, holds the lock, reads
+the clock. The CLI calls these; nothing here prints."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from calbot.config.dates import parse_when
+from calbot.core.settings import Settings
+from calbot.errors import (
+    AuthError,
+    CalbotError,
+    LockedError,
+    OpenSecretFileError,
+    ServiceError,
+    UsageError,
+)
+from calbot.ports import CalendarSource, DraftSink, NoteSink, RunRecord, StateStore
+from calbot.usecases.scan import Ports, Progress, ScanResult, Window, quiet, run_scan
+
+if TYPE_CHECKING:
+    from calbot.adapters.google.api import GoogleApi
+
+
+def now_in(settings: Settings) -> datetime:
+    """The clock, read at the edge only."""
+    return datetime.now(ZoneInfo(settings.user.timezone))
+
+
+def scan_window(
+    settings: Settings, now: datetime, start_text: str | None, end_text: str | None
+) -> Window:
+    """--from replaces now as the start; the horizon and history count from it."""
+    try:
+        start = parse_when(start_text, now) if start_text else now
+        end = parse_when(end_text, now) if end_text else parse_when(settings.source.horizon, start)
+        history = parse_when(settings.source.history, start)
+    except ValueError as exc:
+        raise UsageError(f"--from/--to: {exc}") from None
+    if end <= start:
+        raise UsageError(
+            f"--to ({end:%Y-%m-%d %H:%M}) is not after --from ({start:%Y-%m-%d %H:%M})"
+        )
+    return Window(
+        start=start, end=end, history_start=min(history, start), full=not (start_text or end_text)
+    )
+
+
+@dataclass(slots=True)
+class Wiring:
+    """The adapters one scan talks to, chosen by the config."""
+
+    source: CalendarSource
+    sinks: list[DraftSink]
+    notes: NoteSink | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def make_ports(settings: Settings, store: StateStore, now: datetime, *, dry_run: bool) -> Wiring:
+    """ICS: read a file or URL, drafts to the outbox. Google: Calendar, Gmail drafts and
+    calendar notes as configured, plus the outbox when one is set."""
+    sinks: list[DraftSink] = []
+    if settings.source.kind == "ics":
+        from calbot.adapters.ics import IcsSource
+
+        source: CalendarSource = IcsSource(
+            settings.source.path,
+            settings.user.email,
+            settings.user.timezone,
+            http_timeout=settings.limits.http_timeout_seconds,
+        )
+        wiring = Wiring(source, sinks)
+        if settings.outputs.gmail_drafts or settings.outputs.calendar_notes:
+            wiring.warnings.append(
+                'Gmail drafts and calendar notes need source.kind = "google"; '
+                "with an ICS calendar the drafts go to the outbox only"
+            )
+    else:
+        from calbot.adapters.google.api import connect
+        from calbot.adapters.google.auth import testing_expiry_warning
+        from calbot.adapters.google.calendar import GoogleCalendarSource
+
+        api = connect(settings)
+        source = GoogleCalendarSource(api, settings, store, writable=not dry_run, now=now)
+        wiring = Wiring(source, sinks)
+        if settings.outputs.review_calendar:
+            sinks.append(review_calendar(api, settings, store))
+        if settings.outputs.gmail_drafts:
+            from calbot.adapters.google.gmail import GmailSink
+
+            sinks.append(
+                GmailSink(
+                    api,
+                    from_addr=settings.user.email,
+                    from_name=settings.user.name,
+                    clock=lambda: datetime.now(ZoneInfo(settings.user.timezone)),
+                )
+            )
+        if settings.outputs.calendar_notes:
+            from calbot.adapters.google.notes import CalendarNotes
+
+            wiring.notes = CalendarNotes(api, colors=[settings.outputs.note_color])
+        warning = testing_expiry_warning(settings, now)
+        if warning:
+            wiring.warnings.append(warning)
+    sinks.extend(make_outbox(settings))
+    return wiring
+
+
+def review_calendar(api: GoogleApi, settings: Settings, store: StateStore) -> DraftSink:
+    """The private "calbot review" calendar. First among the sinks: the status a meeting
+    shows is the last sink's, and that should be the mail draft's."""
+    from calbot.adapters.google.review import META_KEY, ReviewCalendar, id_file_for
+
+    def save_id(value: str) -> None:
+        with store.transaction():
+            store.put_meta(META_KEY, value)
+
+    return ReviewCalendar(
+        api,
+        settings,
+        id_file=id_file_for(settings),
+        load_id=lambda: store.get_meta(META_KEY),
+        save_id=save_id,
+    )
+
+
+def make_outbox(settings: Settings) -> list[DraftSink]:
+    if not settings.outputs.outbox:
+        return []
+    from calbot.adapters.outbox import OutboxSink
+
+    tz = ZoneInfo(settings.user.timezone)
+    return [
+        OutboxSink(
+            settings.outputs.outbox,
+            from_addr=settings.user.email,
+            from_name=settings.user.name,
+            clock=lambda: datetime.now(tz),
+        )
+    ]
+
+
+@contextlib.contextmanager
+def open_state(settings: Settings, state_dir: Path, *, dry_run: bool) -> Iterator[StateStore]:
+    """The state store, locked for a real scan; read-only and unlocked for a dry run
+    (which writes nothing, not even the lock file)."""
+    from calbot.adapters.sqlite_state import SqliteStore
+
+    if dry_run:
+        store = SqliteStore.open(state_dir, readonly=True)
+        try:
+            yield store
+        finally:
+            store.close()
+        return
+    from calbot.adapters.lock import StateLock
+
+    with StateLock(state_dir, wait_seconds=settings.limits.lock_wait_seconds):
+        store = SqliteStore.open(state_dir)
+        try:
+            yield store
+        finally:
+            store.close()
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRun:
+    result: ScanResult
+    outbox_paths: dict[str, str]  # outbox ref → full path
+
+
+def outbox_paths(sinks: list[DraftSink], result: ScanResult) -> dict[str, str]:
+    paths: dict[str, str] = {}
+    for sink in sinks:
+        path_of = getattr(sink, "path_of", None)
+        if sink.name == "outbox" and path_of is not None:
+            for o in result.outcomes:
+                if "outbox" in o.refs:
+                    paths[o.refs["outbox"]] = str(path_of(o.refs["outbox"]))
+    return paths
+
+
+def scan(
+    settings: Settings,
+    state_dir: Path,
+    *,
+    now: datetime,
+    start_text: str | None = None,
+    end_text: str | None = None,
+    dry_run: bool = False,
+    progress: Progress = quiet,
+    store: StateStore | None = None,
+) -> ScanRun:
+    """One scan with the configured source and sinks; `store` replaces the state dir's.
+
+    Templates are loaded (and so validated) before anything else is read. A real scan
+    (not a dry run) is logged in the store's runs, failures included, for the digest.
+    """
+    from calbot.config.templates import load_templates
+
+    templates = load_templates(settings.outputs.templates_dir, settings.path)
+    window = scan_window(settings, now, start_text, end_text)
+    try:
+        with contextlib.ExitStack() as stack:
+            if store is None:
+                store = stack.enter_context(open_state(settings, state_dir, dry_run=dry_run))
+            try:
+                wiring = make_ports(settings, store, now, dry_run=dry_run)
+                ports = Ports(wiring.source, store, wiring.sinks, wiring.notes)
+                result = run_scan(
+                    settings,
+                    ports,
+                    templates,
+                    now=now,
+                    window=window,
+                    dry_run=dry_run,
+                    progress=progress,
+                )
+            except Exception as exc:
+                if not dry_run:
+                    record_quietly(store, failed_run(exc, now))
+                raise
+            result.warnings[:0] = wiring.warnings
+            if not dry_run:
+                record_run(store, ok_run(result, now))
+    except LockedError as exc:
+        if not dry_run:
+            record_unlocked(state_dir, failed_run(exc, now))
+        raise
+    return ScanRun(result, outbox_paths(wiring.sinks, result))
+
+
+RUN_OUTCOMES: dict[type[CalbotError], str] = {  # the first match wins
+    OpenSecretFileError: "failed",  # its fix is chmod, not `calbot auth`
+    AuthError: "auth",
+    ServiceError: "google_down",
+    LockedError: "locked",
+}
+
+
+def ok_run(result: ScanResult, started: datetime) -> RunRecord:
+    counts = {
+        "events": result.events_seen,
+        "meetings": len(result.outcomes),
+        "drafted": result.drafted,
+        "deleted": result.deleted,
+        "api_requests": result.api_requests,
+    }
+    return RunRecord(
+        started, datetime.now(started.tzinfo), "ok", counts=counts, warnings=tuple(result.warnings)
+    )
+
+
+def failed_run(exc: Exception, started: datetime) -> RunRecord:
+    outcome = next((o for t, o in RUN_OUTCOMES.items() if isinstance(exc, t)), "failed")
+    error = str(exc) if isinstance(exc, CalbotError) else f"{type(exc).__name__}: {exc}"
+    return RunRecord(started, datetime.now(started.tzinfo), outcome, error=" ".join(error.split()))
+
+
+def record_run(store: StateStore, run: RunRecord) -> None:
+    with store.transaction():
+        store.add_run(run)
+
+
+def record_quietly(store: StateStore, run: RunRecord) -> None:
+    """Log a failed scan for the digest; never raises (the scan's own error is what the
+    user must see)."""
+    with contextlib.suppress(Exception):
+        record_run(store, run)
+
+
+def record_unlocked(state_dir: Path, run: RunRecord) -> None:
+    """Another calbot holds the lock: the one small row still goes in (SQLite serialises
+    writers), unless there is no state store yet."""
+    from calbot.adapters.sqlite_state import DB_NAME, SqliteStore
+
+    if not (state_dir / DB_NAME).exists():
+        return
+    try:
+        store = SqliteStore.open(state_dir)
+    except Exception:  # best effort, as above
+        return
+    try:
+        record_quietly(store, run)
+    finally:
+        store.close()
