@@ -28,9 +28,9 @@ import pytest
 import calbot
 from calbot.adapters.lock import StateLock
 from calbot.config.loader import load_settings
+from calbot.core.records import RunRecord
 from calbot.core.settings import Settings, UserSettings
 from calbot.errors import AuthError, ConfigError, LockedError, ServiceError
-from calbot.ports import RunRecord
 from calbot.present.logs import parse_kv, setup_logging
 from calbot.usecases.worker import (
     AUTH_FIX,

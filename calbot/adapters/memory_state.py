@@ -29,8 +29,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from calbot.errors import CalbotError
-from calbot.ports import (
+from calbot.core.records import (
     DayLoadRecord,
     DecisionRecord,
     GoodwillEntry,
@@ -38,6 +37,7 @@ from calbot.ports import (
     RunRecord,
     SinkRecord,
 )
+from calbot.errors import CalbotError
 
 #: How much of the runs log a store keeps (the digest reads "since the last digest").
 RUNS_KEPT = timedelta(days=90)

@@ -22,7 +22,7 @@ from pathlib import Path
 from calbot.adapters.files import write_private
 from calbot.adapters.mail import build_message, draft_hash, message_hashes
 from calbot.core.model import Draft
-from calbot.ports import Written
+from calbot.ports.sinks import Written
 
 _SUFFIX = ".eml"
 _HEADER_LIMIT = 256 * 1024  # bytes read when looking for a Message-ID

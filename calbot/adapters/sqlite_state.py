@@ -37,16 +37,16 @@ from calbot.adapters.memory_state import (
     merge_review,
     require_aware,
 )
-from calbot.errors import CalbotError
-from calbot.ports import (
+from calbot.core.records import (
     DayLoadRecord,
     DecisionRecord,
     GoodwillEntry,
     ReviewItem,
     RunRecord,
     SinkRecord,
-    StateStore,
 )
+from calbot.errors import CalbotError
+from calbot.ports.store import StateStore
 
 DB_NAME = "state.sqlite3"
 BUSY_TIMEOUT_SECONDS = 30.0

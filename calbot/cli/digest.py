@@ -43,7 +43,7 @@ from calbot.present.digest_render import print_terminal, render_html, render_pla
 
 if TYPE_CHECKING:
     from calbot.core.settings import Settings
-    from calbot.ports import StateStore
+    from calbot.ports.store import StateStore
 
 __all__ = [
     "DigestRun",

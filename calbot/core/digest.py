@@ -26,8 +26,8 @@ from pathlib import Path
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from calbot.core.records import DayLoadRecord, ReviewItem, RunRecord
 from calbot.core.settings import Settings
-from calbot.ports import DayLoadRecord, ReviewItem, RunRecord
 
 #: `meta` name under which the digest keeps when it last reported (ISO-8601).
 LAST_DIGEST_META = "last_digest_at"

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from calbot.adapters.mail import draft_hash
 from calbot.core.model import Draft
-from calbot.ports import SinkRecord
+from calbot.core.records import SinkRecord
 
 
 class Kind(StrEnum):

@@ -16,24 +16,21 @@ from calbot.core.decide import GOODWILL_ACTIONS, Scene, Scored, decide_all
 from calbot.core.draft import make_draft
 from calbot.core.model import Action, Decision, Draft, Meeting
 from calbot.core.reconcile import Desired, Kind, Op, plan
+from calbot.core.records import (
+    DayLoadRecord,
+    DecisionRecord,
+    GoodwillEntry,
+    Note,
+    ReviewItem,
+    SinkRecord,
+)
 from calbot.core.scoring import client_week_counts, repeat_count, score
 from calbot.core.settings import Settings
 from calbot.core.workload import Workload, measure
 from calbot.errors import ConfigError
-from calbot.ports import (
-    CalendarSource,
-    DayLoadRecord,
-    DecisionRecord,
-    DraftGone,
-    DraftSink,
-    GoodwillEntry,
-    Note,
-    NoteSink,
-    ReviewItem,
-    SinkRecord,
-    StateStore,
-    Written,
-)
+from calbot.ports.calendar import CalendarSource
+from calbot.ports.sinks import DraftGone, DraftSink, NoteSink, Written
+from calbot.ports.store import StateStore
 
 
 @dataclass(frozen=True, slots=True)

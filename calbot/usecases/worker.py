@@ -59,8 +59,9 @@ from calbot.present.logs import (
 )
 
 if TYPE_CHECKING:
+    from calbot.core.records import RunRecord
     from calbot.core.settings import Settings
-    from calbot.ports import RunRecord, StateStore
+    from calbot.ports.store import StateStore
     from calbot.usecases.wiring import ScanRun
 
 __all__ = [
@@ -363,7 +364,7 @@ class Worker:
         return failure
 
     def _record(self, started: datetime, run: ScanRun | None, failure: Failure | None) -> RunRecord:
-        from calbot.ports import RunRecord
+        from calbot.core.records import RunRecord
 
         if run is None:
             assert failure is not None

@@ -18,8 +18,9 @@ from calbot.adapters.google.api import ApiError, GoogleApi
 from calbot.adapters.google.notes import CalendarNotes, clear_body, request_body
 from calbot.config.loader import parse_settings
 from calbot.core.model import Attendee, Event
+from calbot.core.records import NOTE_KEYS, Note
 from calbot.core.settings import Settings
-from calbot.ports import NOTE_KEYS, Note, NoteSink
+from calbot.ports.sinks import NoteSink
 
 ICT = timezone(timedelta(hours=7))
 START = datetime(2026, 12, 1, 14, 0, tzinfo=ICT)

@@ -22,7 +22,7 @@ from calbot.adapters.mail import CONTENT_HEADER, build_message, draft_hash, mess
 from calbot.config.loader import parse_settings
 from calbot.core.model import Draft
 from calbot.core.settings import Settings
-from calbot.ports import DraftGone, DraftSink, Written
+from calbot.ports.sinks import DraftGone, DraftSink, Written
 
 ICT = timezone(timedelta(hours=7))
 NOW = datetime(2026, 11, 25, 8, 30, tzinfo=ICT)

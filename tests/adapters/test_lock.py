@@ -14,7 +14,7 @@ import pytest
 
 from calbot.adapters.lock import LOCK_NAME, StateLock
 from calbot.errors import LockedError
-from calbot.ports import Lock
+from calbot.ports.store import Lock
 
 HOLDER = """
 import sys

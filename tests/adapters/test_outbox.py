@@ -14,7 +14,7 @@ import pytest
 from calbot.adapters.mail import message_id_for
 from calbot.adapters.outbox import OutboxSink, file_name_for
 from calbot.core.model import Draft
-from calbot.ports import DraftSink, Written
+from calbot.ports.sinks import DraftSink, Written
 
 KL = timezone(timedelta(hours=8))
 NOW = datetime(2025, 3, 4, 7, 0, tzinfo=KL)

@@ -47,7 +47,7 @@ from calbot.core.model import (
 from calbot.core.reconcile import Desired
 from calbot.core.settings import Settings
 from calbot.errors import ServiceError
-from calbot.ports import DraftGone, DraftSink, Written
+from calbot.ports.sinks import DraftGone, DraftSink, Written
 from calbot.usecases import scan as service
 
 ME = "me@studio.example"

@@ -19,17 +19,16 @@ from calbot.adapters.memory_state import (
     StateUsageError,
 )
 from calbot.adapters.sqlite_state import DB_NAME, MIGRATIONS, SqliteStore
-from calbot.errors import CalbotError
-from calbot.ports import (
+from calbot.core.records import (
     DayLoadRecord,
     DecisionRecord,
-    EventCache,
     GoodwillEntry,
     ReviewItem,
     RunRecord,
     SinkRecord,
-    StateStore,
 )
+from calbot.errors import CalbotError
+from calbot.ports.store import EventCache, StateStore
 
 HANOI = timezone(timedelta(hours=7))
 BERLIN_WINTER = timezone(timedelta(hours=1))

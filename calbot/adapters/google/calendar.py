@@ -59,7 +59,7 @@ from calbot.adapters.google.events import (
     to_event,
 )
 from calbot.core.model import Event, Slot
-from calbot.ports import EventCache
+from calbot.ports.store import EventCache
 
 if TYPE_CHECKING:
     from calbot.adapters.google.api import GoogleApi

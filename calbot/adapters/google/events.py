@@ -37,7 +37,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from calbot.core.model import Attendee, Event, EventType, Response
-from calbot.ports import NOTE_KEYS
+from calbot.core.records import NOTE_KEYS
 
 #: The `fields=` of every events.list: only what `to_event` and the sync read.
 EVENT_FIELDS = (

@@ -44,7 +44,7 @@ from calbot.adapters.google.api import ApiError, GoogleApi
 from calbot.adapters.mail import build_message, draft_hash, message_hashes
 from calbot.core.model import Draft
 from calbot.errors import ServiceError
-from calbot.ports import DraftGone, Written
+from calbot.ports.sinks import DraftGone, Written
 
 USER = "me"
 PAGE_SIZE = 500  # drafts.list's maximum

@@ -28,7 +28,7 @@ from typing import Any
 from calbot.adapters.google.api import ApiError, GoogleApi
 from calbot.adapters.mail import one_line
 from calbot.core.model import Event
-from calbot.ports import NOTE_KEYS, Note
+from calbot.core.records import NOTE_KEYS, Note
 
 # 403 reasons that mean "slow down", not "not yours": those are not a per-event problem.
 _RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"})

@@ -77,7 +77,7 @@ from calbot.core.draft import clean_header_text
 from calbot.core.model import Decision, Draft, Meeting
 from calbot.core.settings import Settings
 from calbot.errors import ServiceError
-from calbot.ports import DraftGone, Written
+from calbot.ports.sinks import DraftGone, Written
 
 __all__ = [
     "CALENDAR_SUMMARY",

@@ -1,0 +1,73 @@
+"""Where drafts and notes go. Never a place that sends."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from calbot.core.model import Draft, Event
+from calbot.core.records import Note
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """Where a sink put a draft, and the version token of what calbot wrote there.
+
+    `version` changes whenever the draft's content changes — a hash of the file for the
+    outbox, the message id for Gmail — so a later scan can tell an edit by the user.
+    """
+
+    ref: str
+    version: str
+    # For `find`: the hash of the text calbot wrote into the draft, and whether the draft
+    # has been edited since (its text no longer matches that hash).
+    content_hash: str = ""
+    edited: bool = False
+
+
+class DraftGone(Exception):
+    """Raised by a sink when a draft it was asked to update is no longer there (the user
+    deleted or sent it between `observe` and the write)."""
+
+
+class DraftSink(Protocol):
+    """Somewhere drafts are left for the user to review. Never a place that sends."""
+
+    name: str
+
+    def observe(self, refs: Sequence[str]) -> dict[str, str | None]:
+        """Current version of each ref, None when it is gone (deleted or sent by the user)."""
+        ...
+
+    def find(self, message_id: str) -> Written | None:
+        """A draft of ours carrying this Message-ID, if one exists (to adopt after lost state),
+        with `content_hash` and `edited` filled in."""
+        ...
+
+    def adoptable(self, known_refs: Collection[str], message_ids: Collection[str]) -> set[str]:
+        """Of `message_ids` (drafts about to be written), those that may already have a
+        draft here the ledger does not know (`known_refs` are the ones it does): only these
+        need a `find` before `create`. Naming too many only costs look-ups; naming too few
+        would make duplicates."""
+        ...
+
+    def create(self, draft: Draft, message_id: str) -> Written: ...
+
+    def update(self, ref: str, draft: Draft, message_id: str) -> Written: ...
+
+    def delete(self, ref: str) -> None: ...
+
+
+class NoteSink(Protocol):
+    """Notes on calendar events. Never changes anything the client sees."""
+
+    name: str
+
+    def put(self, event: Event, note: Note) -> None:
+        """Set the note (and colour) on the user's copy of `event`."""
+        ...
+
+    def clear(self, event: Event) -> None:
+        """Remove calbot's note (and colour) from `event`."""
+        ...
