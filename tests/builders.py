@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from calbot.config.settings import Settings
 from calbot.core.model import (
     Attendee,
     Client,
@@ -13,10 +16,11 @@ from calbot.core.model import (
     Event,
     EventType,
     Response,
+    Slot,
     Tier,
     TimeRange,
 )
-from calbot.core.settings import Scoring, Settings, Thresholds, UserSettings
+from calbot.core.settings import Scoring, Thresholds, UserSettings
 
 TZ = "Europe/Berlin"
 ME = "me@studio.example"
@@ -103,6 +107,54 @@ def event(
 def block(start: str, minutes: float, kind: EventType = EventType.DEFAULT, **kw: object) -> Event:
     """A busy event with nobody else: not a meeting."""
     return event(start, minutes, guests=(), organizer=ME, event_type=kind, **kw)
+
+
+@dataclass
+class ListSource:
+    """A calendar source over a list of events: what a scan reads, with no file or server."""
+
+    items: list[Event]
+    requests: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def events(self, start: datetime, end: datetime) -> list[Event]:
+        return [e for e in self.items if e.end > start and e.start < end]
+
+    def extra_busy(self, start: datetime, end: datetime) -> list[Slot]:
+        return []
+
+
+GOOGLE_USER = "me@example.com"
+
+
+def google_toml(
+    root: str, token: Path | str, client_secret: Path | str | None = None, *, user: str = ""
+) -> str:
+    """The `[user]`, `[source]` and `[google]` tables of a config that scans the fake Google
+    server at `root` as `GOOGLE_USER`, reading the primary calendar: the head every Google
+    system test's config starts with. `user` adds lines to `[user]`; the caller appends the
+    tables that differ (`[outputs]`, `[limits]`, `[[clients]]`, ...)."""
+    google = [f'api_root = "{root}"', f'token_file = "{token}"']
+    if client_secret is not None:
+        google.append(f'client_secret_file = "{client_secret}"')
+    return "\n".join(
+        [
+            "[user]",
+            f'email = "{GOOGLE_USER}"',
+            'name = "Me Myself"',
+            'timezone = "Europe/Berlin"',
+            'own_domains = ["example.com"]',
+            *([user] if user else []),
+            "",
+            "[source]",
+            'kind = "google"',
+            'calendars = ["primary"]',
+            "",
+            "[google]",
+            *google,
+            "",
+        ]
+    )
 
 
 __all__ = ["Contact", "Tier"]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from calbot.config.settings import Settings
 from calbot.config.templates import BUILTIN_DIR, Templates, load_templates
 from calbot.core.draft import make_draft
 from calbot.core.model import (
@@ -26,7 +27,7 @@ from calbot.core.model import (
     Slot,
     Tier,
 )
-from calbot.core.settings import Settings, UserSettings
+from calbot.core.settings import UserSettings
 
 LANGS = ("en", "vi", "ms")
 ACTIONS = (
