@@ -6,6 +6,7 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from calbot.config.settings import Settings
@@ -43,13 +44,13 @@ def user(**kw: object) -> UserSettings:
         "signature": "Me",
     }
     base.update(kw)
-    return UserSettings(**base)  # type: ignore[arg-type]
+    return UserSettings(**base)
 
 
 def client(name: str = "Acme", domain: str = "acme.example", **kw: object) -> Client:
     base: dict[str, object] = {"name": name, "domains": (domain,), "language": "en"}
     base.update(kw)
-    return Client(**base)  # type: ignore[arg-type]
+    return Client(**base)
 
 
 def settings(
@@ -69,7 +70,7 @@ def settings(
 def person(email: str, **kw: object) -> Attendee:
     base: dict[str, object] = {"email": email, "response": Response.ACCEPTED}
     base.update(kw)
-    return Attendee(**base)  # type: ignore[arg-type]
+    return Attendee(**base)
 
 
 def event(
@@ -101,10 +102,10 @@ def event(
         "attendees": tuple(people),
     }
     base.update(kw)
-    return Event(**base)  # type: ignore[arg-type]
+    return Event(**base)
 
 
-def block(start: str, minutes: float, kind: EventType = EventType.DEFAULT, **kw: object) -> Event:
+def block(start: str, minutes: float, kind: EventType = EventType.DEFAULT, **kw: Any) -> Event:
     """A busy event with nobody else: not a meeting."""
     return event(start, minutes, guests=(), organizer=ME, event_type=kind, **kw)
 

@@ -229,7 +229,7 @@ def test_key_client_vietnamese_is_formal(templates: Templates) -> None:
 
 
 def test_when_text_formats() -> None:
-    # the WRITING.md examples
+    # how a letter writer in each language writes a date and time
     assert (
         fmt.when_text(START, "en", "Europe/Berlin", "Asia/Ho_Chi_Minh")
         == "Tuesday 1 December, 3:30 pm (Berlin) / 9:30 pm (Ho Chi Minh City)"

@@ -1,5 +1,7 @@
-"""The WRITING.md checklist, per language x action, on drafts rendered from the built-in
-templates with a realistic meeting (a Berlin freelancer, a client in their own zone)."""
+"""The writing checklist (a greeting with a form of address, a closing, full Vietnamese
+diacritics, Malay and not Indonesian words, a body of at most 120 words), per language x
+action, on drafts rendered from the built-in templates with a realistic meeting (a Berlin
+freelancer, a client in their own zone)."""
 
 from __future__ import annotations
 
