@@ -129,12 +129,17 @@ GOOGLE_USER = "me@example.com"
 
 
 def google_toml(
-    root: str, token: Path | str, client_secret: Path | str | None = None, *, user: str = ""
+    root: str,
+    token: Path | str,
+    client_secret: Path | str | None = None,
+    *,
+    user: str = "",
+    source: str = "",
 ) -> str:
     """The `[user]`, `[source]` and `[google]` tables of a config that scans the fake Google
     server at `root` as `GOOGLE_USER`, reading the primary calendar: the head every Google
-    system test's config starts with. `user` adds lines to `[user]`; the caller appends the
-    tables that differ (`[outputs]`, `[limits]`, `[[clients]]`, ...)."""
+    system test's config starts with. `user` and `source` add lines to those tables; the
+    caller appends the tables that differ (`[outputs]`, `[limits]`, `[[clients]]`, ...)."""
     google = [f'api_root = "{root}"', f'token_file = "{token}"']
     if client_secret is not None:
         google.append(f'client_secret_file = "{client_secret}"')
@@ -150,6 +155,7 @@ def google_toml(
             "[source]",
             'kind = "google"',
             'calendars = ["primary"]',
+            *([source] if source else []),
             "",
             "[google]",
             *google,

@@ -92,13 +92,20 @@ def test_load_settings_reads_a_file(tmp_path: Path) -> None:
 
 def test_the_shared_google_config_head_loads(tmp_path: Path) -> None:
     token, secret = tmp_path / "token.json", tmp_path / "secret.json"
-    head = google_toml("http://127.0.0.1:8080", token, secret, user='signature = "Me"')
+    head = google_toml(
+        "http://127.0.0.1:8080",
+        token,
+        secret,
+        user='signature = "Me"',
+        source='horizon = "in 21 days"',
+    )
     settings = parse(
         tomllib.loads(head + '[[clients]]\nname = "Acme"\ndomains = ["acme.example"]\n')
     )
     assert (settings.user.email, settings.user.signature) == (GOOGLE_USER, "Me")
     assert settings.user.own_domains == ("example.com",)
     assert (settings.source.kind, settings.source.calendars) == ("google", ("primary",))
+    assert settings.source.horizon == "in 21 days"
     assert settings.google.api_root == "http://127.0.0.1:8080/"
     assert (settings.google.token_file, settings.google.client_secret_file) == (
         str(token),
