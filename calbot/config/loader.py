@@ -23,7 +23,6 @@ from zoneinfo import ZoneInfo
 import platformdirs
 
 from calbot.config import checks
-from calbot.config.checks import quoted
 from calbot.config.settings import GoogleSettings, Limits, Outputs, Schedule, Settings, Source
 from calbot.config.table import Table
 from calbot.core.model import Client, Contact, Tier, TimeRange
@@ -278,10 +277,8 @@ def _clients(top: Table, user: UserSettings) -> tuple[Client, ...]:
         if not name:
             t.problem("name", "required: the client's name, as you want it in the digest")
         elif name.casefold() in first_index:
-            t.problem(
-                "name",
-                f"duplicate client {quoted(name)} (also clients[{first_index[name.casefold()]}])",
-            )
+            first = first_index[name.casefold()]
+            t.problem("name", f"duplicate client {checks.quoted(name)} (also clients[{first}])")
         else:
             first_index[name.casefold()] = i
         before = len(t.problems)
@@ -291,7 +288,9 @@ def _clients(top: Table, user: UserSettings) -> tuple[Client, ...]:
             t.problem("domains", "give domains or emails: how calbot recognises this client")
         for d in domains:
             if d == user.domain or d in user.own_domains:
-                t.problem("domains", f"{quoted(d)} is your own domain — its people are colleagues")
+                t.problem(
+                    "domains", f"{checks.quoted(d)} is your own domain — its people are colleagues"
+                )
         timezone = t.get("timezone", "", checks.timezone_or_empty)
         clients.append(
             Client(
