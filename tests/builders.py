@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from calbot.config.settings import Settings
 from calbot.core.model import (
     Attendee,
     Client,
@@ -13,10 +17,11 @@ from calbot.core.model import (
     Event,
     EventType,
     Response,
+    Slot,
     Tier,
     TimeRange,
 )
-from calbot.core.settings import Scoring, Settings, Thresholds, UserSettings
+from calbot.core.settings import Scoring, Thresholds, UserSettings
 
 TZ = "Europe/Berlin"
 ME = "me@studio.example"
@@ -39,13 +44,13 @@ def user(**kw: object) -> UserSettings:
         "signature": "Me",
     }
     base.update(kw)
-    return UserSettings(**base)  # type: ignore[arg-type]
+    return UserSettings(**base)
 
 
 def client(name: str = "Acme", domain: str = "acme.example", **kw: object) -> Client:
     base: dict[str, object] = {"name": name, "domains": (domain,), "language": "en"}
     base.update(kw)
-    return Client(**base)  # type: ignore[arg-type]
+    return Client(**base)
 
 
 def settings(
@@ -65,7 +70,7 @@ def settings(
 def person(email: str, **kw: object) -> Attendee:
     base: dict[str, object] = {"email": email, "response": Response.ACCEPTED}
     base.update(kw)
-    return Attendee(**base)  # type: ignore[arg-type]
+    return Attendee(**base)
 
 
 def event(
@@ -97,12 +102,66 @@ def event(
         "attendees": tuple(people),
     }
     base.update(kw)
-    return Event(**base)  # type: ignore[arg-type]
+    return Event(**base)
 
 
-def block(start: str, minutes: float, kind: EventType = EventType.DEFAULT, **kw: object) -> Event:
+def block(start: str, minutes: float, kind: EventType = EventType.DEFAULT, **kw: Any) -> Event:
     """A busy event with nobody else: not a meeting."""
     return event(start, minutes, guests=(), organizer=ME, event_type=kind, **kw)
+
+
+@dataclass
+class ListSource:
+    """A calendar source over a list of events: what a scan reads, with no file or server."""
+
+    items: list[Event]
+    requests: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def events(self, start: datetime, end: datetime) -> list[Event]:
+        return [e for e in self.items if e.end > start and e.start < end]
+
+    def extra_busy(self, start: datetime, end: datetime) -> list[Slot]:
+        return []
+
+
+GOOGLE_USER = "me@example.com"
+
+
+def google_toml(
+    root: str,
+    token: Path | str,
+    client_secret: Path | str | None = None,
+    *,
+    user: str = "",
+    source: str = "",
+) -> str:
+    """The `[user]`, `[source]` and `[google]` tables of a config that scans the fake Google
+    server at `root` as `GOOGLE_USER`, reading the primary calendar: the head every Google
+    system test's config starts with. `user` and `source` add lines to those tables; the
+    caller appends the tables that differ (`[outputs]`, `[limits]`, `[[clients]]`, ...)."""
+    google = [f'api_root = "{root}"', f'token_file = "{token}"']
+    if client_secret is not None:
+        google.append(f'client_secret_file = "{client_secret}"')
+    return "\n".join(
+        [
+            "[user]",
+            f'email = "{GOOGLE_USER}"',
+            'name = "Me Myself"',
+            'timezone = "Europe/Berlin"',
+            'own_domains = ["example.com"]',
+            *([user] if user else []),
+            "",
+            "[source]",
+            'kind = "google"',
+            'calendars = ["primary"]',
+            *([source] if source else []),
+            "",
+            "[google]",
+            *google,
+            "",
+        ]
+    )
 
 
 __all__ = ["Contact", "Tier"]

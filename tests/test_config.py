@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from builders import GOOGLE_USER, google_toml
 
 from calbot.config.loader import (
     MISSING_FILE,
@@ -21,6 +22,7 @@ from calbot.config.loader import (
     starter_config,
 )
 from calbot.core.model import Action, Contact, Tier, TimeRange
+from calbot.core.settings import Scoring
 from calbot.errors import ConfigError
 
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
@@ -65,8 +67,6 @@ def test_starter_config_validates() -> None:
 
 
 def test_starter_scoring_section_only_documents_the_defaults() -> None:
-    from calbot.core.settings import Scoring
-
     assert parse(tomllib.loads(starter_config())).scoring == Scoring()
     commented = [
         line.lstrip("# ").split(" = ")
@@ -88,6 +88,29 @@ def test_load_settings_reads_a_file(tmp_path: Path) -> None:
     path.write_text(starter_config(), encoding="utf-8")
     settings = load_settings(path, now=NOW, check_templates=False)
     assert settings.path == str(path)
+
+
+def test_the_shared_google_config_head_loads(tmp_path: Path) -> None:
+    token, secret = tmp_path / "token.json", tmp_path / "secret.json"
+    head = google_toml(
+        "http://127.0.0.1:8080",
+        token,
+        secret,
+        user='signature = "Me"',
+        source='horizon = "in 21 days"',
+    )
+    settings = parse(
+        tomllib.loads(head + '[[clients]]\nname = "Acme"\ndomains = ["acme.example"]\n')
+    )
+    assert (settings.user.email, settings.user.signature) == (GOOGLE_USER, "Me")
+    assert settings.user.own_domains == ("example.com",)
+    assert (settings.source.kind, settings.source.calendars) == ("google", ("primary",))
+    assert settings.source.horizon == "in 21 days"
+    assert settings.google.api_root == "http://127.0.0.1:8080/"
+    assert (settings.google.token_file, settings.google.client_secret_file) == (
+        str(token),
+        str(secret),
+    )
 
 
 def test_clock_defaults_to_now_in_the_user_timezone() -> None:

@@ -1,4 +1,5 @@
-"""calbot.config.dates: WHEN phrases in en/vi/ms, durations and clock times, with exact results."""
+"""calbot.config.dates and calbot.config.durations: WHEN phrases in en/vi/ms, durations and
+clock times, with exact results."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from calbot.config.dates import parse_clock, parse_duration, parse_when
+from calbot.config.dates import parse_when
+from calbot.config.durations import parse_clock, parse_duration
 
 BERLIN = ZoneInfo("Europe/Berlin")
 WED = datetime(2026, 11, 25, 10, 0, tzinfo=BERLIN)  # Wednesday, CET (+01:00)

@@ -19,9 +19,10 @@ import pytest
 
 from calbot.adapters.sqlite_state import SqliteStore
 from calbot.cli.digest import add_digest_command, digest_message_id
+from calbot.config.settings import Outputs, Settings, Source
 from calbot.core.digest import DayBar, Digest, Trouble, TroubleKind, build_digest, week_bars
 from calbot.core.records import DayLoadRecord, ReviewItem, RunRecord
-from calbot.core.settings import Outputs, Settings, Source, Thresholds, UserSettings
+from calbot.core.settings import Thresholds, UserSettings
 from calbot.present.digest_render import TEXT, print_terminal, render_html, render_plain, subject
 
 TZ = ZoneInfo("Europe/Berlin")

@@ -18,7 +18,7 @@ from calbot.adapters.google.api import GMAIL_COMPOSE, connect
 from calbot.adapters.google.auth import write_private_json
 from calbot.cli.google import add_google_commands, cmd_doctor, print_checks
 from calbot.config.loader import parse_settings
-from calbot.core.settings import Settings
+from calbot.config.settings import Settings
 from calbot.usecases.doctor import Check, exit_code_for, run_checks
 
 NOW = datetime.now(UTC)

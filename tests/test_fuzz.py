@@ -29,13 +29,14 @@ from hypothesis import strategies as st
 from calbot.adapters.google.events import BadEvent, compact, to_event
 from calbot.adapters.mail import build_message, message_id_for
 from calbot.config.loader import parse_settings
+from calbot.config.settings import Settings
 from calbot.config.templates import Templates, load_templates
 from calbot.core.classify import classify
 from calbot.core.decide import Scene, Scored, decide_all
 from calbot.core.draft import DRAFT_ACTIONS, make_draft
 from calbot.core.model import Action, Decision, Draft, Event, Proposal, Slot
 from calbot.core.scoring import client_week_counts, repeat_count, score
-from calbot.core.settings import LANGUAGES, Settings
+from calbot.core.settings import LANGUAGES
 from calbot.core.untrusted import is_unsafe, json_escaped
 from calbot.core.workload import measure
 from calbot.present.render import explain_text, result_doc, table_rows

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from calbot.core.settings import GoogleSettings, Settings, UserSettings
+from calbot.config.settings import GoogleSettings, Settings
+from calbot.core.settings import UserSettings
 from calbot.present.logs import (
     MASK,
     SecretFilter,

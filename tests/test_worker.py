@@ -28,8 +28,9 @@ import pytest
 import calbot
 from calbot.adapters.lock import StateLock
 from calbot.config.loader import load_settings
+from calbot.config.settings import Settings
 from calbot.core.records import RunRecord
-from calbot.core.settings import Settings, UserSettings
+from calbot.core.settings import UserSettings
 from calbot.errors import AuthError, ConfigError, LockedError, ServiceError
 from calbot.present.logs import parse_kv, setup_logging
 from calbot.usecases.worker import (
@@ -584,7 +585,7 @@ def test_the_digest_job_logs_what_it_did_and_survives_failures(
 def test_a_changed_schedule_is_applied_without_a_restart(tmp_path: Path, captured: Any) -> None:
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from calbot.core.settings import Schedule
+    from calbot.config.settings import Schedule
 
     config = tmp_path / "calbot.toml"
     config.write_text("")

@@ -42,7 +42,7 @@ from calbot.errors import CalbotError
 from calbot.present.digest_render import print_terminal, render_html, render_plain, say, subject
 
 if TYPE_CHECKING:
-    from calbot.core.settings import Settings
+    from calbot.config.settings import Settings
     from calbot.ports.store import StateStore
 
 __all__ = [

@@ -19,7 +19,7 @@ from calbot.core.untrusted import json_escaped, one_line
 from calbot.errors import CalbotError, UsageError
 
 if TYPE_CHECKING:
-    from calbot.core.settings import Settings
+    from calbot.config.settings import Settings
     from calbot.usecases.wiring import ScanRun
 
 EPILOG = (

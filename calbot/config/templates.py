@@ -26,13 +26,12 @@ import jinja2
 import jinja2.meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from calbot.core.draft import (
-    CONTEXT_KEYS,
-    NOTES_KEYS,
-    all_template_names,
-    sample_contexts,
-    split_rendered,
-)
+from calbot.core.draft import TemplateFailed, all_template_names, make_draft
+from calbot.core.draft_context import CONTEXT_KEYS, NOTES_KEYS
+from calbot.core.draft_samples import sample_contexts
+from calbot.core.draft_text import split_rendered
+from calbot.core.model import Decision, Draft, Meeting
+from calbot.core.settings import CoreSettings
 from calbot.core.untrusted import one_line
 from calbot.errors import ConfigError
 
@@ -58,6 +57,14 @@ class Templates:
             raise ConfigError(str(BUILTIN_DIR), name, "no such template")
         key = TEMPLATES_KEY if name in self.overridden else name
         return _render(template, dict(context), self.path_of(name), key)
+
+    def draft(self, meeting: Meeting, decision: Decision, settings: CoreSettings) -> Draft:
+        """`make_draft` with these templates. A template that renders no draft for this
+        meeting is a ConfigError naming its file, as every other template failure is."""
+        try:
+            return make_draft(meeting, decision, settings, self)
+        except TemplateFailed as exc:
+            raise ConfigError(self.path_of(exc.name), exc.name, exc.reason) from None
 
 
 def _error_line(exc: BaseException, path: str) -> int | None:

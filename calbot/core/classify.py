@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from calbot.core.model import Attendee, Client, Event, EventType, Meeting, Response, Tier
-from calbot.core.settings import Settings, UserSettings
+from calbot.core.settings import CoreSettings, UserSettings
 
 
 def dedupe(events: Iterable[Event]) -> list[Event]:
@@ -72,7 +72,7 @@ def _domain(email: str) -> str:
 
 
 def match_client(
-    attendees: Iterable[Attendee], settings: Settings
+    attendees: Iterable[Attendee], settings: CoreSettings
 ) -> tuple[Client, tuple[Attendee, ...]] | None:
     """E-mail matches beat domain matches; among equals the first client in the file wins."""
     outside = [a for a in attendees if not settings.user.is_own(a.email)]
@@ -102,7 +102,7 @@ def _members(client: Client, outside: list[Attendee]) -> tuple[Attendee, ...]:
     )
 
 
-def classify(event: Event, settings: Settings) -> Meeting | None:
+def classify(event: Event, settings: CoreSettings) -> Meeting | None:
     """The client meeting this event is, or None (SPEC §1 step 3)."""
     user = settings.user
     if event.status != "confirmed" or not is_meeting(event, user):

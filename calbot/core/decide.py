@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from calbot.core.model import Action, Decision, Meeting, Proposal, Tier
 from calbot.core.scoring import Score, has_agenda, in_person, is_repeated
-from calbot.core.settings import Settings
+from calbot.core.settings import CoreSettings
 from calbot.core.slots import SlotQuery, find_slots
 from calbot.core.workload import Workload, iso_week
 
@@ -32,7 +32,7 @@ class Scene:
     now: datetime
     horizon_end: datetime
     workload: Workload
-    settings: Settings
+    settings: CoreSettings
     # draft keys already asked (reschedule/email) per client inside the goodwill window
     asked: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
@@ -52,7 +52,7 @@ def shorter_length(minutes: float, long_meeting_minutes: int) -> int:
     return max(15, min(half, long_meeting_minutes))
 
 
-def over_limits(meeting: Meeting, workload: Workload, settings: Settings) -> bool:
+def over_limits(meeting: Meeting, workload: Workload, settings: CoreSettings) -> bool:
     t = settings.thresholds
     day = meeting.event.start.astimezone(workload.tz).date()
     load = workload.day(day)

@@ -27,7 +27,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from calbot.core.records import DayLoadRecord, ReviewItem, RunRecord
-from calbot.core.settings import Settings
+from calbot.core.settings import CoreSettings
 
 #: `meta` name under which the digest keeps when it last reported (ISO-8601).
 LAST_DIGEST_META = "last_digest_at"
@@ -154,7 +154,7 @@ def build_digest(
     reviews: Iterable[ReviewItem],
     runs: Sequence[RunRecord],
     week_load: Iterable[DayLoadRecord],
-    settings: Settings,
+    settings: CoreSettings,
     now: datetime,
     *,
     all_items: bool = False,
@@ -260,7 +260,7 @@ def _item(review: ReviewItem, tz: ZoneInfo, email: str, outbox: Path | None) -> 
 
 
 def week_bars(
-    week_load: Iterable[DayLoadRecord], settings: Settings, now: datetime
+    week_load: Iterable[DayLoadRecord], settings: CoreSettings, now: datetime
 ) -> list[DayBar]:
     """The current ISO week: every working day, and any other day with meetings."""
     today = now.date()
@@ -308,7 +308,7 @@ def _run_trouble(runs: Sequence[RunRecord], tz: ZoneInfo) -> list[Trouble]:
 
 
 def _stale(
-    runs: Sequence[RunRecord], settings: Settings, now: datetime, since: datetime | None
+    runs: Sequence[RunRecord], settings: CoreSettings, now: datetime, since: datetime | None
 ) -> Trouble | None:
     """No scan at all for a while: the worker (or the timer) is probably not running."""
     start = runs_since(since, now)

@@ -25,8 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel.dates import get_day_names, get_month_names, get_timezone_location
 
 from calbot.core.model import Slot
-
-SUPPORTED = ("en", "vi", "ms")
+from calbot.core.settings import LANGUAGES
 
 # Zone labels a letter writer would use instead of Babel's exemplar city.
 _CITY_PATCH: dict[str, dict[str, str]] = {
@@ -45,7 +44,7 @@ _ZONE_WORD = {"en": "", "vi": "giờ ", "ms": "waktu "}
 
 
 def _lang(lang: str) -> str:
-    return lang if lang in SUPPORTED else "en"
+    return lang if lang in LANGUAGES else "en"
 
 
 def zone(name: str, fallback: str = "UTC") -> tzinfo:
@@ -160,11 +159,6 @@ def when_text(dt: datetime, lang: str, client_tz: str, user_tz: str) -> str:
     if local.date() != mine.date():  # the user's clock is on another day: say which
         mine_text += f" {weekday(mine, lang)}"
     return f"{text} {_label(client_zone_name, lang, dt)} / {mine_text} {_label(user_tz, lang, dt)}"
-
-
-def date_only_text(dt: datetime, lang: str, tz_name: str) -> str:
-    """The date of `dt` in zone `tz_name`, no time."""
-    return date_text(dt.astimezone(zone(tz_name)), _lang(lang))
 
 
 def slot_text(slot: Slot, lang: str, client_tz: str, user_tz: str) -> str:

@@ -103,9 +103,6 @@ class TimeRange:
     start: time
     end: time
 
-    def minutes(self) -> int:
-        return (self.end.hour * 60 + self.end.minute) - (self.start.hour * 60 + self.start.minute)
-
 
 @dataclass(frozen=True, slots=True)
 class Client:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from calbot.core.model import Factor, Meeting, Tier
 from calbot.core.phrases import day_label, hours, say
-from calbot.core.settings import Settings
+from calbot.core.settings import CoreSettings
 from calbot.core.workload import Workload, iso_week, working_window
 
 _URL = re.compile(r"\b(?:https?|ftp|webcal|mailto|tel|zoommtg|msteams):\S*|\bwww\.\S+", re.I)
@@ -63,7 +63,7 @@ def repeat_count(meeting: Meeting, counts: Counter[tuple[str, int, int]], tz: Zo
     return counts[(meeting.client.name, year, week)]
 
 
-def is_repeated(meeting: Meeting, week_count: int, settings: Settings) -> bool:
+def is_repeated(meeting: Meeting, week_count: int, settings: CoreSettings) -> bool:
     limit = settings.thresholds.max_meetings_per_client_per_week
     return meeting.event.series_id is not None or week_count > limit
 
@@ -75,7 +75,7 @@ class Score:
 
 
 def factors_for(
-    meeting: Meeting, workload: Workload, week_count: int, settings: Settings
+    meeting: Meeting, workload: Workload, week_count: int, settings: CoreSettings
 ) -> list[Factor]:
     """The raw factors, before the tier weight; details in the user's language."""
     event, t, p = meeting.event, settings.thresholds, settings.scoring
@@ -173,7 +173,7 @@ def factors_for(
     return out
 
 
-def outside_hours(meeting: Meeting, workload: Workload, settings: Settings) -> bool:
+def outside_hours(meeting: Meeting, workload: Workload, settings: CoreSettings) -> bool:
     event = meeting.event
     day = event.start.astimezone(workload.tz).date()
     window = working_window(day, settings.user, workload.tz)
@@ -185,7 +185,7 @@ def outside_hours(meeting: Meeting, workload: Workload, settings: Settings) -> b
 TIER_PHRASE = {Tier.KEY: "tier_key", Tier.LOW: "tier_low"}
 
 
-def score(meeting: Meeting, workload: Workload, week_count: int, settings: Settings) -> Score:
+def score(meeting: Meeting, workload: Workload, week_count: int, settings: CoreSettings) -> Score:
     raw = factors_for(meeting, workload, week_count, settings)
     subtotal = sum(f.points for f in raw)
     p = settings.scoring

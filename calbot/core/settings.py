@@ -1,13 +1,18 @@
-"""Validated, frozen settings. `calbot.config.loader` builds them from TOML; the core reads them."""
+"""The settings the core reads: the user, the thresholds, the scoring and the clients.
+
+The whole validated config is `calbot.config.settings.Settings`; it satisfies `CoreSettings`
+structurally, so the core never sees the Google, source, output or limit settings.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from calbot.core.model import Action, Client, TimeRange
 
-# The order in which actions are tried when several fit (SPEC §1 step 6).
+# The order in which actions are tried when several fit.
 DEFAULT_ACTION_ORDER: tuple[Action, ...] = (
     Action.DELEGATE,
     Action.CALL,
@@ -80,58 +85,27 @@ class Scoring:
     order: tuple[Action, ...] = DEFAULT_ACTION_ORDER
 
 
-@dataclass(frozen=True, slots=True)
-class Outputs:
-    gmail_drafts: bool = False
-    calendar_notes: bool = False
-    review_calendar: bool = False
-    outbox: str = ""  # a folder; "" disables
-    templates_dir: str = ""
-    note_color: str = ""  # Google Calendar colour id "1".."11" for acted meetings; "" = none
+class ScanCadence(Protocol):
+    """How often scans run: the digest reads it to tell when the scans stopped."""
+
+    @property
+    def scan_every(self) -> timedelta: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
-    kind: str = "ics"
-    calendars: tuple[str, ...] = ("primary",)
-    busy_calendars: tuple[str, ...] = ()
-    path: str = ""
-    horizon: str = "in 14 days"
-    history: str = "14 days ago"
+class CoreSettings(Protocol):
+    """What the core reads of the settings (read-only)."""
 
+    @property
+    def user(self) -> UserSettings: ...
 
-@dataclass(frozen=True, slots=True)
-class GoogleSettings:
-    client_secret_file: str = "~/.config/calbot/client_secret.json"  # noqa: S105 (a path)
-    token_file: str = "~/.config/calbot/token.json"  # noqa: S105 (a path)
-    api_root: str = ""
-    service_account_file: str = ""
-    subject: str = ""
-    app_published: bool = False
+    @property
+    def thresholds(self) -> Thresholds: ...
 
+    @property
+    def scoring(self) -> Scoring: ...
 
-@dataclass(frozen=True, slots=True)
-class Schedule:
-    scan_every: timedelta = timedelta(minutes=30)
-    digest_at: str = "07:30"
+    @property
+    def clients(self) -> tuple[Client, ...]: ...
 
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    http_timeout_seconds: float = 30
-    retry_budget_seconds: float = 120
-    lock_wait_seconds: float = 60
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    user: UserSettings
-    path: str = "<memory>"  # the config file, for messages
-    source: Source = field(default_factory=Source)
-    google: GoogleSettings = field(default_factory=GoogleSettings)
-    thresholds: Thresholds = field(default_factory=Thresholds)
-    scoring: Scoring = field(default_factory=Scoring)
-    clients: tuple[Client, ...] = ()
-    outputs: Outputs = field(default_factory=Outputs)
-    schedule: Schedule = field(default_factory=Schedule)
-    limits: Limits = field(default_factory=Limits)
+    @property
+    def schedule(self) -> ScanCadence: ...

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Literal, TextIO
 from calbot.core.untrusted import is_unsafe, json_escaped
 
 if TYPE_CHECKING:
-    from calbot.core.settings import Settings
+    from calbot.config.settings import Settings
 
 __all__ = [
     "FIELDS_ATTR",

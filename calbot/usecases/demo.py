@@ -11,13 +11,13 @@ import tomllib
 from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from calbot.core.settings import Settings
+from calbot.adapters.memory_state import MemoryStore
+from calbot.config.loader import parse_settings
+from calbot.config.settings import Settings
 from calbot.usecases.scan import Progress, quiet
-
-if TYPE_CHECKING:
-    from calbot.usecases.wiring import ScanRun
+from calbot.usecases.wiring import ScanRun, scan
 
 DAYS = ("MON", "TUE", "WED", "THU", "FRI")
 DEMO_TIMEZONE = "Europe/Berlin"  # the demo user's zone (data/demo.toml)
@@ -39,8 +39,6 @@ def demo_calendar(today: date) -> str:
 
 
 def demo_settings(calendar_path: Path, outbox: Path, now: datetime) -> Settings:
-    from calbot.config.loader import parse_settings
-
     raw = resources.files("calbot").joinpath("data/demo.toml").read_text(encoding="utf-8")
     data: dict[str, Any] = tomllib.loads(raw)
     data["source"]["path"] = str(calendar_path)
@@ -60,9 +58,6 @@ def run_demo(outbox: Path, now: datetime, progress: Progress = quiet) -> tuple[S
     The demo keeps no state store: a rerun finds its earlier drafts in the outbox by their
     Message-ID and leaves them as they are.
     """
-    from calbot.adapters.memory_state import MemoryStore
-    from calbot.usecases.wiring import scan
-
     with tempfile.TemporaryDirectory(prefix="calbot-demo-") as tmp:
         calendar = write_demo_calendar(Path(tmp), now.date())
         settings = demo_settings(calendar, outbox, now)

@@ -46,7 +46,7 @@ from calbot.adapters.google.auth import (
     read_token_info,
     testing_expiry_warning_for,
 )
-from calbot.core.settings import Settings
+from calbot.config.settings import Settings
 from calbot.errors import AuthError, CalbotError, ConfigError, ServiceError
 
 __all__ = ["DOCTOR_RETRY_BUDGET", "Check", "exit_code_for", "run_checks"]

@@ -11,7 +11,7 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from calbot.core.settings import Settings
+from calbot.config.settings import Settings
 from calbot.usecases.doctor import PERMISSIONS_PAGE, RUN_AUTH, Check
 
 __all__ = ["no_send", "private_folder", "secrets_copied"]

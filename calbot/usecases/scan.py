@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from calbot.adapters.mail import message_id_for
+from calbot.config.settings import Settings
 from calbot.config.templates import Templates
 from calbot.core.classify import classify, dedupe
 from calbot.core.decide import GOODWILL_ACTIONS, Scene, Scored, decide_all
-from calbot.core.draft import make_draft
 from calbot.core.model import Action, Decision, Draft, Meeting
 from calbot.core.reconcile import Desired, Kind, Op, plan
 from calbot.core.records import (
@@ -25,7 +25,6 @@ from calbot.core.records import (
     SinkRecord,
 )
 from calbot.core.scoring import client_week_counts, repeat_count, score
-from calbot.core.settings import Settings
 from calbot.core.workload import Workload, measure
 from calbot.errors import ConfigError
 from calbot.ports.calendar import CalendarSource
@@ -186,7 +185,7 @@ def _draft_each_key(
         if outcome.decision.action == Action.NONE or key in wanted or key in held:
             continue
         try:
-            draft = make_draft(outcome.meeting, outcome.decision, settings, templates)
+            draft = templates.draft(outcome.meeting, outcome.decision, settings)
         except ConfigError as exc:
             warnings.append(f"{_label(outcome)}: no draft: {exc}")
             held.add(key)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from calbot.config.dates import parse_when
-from calbot.core.settings import Settings
+from calbot.config.settings import Settings
 from calbot.errors import (
     LockedError,
     UsageError,

@@ -59,8 +59,8 @@ from calbot.present.logs import (
 )
 
 if TYPE_CHECKING:
+    from calbot.config.settings import Settings
     from calbot.core.records import RunRecord
-    from calbot.core.settings import Settings
     from calbot.ports.store import StateStore
     from calbot.usecases.wiring import ScanRun
 

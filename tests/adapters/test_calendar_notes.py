@@ -17,9 +17,9 @@ from calbot.adapters.google import api as google_api
 from calbot.adapters.google.api import ApiError, GoogleApi
 from calbot.adapters.google.notes import CalendarNotes, clear_body, request_body
 from calbot.config.loader import parse_settings
+from calbot.config.settings import Settings
 from calbot.core.model import Attendee, Event
 from calbot.core.records import NOTE_KEYS, Note
-from calbot.core.settings import Settings
 from calbot.ports.sinks import NoteSink
 
 ICT = timezone(timedelta(hours=7))

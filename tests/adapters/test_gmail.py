@@ -20,8 +20,8 @@ from calbot.adapters.google.api import ApiError, GoogleApi
 from calbot.adapters.google.gmail import GmailSink
 from calbot.adapters.mail import CONTENT_HEADER, build_message, draft_hash, message_id_for
 from calbot.config.loader import parse_settings
+from calbot.config.settings import Settings
 from calbot.core.model import Draft
-from calbot.core.settings import Settings
 from calbot.ports.sinks import DraftGone, DraftSink, Written
 
 ICT = timezone(timedelta(hours=7))

@@ -37,7 +37,7 @@ from calbot.adapters.google.api import (
     scopes_for,
 )
 from calbot.config.loader import parse_settings
-from calbot.core.settings import Settings
+from calbot.config.settings import Settings
 from calbot.errors import AuthError, ServiceError
 
 needs_fake = pytest.mark.skipif(

@@ -26,7 +26,7 @@ from calbot.adapters.google.auth import (
     write_private_json,
 )
 from calbot.config.loader import parse_settings
-from calbot.core.settings import Settings
+from calbot.config.settings import Settings
 from calbot.errors import AuthError, UsageError
 
 needs_fake = pytest.mark.skipif(

@@ -17,9 +17,9 @@ from calbot.adapters.google.calendar import GoogleCalendarSource, SyncCache
 from calbot.adapters.memory_state import MemoryStore
 from calbot.adapters.sqlite_state import DB_NAME, SqliteStore
 from calbot.config.loader import parse_settings
+from calbot.config.settings import Settings
 from calbot.core.classify import classify, dedupe
 from calbot.core.model import Event, EventType, Response, Slot
-from calbot.core.settings import Settings
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2025, 3, 3, 8, 0, tzinfo=BERLIN)  # a Monday

@@ -33,6 +33,7 @@ from calbot.adapters.google.review import (
 from calbot.adapters.mail import message_id_for
 from calbot.adapters.memory_state import MemoryStore
 from calbot.config.loader import parse_settings
+from calbot.config.settings import Settings
 from calbot.config.templates import load_templates
 from calbot.core.model import (
     Action,
@@ -45,7 +46,6 @@ from calbot.core.model import (
     Slot,
 )
 from calbot.core.reconcile import Desired
-from calbot.core.settings import Settings
 from calbot.errors import ServiceError
 from calbot.ports.sinks import DraftGone, DraftSink, Written
 from calbot.usecases import scan as service

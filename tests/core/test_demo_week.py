@@ -15,7 +15,7 @@ ALL = {a.value for a in Action} - {"none"}
 
 
 @pytest.mark.parametrize("day_offset", range(7))
-def test_demo_drafts_every_action_whatever_the_weekday(tmp_path, day_offset):
+def test_demo_drafts_every_action_whatever_the_weekday(tmp_path: Path, day_offset: int) -> None:
     now = datetime(2026, 11, 23, 9, 15, tzinfo=BERLIN) + timedelta(days=day_offset)
     run, _ = run_demo(tmp_path / "outbox", now)
     actions = {o.decision.action.value for o in run.result.outcomes if o.draft}
@@ -24,7 +24,7 @@ def test_demo_drafts_every_action_whatever_the_weekday(tmp_path, day_offset):
     assert languages == {"en", "vi", "ms"}
 
 
-def test_demo_json_points_at_real_eml_files(tmp_path):
+def test_demo_json_points_at_real_eml_files(tmp_path: Path) -> None:
     now = datetime(2026, 11, 25, 9, 0, tzinfo=BERLIN)
     run, _ = run_demo(tmp_path / "outbox", now)
     doc = result_doc(run.result, run.outbox_paths)
@@ -41,7 +41,7 @@ def test_demo_json_points_at_real_eml_files(tmp_path):
     assert key and all(m["action"] == "none" for m in key)
 
 
-def test_demo_rerun_rewrites_nothing(tmp_path):
+def test_demo_rerun_rewrites_nothing(tmp_path: Path) -> None:
     now = datetime(2026, 11, 25, 9, 0, tzinfo=BERLIN)
     run_demo(tmp_path / "outbox", now)
     before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "outbox").iterdir()}
@@ -50,6 +50,6 @@ def test_demo_rerun_rewrites_nothing(tmp_path):
     assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "outbox").iterdir()} == before
 
 
-def test_demo_calendar_has_no_placeholders_left():
+def test_demo_calendar_has_no_placeholders_left() -> None:
     text = demo_calendar(datetime(2026, 11, 25).date())
     assert "@" not in "".join(line for line in text.splitlines() if line.startswith("DT"))

@@ -17,9 +17,9 @@ from builders import ME, at, client, event, settings
 
 from calbot.adapters.outbox import OutboxSink
 from calbot.adapters.sqlite_state import SqliteStore
+from calbot.config.settings import Outputs
 from calbot.config.templates import load_templates
 from calbot.core.model import Action, Event, Slot, Tier
-from calbot.core.settings import Outputs
 from calbot.usecases.scan import Ports, Window, run_scan
 
 NOW = at("2026-11-25 10:00")

@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from calbot.config.settings import Settings
 from calbot.config.templates import BUILTIN_DIR, Templates, load_templates
 from calbot.core import formatting as fmt
-from calbot.core.draft import clean_header_text, make_draft, recipients
+from calbot.core.draft import TemplateFailed, make_draft
+from calbot.core.draft_people import recipients
+from calbot.core.draft_text import clean_header_text
 from calbot.core.model import (
     Action,
     Attendee,
@@ -26,7 +29,7 @@ from calbot.core.model import (
     Slot,
     Tier,
 )
-from calbot.core.settings import Settings, UserSettings
+from calbot.core.settings import UserSettings
 from calbot.errors import ConfigError
 
 USER = UserSettings(
@@ -226,7 +229,7 @@ def test_key_client_vietnamese_is_formal(templates: Templates) -> None:
 
 
 def test_when_text_formats() -> None:
-    # the WRITING.md examples
+    # how a letter writer in each language writes a date and time
     assert (
         fmt.when_text(START, "en", "Europe/Berlin", "Asia/Ho_Chi_Minh")
         == "Tuesday 1 December, 3:30 pm (Berlin) / 9:30 pm (Ho Chi Minh City)"
@@ -502,6 +505,26 @@ def test_override_sandbox_blocks_python_internals(tmp_path: Path) -> None:
     _write(tmp_path, "email.en.txt.j2", "Subject: x\n\n{{ title.__class__.__mro__ }}\n")
     with pytest.raises(ConfigError, match="unsafe"):
         load_templates(str(tmp_path))
+
+
+def test_a_template_that_renders_no_draft_for_one_meeting(tmp_path: Path) -> None:
+    """It passed the load-time check (the samples have no "urgent" title): the core says
+    which template failed, and the templates report it as a config problem in that file."""
+    text = "{% if 'urgent' in title %}Hi.{% else %}Subject: {{ title }}\n\nHi.\n{% endif %}"
+    path = _write(tmp_path, "email.en.txt.j2", text)
+    t = load_templates(str(tmp_path))
+    assert draft(t, meeting(), Action.EMAIL).body == "Hi.\n"
+    urgent = meeting(summary="urgent review")
+    with pytest.raises(TemplateFailed) as failed:
+        make_draft(urgent, decision(Action.EMAIL), settings(), t)
+    assert (failed.value.name, failed.value.reason) == (
+        "email.en.txt.j2",
+        "the first line must be 'Subject: ...'",
+    )
+    with pytest.raises(ConfigError) as info:
+        t.draft(urgent, decision(Action.EMAIL), settings())
+    assert str(info.value) == f"{path}: email.en.txt.j2: the first line must be 'Subject: ...'"
+    assert info.value.exit_code == 2
 
 
 def test_partials_can_be_included(tmp_path: Path) -> None:

@@ -1,5 +1,7 @@
-"""The WRITING.md checklist, per language x action, on drafts rendered from the built-in
-templates with a realistic meeting (a Berlin freelancer, a client in their own zone)."""
+"""The writing checklist (a greeting with a form of address, a closing, full Vietnamese
+diacritics, Malay and not Indonesian words, a body of at most 120 words), per language x
+action, on drafts rendered from the built-in templates with a realistic meeting (a Berlin
+freelancer, a client in their own zone)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from calbot.config.settings import Settings
 from calbot.config.templates import BUILTIN_DIR, Templates, load_templates
 from calbot.core.draft import make_draft
 from calbot.core.model import (
@@ -26,7 +29,7 @@ from calbot.core.model import (
     Slot,
     Tier,
 )
-from calbot.core.settings import Settings, UserSettings
+from calbot.core.settings import UserSettings
 
 LANGS = ("en", "vi", "ms")
 ACTIONS = (

@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 from calbot.errors import AuthError, ServiceError
 
 if TYPE_CHECKING:
-    from calbot.core.settings import Settings
+    from calbot.config.settings import Settings
 
 __all__ = [
     "CALBOT_SCOPES",

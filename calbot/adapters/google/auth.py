@@ -36,7 +36,7 @@ from google.oauth2.credentials import Credentials
 from calbot import errors
 from calbot.adapters import files
 from calbot.adapters.google.api import GMAIL_COMPOSE, scope_reasons, scopes_for
-from calbot.core.settings import Settings
+from calbot.config.settings import Settings
 from calbot.errors import AuthError, UsageError
 
 __all__ = [

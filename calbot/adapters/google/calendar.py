@@ -63,7 +63,7 @@ from calbot.ports.store import EventCache
 
 if TYPE_CHECKING:
     from calbot.adapters.google.api import GoogleApi
-    from calbot.core.settings import Settings
+    from calbot.config.settings import Settings
 
 PAGE_SIZE = 2500  # Google's maximum for events.list
 SYNC_MARGIN = timedelta(days=30)  # a full sync reaches this far before the window start

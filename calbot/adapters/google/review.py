@@ -73,9 +73,9 @@ from zoneinfo import ZoneInfo
 from calbot.adapters import files
 from calbot.adapters.google.api import ApiError, GoogleApi
 from calbot.adapters.mail import one_line
-from calbot.core.draft import clean_header_text
+from calbot.config.settings import Settings
+from calbot.core.draft_text import clean_header_text
 from calbot.core.model import Decision, Draft, Meeting
-from calbot.core.settings import Settings
 from calbot.errors import ServiceError
 from calbot.ports.sinks import DraftGone, Written
 

@@ -1,0 +1,109 @@
+"""Whom a draft goes to and how it greets them: recipients, forms of address, names."""
+
+from __future__ import annotations
+
+import re
+
+from calbot.core.draft_text import clean_header_text, short_text
+from calbot.core.model import Attendee, Client, Contact, Meeting, Response
+from calbot.core.settings import UserSettings
+
+# Forms of address that only make sense in Vietnamese (kinship pronouns).
+_VI_TITLES = frozenset({"anh", "chị", "em", "ông", "bà", "cô", "chú", "bác", "thầy"})
+# English titles mapped to their Malay equivalents.
+_EN_TO_MS_TITLE = {"mr": "Tuan", "mrs": "Puan", "ms": "Puan", "miss": "Cik", "dr": "Dr"}
+
+
+def _is_user(attendee: Attendee, user: UserSettings) -> bool:
+    return attendee.is_self or attendee.email.lower() == user.email.lower()
+
+
+def recipients(meeting: Meeting, user: UserSettings) -> tuple[list[Attendee], list[Attendee]]:
+    """(to, cc). Not the organizer: To is the organizer. The organizer: To is the client
+    attendees who have not declined. Never the user, never a room. Cc is empty for now."""
+    event = meeting.event
+    to: list[Attendee] = []
+    if not meeting.user_is_organizer:
+        organizer = next(
+            (
+                a
+                for a in event.attendees
+                if a.organizer and not a.resource and not _is_user(a, user)
+            ),
+            None,
+        )
+        if organizer is None and event.organizer and event.organizer.lower() != user.email.lower():
+            known = {a.email: a for a in (*meeting.client_attendees, *event.attendees)}
+            organizer = known.get(event.organizer.lower()) or Attendee(
+                email=event.organizer.lower(), organizer=True
+            )
+        if organizer is not None:
+            to.append(organizer)
+    if not to:
+        seen: set[str] = set()
+        for a in meeting.client_attendees:
+            if a.response == Response.DECLINED or a.resource or _is_user(a, user):
+                continue
+            if a.email in seen:
+                continue
+            seen.add(a.email)
+            to.append(a)
+    return to, []
+
+
+def _contact_for(client: Client, email: str) -> Contact | None:
+    found = client.contact(email)
+    if found is not None:
+        return found
+    lowered = email.lower()
+    return next((c for c in client.contacts if c.email.lower() == lowered), None)
+
+
+def _title_for(lang: str, title: str) -> str:
+    """The contact's title as usable in `lang`, or "" when it does not fit the language."""
+    title = clean_header_text(title)
+    if not title:
+        return ""
+    lowered = title.lower().rstrip(".")
+    if lang == "vi":
+        return title.lower() if lowered in _VI_TITLES else ""
+    if lowered in _VI_TITLES:
+        return ""
+    if lang == "ms":
+        return _EN_TO_MS_TITLE.get(lowered, title)
+    return title
+
+
+def addressee(meeting: Meeting, to: list[Attendee], lang: str) -> tuple[str, str]:
+    """(title, name) for the greeting; ("", "") means the neutral polite form."""
+    if not to:
+        return "", ""
+    first = to[0]
+    contact = _contact_for(meeting.client, first.email)
+    if contact is not None and clean_header_text(contact.name):
+        name = short_text(contact.name, 60)
+        title = _title_for(lang, contact.title)
+        if title:
+            return title, name
+        if lang == "en":
+            return "", name
+        return "", ""
+    if lang == "en" and clean_header_text(first.name):
+        return "", short_text(first.name, 60)
+    return "", ""
+
+
+def colleague_name(meeting: Meeting, email: str) -> str:
+    for person in meeting.colleagues:
+        if person.email.lower() == email.lower() and clean_header_text(person.name):
+            return short_text(person.name, 60)
+    local = email.partition("@")[0]
+    parts = [p for p in re.split(r"[._\-+]+", local) if p]
+    return short_text(" ".join(p[:1].upper() + p[1:] for p in parts), 60)
+
+
+def display_name(meeting: Meeting, attendee: Attendee) -> str:
+    contact = _contact_for(meeting.client, attendee.email)
+    if contact is not None and clean_header_text(contact.name):
+        return clean_header_text(contact.name)
+    return clean_header_text(attendee.name)
