@@ -1,8 +1,8 @@
-"""The review calendar (SPEC §6, opt-in): a private "calbot review" calendar beside the
+"""The review calendar (opt-in): a private "calbot review" calendar beside the
 user's own, with one event per drafted reply at the meeting's time, so every proposal shows
 in the Calendar UI next to the meeting it is about — and nobody else sees it.
 
-A `DraftSink` named "review_calendar". Each review event is:
+A `DraftSink` of kind `REVIEW`, named "review_calendar". Each review event is:
 
 - titled "✎ <action>: <meeting title>" ("✎ shorten: Acme roadmap review"), at the meeting's
   start and end (for a recurring series: the occurrence the draft answers);
@@ -14,17 +14,12 @@ A `DraftSink` named "review_calendar". Each review event is:
 - tagged with private extended properties: `calbot_mid` (a hash of the draft's Message-ID,
   what `find` searches by) and `calbot_hash` (the hash of what calbot wrote).
 
-**Meeting context.** `create`/`update` receive only a `Draft` and its Message-ID; the event
-also needs the meeting's time, title, action and reasons. The service hands them over before
-it syncs this sink: `set_context({message_id: (meeting, decision)})` for every desired draft
-(domain types only, so the core imports nothing from here). A write without context is a
-wiring bug and raises `MissingContext`.
-
-**Content hash.** The event depends on more than the draft text (a meeting moved within its
-day leaves a "shorten" draft unchanged, but the review event must move). So this sink's
-content hash is `content_hash(draft, message_id)`: the hash of the whole event calbot would
-write (title, description, start and end instants). The service must compare *that* — not
-`draft_hash(draft)` — with the ledger's, or it would rewrite every event on every scan.
+**What it writes.** `create`/`update` receive a `Reply`: the draft with the meeting and the
+decision it answers, which give the event its time, title, action and reasons. The event
+depends on more than the draft text (a meeting moved within its day leaves a "shorten"
+draft unchanged, but the review event must move), so this sink's `content_hash(reply)` is
+the hash of the whole event calbot would write (title, description, start and end
+instants), and that is what the ledger keeps for it.
 
 **Versions and edits.** A review event's version is its `etag`, which changes whenever the
 user edits the event: calbot then never overwrites it (`user_edited`), and an event the user
@@ -77,13 +72,12 @@ from calbot.core.draft import clean_header_text
 from calbot.core.model import Decision, Draft, Meeting
 from calbot.core.settings import Settings
 from calbot.errors import ServiceError
-from calbot.ports.sinks import DraftGone, Written
+from calbot.ports.sinks import DraftGone, Reply, SinkKind, Written
 
 __all__ = [
     "CALENDAR_SUMMARY",
     "ID_FILE_NAME",
     "META_KEY",
-    "MissingContext",
     "ReviewCalendar",
     "ReviewContext",
     "id_file_for",
@@ -150,10 +144,6 @@ _LABELS: dict[str, dict[str, str]] = {
 }
 
 
-class MissingContext(RuntimeError):
-    """A write for a Message-ID the service gave no meeting context for (a wiring bug)."""
-
-
 @dataclass(frozen=True, slots=True)
 class ReviewContext:
     """What the review event needs beyond the draft."""
@@ -184,6 +174,7 @@ class ReviewCalendar:
     """`DraftSink` keeping one private review event per draft on calbot's own calendar."""
 
     name = "review_calendar"
+    kind = SinkKind.REVIEW
 
     def __init__(
         self,
@@ -208,26 +199,18 @@ class ReviewCalendar:
             *(c.lower() for c in settings.source.calendars),
             *(c.lower() for c in settings.source.busy_calendars),
         }
-        self._context: dict[str, ReviewContext] = {}
+        self.warnings: list[str] = []
         self._calendar_id: str | None = None
         self._read = False  # the id was looked up (file, then store)
         self._gone = False  # the known calendar answered 404
         self._persisted = False  # file and store hold the id (checked on the first write)
         self.calendars_created = 0
 
-    # -- context ---------------------------------------------------------------------------
-
-    def set_context(self, items: Mapping[str, tuple[Meeting, Decision]]) -> None:
-        """The meeting and decision behind each desired draft, by Message-ID. Replaces what
-        was set before; call it before each sync."""
-        self._context = {mid: ReviewContext.of(m, d) for mid, (m, d) in items.items()}
-
-    def content_hash(self, draft: Draft, message_id: str) -> str:
-        """The hash of the whole review event calbot would write for this draft: what the
-        service must compare with the ledger's `content_hash` for this sink."""
-        return _event_hash(self._body(draft, message_id))
-
     # -- DraftSink -------------------------------------------------------------------------
+
+    def content_hash(self, reply: Reply) -> str:
+        """The hash of the whole review event calbot would write for `reply`."""
+        return _event_hash(self._body(reply))
 
     def observe(self, refs: Sequence[str]) -> dict[str, str | None]:
         """Each event's etag, None for an event that is gone (or a calendar that is)."""
@@ -293,14 +276,14 @@ class ReviewCalendar:
             )
         return None
 
-    def create(self, draft: Draft, message_id: str) -> Written:
+    def create(self, reply: Reply) -> Written:
         """A new review event. Like a Gmail draft, not safe to repeat: after a failure that
         may hide an insert Google carried out, the event is looked up by its Message-ID's
         hash before any retry."""
-        body = self._body(draft, message_id)
+        body = self._body(reply)
 
         def made_already() -> dict[str, Any] | None:
-            found = self.find(message_id)
+            found = self.find(reply.message_id)
             return None if found is None else {"id": found.ref, "etag": found.version}
 
         for attempt in (1, 2):
@@ -323,10 +306,10 @@ class ReviewCalendar:
             return self._written(got, body)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def update(self, ref: str, draft: Draft, message_id: str) -> Written:
+    def update(self, ref: str, reply: Reply) -> Written:
         """Rewrite review event `ref`. Raises `DraftGone` when the user deleted it (or its
         calendar) since `observe`: never brought back."""
-        body = self._body(draft, message_id)
+        body = self._body(reply)
         cid = self._existing_id()
         if cid is None:
             raise DraftGone(f"review event {ref}: no review calendar")
@@ -366,6 +349,9 @@ class ReviewCalendar:
         except ApiError as exc:
             if exc.status not in _GONE:  # already gone: what we wanted
                 raise
+
+    def path_of(self, ref: str) -> None:
+        return None  # review events live on Google's side, not in local files
 
     # -- the calendar's id -----------------------------------------------------------------
 
@@ -460,13 +446,9 @@ class ReviewCalendar:
                 return
             seen.add(token)
 
-    def _body(self, draft: Draft, message_id: str) -> dict[str, Any]:
-        ctx = self._context.get(message_id)
-        if ctx is None:
-            raise MissingContext(
-                f"review calendar: no meeting context for {message_id} "
-                "(call set_context before syncing)"
-            )
+    def _body(self, reply: Reply) -> dict[str, Any]:
+        ctx = ReviewContext.of(reply.meeting, reply.decision)
+        draft, message_id = reply.draft, reply.message_id
         tz = ZoneInfo(self._tz)
         title = clean_header_text(ctx.title) or self._labels["untitled"]
         body: dict[str, Any] = {
