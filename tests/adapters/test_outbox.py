@@ -15,7 +15,7 @@ from replies import reply
 from calbot.adapters.mail import message_id_for
 from calbot.adapters.outbox import OutboxSink, file_name_for
 from calbot.core.model import Draft
-from calbot.ports.sinks import DraftSink, Written
+from calbot.ports.sinks import Written
 
 KL = timezone(timedelta(hours=8))
 NOW = datetime(2025, 3, 4, 7, 0, tzinfo=KL)
@@ -45,11 +45,6 @@ def sink(folder: Path) -> OutboxSink:
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
-
-
-def test_is_a_draft_sink(sink: OutboxSink) -> None:
-    as_port: DraftSink = sink
-    assert as_port.name == "outbox"
 
 
 def test_constructing_writes_nothing(sink: OutboxSink, folder: Path) -> None:
@@ -86,17 +81,6 @@ def test_file_name_is_stable(folder: Path, tmp_path: Path) -> None:
     assert a.create(reply(make_draft(), other)).ref != file_name_for(MID)
 
 
-def test_observe_tracks_user_edits_and_deletes(sink: OutboxSink) -> None:
-    written = sink.create(reply(make_draft(), MID))
-    assert sink.observe([written.ref]) == {written.ref: written.version}
-    path = sink.path_of(written.ref)
-    path.write_bytes(path.read_bytes().replace(b"Minh", b"Minh!!"))
-    edited = sink.observe([written.ref])[written.ref]
-    assert edited is not None and edited != written.version
-    path.unlink()
-    assert sink.observe([written.ref]) == {written.ref: None}
-
-
 def test_find_adopts_by_message_id(sink: OutboxSink, folder: Path) -> None:
     sink.create(reply(make_draft(subject="other"), message_id_for("k2", "call", "example.com")))
     written = sink.create(reply(make_draft(), MID))
@@ -110,15 +94,6 @@ def test_find_adopts_by_message_id(sink: OutboxSink, folder: Path) -> None:
     )
     assert found.content_hash and not found.edited
     assert fresh.find(message_id_for("nope", "call", "example.com")) is None
-
-
-def test_find_tells_an_edited_draft(sink: OutboxSink, folder: Path) -> None:
-    written = sink.create(reply(make_draft(body="What calbot wrote.\n"), MID))
-    path = sink.path_of(written.ref)
-    path.write_bytes(path.read_bytes().replace(b"What calbot wrote.", b"What I wrote."))
-    found = sink.find(MID)
-    assert found is not None and found.edited
-    assert found.content_hash == written.content_hash
 
 
 def test_find_ignores_broken_and_foreign_files(sink: OutboxSink, folder: Path) -> None:
@@ -179,14 +154,6 @@ def test_failed_write_leaves_no_temp_file(
         sink.update(first.ref, reply(make_draft(body="lost\n"), MID))
     assert sorted(p.name for p in folder.iterdir()) == [first.ref]
     assert sink.observe([first.ref]) == {first.ref: first.version}
-
-
-def test_delete(sink: OutboxSink) -> None:
-    written = sink.create(reply(make_draft(), MID))
-    sink.delete(written.ref)
-    assert not sink.path_of(written.ref).exists()
-    sink.delete(written.ref)  # already gone: fine
-    assert sink.observe([written.ref]) == {written.ref: None}
 
 
 @pytest.mark.parametrize("ref", ["../x", "..", ".", "", "a/b.eml", "/etc/passwd", "a\\b", "x..eml"])

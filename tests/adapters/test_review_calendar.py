@@ -41,7 +41,7 @@ from calbot.core.model import (
 )
 from calbot.core.settings import Settings
 from calbot.errors import ServiceError
-from calbot.ports.sinks import DraftGone, DraftSink, Written
+from calbot.ports.sinks import DraftGone, Written
 from calbot.usecases import scan as service
 
 ME = "me@studio.example"
@@ -172,11 +172,6 @@ def review_events(google: Any, cid: str) -> list[dict[str, Any]]:
 
 
 # --- the sink ------------------------------------------------------------------------------
-
-
-def test_is_a_draft_sink(sink: ReviewCalendar) -> None:
-    as_port: DraftSink = sink
-    assert as_port.name == "review_calendar"
 
 
 def test_nothing_is_created_by_observe_or_find(
@@ -355,18 +350,6 @@ def test_observe_pages_through_a_long_calendar(
     google.clear_log()
     assert sink.observe([a.ref, b.ref]) == {a.ref: a.version, b.ref: b.version}
     assert google.count("calendar.events.list") == 2
-
-
-def test_find_tells_an_edited_event(
-    google: Any, api: GoogleApi, settings: Settings, sink: ReviewCalendar
-) -> None:
-    written = sink.create(FIRST)
-    cid = sink.calendar_id
-    assert cid is not None
-    google.update_event(cid, written.ref, description="my own notes")
-    found = sink.find(MID)
-    assert found is not None and found.ref == written.ref and found.edited
-    assert sink.find(message_id_for("cal/other", "call", "studio.example")) is None
 
 
 def test_adoptable_reads_the_message_id_hash_from_one_list(
