@@ -114,7 +114,8 @@ def review_calendar(api: GoogleApi, settings: Settings, store: StateStore) -> Dr
     """The private "calbot review" calendar: a review sink, so a meeting shows its status
     only when no mail sink has one."""
     # imported here like the other Google adapters (see make_ports): googleapiclient is slow
-    from calbot.adapters.google.review import META_KEY, ReviewCalendar, id_file_for
+    from calbot.adapters.google.review import ReviewCalendar
+    from calbot.adapters.google.review_id import META_KEY, id_file_for
 
     def save_id(value: str) -> None:
         with store.transaction():

@@ -23,12 +23,8 @@ from replies import reply
 
 from calbot.adapters.google import api as google_api
 from calbot.adapters.google.api import GoogleApi
-from calbot.adapters.google.review import (
-    ID_FILE_NAME,
-    META_KEY,
-    ReviewCalendar,
-    id_file_for,
-)
+from calbot.adapters.google.review import ReviewCalendar
+from calbot.adapters.google.review_id import ID_FILE_NAME, META_KEY, id_file_for
 from calbot.adapters.mail import message_id_for
 from calbot.adapters.memory_state import MemoryStore
 from calbot.config.loader import parse_settings

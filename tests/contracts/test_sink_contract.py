@@ -20,7 +20,8 @@ from replies import reply
 
 from calbot.adapters.google import api as google_api
 from calbot.adapters.google.gmail import GmailSink
-from calbot.adapters.google.review import META_KEY, ReviewCalendar, id_file_for
+from calbot.adapters.google.review import ReviewCalendar
+from calbot.adapters.google.review_id import META_KEY, id_file_for
 from calbot.adapters.mail import message_id_for
 from calbot.adapters.memory_state import MemoryStore
 from calbot.adapters.outbox import OutboxSink
