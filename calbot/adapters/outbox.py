@@ -21,8 +21,7 @@ from pathlib import Path
 
 from calbot.adapters.files import write_private
 from calbot.adapters.mail import build_message, draft_hash, message_hashes
-from calbot.core.model import Draft
-from calbot.ports.sinks import Written
+from calbot.ports.sinks import DraftGone, Reply, SinkKind, Written
 
 _SUFFIX = ".eml"
 _HEADER_LIMIT = 256 * 1024  # bytes read when looking for a Message-ID
@@ -51,6 +50,7 @@ class OutboxSink:
     """`DraftSink` writing `.eml` files into `folder`."""
 
     name = "outbox"
+    kind = SinkKind.MAIL
 
     def __init__(
         self,
@@ -65,8 +65,12 @@ class OutboxSink:
         self._from_name = from_name
         self._clock = clock
         self._cleaned = False
+        self.warnings: list[str] = []
 
     # -- DraftSink -------------------------------------------------------------------------
+
+    def content_hash(self, reply: Reply) -> str:
+        return draft_hash(reply.draft)
 
     def observe(self, refs: Sequence[str]) -> dict[str, str | None]:
         result: dict[str, str | None] = {}
@@ -110,13 +114,18 @@ class OutboxSink:
                 present.add(found)
         return present
 
-    def create(self, draft: Draft, message_id: str) -> Written:
-        """Write a new draft file (named after `message_id`); returns its ref and version."""
-        return self._write(file_name_for(message_id), draft, message_id)
+    def create(self, reply: Reply) -> Written:
+        """Write a new draft file (named after its Message-ID); returns its ref and version."""
+        return self._write(file_name_for(reply.message_id), reply)
 
-    def update(self, ref: str, draft: Draft, message_id: str) -> Written:
-        """Atomically replace the content of `ref` (its name stays, even if the id changed)."""
-        return self._write(ref, draft, message_id)
+    def update(self, ref: str, reply: Reply) -> Written:
+        """Atomically replace the content of `ref` (its name stays, even if the id changed).
+
+        Raises `DraftGone` when the file is no longer there (the user moved or deleted it
+        since `observe`): it is not written again."""
+        if not self.path_of(ref).is_file():
+            raise DraftGone(f"outbox draft {ref} is no longer in {self.folder}")
+        return self._write(ref, reply)
 
     def delete(self, ref: str) -> None:
         path = self.path_of(ref)
@@ -125,8 +134,6 @@ class OutboxSink:
         except FileNotFoundError:
             return
         _fsync_dir(self.folder)
-
-    # -- for the CLI -----------------------------------------------------------------------
 
     def path_of(self, ref: str) -> Path:
         """Where the draft `ref` lives. ValueError for anything that is not a plain file name."""
@@ -178,18 +185,18 @@ class OutboxSink:
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
 
-    def _write(self, ref: str, draft: Draft, message_id: str) -> Written:
+    def _write(self, ref: str, reply: Reply) -> Written:
         target = self.path_of(ref)
         data = build_message(
-            draft,
+            reply.draft,
             from_addr=self._from_addr,
             from_name=self._from_name,
-            message_id=message_id,
+            message_id=reply.message_id,
             date=self._clock(),
         )
         self._ensure_folder()
         write_private(target, data)
-        return Written(ref=ref, version=_version(data), content_hash=draft_hash(draft))
+        return Written(ref=ref, version=_version(data), content_hash=self.content_hash(reply))
 
 
 def _read_head(path: Path) -> bytes:

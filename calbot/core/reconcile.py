@@ -1,8 +1,8 @@
 """Decide first, then act: what to do with one draft in one sink, as a pure function.
 
 `plan()` compares what the scan wants (`Desired`), what calbot last wrote (`SinkRecord`)
-and what is in the sink now (the observed version), and returns an `Op`. `apply()` in
-`calbot.usecases.scan` carries the ops out; a dry run only plans.
+and what is in the sink now (the observed version), and returns an `Op`. The scan's sink
+sync (`calbot.usecases.sink_sync`) carries the ops out; a dry run only plans.
 """
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from calbot.adapters.mail import draft_hash
-from calbot.core.model import Draft
 from calbot.core.records import SinkRecord
+from calbot.core.vocab import DraftStatus
 
 
 class Kind(StrEnum):
@@ -26,24 +25,22 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Desired:
+    """The draft one sink should hold for one draft key."""
+
     key: str
     action: str
     message_id: str
     fingerprint: str
-    draft: Draft
-    # for a sink whose content depends on more than the draft (the review calendar's event
-    # carries the meeting's time too); "" = the draft's own hash
-    sink_hash: str = ""
-
-    @property
-    def content_hash(self) -> str:
-        return self.sink_hash or draft_hash(self.draft)
+    # the sink's own hash of what it would write (the review calendar's covers the
+    # meeting's time too): equal to the ledger's, nothing to rewrite
+    content_hash: str
 
 
 @dataclass(frozen=True, slots=True)
 class Op:
     kind: Kind
-    status: str  # what --json and the digest show: new, updated, unchanged, user_deleted, ...
+    # what --json and the digest show; None when no draft is involved (nothing to show)
+    status: DraftStatus | None
 
 
 def plan(
@@ -53,30 +50,31 @@ def plan(
     `seen`: whether this scan saw the meeting at all (a record of a meeting gone from view
     can be let go of)."""
     untouched = prior is not None and observed is not None and observed == prior.version
-    if prior is not None and prior.status == "deleting" and observed is None:
+    if prior is not None and prior.status == DraftStatus.DELETING and observed is None:
         # calbot deleted it and stopped before it could drop the record
-        return Op(Kind.FORGET, "") if desired is None else Op(Kind.CREATE, "new")
+        return Op(Kind.FORGET, None) if desired is None else Op(Kind.CREATE, DraftStatus.NEW)
     if desired is None:
         if prior is None:
-            return Op(Kind.KEEP, "")
+            return Op(Kind.KEEP, None)
         if untouched:
-            return Op(Kind.DELETE, "deleted")
+            return Op(Kind.DELETE, DraftStatus.DELETED)
         if not seen:
-            return Op(Kind.FORGET, "")
+            return Op(Kind.FORGET, None)
         # Keep the record: should the same decision come back, it must not be re-drafted.
-        return Op(Kind.KEEP, "user_deleted" if observed is None else "user_edited")
+        gone = observed is None
+        return Op(Kind.KEEP, DraftStatus.USER_DELETED if gone else DraftStatus.USER_EDITED)
     if prior is None:
-        return Op(Kind.CREATE, "new")
+        return Op(Kind.CREATE, DraftStatus.NEW)
     if observed is not None and not untouched:
         # The user edited it: never overwrite, not even for a new action.
-        return Op(Kind.KEEP, "user_edited")
+        return Op(Kind.KEEP, DraftStatus.USER_EDITED)
     if prior.action != desired.action:
-        return Op(Kind.REPLACE if untouched else Kind.CREATE, "new")
+        return Op(Kind.REPLACE if untouched else Kind.CREATE, DraftStatus.NEW)
     if observed is None:
         # Deleted or sent by the user: only a material change of the meeting re-opens it.
         if prior.fingerprint == desired.fingerprint:
-            return Op(Kind.KEEP, "user_deleted")
-        return Op(Kind.CREATE, "new")
+            return Op(Kind.KEEP, DraftStatus.USER_DELETED)
+        return Op(Kind.CREATE, DraftStatus.NEW)
     if prior.content_hash == desired.content_hash:
-        return Op(Kind.KEEP, "unchanged")
-    return Op(Kind.UPDATE, "updated")
+        return Op(Kind.KEEP, DraftStatus.UNCHANGED)
+    return Op(Kind.UPDATE, DraftStatus.UPDATED)

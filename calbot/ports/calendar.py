@@ -24,6 +24,11 @@ class CalendarSource(Protocol):
         ...
 
     @property
+    def warnings(self) -> Sequence[str]:
+        """Events skipped so far as unreadable, one line each (the scan goes on)."""
+        ...
+
+    @property
     def requests(self) -> int:
         """API requests made so far (0 for local files)."""
         ...

@@ -1,13 +1,40 @@
-"""Where drafts and notes go. Never a place that sends."""
+"""Where drafts and notes go. Never a place that sends.
+
+A draft sink is told everything it may need through its declared methods: the scan hands
+each write a `Reply` (the draft with the meeting and decision it answers), asks each sink
+for its own content hash, and reads each sink's `kind` and `warnings` — it never asks a sink
+what it can do, nor which sink it is.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
 from typing import Protocol
 
-from calbot.core.model import Draft, Event
+from calbot.core.model import Decision, Draft, Event, Meeting
 from calbot.core.records import Note
+
+
+class SinkKind(StrEnum):
+    """What a draft sink holds, which decides whose status a meeting shows."""
+
+    MAIL = "mail"  # the reply itself, ready for the user to send (Gmail, the outbox)
+    REVIEW = "review"  # a view of the proposal beside the meeting (the review calendar)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a draft sink writes for one meeting: the draft, the meeting and decision it
+    answers (a sink may show more than the draft: the review calendar shows the meeting's
+    time and the reasons), and the draft's deterministic Message-ID."""
+
+    draft: Draft
+    meeting: Meeting
+    decision: Decision
+    message_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +61,19 @@ class DraftGone(Exception):
 class DraftSink(Protocol):
     """Somewhere drafts are left for the user to review. Never a place that sends."""
 
-    name: str
+    name: str  # the sink's key in the ledger and in a meeting's refs
+    kind: SinkKind
+
+    @property
+    def warnings(self) -> Sequence[str]:
+        """Problems met so far that the user should hear of (the scan goes on)."""
+        ...
+
+    def content_hash(self, reply: Reply) -> str:
+        """The hash of what this sink would write for `reply`: equal hashes mean nothing to
+        rewrite. It covers all the sink shows (the review calendar's event also carries the
+        meeting's time), and is what `Written.content_hash` holds after a write."""
+        ...
 
     def observe(self, refs: Sequence[str]) -> dict[str, str | None]:
         """Current version of each ref, None when it is gone (deleted or sent by the user)."""
@@ -52,17 +91,31 @@ class DraftSink(Protocol):
         would make duplicates."""
         ...
 
-    def create(self, draft: Draft, message_id: str) -> Written: ...
+    def create(self, reply: Reply) -> Written: ...
 
-    def update(self, ref: str, draft: Draft, message_id: str) -> Written: ...
+    def update(self, ref: str, reply: Reply) -> Written:
+        """Rewrite draft `ref`; `DraftGone` when it is no longer there (never re-created)."""
+        ...
 
-    def delete(self, ref: str) -> None: ...
+    def delete(self, ref: str) -> None:
+        """Remove draft `ref`; one already gone is fine."""
+        ...
+
+    def path_of(self, ref: str) -> Path | None:
+        """The local file holding draft `ref`, for a sink that keeps drafts in files (what
+        the user can open); None for one that does not."""
+        ...
 
 
 class NoteSink(Protocol):
     """Notes on calendar events. Never changes anything the client sees."""
 
     name: str
+
+    @property
+    def warnings(self) -> Sequence[str]:
+        """Notes skipped so far, one line each (the scan goes on)."""
+        ...
 
     def put(self, event: Event, note: Note) -> None:
         """Set the note (and colour) on the user's copy of `event`."""

@@ -1,4 +1,5 @@
-"""What a scan looks like to the user: the SPEC §3 JSON document, table rows, `explain` text.
+"""What a scan looks like to the user: the `--json` result document, table rows, `explain`
+text.
 
 Pure functions of a `ScanResult`; the CLI decides where they go.
 """
@@ -11,11 +12,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from calbot.core.model import Action
+from calbot.core.scan_result import Outcome, ScanResult
 from calbot.core.untrusted import one_line
-from calbot.usecases.scan import Outcome, ScanResult
-
-# sink name → (JSON key, how a ref becomes what the user can open)
-SINK_KEYS = {"outbox": "outbox_path", "gmail": "gmail_draft_id"}
+from calbot.core.vocab import DraftStatus
 
 
 def iso(moment: datetime) -> str:
@@ -43,7 +42,7 @@ def meeting_doc(o: Outcome, ref_paths: Mapping[str, str]) -> dict[str, Any]:
             "private_notes": o.draft.private_notes,
             "gmail_draft_id": o.refs.get("gmail"),
             "outbox_path": ref_paths.get(o.refs["outbox"]) if "outbox" in o.refs else None,
-            "status": o.status or "new",
+            "status": o.status or DraftStatus.NEW,
         }
     return {
         "event_id": e.id,
@@ -62,7 +61,7 @@ def meeting_doc(o: Outcome, ref_paths: Mapping[str, str]) -> dict[str, Any]:
 
 
 def result_doc(result: ScanResult, ref_paths: Mapping[str, str]) -> dict[str, Any]:
-    """The `--json` document (SPEC §3). `ref_paths` maps outbox refs to full paths."""
+    """The `--json` document. `ref_paths` maps outbox refs to full paths."""
     return {
         "generated_at": iso(result.generated_at),
         "window": {"from": iso(result.window.start), "to": iso(result.window.end)},

@@ -4,15 +4,19 @@ the clock. The CLI calls these; nothing here prints."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from calbot.adapters.lock import StateLock
+from calbot.adapters.outbox import OutboxSink
+from calbot.adapters.sqlite_state import SqliteStore
 from calbot.config.dates import parse_when
 from calbot.config.settings import Settings
+from calbot.config.templates import load_templates
 from calbot.errors import (
     LockedError,
     UsageError,
@@ -51,20 +55,18 @@ def scan_window(
     )
 
 
-@dataclass(slots=True)
-class Wiring:
-    """The adapters one scan talks to, chosen by the config."""
+def make_ports(
+    settings: Settings, store: StateStore, now: datetime, *, dry_run: bool
+) -> tuple[Ports, list[str]]:
+    """The adapters one scan talks to, chosen by the config, and warnings about that choice.
 
-    source: CalendarSource
-    sinks: list[DraftSink]
-    notes: NoteSink | None = None
-    warnings: list[str] = field(default_factory=list)
-
-
-def make_ports(settings: Settings, store: StateStore, now: datetime, *, dry_run: bool) -> Wiring:
-    """ICS: read a file or URL, drafts to the outbox. Google: Calendar, Gmail drafts and
-    calendar notes as configured, plus the outbox when one is set."""
+    ICS: read a file or URL, drafts to the outbox. Google: Calendar, Gmail drafts and
+    calendar notes as configured, plus the outbox when one is set. The ICS and Google
+    adapters are imported only when chosen: each pulls in a heavy library the other
+    configuration never needs (icalendar, googleapiclient)."""
     sinks: list[DraftSink] = []
+    notes: NoteSink | None = None
+    warnings: list[str] = []
     if settings.source.kind == "ics":
         from calbot.adapters.ics import IcsSource
 
@@ -74,9 +76,8 @@ def make_ports(settings: Settings, store: StateStore, now: datetime, *, dry_run:
             settings.user.timezone,
             http_timeout=settings.limits.http_timeout_seconds,
         )
-        wiring = Wiring(source, sinks)
         if settings.outputs.gmail_drafts or settings.outputs.calendar_notes:
-            wiring.warnings.append(
+            warnings.append(
                 'Gmail drafts and calendar notes need source.kind = "google"; '
                 "with an ICS calendar the drafts go to the outbox only"
             )
@@ -84,15 +85,14 @@ def make_ports(settings: Settings, store: StateStore, now: datetime, *, dry_run:
         from calbot.adapters.google.api import connect
         from calbot.adapters.google.auth import testing_expiry_warning
         from calbot.adapters.google.calendar import GoogleCalendarSource
+        from calbot.adapters.google.gmail import GmailSink
+        from calbot.adapters.google.notes import CalendarNotes
 
         api = connect(settings)
         source = GoogleCalendarSource(api, settings, store, writable=not dry_run, now=now)
-        wiring = Wiring(source, sinks)
         if settings.outputs.review_calendar:
             sinks.append(review_calendar(api, settings, store))
         if settings.outputs.gmail_drafts:
-            from calbot.adapters.google.gmail import GmailSink
-
             sinks.append(
                 GmailSink(
                     api,
@@ -102,20 +102,20 @@ def make_ports(settings: Settings, store: StateStore, now: datetime, *, dry_run:
                 )
             )
         if settings.outputs.calendar_notes:
-            from calbot.adapters.google.notes import CalendarNotes
-
-            wiring.notes = CalendarNotes(api, colors=[settings.outputs.note_color])
+            notes = CalendarNotes(api, colors=[settings.outputs.note_color])
         warning = testing_expiry_warning(settings, now)
         if warning:
-            wiring.warnings.append(warning)
+            warnings.append(warning)
     sinks.extend(make_outbox(settings))
-    return wiring
+    return Ports(source, store, sinks, notes), warnings
 
 
 def review_calendar(api: GoogleApi, settings: Settings, store: StateStore) -> DraftSink:
-    """The private "calbot review" calendar. First among the sinks: the status a meeting
-    shows is the last sink's, and that should be the mail draft's."""
-    from calbot.adapters.google.review import META_KEY, ReviewCalendar, id_file_for
+    """The private "calbot review" calendar: a review sink, so a meeting shows its status
+    only when no mail sink has one."""
+    # imported here like the other Google adapters (see make_ports): googleapiclient is slow
+    from calbot.adapters.google.review import ReviewCalendar
+    from calbot.adapters.google.review_id import META_KEY, id_file_for
 
     def save_id(value: str) -> None:
         with store.transaction():
@@ -133,8 +133,6 @@ def review_calendar(api: GoogleApi, settings: Settings, store: StateStore) -> Dr
 def make_outbox(settings: Settings) -> list[DraftSink]:
     if not settings.outputs.outbox:
         return []
-    from calbot.adapters.outbox import OutboxSink
-
     tz = ZoneInfo(settings.user.timezone)
     return [
         OutboxSink(
@@ -150,8 +148,6 @@ def make_outbox(settings: Settings) -> list[DraftSink]:
 def open_state(settings: Settings, state_dir: Path, *, dry_run: bool) -> Iterator[StateStore]:
     """The state store, locked for a real scan; read-only and unlocked for a dry run
     (which writes nothing, not even the lock file)."""
-    from calbot.adapters.sqlite_state import SqliteStore
-
     if dry_run:
         store = SqliteStore.open(state_dir, readonly=True)
         try:
@@ -159,8 +155,6 @@ def open_state(settings: Settings, state_dir: Path, *, dry_run: bool) -> Iterato
         finally:
             store.close()
         return
-    from calbot.adapters.lock import StateLock
-
     with StateLock(state_dir, wait_seconds=settings.limits.lock_wait_seconds):
         store = SqliteStore.open(state_dir)
         try:
@@ -172,17 +166,17 @@ def open_state(settings: Settings, state_dir: Path, *, dry_run: bool) -> Iterato
 @dataclass(frozen=True, slots=True)
 class ScanRun:
     result: ScanResult
-    outbox_paths: dict[str, str]  # outbox ref → full path
+    outbox_paths: dict[str, str]  # draft ref → full path, for the sinks that keep files
 
 
-def outbox_paths(sinks: list[DraftSink], result: ScanResult) -> dict[str, str]:
+def outbox_paths(sinks: Sequence[DraftSink], result: ScanResult) -> dict[str, str]:
+    """The local file of each draft the meetings refer to, where its sink keeps one."""
     paths: dict[str, str] = {}
     for sink in sinks:
-        path_of = getattr(sink, "path_of", None)
-        if sink.name == "outbox" and path_of is not None:
-            for o in result.outcomes:
-                if "outbox" in o.refs:
-                    paths[o.refs["outbox"]] = str(path_of(o.refs["outbox"]))
+        for o in result.outcomes:
+            ref = o.refs.get(sink.name)
+            if ref is not None and (path := sink.path_of(ref)) is not None:
+                paths[ref] = str(path)
     return paths
 
 
@@ -202,8 +196,6 @@ def scan(
     Templates are loaded (and so validated) before anything else is read. A real scan
     (not a dry run) is logged in the store's runs, failures included, for the digest.
     """
-    from calbot.config.templates import load_templates
-
     templates = load_templates(settings.outputs.templates_dir, settings.path)
     window = scan_window(settings, now, start_text, end_text)
     try:
@@ -211,8 +203,7 @@ def scan(
             if store is None:
                 store = stack.enter_context(open_state(settings, state_dir, dry_run=dry_run))
             try:
-                wiring = make_ports(settings, store, now, dry_run=dry_run)
-                ports = Ports(wiring.source, store, wiring.sinks, wiring.notes)
+                ports, notices = make_ports(settings, store, now, dry_run=dry_run)
                 result = run_scan(
                     settings,
                     ports,
@@ -226,11 +217,11 @@ def scan(
                 if not dry_run:
                     record_quietly(store, failed_run(exc, now))
                 raise
-            result.warnings[:0] = wiring.warnings
+            result.warnings[:0] = notices
             if not dry_run:
                 record_run(store, ok_run(result, now))
     except LockedError as exc:
         if not dry_run:
             record_unlocked(state_dir, failed_run(exc, now))
         raise
-    return ScanRun(result, outbox_paths(wiring.sinks, result))
+    return ScanRun(result, outbox_paths(ports.sinks, result))

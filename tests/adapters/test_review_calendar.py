@@ -8,7 +8,6 @@ The `google` fixture fails any test during which calbot invited anyone, sent upd
 
 from __future__ import annotations
 
-import inspect
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -20,16 +19,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from builders import at, event
+from replies import reply
 
 from calbot.adapters.google import api as google_api
 from calbot.adapters.google.api import GoogleApi
-from calbot.adapters.google.review import (
-    ID_FILE_NAME,
-    META_KEY,
-    MissingContext,
-    ReviewCalendar,
-    id_file_for,
-)
+from calbot.adapters.google.review import ReviewCalendar
+from calbot.adapters.google.review_id import ID_FILE_NAME, META_KEY, id_file_for
 from calbot.adapters.mail import message_id_for
 from calbot.adapters.memory_state import MemoryStore
 from calbot.config.loader import parse_settings
@@ -37,22 +32,16 @@ from calbot.config.settings import Settings
 from calbot.config.templates import load_templates
 from calbot.core.model import (
     Action,
-    Client,
-    Decision,
     Draft,
     Event,
-    Factor,
-    Meeting,
     Slot,
 )
-from calbot.core.reconcile import Desired
 from calbot.errors import ServiceError
-from calbot.ports.sinks import DraftGone, DraftSink, Written
+from calbot.ports.sinks import DraftGone, Written
 from calbot.usecases import scan as service
 
 ME = "me@studio.example"
 TZ = ZoneInfo("Europe/Berlin")
-ACME = Client(name="Acme", domains=("acme.example",))
 MID = message_id_for("cal/evt-1", "shorten", "studio.example")
 MID2 = message_id_for("cal/evt-2", "reschedule", "studio.example")
 DRAFT = Draft(
@@ -64,6 +53,9 @@ DRAFT = Draft(
     body="Hi Ana,\n\nCould we keep it to 45 minutes?\n\nBest regards,\nMe\n",
     private_notes="Ana likes to start with the numbers.",
 )
+# the replies most tests write: a "shorten" for the 10:00 review, a "reschedule" for 14:00
+FIRST = reply(DRAFT, MID)
+SECOND = reply(DRAFT, MID2, hour=14, action=Action.RESCHEDULE)
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -137,9 +129,7 @@ def new_sink(api: GoogleApi, settings: Settings, store: MemoryStore | None) -> R
 
 @pytest.fixture
 def sink(api: GoogleApi, settings: Settings, store: MemoryStore) -> ReviewCalendar:
-    s = new_sink(api, settings, store)
-    s.set_context({MID: roadmap(), MID2: roadmap(hour=14, action=Action.RESCHEDULE)})
-    return s
+    return new_sink(api, settings, store)
 
 
 @pytest.fixture
@@ -167,27 +157,6 @@ def only_review_writes(google: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator
         assert r.route.startswith("calendar.events."), r.route
 
 
-def roadmap(hour: int = 10, action: Action = Action.SHORTEN) -> tuple[Meeting, Decision]:
-    ev = event(
-        f"2026-12-01 {hour:02d}:00",
-        120,
-        id=f"evt-{hour}",
-        calendar_id="cal",
-        summary="Acme roadmap review",
-    )
-    decision = Decision(
-        action,
-        72,
-        (
-            Factor("day_load", 30, "Tue has 6.5 h of meetings, limit 4 h"),
-            Factor("long_meeting", 15, "2 h long, more than 60 min"),
-            Factor("no_focus", 0, "not counted"),
-        ),
-        why=f"{action.value}: fits",
-    )
-    return Meeting(ev, ACME, ev.attendees[1:], (), False, False), decision
-
-
 def writes_of(google: Any) -> list[Any]:
     return [
         r for r in google.requests if r.method in WRITE_METHODS and r.route.startswith("calendar.")
@@ -199,11 +168,6 @@ def review_events(google: Any, cid: str) -> list[dict[str, Any]]:
 
 
 # --- the sink ------------------------------------------------------------------------------
-
-
-def test_is_a_draft_sink(sink: ReviewCalendar) -> None:
-    as_port: DraftSink = sink
-    assert as_port.name == "review_calendar"
 
 
 def test_nothing_is_created_by_observe_or_find(
@@ -224,8 +188,8 @@ def test_first_create_makes_one_calendar_and_keeps_its_id_beside_the_token(
     store: MemoryStore,
     only_review_writes: None,
 ) -> None:
-    first = sink.create(DRAFT, MID)
-    second = sink.create(DRAFT, MID2)
+    first = sink.create(FIRST)
+    second = sink.create(SECOND)
 
     assert google.count("calendar.calendars.insert") == 1
     (insert,) = [r for r in google.requests if r.route == "calendar.calendars.insert"]
@@ -240,14 +204,14 @@ def test_first_create_makes_one_calendar_and_keeps_its_id_beside_the_token(
     assert store.get_meta(META_KEY) == cid
     assert {e["id"] for e in review_events(google, cid)} == {first.ref, second.ref}
     assert first.version == google.event(cid, first.ref)["etag"]
-    assert first.content_hash == sink.content_hash(DRAFT, MID)
+    assert first.content_hash == sink.content_hash(FIRST)
     assert google.count("calendar.events.insert") == 2
 
 
 def test_the_review_event_sits_at_the_meeting_time_private_and_free(
     google: Any, sink: ReviewCalendar, only_review_writes: None
 ) -> None:
-    written = sink.create(DRAFT, MID)
+    written = sink.create(FIRST)
     cid = sink.calendar_id
     assert cid is not None
     ev = google.event(cid, written.ref)
@@ -282,8 +246,7 @@ def test_the_description_speaks_the_users_language(google: Any, tmp_path: Path) 
     s = make_settings(google, tmp_path)
     s = replace(s, user=replace(s.user, language="vi"))
     sink = new_sink(google_api.connect(s, sleep=lambda x: None), s, None)
-    sink.set_context({MID: roadmap()})
-    written = sink.create(replace(DRAFT, private_notes=""), MID)
+    written = sink.create(reply(replace(DRAFT, private_notes=""), MID))
     assert sink.calendar_id is not None
     ev = google.event(sink.calendar_id, written.ref)
     assert ev["description"].startswith("Lý do:\n- Tue has 6.5 h")
@@ -298,15 +261,14 @@ def test_a_second_sink_with_lost_state_reuses_the_calendar_from_the_file(
     sink: ReviewCalendar,
     only_review_writes: None,
 ) -> None:
-    written = sink.create(DRAFT, MID)
+    written = sink.create(FIRST)
     cid = sink.calendar_id
 
     fresh_store = MemoryStore()  # the state store was lost
     again = new_sink(api, settings, fresh_store)
-    again.set_context({MID: roadmap(), MID2: roadmap(hour=14, action=Action.RESCHEDULE)})
     found = again.find(MID)
     assert found == Written(written.ref, written.version, written.content_hash, edited=False)
-    again.create(DRAFT, MID2)
+    again.create(SECOND)
 
     assert again.calendar_id == cid
     assert google.count("calendar.calendars.insert") == 1
@@ -320,15 +282,14 @@ def test_with_the_file_lost_the_store_still_knows_and_the_file_comes_back(
     store: MemoryStore,
     sink: ReviewCalendar,
 ) -> None:
-    sink.create(DRAFT, MID)
+    sink.create(FIRST)
     cid = sink.calendar_id
     id_file_for(settings).unlink()
 
     again = new_sink(api, settings, store)
-    again.set_context({MID2: roadmap(hour=14, action=Action.RESCHEDULE)})
     assert again.observe(["nope"]) == {"nope": None}
     assert not id_file_for(settings).exists()  # observe writes nothing
-    again.create(DRAFT, MID2)
+    again.create(SECOND)
     assert again.calendar_id == cid
     assert google.count("calendar.calendars.insert") == 1
     assert id_file_for(settings).read_text(encoding="utf-8").strip() == cid
@@ -338,13 +299,12 @@ def test_with_the_file_lost_the_store_still_knows_and_the_file_comes_back(
 def test_the_file_wins_over_the_store(
     google: Any, api: GoogleApi, settings: Settings, store: MemoryStore, sink: ReviewCalendar
 ) -> None:
-    sink.create(DRAFT, MID)
+    sink.create(FIRST)
     cid = sink.calendar_id
     with store.transaction():
         store.put_meta(META_KEY, "c_stale@group.calendar.google.com")
     again = new_sink(api, settings, store)
-    again.set_context({MID2: roadmap(hour=14, action=Action.RESCHEDULE)})
-    again.create(DRAFT, MID2)
+    again.create(SECOND)
     assert again.calendar_id == cid
     assert store.get_meta(META_KEY) == cid
 
@@ -352,8 +312,8 @@ def test_the_file_wins_over_the_store(
 def test_observe_lists_once_and_sees_edits_and_deletions(
     google: Any, sink: ReviewCalendar, only_review_writes: None
 ) -> None:
-    a = sink.create(DRAFT, MID)
-    b = sink.create(DRAFT, MID2)
+    a = sink.create(FIRST)
+    b = sink.create(SECOND)
     cid = sink.calendar_id
     assert cid is not None
     google.clear_log()
@@ -381,30 +341,18 @@ def test_observe_pages_through_a_long_calendar(
     import calbot.adapters.google.review as rc
 
     monkeypatch.setattr(rc, "PAGE_SIZE", 1)
-    a = sink.create(DRAFT, MID)
-    b = sink.create(DRAFT, MID2)
+    a = sink.create(FIRST)
+    b = sink.create(SECOND)
     google.clear_log()
     assert sink.observe([a.ref, b.ref]) == {a.ref: a.version, b.ref: b.version}
     assert google.count("calendar.events.list") == 2
-
-
-def test_find_tells_an_edited_event(
-    google: Any, api: GoogleApi, settings: Settings, sink: ReviewCalendar
-) -> None:
-    written = sink.create(DRAFT, MID)
-    cid = sink.calendar_id
-    assert cid is not None
-    google.update_event(cid, written.ref, description="my own notes")
-    found = sink.find(MID)
-    assert found is not None and found.ref == written.ref and found.edited
-    assert sink.find(message_id_for("cal/other", "call", "studio.example")) is None
 
 
 def test_adoptable_reads_the_message_id_hash_from_one_list(
     google: Any, sink: ReviewCalendar
 ) -> None:
     assert sink.adoptable(set(), {MID}) == set()  # no calendar yet: nothing to adopt
-    known = sink.create(DRAFT, MID)
+    known = sink.create(FIRST)
     google.clear_log()
     assert sink.adoptable({known.ref}, {MID, MID2}) == set()
     assert sink.adoptable(set(), {MID, MID2}) == {MID}  # the ledger lost it
@@ -417,9 +365,8 @@ def test_an_insert_answered_too_late_is_not_made_twice(
     settings = make_settings(google, tmp_path)
     settings = replace(settings, limits=replace(settings.limits, http_timeout_seconds=0.3))
     sink = new_sink(google_api.connect(settings), settings, store)
-    sink.set_context({MID: roadmap()})
     google.delay("calendar.events.insert", 0.4)  # lands at Google, answers after the timeout
-    written = sink.create(DRAFT, MID)
+    written = sink.create(FIRST)
     google.wait_idle()
     cid = sink.calendar_id
     assert cid is not None
@@ -430,17 +377,16 @@ def test_an_insert_answered_too_late_is_not_made_twice(
 def test_update_rewrites_in_place(
     google: Any, sink: ReviewCalendar, only_review_writes: None
 ) -> None:
-    written = sink.create(DRAFT, MID)
+    written = sink.create(FIRST)
     cid = sink.calendar_id
     assert cid is not None
-    moved = roadmap(hour=15)
-    sink.set_context({MID: moved})
     changed = replace(DRAFT, body="Hi Ana,\n\nCould we keep it to 30 minutes?\n")
+    moved = reply(changed, MID, hour=15)
 
-    again = sink.update(written.ref, changed, MID)
+    again = sink.update(written.ref, moved)
 
     assert again.ref == written.ref and again.version != written.version
-    assert again.content_hash == sink.content_hash(changed, MID) != written.content_hash
+    assert again.content_hash == sink.content_hash(moved) != written.content_hash
     ev = google.event(cid, written.ref)
     assert datetime.fromisoformat(ev["start"]["dateTime"]) == datetime(2026, 12, 1, 15, tzinfo=TZ)
     assert "keep it to 30 minutes" in ev["description"]
@@ -453,33 +399,32 @@ def test_update_rewrites_in_place(
 
 
 def test_the_content_hash_follows_the_meeting_not_only_the_draft(sink: ReviewCalendar) -> None:
-    before = sink.content_hash(DRAFT, MID)
-    sink.set_context({MID: roadmap(hour=11)})  # same draft text, the meeting moved
-    assert sink.content_hash(DRAFT, MID) != before
-    sink.set_context({MID: roadmap()})
-    assert sink.content_hash(DRAFT, MID) == before
-    assert sink.content_hash(replace(DRAFT, private_notes="other"), MID) != before
+    before = sink.content_hash(FIRST)
+    # same draft text, the meeting moved
+    assert sink.content_hash(reply(DRAFT, MID, hour=11)) != before
+    assert sink.content_hash(FIRST) == before
+    assert sink.content_hash(reply(replace(DRAFT, private_notes="other"), MID)) != before
 
 
 def test_update_of_a_deleted_event_is_draft_gone_and_never_brings_it_back(
     google: Any, sink: ReviewCalendar
 ) -> None:
-    written = sink.create(DRAFT, MID)
+    written = sink.create(FIRST)
     cid = sink.calendar_id
     assert cid is not None
     google.delete_event(cid, written.ref)
     with pytest.raises(DraftGone):
-        sink.update(written.ref, DRAFT, MID)
+        sink.update(written.ref, FIRST)
     assert google.event(cid, written.ref)["status"] == "cancelled"
     assert google.count("calendar.events.update") == 0
     with pytest.raises(DraftGone):
-        sink.update("no-such-event", DRAFT, MID)
+        sink.update("no-such-event", FIRST)
 
 
 def test_delete_removes_it_and_a_second_delete_is_fine(
     google: Any, sink: ReviewCalendar, only_review_writes: None
 ) -> None:
-    written = sink.create(DRAFT, MID)
+    written = sink.create(FIRST)
     cid = sink.calendar_id
     assert cid is not None
     sink.delete(written.ref)
@@ -499,21 +444,20 @@ def test_a_deleted_review_calendar_is_created_again_once(
     sink: ReviewCalendar,
     only_review_writes: None,
 ) -> None:
-    first = sink.create(DRAFT, MID)
+    first = sink.create(FIRST)
     old = sink.calendar_id
     assert old is not None
     google._calendars_delete(google._cal(old))  # the user deleted the whole calendar
 
     # a later scan: a new sink, the id still in the file and the store
     again = new_sink(api, settings, store)
-    again.set_context({MID: roadmap(), MID2: roadmap(hour=14, action=Action.RESCHEDULE)})
     assert again.observe([first.ref]) == {first.ref: None}  # gone with its calendar
     assert again.find(MID) is None
     with pytest.raises(DraftGone):
-        again.update(first.ref, DRAFT, MID)
+        again.update(first.ref, FIRST)
     again.delete(first.ref)
-    written = again.create(DRAFT, MID2)
-    again.create(DRAFT, MID)
+    written = again.create(SECOND)
+    again.create(FIRST)
 
     new = again.calendar_id
     assert new is not None and new != old and google._cals[new].app_created
@@ -526,14 +470,13 @@ def test_a_deleted_review_calendar_is_created_again_once(
 def test_the_calendar_vanishing_between_observe_and_create(
     google: Any, api: GoogleApi, settings: Settings, store: MemoryStore, sink: ReviewCalendar
 ) -> None:
-    sink.create(DRAFT, MID)
+    sink.create(FIRST)
     old = sink.calendar_id
     assert old is not None
     again = new_sink(api, settings, store)
-    again.set_context({MID2: roadmap(hour=14, action=Action.RESCHEDULE)})
     assert again.observe(["x"]) == {"x": None}  # the calendar was still there
     google._calendars_delete(google._cal(old))
-    again.create(DRAFT, MID2)  # 404 on insert: one new calendar, then the event
+    again.create(SECOND)  # 404 on insert: one new calendar, then the event
     assert google.count("calendar.calendars.insert") == 2
     assert id_file_for(settings).read_text(encoding="utf-8").strip() == again.calendar_id != old
 
@@ -544,12 +487,11 @@ def test_works_with_nothing_but_calendar_app_created(google: Any, tmp_path: Path
     google.user_email = ME
     s = make_settings(google, tmp_path, scopes=["calendar.app.created"])
     sink = new_sink(google_api.connect(s, sleep=lambda x: None), s, MemoryStore())
-    sink.set_context({MID: roadmap()})
-    written = sink.create(DRAFT, MID)
+    written = sink.create(FIRST)
     assert sink.observe([written.ref]) == {written.ref: written.version}
     found = sink.find(MID)
     assert found is not None and not found.edited
-    updated = sink.update(written.ref, replace(DRAFT, subject="New subject"), MID)
+    updated = sink.update(written.ref, reply(replace(DRAFT, subject="New subject"), MID))
     sink.delete(updated.ref)
     assert all(google_api.CALENDAR_APP_CREATED in r.scopes for r in writes_of(google))
 
@@ -560,21 +502,11 @@ def test_an_id_file_naming_another_calendar_is_refused(
 ) -> None:
     id_file_for(settings).write_text(bad + "\n", encoding="utf-8")
     sink = new_sink(api, settings, None)
-    sink.set_context({MID: roadmap()})
     with pytest.raises(ServiceError, match="not calbot's review calendar"):
-        sink.create(DRAFT, MID)
+        sink.create(FIRST)
     with pytest.raises(ServiceError):
         sink.observe(["x"])
     assert writes_of(google) == []
-
-
-def test_a_write_without_context_is_a_wiring_bug(
-    google: Any, api: GoogleApi, settings: Settings
-) -> None:
-    sink = new_sink(api, settings, None)
-    with pytest.raises(MissingContext):
-        sink.create(DRAFT, MID)
-    assert google.requests == []
 
 
 # --- the whole scan ------------------------------------------------------------------------
@@ -598,55 +530,6 @@ class ListSource:
         return []
 
 
-@dataclass(frozen=True, slots=True)
-class SinkDesired(Desired):
-    """`Desired` with the sink's own content hash: what the service must compare for a sink
-    whose content depends on more than the draft (see `wire_review_calendar`)."""
-
-    sink_hash: str = ""
-
-    @property
-    def content_hash(self) -> str:
-        return self.sink_hash
-
-
-@pytest.fixture
-def wire_review_calendar(monkeypatch: pytest.MonkeyPatch) -> None:
-    """What the service does for a sink with `set_context` before syncing it: hand it each
-    desired draft's meeting and decision, and compare the sink's own content hash.
-
-    Stands in until `calbot.usecases.scan` does this itself; from then on it steps aside and the
-    scan test below runs the service's own wiring."""
-    if "set_context" in inspect.getsource(service):
-        return
-    real = service._sync_sink
-
-    def wired(
-        sink: DraftSink,
-        desired: dict[str, Desired],
-        wanted: dict[str, service.Outcome],
-        *rest: Any,
-    ) -> None:
-        if isinstance(sink, ReviewCalendar):
-            sink.set_context(
-                {d.message_id: (wanted[k].meeting, wanted[k].decision) for k, d in desired.items()}
-            )
-            desired = {
-                k: SinkDesired(
-                    d.key,
-                    d.action,
-                    d.message_id,
-                    d.fingerprint,
-                    d.draft,
-                    sink.content_hash(d.draft, d.message_id),
-                )
-                for k, d in desired.items()
-            }
-        real(sink, desired, wanted, *rest)
-
-    monkeypatch.setattr(service, "_sync_sink", wired)
-
-
 def overloaded_tuesday() -> list[Event]:
     """Tue 1 Dec over both limits: the 9:00 meeting is asked to move."""
     return [
@@ -667,7 +550,6 @@ def test_a_scan_cycle_creates_keeps_updates_and_deletes_the_review_event(
     api: GoogleApi,
     settings: Settings,
     store: MemoryStore,
-    wire_review_calendar: None,
     only_review_writes: None,
 ) -> None:
     source = ListSource(overloaded_tuesday())

@@ -14,13 +14,15 @@ from pathlib import Path
 
 import pytest
 from builders import ME, at, client, event, settings
+from replies import roadmap
 
 from calbot.adapters.outbox import OutboxSink
 from calbot.adapters.sqlite_state import SqliteStore
 from calbot.config.settings import Outputs
 from calbot.config.templates import load_templates
 from calbot.core.model import Action, Event, Slot, Tier
-from calbot.usecases.scan import Ports, Window, run_scan
+from calbot.core.vocab import DraftStatus
+from calbot.usecases.scan import Outcome, Ports, Window, run_scan
 
 NOW = at("2026-11-25 10:00")
 WINDOW = Window(start=NOW, end=NOW + timedelta(days=14), history_start=NOW - timedelta(days=14))
@@ -377,3 +379,36 @@ def test_a_draft_no_mail_can_carry_is_a_warning_not_a_crash(world):
     result = world.scan()
     assert any("tue9" in w and "not written" in w for w in result.warnings)
     assert world.files() == []  # tue9 was the only draft wanted
+
+
+def test_a_meeting_shows_its_mail_drafts_status_and_notes_point_at_the_mail_draft():
+    meeting, decision = roadmap()
+    both = Outcome(
+        meeting,
+        decision,
+        refs={"review_calendar": "ev1", "gmail": "r1", "outbox": "calbot-1.eml"},
+        statuses={
+            "review_calendar": DraftStatus.USER_EDITED,
+            "gmail": DraftStatus.UNCHANGED,
+            "outbox": DraftStatus.NEW,
+        },
+        mail_sinks={"gmail", "outbox"},
+    )
+    assert both.status == DraftStatus.NEW  # the review calendar's edit is not the mail's
+    assert both.mail_ref == "r1"  # the first mail sink's
+    review_only = Outcome(
+        meeting,
+        decision,
+        refs={"review_calendar": "ev1"},
+        statuses={"review_calendar": DraftStatus.USER_EDITED},
+    )
+    assert review_only.status == DraftStatus.USER_EDITED and review_only.mail_ref == ""
+    gone = Outcome(
+        meeting,
+        decision,
+        statuses={"gmail": DraftStatus.USER_DELETED, "outbox": DraftStatus.UNCHANGED},
+        mail_sinks={"gmail", "outbox"},
+    )
+    assert gone.status == DraftStatus.UNCHANGED  # "user_deleted" only when gone everywhere
+    assert replace(gone, dry_run=True).status == DraftStatus.DRY_RUN
+    assert Outcome(meeting, decision).status is None

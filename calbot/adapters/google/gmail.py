@@ -21,9 +21,9 @@ Requests (all through `GoogleApi.call`, so retries, timeouts and error mapping a
 - `delete`: `users.drafts.delete`; a draft already gone (404) is fine.
 
 Errors: every non-retryable API error surfaces as `calbot.adapters.google.api.ApiError`,
-except a 404 from `update`, which raises `calbot.ports.DraftGone`: the draft left the Drafts
+except a 404 from `update`, which raises `calbot.ports.sinks.DraftGone`: the draft left the Drafts
 folder between `observe` and the write (the user sent or deleted it just then), and the
-service records it as `user_deleted` and never re-creates it. `delete` treats 404 as done;
+scan records it as `user_deleted` and never re-creates it. `delete` treats 404 as done;
 `find` skips a hit that vanished between the search and the read.
 
 There is deliberately no code path here — or anywhere in calbot — that calls a Gmail send
@@ -42,9 +42,8 @@ from typing import Any
 
 from calbot.adapters.google.api import ApiError, GoogleApi
 from calbot.adapters.mail import build_message, draft_hash, message_hashes
-from calbot.core.model import Draft
 from calbot.errors import ServiceError
-from calbot.ports.sinks import DraftGone, Written
+from calbot.ports.sinks import DraftGone, Reply, SinkKind, Written
 
 USER = "me"
 PAGE_SIZE = 500  # drafts.list's maximum
@@ -58,6 +57,7 @@ class GmailSink:
     """`DraftSink` leaving drafts in the user's Gmail account."""
 
     name = "gmail"
+    kind = SinkKind.MAIL
 
     def __init__(
         self,
@@ -71,8 +71,12 @@ class GmailSink:
         self._from_addr = from_addr
         self._from_name = from_name
         self._clock = clock
+        self.warnings: list[str] = []
 
     # -- DraftSink -------------------------------------------------------------------------
+
+    def content_hash(self, reply: Reply) -> str:
+        return draft_hash(reply.draft)
 
     def observe(self, refs: Sequence[str]) -> dict[str, str | None]:
         """Each draft id's current message id, None for a draft no longer in Drafts."""
@@ -128,15 +132,15 @@ class GmailSink:
                 present.add(wanted[found])
         return present
 
-    def create(self, draft: Draft, message_id: str) -> Written:
+    def create(self, reply: Reply) -> Written:
         """A new draft. Creating is not safe to repeat (a second create is a second draft):
         when a try fails in a way that may hide a draft Gmail made all the same (5xx, no
         answer in time, a dropped connection), the draft is looked up by its Message-ID
         before any retry, and adopted when it is there."""
-        body = {"message": {"raw": self._raw(draft, message_id)}}
+        body = {"message": {"raw": self._raw(reply)}}
 
         def made_already() -> dict[str, Any] | None:
-            found = self.find(message_id)
+            found = self.find(reply.message_id)
             if found is None:
                 return None
             return {"id": found.ref, "message": {"id": found.version}}
@@ -148,14 +152,14 @@ class GmailSink:
                 recheck=made_already,
             )
         )
-        return self._written(got, draft)
+        return self._written(got, reply)
 
-    def update(self, ref: str, draft: Draft, message_id: str) -> Written:
+    def update(self, ref: str, reply: Reply) -> Written:
         """Rewrite draft `ref` in place (same draft id, new message id).
 
         Raises `DraftGone` when the draft is no longer in Drafts (Gmail answers 404: the
         user sent or deleted it since `observe`); nothing is re-created."""
-        body = {"id": ref, "message": {"raw": self._raw(draft, message_id)}}
+        body = {"id": ref, "message": {"raw": self._raw(reply)}}
         try:
             got = self._call(
                 self._drafts().update(userId=USER, id=ref, body=body, fields=_WRITE_FIELDS),
@@ -165,7 +169,7 @@ class GmailSink:
             if exc.status == 404:
                 raise DraftGone(f"Gmail draft {ref} is no longer in Drafts") from exc
             raise
-        return self._written(got, draft, ref)
+        return self._written(got, reply, ref)
 
     def delete(self, ref: str) -> None:
         try:
@@ -173,6 +177,9 @@ class GmailSink:
         except ApiError as exc:
             if exc.status != 404:  # already gone: what we wanted
                 raise
+
+    def path_of(self, ref: str) -> None:
+        return None  # drafts live in the mailbox, not in local files
 
     # -- internals -------------------------------------------------------------------------
 
@@ -185,22 +192,22 @@ class GmailSink:
     def _call(self, request: Any, what: str) -> dict[str, Any]:
         return _dict(self._api.call(request, what=what))
 
-    def _raw(self, draft: Draft, message_id: str) -> str:
+    def _raw(self, reply: Reply) -> str:
         data = build_message(
-            draft,
+            reply.draft,
             from_addr=self._from_addr,
             from_name=self._from_name,
-            message_id=message_id,
+            message_id=reply.message_id,
             date=self._clock(),
         )
         return base64.urlsafe_b64encode(data).decode("ascii")
 
-    def _written(self, got: dict[str, Any], draft: Draft, ref: str = "") -> Written:
+    def _written(self, got: dict[str, Any], reply: Reply, ref: str = "") -> Written:
         draft_id = str(got.get("id") or ref)
         version = str(_dict(got.get("message")).get("id") or "")
         if not draft_id or not version:
             raise ServiceError("Gmail answered a draft write without a draft or message id")
-        return Written(ref=draft_id, version=version, content_hash=draft_hash(draft))
+        return Written(ref=draft_id, version=version, content_hash=self.content_hash(reply))
 
     def _header_message_id(self, draft_id: str) -> str:
         try:

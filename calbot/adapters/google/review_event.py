@@ -1,0 +1,129 @@
+"""What a review event says, as plain data: built from a `Reply` in the user's language, and
+the hashes by which calbot recognises its own events and tells an edit by the user.
+
+The event depends on more than the draft text (a meeting moved within its day leaves a
+"shorten" draft unchanged, but the review event must move), so its content hash covers the
+whole event as the user sees it: title, description, start and end instants.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from calbot.adapters.mail import one_line
+from calbot.core.draft_text import clean_header_text
+from calbot.core.model import Decision, Draft, Meeting
+from calbot.ports.sinks import Reply
+
+MAX_DESCRIPTION = 8000  # characters; Google truncates long descriptions
+PROP_MID = "calbot_mid"
+PROP_HASH = "calbot_hash"
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewContext:
+    """What the review event needs beyond the draft."""
+
+    start: datetime
+    end: datetime
+    action: str
+    title: str
+    reasons: tuple[str, ...]  # human sentences, strongest first
+
+    @classmethod
+    def of(cls, meeting: Meeting, decision: Decision) -> ReviewContext:
+        factors = sorted(
+            (f for f in decision.factors if f.points > 0 and f.detail),
+            key=lambda f: -f.points,
+        )
+        reasons = tuple(f.detail for f in factors) or ((decision.why,) if decision.why else ())
+        event = meeting.event
+        return cls(event.start, event.end, decision.action.value, event.summary, reasons)
+
+
+def event_body(reply: Reply, labels: Mapping[str, str], tz_name: str) -> dict[str, Any]:
+    """The whole review event for `reply` (an `events.insert`/`update` body), its text
+    labelled with `labels`, its times in the zone `tz_name`."""
+    ctx = ReviewContext.of(reply.meeting, reply.decision)
+    tz = ZoneInfo(tz_name)
+    title = clean_header_text(ctx.title) or labels["untitled"]
+    body: dict[str, Any] = {
+        "summary": clean_header_text(f"✎ {ctx.action}: {title}"),
+        "description": _description(ctx, reply.draft, labels),
+        "start": {"dateTime": _iso(ctx.start.astimezone(tz)), "timeZone": tz_name},
+        "end": {"dateTime": _iso(ctx.end.astimezone(tz)), "timeZone": tz_name},
+        "visibility": "private",
+        "transparency": "transparent",
+        "reminders": {"useDefault": False, "overrides": []},
+        "guestsCanInviteOthers": False,
+        "guestsCanSeeOtherGuests": False,
+        "extendedProperties": {"private": {PROP_MID: mid_hash(reply.message_id)}},
+    }
+    body["extendedProperties"]["private"][PROP_HASH] = event_hash(body)
+    return body
+
+
+def mid_hash(message_id: str) -> str:
+    """What `find` searches by: a plain token, whatever characters the Message-ID holds."""
+    return hashlib.sha256(message_id.strip().encode()).hexdigest()[:32]
+
+
+def event_hash(ev: Mapping[str, Any]) -> str:
+    """The hash of what the user sees of a review event: title, description and time."""
+    description = str(ev.get("description") or "").replace("\r\n", "\n").rstrip()
+    parts = [
+        str(ev.get("summary") or ""),
+        description,
+        _instant(ev.get("start")),
+        _instant(ev.get("end")),
+    ]
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
+
+
+def _description(ctx: ReviewContext, draft: Draft, lab: Mapping[str, str]) -> str:
+    parts: list[str] = []
+    if ctx.reasons:
+        parts.append(f"{lab['why']}:\n" + "\n".join(f"- {one_line(r)}" for r in ctx.reasons))
+    head = [f"{lab['to']}: {', '.join(draft.to)}"]
+    if draft.cc:
+        head.append(f"{lab['cc']}: {', '.join(draft.cc)}")
+    head.append(f"{lab['subject']}: {one_line(draft.subject)}")
+    parts.append(f"{lab['draft']}:\n" + "\n".join(head) + "\n\n" + _text(draft.body))
+    if draft.private_notes.strip():
+        parts.append(f"{lab['notes']}:\n{_text(draft.private_notes)}")
+    footer = f"— {lab['footer']}"
+    text = "\n\n".join(parts)
+    room = MAX_DESCRIPTION - len(footer) - 3
+    if len(text) > room:
+        text = text[: room - 1].rstrip() + "…"
+    return f"{text}\n\n{footer}"
+
+
+def _iso(when: datetime) -> str:
+    return when.isoformat(timespec="seconds")
+
+
+def _text(text: str) -> str:
+    return text.replace("\r\n", "\n").strip("\n")
+
+
+def _instant(value: object) -> str:
+    """An event time as a UTC instant ("" when unreadable): Google may hand back the same
+    time written with another offset."""
+    got = value if isinstance(value, dict) else {}
+    when = got.get("dateTime")
+    if not isinstance(when, str):
+        return str(got.get("date") or "")
+    try:
+        parsed = datetime.fromisoformat(when.replace("Z", "+00:00"))
+    except ValueError:
+        return when
+    if parsed.tzinfo is None:
+        return when
+    return str(int(parsed.timestamp()))

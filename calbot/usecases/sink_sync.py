@@ -1,0 +1,204 @@
+"""Plan, then apply, what one draft sink needs so that its drafts match the scan's replies.
+
+Per draft key, `calbot.core.reconcile.plan` compares the reply wanted, the ledger's record
+and what the sink holds now; the ops are then carried out one by one, each followed by its
+ledger row, so a crash at any point leaves nothing a rerun would duplicate or misread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Set
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from calbot.core.model import Event
+from calbot.core.reconcile import Desired, Kind, Op, plan
+from calbot.core.records import SinkRecord
+from calbot.core.vocab import DraftStatus
+from calbot.ports.sinks import DraftGone, DraftSink, Reply, Written
+from calbot.ports.store import StateStore
+
+_CREATING = (Kind.CREATE, Kind.REPLACE)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which ledger rows a scan may act on besides the replies it wants."""
+
+    seen: Set[str]  # the draft keys of every event the scan read
+    held: Set[str]  # keys to leave as they are, whatever their records say
+    full: bool  # a full-window scan: rows of meetings it did not see may go too
+
+
+@dataclass(slots=True)
+class SinkSync:
+    """What syncing one sink did, by draft key (only keys of wanted replies)."""
+
+    refs: dict[str, str] = field(default_factory=dict)
+    statuses: dict[str, DraftStatus] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    deleted: int = 0  # own untouched drafts removed because no longer wanted
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    key: str
+    want: Desired | None
+    reply: Reply | None
+    stored: SinkRecord | None  # the ledger's row as read
+    prior: SinkRecord | None  # that row, rechecked against the sink
+    op: Op
+
+
+def meeting_label(event: Event) -> str:
+    """How a warning names a meeting: its title (one line, cut) and id."""
+    return f"{' '.join(event.summary.split())[:60]!r} ({event.id})"
+
+
+def sync_sink(
+    sink: DraftSink,
+    replies: Mapping[str, Reply],
+    store: StateStore,
+    scope: Scope,
+    *,
+    now: datetime,
+    dry_run: bool,
+) -> SinkSync:
+    """Bring `sink` in line with `replies` (draft key → reply); a dry run only plans, and
+    reports the refs the ledger already knows."""
+    records = store.sink_records(sink.name)
+    observed = sink.observe([r.ref for r in records.values()]) if records else {}
+    stale = {k for k in records if (k in scope.seen or scope.full) and k not in scope.held}
+    steps = []
+    for key in sorted(set(replies) | stale):
+        reply, stored = replies.get(key), records.get(key)
+        want = _desired(sink, key, reply) if reply is not None else None
+        now_there = observed.get(stored.ref) if stored else None
+        prior = _recheck(sink, stored, now_there) if stored and not dry_run else stored
+        op = plan(want, prior, now_there, seen=key in scope.seen)
+        steps.append(_Step(key, want, reply, stored, prior, op))
+    report = SinkSync()
+    if dry_run:
+        for step in steps:
+            if step.want is not None and step.prior is not None:
+                report.refs[step.key] = step.prior.ref
+        return report
+    creating = {s.want.message_id for s in steps if s.want and s.op.kind in _CREATING}
+    adoptable = sink.adoptable({r.ref for r in records.values()}, creating) if creating else set()
+    for step in steps:
+        if step.op.kind == Kind.DELETE and step.prior is not None:
+            # Say so first: a crash right after the delete must not read as the user's.
+            with store.transaction():
+                store.put_sink_record(replace(step.prior, status=DraftStatus.DELETING))
+        try:
+            written, status = _apply(sink, step, adoptable)
+        except ValueError as exc:  # a draft no mail format can carry (a broken address)
+            name = meeting_label(step.reply.meeting.event) if step.reply else step.key
+            report.warnings.append(f"{name}: not written: {exc}")
+            continue
+        if step.want is not None and status is not None:
+            report.statuses[step.key] = status
+            ref = written.ref if written else (step.prior.ref if step.prior else None)
+            if ref is not None:
+                report.refs[step.key] = ref
+        if step.op.kind == Kind.DELETE:
+            report.deleted += 1
+        _remember(store, sink.name, step, status, written, now)
+    return report
+
+
+def _desired(sink: DraftSink, key: str, reply: Reply) -> Desired:
+    return Desired(
+        key=key,
+        action=reply.decision.action.value,
+        message_id=reply.message_id,
+        fingerprint=reply.decision.fingerprint,
+        content_hash=sink.content_hash(reply),
+    )
+
+
+def _recheck(sink: DraftSink, prior: SinkRecord, observed: str | None) -> SinkRecord:
+    """A version calbot did not record: the user's edit, or calbot's own write that a crash
+    kept out of the ledger? The draft's `X-Calbot-Content` (what calbot wrote) against its
+    text now tells. Costs a lookup only in that rare case."""
+    if observed is None or observed == prior.version or prior.status == DraftStatus.USER_EDITED:
+        return prior
+    found = sink.find(prior.message_id)
+    if found is None or found.edited or found.ref != prior.ref:
+        return prior
+    return replace(prior, version=found.version, content_hash=found.content_hash)
+
+
+def _apply(
+    sink: DraftSink, step: _Step, adoptable: set[str]
+) -> tuple[Written | None, DraftStatus | None]:
+    """Carry out one op; returns what was written and the status to show. `adoptable`:
+    the Message-IDs that may already have a draft the ledger does not know."""
+    op, want, reply, prior = step.op, step.want, step.reply, step.prior
+    if op.kind in (Kind.DELETE, Kind.REPLACE) and prior is not None:
+        sink.delete(prior.ref)
+    if op.kind in _CREATING and want is not None and reply is not None:
+        found = sink.find(want.message_id) if want.message_id in adoptable else None
+        if found is not None:
+            return _adopt(sink, found, want, reply)
+        return sink.create(reply), op.status
+    if op.kind == Kind.UPDATE and reply is not None and prior is not None:
+        try:
+            return sink.update(prior.ref, reply), op.status
+        except DraftGone:  # deleted or sent since `observe`: the user's call, respected
+            return None, DraftStatus.USER_DELETED
+    return None, op.status
+
+
+def _adopt(
+    sink: DraftSink, found: Written, want: Desired, reply: Reply
+) -> tuple[Written, DraftStatus]:
+    """A draft of ours that the ledger does not know (a crash between writing and recording,
+    or a lost state store): take it over instead of writing a second one."""
+    if found.edited:
+        # Its text is no longer what calbot wrote: the user's now. An empty version never
+        # matches what is observed, so it stays `user_edited` and is never overwritten.
+        return replace(found, version=""), DraftStatus.USER_EDITED
+    if found.content_hash == want.content_hash:
+        return found, DraftStatus.UNCHANGED
+    try:
+        return sink.update(found.ref, reply), DraftStatus.UPDATED
+    except DraftGone:  # deleted just now: remembered as the user's deletion
+        return found, DraftStatus.USER_DELETED
+
+
+def _remember(
+    store: StateStore,
+    sink: str,
+    step: _Step,
+    status: DraftStatus | None,
+    written: Written | None,
+    now: datetime,
+) -> None:
+    """Bring the ledger in line with what was just done."""
+    want, prior = step.want, step.prior
+    with store.transaction():
+        if step.op.kind in (Kind.DELETE, Kind.FORGET):
+            store.delete_sink_record(sink, prior.key if prior else "")
+        elif written is not None and want is not None and status is not None:
+            store.put_sink_record(
+                SinkRecord(
+                    key=want.key,
+                    sink=sink,
+                    action=want.action,
+                    message_id=want.message_id,
+                    ref=written.ref,
+                    version=written.version,
+                    fingerprint=want.fingerprint,
+                    status=status,
+                    written_at=now,
+                    content_hash=written.content_hash or want.content_hash,
+                )
+            )
+        elif prior is not None:
+            row = replace(prior, status=status or prior.status)
+            if status == DraftStatus.UNCHANGED and want is not None:
+                # the draft already says what the meeting now needs: it is the current one
+                row = replace(row, fingerprint=want.fingerprint)
+            if row != step.stored:
+                store.put_sink_record(row)
