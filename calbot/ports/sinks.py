@@ -29,12 +29,14 @@ class SinkKind(StrEnum):
 class Reply:
     """What a draft sink writes for one meeting: the draft, the meeting and decision it
     answers (a sink may show more than the draft: the review calendar shows the meeting's
-    time and the reasons), and the draft's deterministic Message-ID."""
+    time and the reasons), the draft's deterministic Message-ID, and the decision's reasons
+    as the user reads them (rendered by the use case: adapters hold no user text)."""
 
     draft: Draft
     meeting: Meeting
     decision: Decision
     message_id: str
+    reasons: tuple[str, ...]  # strongest first, in the user's language
 
 
 @dataclass(frozen=True, slots=True)

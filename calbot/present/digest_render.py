@@ -17,8 +17,8 @@ from typing import TextIO
 from urllib.parse import urlsplit
 
 from calbot.core.digest import DayBar, Digest, DigestItem, DraftLink, Trouble, TroubleKind
-from calbot.core.phrases import day_label, hours
 from calbot.core.untrusted import one_line
+from calbot.present.messages import day_label, hours
 
 # --- the words -----------------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ from calbot.core.model import (
 )
 from calbot.errors import ServiceError
 from calbot.ports.sinks import DraftGone, Written
+from calbot.present.messages import say, section
 from calbot.usecases import scan as service
 
 ME = "me@studio.example"
@@ -112,7 +113,12 @@ def new_sink(api: GoogleApi, settings: Settings, store: MemoryStore | None) -> R
     """A sink wired like the app wires it: the id file beside the token, and the store's
     meta (written in its own transaction) when there is a store."""
     if store is None:
-        return ReviewCalendar(api, settings, id_file=id_file_for(settings))
+        return ReviewCalendar(
+            api,
+            settings,
+            labels=section("review.", settings.user.language),
+            id_file=id_file_for(settings),
+        )
 
     def save(value: str) -> None:
         with store.transaction():
@@ -121,6 +127,7 @@ def new_sink(api: GoogleApi, settings: Settings, store: MemoryStore | None) -> R
     return ReviewCalendar(
         api,
         settings,
+        labels=section("review.", settings.user.language),
         id_file=id_file_for(settings),
         load_id=lambda: store.get_meta(META_KEY),
         save_id=save,
@@ -239,6 +246,13 @@ def test_the_review_event_sits_at_the_meeting_time_private_and_free(
     assert "shared" not in ev["extendedProperties"]
     (insert,) = [r for r in google.requests if r.route == "calendar.events.insert"]
     assert insert.query["sendUpdates"] == ["none"]
+
+
+def test_every_label_must_be_given(api: GoogleApi, settings: Settings) -> None:
+    labels = section("review.", "en")
+    del labels["untitled"]
+    with pytest.raises(ValueError, match="untitled"):
+        ReviewCalendar(api, settings, labels=labels, id_file=id_file_for(settings))
 
 
 def test_the_description_speaks_the_users_language(google: Any, tmp_path: Path) -> None:
@@ -581,6 +595,9 @@ def test_a_scan_cycle_creates_keeps_updates_and_deletes_the_review_event(
     assert ev["summary"] == "✎ reschedule: Acme sync 9"
     assert datetime.fromisoformat(ev["start"]["dateTime"]) == at("2026-12-01 09:00")
     assert o.draft is not None and o.draft.subject in ev["description"]
+    # the reasons as the scan renders them: the strongest factor's first
+    top = max(o.decision.factors, key=lambda f: f.points)
+    assert ev["description"].startswith(f"Why:\n- {say(top.detail, 'en')}")
 
     # 2. nothing changed: nothing written
     before = len(writes_of(google))

@@ -22,6 +22,7 @@ from calbot.config.settings import Outputs
 from calbot.config.templates import load_templates
 from calbot.core.model import Action, Event, Slot, Tier
 from calbot.core.vocab import DraftStatus
+from calbot.present.reasons import why_text
 from calbot.usecases.scan import Outcome, Ports, Window, run_scan
 
 NOW = at("2026-11-25 10:00")
@@ -258,7 +259,7 @@ def test_key_client_never_gets_email(tmp_path):
     result = run_scan(s, ports, load_templates(), now=NOW, window=WINDOW)
     decided = {o.meeting.event.id: o.decision for o in result.outcomes}
     assert decided["w"].action not in (Action.EMAIL, Action.NONE)
-    assert "key clients never" in decided["w"].why
+    assert "key clients never" in why_text(decided["w"], "en")
     assert all(d.action != Action.EMAIL for d in decided.values())
 
 
