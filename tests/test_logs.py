@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from calbot.core.settings import GoogleSettings, Settings, UserSettings
+from calbot.core.untrusted import escape_text
 from calbot.present.logs import (
     MASK,
     SecretFilter,
     emit,
-    escape_text,
     parse_kv,
     secrets_from_files,
     setup_logging,

@@ -18,12 +18,12 @@ are empty), listed in `CONTEXT_KEYS`; the private-notes template also gets `NOTE
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from calbot.core import formatting as fmt
+from calbot.core.headers import clean_header_text
 from calbot.core.model import (
     Action,
     Attendee,
@@ -94,7 +94,6 @@ _EN_TO_MS_TITLE = {"mr": "Tuan", "mrs": "Puan", "ms": "Puan", "miss": "Cik", "dr
 _NOTES_TEMPLATE_ACTIONS = frozenset({Action.BOUNDARY})
 
 _TITLE_IN_TEMPLATE = 100  # characters of the meeting title the templates get
-_CONTROL_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
 
 
 class _Renderer(Protocol):
@@ -128,21 +127,6 @@ def all_template_names() -> dict[str, tuple[Action, str, bool]]:
 
 
 # --------------------------------------------------------------------------- text
-
-
-def clean_header_text(text: str) -> str:
-    """One safe header line: control characters, line breaks and tabs become single
-    spaces, runs of spaces collapse, the ends are stripped, and the result is at most
-    200 characters (cut with "…"). "=?" becomes "=\u200b?" (as in `calbot.adapters.mail.one_line`):
-    an RFC 2047 encoded word in a title must stay text, never be decoded into a header."""
-    chars = [
-        " " if ch.isspace() or unicodedata.category(ch) in _CONTROL_CATEGORIES else ch
-        for ch in text
-    ]
-    out = re.sub(r" {2,}", " ", "".join(chars)).strip().replace("=?", "=\u200b?")
-    if len(out) > 200:
-        out = out[:199].rstrip() + "…"
-    return out
 
 
 def _short(text: str, limit: int) -> str:

@@ -10,7 +10,8 @@ import pytest
 
 from calbot.config.templates import BUILTIN_DIR, Templates, load_templates
 from calbot.core import formatting as fmt
-from calbot.core.draft import clean_header_text, make_draft, recipients
+from calbot.core.draft import make_draft, recipients
+from calbot.core.headers import clean_header_text
 from calbot.core.model import (
     Action,
     Attendee,

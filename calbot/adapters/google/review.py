@@ -72,8 +72,7 @@ from zoneinfo import ZoneInfo
 
 from calbot.adapters import files
 from calbot.adapters.google.api import ApiError, GoogleApi
-from calbot.adapters.mail import one_line
-from calbot.core.draft import clean_header_text
+from calbot.core.headers import clean_header_text
 from calbot.core.model import Decision, Draft, Meeting
 from calbot.core.settings import Settings
 from calbot.errors import ServiceError
@@ -488,11 +487,14 @@ class ReviewCalendar:
         lab = self._labels
         parts: list[str] = []
         if ctx.reasons:
-            parts.append(f"{lab['why']}:\n" + "\n".join(f"- {one_line(r)}" for r in ctx.reasons))
+            parts.append(
+                f"{lab['why']}:\n"
+                + "\n".join(f"- {clean_header_text(r, limit=None)}" for r in ctx.reasons)
+            )
         head = [f"{lab['to']}: {', '.join(draft.to)}"]
         if draft.cc:
             head.append(f"{lab['cc']}: {', '.join(draft.cc)}")
-        head.append(f"{lab['subject']}: {one_line(draft.subject)}")
+        head.append(f"{lab['subject']}: {clean_header_text(draft.subject, limit=None)}")
         parts.append(f"{lab['draft']}:\n" + "\n".join(head) + "\n\n" + _text(draft.body))
         if draft.private_notes.strip():
             parts.append(f"{lab['notes']}:\n{_text(draft.private_notes)}")
