@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from calbot.adapters.google.api import GMAIL_COMPOSE, scopes_for
+from calbot.adapters.google.scopes import GMAIL_COMPOSE, scopes_for
 from calbot.cli.main import main
 from calbot.config.loader import load_settings
 from calbot.usecases.nosend import package_send_calls, send_calls

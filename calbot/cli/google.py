@@ -1,5 +1,6 @@
 """`calbot auth` and `calbot doctor`: argparse wiring and output. `cli.build_parser()` calls
-`add_google_commands(sub, common)`; the work lives in `adapters.google_auth` and `doctor`."""
+`add_google_commands(sub, common)`; the work lives in
+`calbot.adapters.google.oauth_flow` and `calbot.usecases.doctor`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from calbot.usecases.doctor import Check
+    from calbot.usecases.doctor_check import Check
 
 __all__ = ["add_google_commands", "cmd_auth", "cmd_doctor", "print_checks"]
 
@@ -56,7 +57,7 @@ def _config_path(args: argparse.Namespace) -> Path:
 
 
 def cmd_auth(args: argparse.Namespace, out: TextIO) -> int:
-    from calbot.adapters.google.auth import run_auth_flow
+    from calbot.adapters.google.oauth_flow import run_auth_flow
     from calbot.config.loader import load_settings
 
     settings = load_settings(_config_path(args), check_templates=False)
@@ -75,7 +76,8 @@ def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
 
     from calbot.config.loader import default_state_dir, load_settings
     from calbot.errors import ConfigError
-    from calbot.usecases.doctor import Check, exit_code_for, run_checks
+    from calbot.usecases.doctor import run_checks
+    from calbot.usecases.doctor_check import Check, exit_code_for
 
     path = _config_path(args)
     try:
