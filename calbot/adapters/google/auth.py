@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from google.oauth2 import service_account
 from google.oauth2.credentials import Credentials
 
 from calbot.adapters import files
@@ -109,8 +110,6 @@ def load_credentials(settings: Settings) -> Any:
 
 
 def _service_account(settings: Settings) -> Any:
-    from google.oauth2 import service_account  # here: most configs use no service account
-
     path = Path(settings.google.service_account_file).expanduser()
     check_private(path, "service account key")
     subject = settings.google.subject or settings.user.email

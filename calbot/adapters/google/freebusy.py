@@ -8,14 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from calbot.adapters.google.api import ApiError
+from calbot.adapters.google.api import ApiError, GoogleApi
 from calbot.core.model import Slot
-
-if TYPE_CHECKING:
-    from calbot.adapters.google.api import GoogleApi
 
 __all__ = ["FreeBusy"]
 

@@ -19,16 +19,13 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, NoReturn, Protocol
+from typing import Any, NoReturn, Protocol
 from zoneinfo import ZoneInfo
 
-from calbot.adapters.google.api import ApiError
+from calbot.adapters.google.api import ApiError, GoogleApi
 from calbot.adapters.google.events import event_label, item_end
 from calbot.adapters.google.pages import pages
 from calbot.ports.store import EventCache
-
-if TYPE_CHECKING:
-    from calbot.adapters.google.api import GoogleApi
 
 __all__ = ["SYNC_MARGIN", "CalendarGone", "CalendarSync", "Change", "SyncCache"]
 
