@@ -23,7 +23,12 @@ from typing import Protocol
 from calbot.core.draft_context import client_language, draft_context, notes_context, reasons
 from calbot.core.draft_people import display_name, recipients
 from calbot.core.draft_text import split_rendered, tidy_body
-from calbot.core.model import Action, Decision, Draft, Meeting
+from calbot.core.model import (
+    Action,
+    Decision,
+    Draft,
+    Meeting,
+)
 from calbot.core.settings import LANGUAGES, CoreSettings, UserSettings
 
 DRAFT_ACTIONS: tuple[Action, ...] = tuple(a for a in Action if a != Action.NONE)

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 from calbot.core import formatting as fmt
 from calbot.core.draft_people import addressee, colleague_name, recipients
-from calbot.core.draft_text import clean_header_text, short_text
+from calbot.core.draft_text import short_text
+from calbot.core.headers import clean_header_text
 from calbot.core.model import Action, Attendee, Decision, Meeting, Proposal, Tier
 from calbot.core.settings import LANGUAGES, UserSettings
 
