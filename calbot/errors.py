@@ -30,7 +30,12 @@ class AuthError(CalbotError):
     exit_code = 3
 
 
-class OpenSecretFileError(AuthError):
+class TokenFileError(AuthError):
+    """The Google token (or service account key) file is missing, unreadable, open to
+    others or not a calbot token."""
+
+
+class OpenSecretFileError(TokenFileError):
     """A token or key file that others may read or write, refused. Still exit 3 (calbot has
     no usable Google access until the user acts), but its fix is `chmod 600 <file>`, not
     `calbot auth`: the worker, the run log and the doctor say so instead of "access

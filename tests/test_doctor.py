@@ -14,12 +14,14 @@ from typing import Any
 
 import pytest
 
-from calbot.adapters.google.api import GMAIL_COMPOSE, connect
+from calbot.adapters.google.api import connect
 from calbot.adapters.google.auth import write_private_json
+from calbot.adapters.google.scopes import GMAIL_COMPOSE
 from calbot.cli.google import add_google_commands, cmd_doctor, print_checks
 from calbot.config.loader import parse_settings
 from calbot.config.settings import Settings
-from calbot.usecases.doctor import Check, exit_code_for, run_checks
+from calbot.usecases.doctor import run_checks
+from calbot.usecases.doctor_check import Check, exit_code_for
 
 NOW = datetime.now(UTC)
 

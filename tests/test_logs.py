@@ -12,11 +12,11 @@ import pytest
 
 from calbot.config.settings import GoogleSettings, Settings
 from calbot.core.settings import UserSettings
+from calbot.core.untrusted import escape_text
 from calbot.present.logs import (
     MASK,
     SecretFilter,
     emit,
-    escape_text,
     parse_kv,
     secrets_from_files,
     setup_logging,

@@ -11,7 +11,8 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from calbot.adapters.mail import build_message, message_id_for, one_line
+from calbot.adapters.mail import build_message, message_id_for
+from calbot.core.headers import clean_header_text
 from calbot.core.model import Draft
 
 HANOI = timezone(timedelta(hours=7))
@@ -157,8 +158,8 @@ def test_header_injection_is_impossible() -> None:
 
 
 @pytest.mark.parametrize("sep", ["\u2028", "\u2029", "\x85", "\x1b", "\t"])
-def test_one_line_collapses_breaking_characters(sep: str) -> None:
-    assert one_line(f"a{sep}b  {sep} c ") == "a b c"
+def test_header_text_collapses_breaking_characters(sep: str) -> None:
+    assert clean_header_text(f"a{sep}b  {sep} c ", limit=None) == "a b c"
 
 
 @pytest.mark.parametrize("bad", ["evil@x.com\r\nBcc: y@z.com", "not an address", ""])
@@ -229,3 +230,10 @@ def test_content_hash_tells_untouched_from_edited() -> None:
     assert edited != data
     now, written = message_hashes(edited)
     assert written == draft_hash(draft) and now != written
+
+
+def test_header_text_is_cut_only_with_a_limit() -> None:
+    long = "x" * 300 + " =?utf-8?q?=0D=0ABcc:_y@z?="
+    assert clean_header_text(long, limit=None) == "x" * 300 + " =\u200b?utf-8?q?=0D=0ABcc:_y@z?="
+    assert clean_header_text(long) == "x" * 199 + "…"
+    assert clean_header_text("ab " + "c" * 10, limit=4) == "ab…"

@@ -1,7 +1,7 @@
-"""Security properties (SPEC §6, §9), end to end through the CLI against the fake Google:
+"""Security properties, end to end through the CLI against the fake Google:
 
-- the scopes `calbot auth` asks for (read off the fake's /auth request) are exactly the set
-  SPEC §6 allows for each config shape, and `scopes_for`, the service account and `calbot
+- the scopes `calbot auth` asks for (read off the fake's /auth request) are exactly the
+  narrowest set each config shape needs, and `scopes_for`, the service account and `calbot
   doctor` agree; never full `calendar`, `gmail.modify`, `gmail.send` or `mail.google.com`;
 - no source file calls a send method or lets Calendar notify anyone (an AST scan, beside the
   regex scan in tests/adapters/test_gmail.py; the `google` fixture also fails any test during
@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from calbot.adapters.google.api import GMAIL_COMPOSE, scopes_for
+from calbot.adapters.google.scopes import GMAIL_COMPOSE, scopes_for
 from calbot.cli.main import main
 from calbot.config.loader import load_settings
 from calbot.usecases.nosend import package_send_calls, send_calls
@@ -59,8 +59,8 @@ def shape_id(shape: tuple[bool, bool, bool]) -> str:
 
 
 def allowed(gmail: bool, busy: bool, review: bool) -> set[str]:
-    """SPEC §6, written out independently of `scopes_for` and of the code's constants (a
-    wrong constant must not make its own expectation)."""
+    """The scopes a config shape may ask for, written out independently of `scopes_for`
+    and of the code's constants (a wrong constant must not make its own expectation)."""
     scopes = {"https://www.googleapis.com/auth/calendar.events"}
     if gmail:
         scopes.add("https://www.googleapis.com/auth/gmail.compose")

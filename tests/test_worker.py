@@ -438,7 +438,7 @@ def test_classify_outcomes() -> None:
     assert classify(LockedError("busy")).note == LOCKED_TEXT
     assert classify(ServiceError("500s")).outcome == "google_down"
     assert classify(ConfigError("x.toml", "k", "bad")).outcome == "failed"
-    from calbot.adapters.google.auth import OpenSecretFileError, TokenFileError
+    from calbot.errors import OpenSecretFileError, TokenFileError
 
     refused = classify(OpenSecretFileError("t.json is readable by others", Path("/x/t.json")))
     assert refused.outcome == "failed" and refused.level == logging.ERROR

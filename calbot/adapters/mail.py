@@ -5,16 +5,17 @@ form of RFC 5322. The same bytes then serve the outbox (`.eml` files, which mail
 and Maildir readers open with either line ending) and Gmail's `raw` upload, and the hash of
 those bytes is stable whatever the platform.
 
-Every header value here comes from untrusted text (event titles, attendee names): control
-characters, CR and LF included, are collapsed to single spaces *before* a header is set, so
-no value can ever end a header line and start another one (no `Bcc:` injection).
+Every header value here comes from untrusted text (event titles, attendee names): it goes
+through `calbot.core.headers.clean_header_text` *before* a header is set, so no value can
+ever end a header line and start another one (no `Bcc:` injection). Whole, never shortened:
+an address must stay what it is, and the content hash of drafts stored by earlier scans
+must come out the same.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from email import message_from_bytes, policy
@@ -23,26 +24,14 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+from calbot.core.headers import clean_header_text
 from calbot.core.model import Draft
 
-# Line and paragraph separators end lines in some readers; treat them like control chars.
-_BREAKING_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
 _MESSAGE_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>")  # printable ASCII except < > and space
 _DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 
 #: The policy the bytes are rendered with (CRLF line endings, see the module docstring).
 MAIL_POLICY = policy.SMTP
-
-
-def one_line(text: str) -> str:
-    """`text` with every control/line-breaking character as a space, runs of spaces as one,
-    and "=?" written "=\u200b?": the stdlib's header parser decodes RFC 2047 encoded words
-    in a value set from a str, so a title "=?utf-8?q?=0D=0ABcc:_x@y?=" would otherwise
-    become a real CR LF and a Bcc header."""
-    cleaned = "".join(
-        " " if unicodedata.category(ch) in _BREAKING_CATEGORIES else ch for ch in text
-    )
-    return " ".join(cleaned.split()).replace("=?", "=\u200b?")
 
 
 def message_id_for(key: str, action: str, domain: str) -> str:
@@ -69,7 +58,7 @@ def content_hash(to: Sequence[str], cc: Sequence[str], subject: str, body: str) 
     """
     text = body.replace("\r\n", "\n").rstrip("\n")
     parts = ["\x1f".join(a.lower() for a in to), "\x1f".join(a.lower() for a in cc)]
-    parts += [one_line(subject), text]
+    parts += [clean_header_text(subject, limit=None), text]
     return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
 
 
@@ -90,11 +79,11 @@ def message_hashes(raw: bytes) -> tuple[str, str]:
 
 def _address(addr: str, name: str = "") -> Address:
     """A header address from untrusted parts; ValueError when `addr` is not an address."""
-    addr_spec = one_line(addr)
+    addr_spec = clean_header_text(addr, limit=None)
     if not addr_spec or " " in addr_spec:
         raise ValueError(f"not an e-mail address: {addr!r}")
     try:
-        return Address(display_name=one_line(name), addr_spec=addr_spec)
+        return Address(display_name=clean_header_text(name, limit=None), addr_spec=addr_spec)
     except (ValueError, IndexError, HeaderParseError) as exc:  # the header parser's complaints
         raise ValueError(f"not an e-mail address: {addr!r}") from exc
 
@@ -124,7 +113,7 @@ def build_message(
     msg["To"] = to
     if draft.cc:
         msg["Cc"] = [_address(addr) for addr in draft.cc]
-    msg["Subject"] = one_line(draft.subject)
+    msg["Subject"] = clean_header_text(draft.subject, limit=None)
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
     msg["X-Calbot"] = "draft"

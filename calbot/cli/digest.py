@@ -204,11 +204,15 @@ def digest_message_id(settings: Settings, now: datetime) -> str:
 
 def digest_message(d: Digest, settings: Settings, now: datetime) -> bytes:
     """The digest as an e-mail to the user: plain text with an HTML alternative (CRLF)."""
-    from calbot.adapters.mail import CONTENT_HEADER, MAIL_POLICY, content_hash, one_line
+    from calbot.adapters.mail import CONTENT_HEADER, MAIL_POLICY, content_hash
+    from calbot.core.headers import clean_header_text
 
     plain = render_plain(d)
-    title = one_line(subject(d))
-    me = Address(display_name=one_line(settings.user.name), addr_spec=settings.user.email)
+    title = clean_header_text(subject(d), limit=None)
+    me = Address(
+        display_name=clean_header_text(settings.user.name, limit=None),
+        addr_spec=settings.user.email,
+    )
     msg = EmailMessage(policy=MAIL_POLICY)
     msg["From"] = me
     msg["To"] = me

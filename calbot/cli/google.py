@@ -1,14 +1,18 @@
 """`calbot auth` and `calbot doctor`: argparse wiring and output. `cli.build_parser()` calls
-`add_google_commands(sub, common)`; the work lives in `adapters.google_auth` and `doctor`."""
+`add_google_commands(sub, common)`; the work lives in
+`calbot.adapters.google.oauth_flow` and `calbot.usecases.doctor`."""
 
 from __future__ import annotations
 
 import argparse
+import os
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
-if TYPE_CHECKING:
-    from calbot.usecases.doctor import Check
+from calbot.core.untrusted import one_line
+from calbot.errors import ConfigError
+from calbot.usecases.doctor_check import Check, exit_code_for
 
 __all__ = ["add_google_commands", "cmd_auth", "cmd_doctor", "print_checks"]
 
@@ -50,13 +54,15 @@ def add_google_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _config_path(args: argparse.Namespace) -> Path:
+    # here, not at the top: calbot.cli.main imports this module to build its parser
     from calbot.cli.main import config_path
 
     return config_path(args)
 
 
 def cmd_auth(args: argparse.Namespace, out: TextIO) -> int:
-    from calbot.adapters.google.auth import run_auth_flow
+    # here, not at the top: the Google libraries would slow `calbot --help`
+    from calbot.adapters.google.oauth_flow import run_auth_flow
     from calbot.config.loader import load_settings
 
     settings = load_settings(_config_path(args), check_templates=False)
@@ -70,12 +76,9 @@ def cmd_auth(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
-    import os
-    from datetime import UTC, datetime
-
+    # here, not at the top: the Google libraries would slow `calbot --help`
     from calbot.config.loader import default_state_dir, load_settings
-    from calbot.errors import ConfigError
-    from calbot.usecases.doctor import Check, exit_code_for, run_checks
+    from calbot.usecases.doctor import run_checks
 
     path = _config_path(args)
     try:
@@ -94,9 +97,8 @@ def print_checks(checks: list[Check], out: TextIO) -> None:
     """A table on a terminal; one plain line per check when piped. A detail can quote a
     server's error text or an event's: every field goes through `one_line` (no control
     characters, no line breaks), and into rich only as `Text`, never read as markup."""
-    from calbot.core.untrusted import one_line
-
     if out.isatty():
+        # here, not at the top: rich would slow `calbot --help`
         from rich.console import Console
         from rich.table import Table
         from rich.text import Text

@@ -23,7 +23,8 @@ from typing import Protocol
 
 from calbot.core.draft_context import client_language, draft_context, notes_context
 from calbot.core.draft_people import display_name, recipients
-from calbot.core.draft_text import clean_header_text, split_rendered, tidy_body
+from calbot.core.draft_text import split_rendered, tidy_body
+from calbot.core.headers import clean_header_text
 from calbot.core.messages import Say, message
 from calbot.core.model import Action, Decision, Draft, Meeting
 from calbot.core.settings import LANGUAGES, CoreSettings, UserSettings

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from calbot.core.draft_text import clean_header_text, short_text
+from calbot.core.draft_text import short_text
+from calbot.core.headers import clean_header_text
 from calbot.core.model import Attendee, Client, Contact, Meeting, Response
 from calbot.core.settings import UserSettings
 

@@ -2,25 +2,7 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
-_CONTROL_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
-
-
-def clean_header_text(text: str) -> str:
-    """One safe header line: control characters, line breaks and tabs become single
-    spaces, runs of spaces collapse, the ends are stripped, and the result is at most
-    200 characters (cut with "…"). "=?" becomes "=\u200b?" (as in `calbot.adapters.mail.one_line`):
-    an RFC 2047 encoded word in a title must stay text, never be decoded into a header."""
-    chars = [
-        " " if ch.isspace() or unicodedata.category(ch) in _CONTROL_CATEGORIES else ch
-        for ch in text
-    ]
-    out = re.sub(r" {2,}", " ", "".join(chars)).strip().replace("=?", "=\u200b?")
-    if len(out) > 200:
-        out = out[:199].rstrip() + "…"
-    return out
+from calbot.core.headers import clean_header_text
 
 
 def short_text(text: str, limit: int) -> str:

@@ -4,13 +4,25 @@ set a window title, ring a bell, reorder what the reader sees or start a new lin
 
 One rule for every output: control characters (C0, DEL, C1), line and paragraph separators
 and format characters (bidi overrides and isolates, "Trojan Source") are unsafe. The joiners
-U+200C/U+200D are not: emoji sequences and Persian, Hindi, Malayalam words need them."""
+U+200C/U+200D are not: emoji sequences and Persian, Hindi, Malayalam words need them.
+Each output applies the rule its own way: a terminal or error line drops them (`one_line`),
+JSON writes them as \\uXXXX escapes (`json_escaped`) and a log line as \\xXX/\\uXXXX
+escapes (`escape_text`). Mail and calendar headers have their own rule:
+`calbot.core.headers`."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
-__all__ = ["is_unsafe", "json_escaped", "one_line"]
+__all__ = [
+    "escape_text",
+    "is_unsafe",
+    "json_escaped",
+    "one_line",
+    "shortened",
+    "unescape_text",
+]
 
 _JOINERS = frozenset("\u200c\u200d")
 _BREAKING = frozenset({"Cc", "Zl", "Zp"})
@@ -30,6 +42,14 @@ def one_line(text: str, limit: int = 1000) -> str:
             (" " if unicodedata.category(ch) in _BREAKING else "") if is_unsafe(ch) else ch
             for ch in text
         )
+    return shortened(text, limit)
+
+
+def shortened(text: str, limit: int) -> str:
+    """`text` with its runs of whitespace (line breaks included) as single spaces, cut
+    with "…" when longer than `limit`. Every other character stays: for a label that is
+    shown with `repr()` (which escapes the unsafe ones) or a reason that reaches the reader
+    only through `one_line` or `json_escaped`."""
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
@@ -46,3 +66,35 @@ def json_escaped(json_text: str) -> str:
         f"\\u{ord(c):04x}" if c == "\x7f" or (not c.isascii() and is_unsafe(c)) else c
         for c in json_text
     )
+
+
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\", '"': '\\"'}
+_ESCAPED = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|.)")
+_SHORT_UNESCAPES = {"n": "\n", "r": "\r", "t": "\t"}
+
+
+def escape_text(text: str) -> str:
+    """Untrusted text made safe for one log line: `\\`, `"` and every unsafe character
+    escaped. `unescape_text` undoes it."""
+    out: list[str] = []
+    for ch in text:
+        if ch in _SHORT_ESCAPES:
+            out.append(_SHORT_ESCAPES[ch])
+        elif is_unsafe(ch):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def unescape_text(text: str) -> str:
+    """The text `escape_text` was given."""
+
+    def one(m: re.Match[str]) -> str:
+        s = m.group(1)
+        if len(s) > 1:
+            return chr(int(s[1:], 16))
+        return _SHORT_UNESCAPES.get(s, s)
+
+    return _ESCAPED.sub(one, text)

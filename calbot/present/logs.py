@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TextIO
 
-from calbot.core.untrusted import is_unsafe, json_escaped
+from calbot.core.untrusted import escape_text, json_escaped, unescape_text
 
 if TYPE_CHECKING:
     from calbot.config.settings import Settings
@@ -47,7 +47,6 @@ __all__ = [
     "LogFormat",
     "SecretFilter",
     "emit",
-    "escape_text",
     "parse_kv",
     "render_line",
     "secrets_from_files",
@@ -170,24 +169,7 @@ def _read_json(path_text: str) -> object:
         return None
 
 
-# --- escaping ------------------------------------------------------------------------------
-
-_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\", '"': '\\"'}
-
-
-def escape_text(text: str) -> str:
-    """Untrusted text made safe for one log line: `\\`, `"` and every unsafe character
-    escaped. `parse_kv` undoes it."""
-    out: list[str] = []
-    for ch in text:
-        if ch in _SHORT_ESCAPES:
-            out.append(_SHORT_ESCAPES[ch])
-        elif is_unsafe(ch):
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+# --- key=value lines -----------------------------------------------------------------------
 
 
 def _kv_value(value: object) -> str:
@@ -211,18 +193,6 @@ def _kv_key(key: str) -> str:
 
 
 _KV_PAIR = re.compile(r'\s*([^=\s]+)=("(?:[^"\\]|\\.)*"|\S*)')
-_UNESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|.)")
-_UNESCAPES = {"n": "\n", "r": "\r", "t": "\t"}
-
-
-def _unescape(text: str) -> str:
-    def one(m: re.Match[str]) -> str:
-        s = m.group(1)
-        if len(s) > 1:
-            return chr(int(s[1:], 16))
-        return _UNESCAPES.get(s, s)
-
-    return _UNESCAPE.sub(one, text)
 
 
 def parse_kv(line: str) -> dict[str, str]:
@@ -239,7 +209,7 @@ def parse_kv(line: str) -> dict[str, str]:
         key, raw = m.group(1), m.group(2)
         if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2:
             raw = raw[1:-1]
-        fields[key] = _unescape(raw)
+        fields[key] = unescape_text(raw)
         pos = m.end()
     return fields
 

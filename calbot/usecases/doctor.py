@@ -1,83 +1,30 @@
 """`calbot doctor`: every check between a config file and a working scan, each failure with
-its fix. Nothing here prints; `cli_google.cmd_doctor` shows the list.
+its fix. Nothing here prints; `calbot.cli.google.cmd_doctor` shows the list.
 
 The checks, in order: the config (validated before this runs), the templates, that no
-calbot module can send (`calbot.usecases.nosend` over the installed package), that the state dir and
-the outbox are private (SPEC §6: folders 0700, files 0600); then — when the config uses
-Google at all — the credentials (token file present, mode 0600, refresh token, granted
-scopes against `scopes_for(settings)`: none missing and none beyond, the "Testing" status
-7-day limit, the client secret's mode; or the service account key) and the reach of each API
-with one cheap request: `events.list` with `maxResults=1` on the first configured calendar
-(the `calendar.events` scope does not cover `calendarList`) and Gmail's `users.getProfile`
-(covered by `gmail.compose`, per the discovery document); last, that no token or client
-secret was copied into the state dir or the outbox.
-
-Exit codes follow the commands that hit the same problem: an open token file is 3, as in
-`calbot scan` (no usable Google access until the user acts); an open client secret is 2, as
-in `calbot auth`, the only command that reads it.
+calbot module can send (`calbot.usecases.nosend` over the installed package), that the state
+dir and the outbox are private (folders 0700, files 0600: they hold client data); then —
+when the config uses Google at all — the credentials and the reach of each API
+(`doctor_google`); last, that no token or client secret was copied into the state dir or the
+outbox (`doctor_files`).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import stat
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
 
-from calbot.adapters.google.api import (
-    CALBOT_SCOPES,
-    CALENDAR_EVENTS,
-    GMAIL_COMPOSE,
-    SCOPE_PREFIX,
-    ApiError,
-    GoogleApi,
-    MissingScope,
-    connect,
-    scopes_for,
-)
-from calbot.adapters.google.auth import (
-    REQUIRED_KEYS,
-    TESTING_LIFETIME,
-    load_credentials,
-    read_token_info,
-    testing_expiry_warning_for,
-)
+from calbot.adapters.google.api import GoogleApi, connect
+from calbot.adapters.google.scopes import GMAIL_COMPOSE, scopes_for
 from calbot.config.settings import Settings
-from calbot.errors import AuthError, CalbotError, ConfigError, ServiceError
+from calbot.config.templates import load_templates
+from calbot.errors import ConfigError
+from calbot.usecases.doctor_check import Check
+from calbot.usecases.doctor_files import no_send, private_folder, secrets_copied
+from calbot.usecases.doctor_google import google_checks, google_unused
 
-__all__ = ["DOCTOR_RETRY_BUDGET", "Check", "exit_code_for", "run_checks"]
-
-DOCTOR_RETRY_BUDGET = 10.0  # seconds: doctor answers quickly rather than riding out an outage
-RUN_AUTH = "run `calbot auth`"
-PERMISSIONS_PAGE = "https://myaccount.google.com/permissions"
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    """One line of the doctor's report. `exit_code` is what a failure means for the exit
-    status (3 access expired/revoked, 2 config, 1 anything else); `warning` marks a passing
-    check that still deserves attention."""
-
-    name: str
-    ok: bool
-    detail: str
-    fix: str = ""
-    exit_code: int = 1
-    warning: bool = False
-
-
-def exit_code_for(checks: list[Check]) -> int:
-    """0 all passed (warnings included); else 3 if access expired or was revoked, else 2 for
-    a config problem, else 1."""
-    failing = {c.exit_code for c in checks if not c.ok}
-    for code in (3, 2):
-        if code in failing:
-            return code
-    return 1 if failing else 0
+__all__ = ["run_checks"]
 
 
 def run_checks(
@@ -88,64 +35,29 @@ def run_checks(
     state_dir: Path | None = None,
 ) -> list[Check]:
     """Every check, in order. `state_dir` None skips that folder's checks."""
-    from calbot.usecases.doctor_files import no_send, private_folder, secrets_copied
-
     checks = [Check("config", True, f"{settings.path} is valid")]
     checks.append(_templates(settings))
     checks.append(no_send(gmail=GMAIL_COMPOSE in scopes_for(settings)))
     folders = _client_data_folders(settings, state_dir)
     checks.extend(private_folder(name, folder) for name, folder in folders)
     if scopes_for(settings):
-        _google(settings, now, connect, checks)
+        google_checks(settings, now, connect, checks)
     else:
-        checks.append(_google_unused(settings))
+        checks.append(google_unused(settings))
     if folders:
         checks.append(secrets_copied(settings, [folder for _, folder in folders]))
     return checks
 
 
 def _client_data_folders(settings: Settings, state_dir: Path | None) -> list[tuple[str, Path]]:
-    """The folders that hold client data (SPEC §6), by the name the report gives them."""
+    """The folders that hold client data, by the name the report gives them."""
     folders = [("state dir", state_dir)] if state_dir is not None else []
     if settings.outputs.outbox:
         folders.append(("outbox", Path(settings.outputs.outbox).expanduser()))
     return folders
 
 
-def _google_unused(settings: Settings) -> Check:
-    outputs = settings.outputs
-    if outputs.gmail_drafts or outputs.calendar_notes or outputs.review_calendar:
-        return Check(
-            "google",
-            True,
-            "not used: with an ICS calendar as the source, Gmail drafts, calendar notes and "
-            "the review calendar are off (drafts go to the outbox)",
-            'set source.kind = "google" to use them',
-            warning=True,
-        )
-    return Check("google", True, "not used: the source is an ICS calendar and Gmail is off")
-
-
-def _google(
-    settings: Settings, now: datetime, connect: Callable[..., GoogleApi], checks: list[Check]
-) -> None:
-    granted: set[str] | None
-    if settings.google.service_account_file:
-        ok = _service_account(settings, checks)
-        granted = set(scopes_for(settings)) if ok else None  # delegated by the admin
-    else:
-        granted = _token(settings, now, checks)
-        checks.append(_client_secret(settings))
-    if granted is not None:
-        _reach(settings, connect, checks, granted)
-
-
-# --- templates -----------------------------------------------------------------------------
-
-
 def _templates(settings: Settings) -> Check:
-    from calbot.config.templates import load_templates
-
     where = settings.outputs.templates_dir or "built-in"
     try:
         load_templates(settings.outputs.templates_dir, settings.path)
@@ -158,301 +70,3 @@ def _templates(settings: Settings) -> Check:
             exit_code=2,
         )
     return Check("templates", True, f"{where} templates load")
-
-
-# --- credentials ---------------------------------------------------------------------------
-
-
-def _token(settings: Settings, now: datetime, checks: list[Check]) -> set[str] | None:
-    """Token file checks; the granted scopes when the credentials are worth trying."""
-    path = Path(settings.google.token_file).expanduser()
-    if not path.exists():
-        checks.append(Check("token", False, f"no Google token at {path}", RUN_AUTH, exit_code=3))
-        return None
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        checks.append(
-            Check(
-                "token permissions",
-                False,
-                f"{path} is open to others (mode 0{mode:o})",
-                f"chmod 600 {path}",
-                exit_code=3,  # as `calbot scan`, which refuses it (an AuthError)
-            )
-        )
-        return None
-    checks.append(Check("token permissions", True, f"{path} (mode 0600)"))
-    try:
-        info = read_token_info(path)
-    except AuthError as exc:
-        checks.append(Check("token", False, str(exc), RUN_AUTH, exit_code=3))
-        return None
-    missing = [k for k in REQUIRED_KEYS if not info.get(k)]
-    if missing:
-        checks.append(
-            Check("token", False, f"{path} lacks {', '.join(missing)}", RUN_AUTH, exit_code=3)
-        )
-        return None
-    expiry = info.get("expiry")
-    checks.append(
-        Check(
-            "token",
-            True,
-            f"refresh token present; access token valid until {expiry or 'unknown'} "
-            "(renewed automatically)",
-        )
-    )
-    checks.extend(_scopes(settings, info))
-    checks.append(_testing_status(settings, info, now))
-    return _granted(info)
-
-
-def _granted(info: dict[str, Any]) -> set[str]:
-    raw = info.get("scopes") or info.get("scope") or []
-    return set(raw.split() if isinstance(raw, str) else raw)
-
-
-def _scopes(settings: Settings, info: dict[str, Any]) -> list[Check]:
-    """The needed scopes granted, then (when any) the granted scopes beyond them."""
-    granted = _granted(info)
-    needed = scopes_for(settings)
-    missing = [s for s in needed if s not in granted]
-    if missing:
-        checks = [
-            Check(
-                "scopes",
-                False,
-                "not granted: " + ", ".join(missing),
-                f"{RUN_AUTH} (and tick every box Google shows)",
-                exit_code=3,
-            )
-        ]
-    else:
-        checks = [Check("scopes", True, "granted: " + ", ".join(_short(s) for s in needed))]
-    extra = granted - set(needed)
-    # anything beyond the scopes some calbot config asks for is broader than calbot may hold
-    # (gmail.send, mail.google.com, full calendar, ...)
-    broader = sorted(extra.difference(CALBOT_SCOPES))
-    unneeded = ", ".join(_short(s) for s in sorted(extra.intersection(CALBOT_SCOPES)))
-    if broader:
-        # a new consent alone would leave the broad grant alive at Google: revoke it first
-        checks.append(
-            Check(
-                "extra scopes",
-                False,
-                "granted beyond what calbot may hold: "
-                + ", ".join(_short(s) for s in broader)
-                + (f"; not needed by this config: {unneeded}" if unneeded else ""),
-                f"revoke calbot's access at {PERMISSIONS_PAGE}, then {RUN_AUTH} "
-                "(it asks only for what this config needs)",
-                exit_code=3,
-            )
-        )
-    elif unneeded:
-        checks.append(
-            Check(
-                "extra scopes",
-                True,
-                f"granted but not needed: {unneeded}",
-                f"{RUN_AUTH} again to drop it",
-                warning=True,
-            )
-        )
-    return checks
-
-
-def _testing_status(settings: Settings, info: dict[str, Any], now: datetime) -> Check:
-    name = "Testing status"
-    if settings.google.app_published:
-        return Check(name, True, "app_published = true: refresh tokens do not expire after 7 days")
-    consented = info.get("consented_at")
-    if not isinstance(consented, str):
-        return Check(
-            name,
-            True,
-            "consent time unknown (the token was not written by `calbot auth`)",
-            f"{RUN_AUTH} so calbot can warn before Google's 7-day limit",
-            warning=True,
-        )
-    tz = ZoneInfo(settings.user.timezone)
-    warning = testing_expiry_warning_for(info, now, tz=tz)
-    fix = f"{RUN_AUTH} again, or publish the OAuth app and set [google] app_published = true"
-    if warning is None:
-        try:
-            ends = datetime.fromisoformat(consented.replace("Z", "+00:00")) + TESTING_LIFETIME
-        except ValueError:
-            ends = None
-        until = f"{ends.astimezone(tz):%Y-%m-%d %H:%M}" if ends else "in over a day"
-        return Check(
-            name,
-            True,
-            f"if the OAuth app is in Testing status, access ends {until} "
-            "(set app_published = true once it is published)",
-        )
-    if _past(consented, now):
-        return Check(
-            name,
-            False,
-            "the 7 days of a Testing-status app have run out",
-            fix,
-            exit_code=3,
-        )
-    return Check(name, True, warning, fix, warning=True)
-
-
-def _past(consented: str, now: datetime) -> bool:
-    try:
-        at = datetime.fromisoformat(consented.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return at + TESTING_LIFETIME <= now
-
-
-def _client_secret(settings: Settings) -> Check:
-    path = Path(settings.google.client_secret_file).expanduser()
-    if not path.exists():
-        return Check(
-            "client secret",
-            True,
-            f"no OAuth client at {path} (needed only to run `calbot auth` again)",
-            "`calbot auth --client-secret ~/Downloads/client_secret_….json`",
-            warning=True,
-        )
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        return Check(
-            "client secret",
-            False,
-            f"{path} is open to others (mode 0{mode:o})",
-            f"chmod 600 {path}",
-            exit_code=2,  # as `calbot auth`, which refuses it (a usage error)
-        )
-    return Check("client secret", True, f"{path} (mode 0600)")
-
-
-def _service_account(settings: Settings, checks: list[Check]) -> bool:
-    path = settings.google.service_account_file
-    try:
-        creds = load_credentials(settings)
-    except AuthError as exc:
-        checks.append(
-            Check(
-                "service account",
-                False,
-                str(exc),
-                "fix [google] service_account_file (a JSON key, mode 0600)",
-                exit_code=2,
-            )
-        )
-        return False
-    subject = settings.google.subject or settings.user.email
-    email = getattr(creds, "service_account_email", "?")
-    checks.append(Check("service account", True, f"{email} acting for {subject} (key {path})"))
-    return True
-
-
-# --- reach ---------------------------------------------------------------------------------
-
-
-def _reach(
-    settings: Settings,
-    connect: Callable[..., GoogleApi],
-    checks: list[Check],
-    granted: set[str],
-) -> None:
-    """One cheap request per API — skipped for an API whose scope is known to be missing
-    (already reported by the scopes check; Google would only refuse it)."""
-    budget = min(settings.limits.retry_budget_seconds, DOCTOR_RETRY_BUDGET)
-    quick = dataclasses.replace(
-        settings, limits=dataclasses.replace(settings.limits, retry_budget_seconds=budget)
-    )
-    try:
-        api = connect(quick)
-    except CalbotError as exc:
-        checks.append(_failure("Google", exc, settings))
-        return
-    calendar_id = settings.source.calendars[0]
-    if CALENDAR_EVENTS not in granted:
-        checks.append(
-            Check(
-                "Google Calendar",
-                False,
-                "not checked: calendar.events not granted",
-                RUN_AUTH,
-                exit_code=3,
-            )
-        )
-        return
-    request = api.calendar.events().list(calendarId=calendar_id, maxResults=1, fields="items(id)")
-    try:
-        api.call(request, what=f"reading calendar {calendar_id}")
-    except CalbotError as exc:
-        checks.append(_failure("Google Calendar", exc, settings, calendar_id=calendar_id))
-        if isinstance(exc, AuthError) and not isinstance(exc, MissingScope):
-            if api.gmail is not None:
-                checks.append(
-                    Check(
-                        "Gmail",
-                        False,
-                        "not checked: Google access failed above",
-                        RUN_AUTH,
-                        exit_code=3,
-                    )
-                )
-            return
-    else:
-        checks.append(Check("Google Calendar", True, f"reached calendar {calendar_id}"))
-    if api.gmail is None:
-        return
-    if GMAIL_COMPOSE not in granted:
-        checks.append(
-            Check("Gmail", False, "not checked: gmail.compose not granted", RUN_AUTH, exit_code=3)
-        )
-        return
-    try:
-        profile = api.call(api.gmail.users().getProfile(userId="me"), what="reading Gmail")
-    except CalbotError as exc:
-        checks.append(_failure("Gmail", exc, settings))
-        return
-    address = str(profile.get("emailAddress", "")).lower() if isinstance(profile, dict) else ""
-    if address and address != settings.user.email:
-        checks.append(
-            Check(
-                "Gmail",
-                True,
-                f"reached the mailbox of {address}, but user.email is {settings.user.email}: "
-                f"drafts will be left in {address}",
-                f"run `calbot auth` signed in as {settings.user.email}, or fix user.email",
-                warning=True,
-            )
-        )
-        return
-    checks.append(Check("Gmail", True, f"reached the mailbox of {address or 'the user'}"))
-
-
-def _failure(name: str, exc: CalbotError, settings: Settings, *, calendar_id: str = "") -> Check:
-    if isinstance(exc, MissingScope):
-        return Check(name, False, str(exc), RUN_AUTH, exit_code=3)
-    if isinstance(exc, AuthError):
-        return Check(name, False, str(exc), RUN_AUTH, exit_code=3)
-    if isinstance(exc, ApiError) and exc.status == 404 and calendar_id:
-        return Check(
-            name,
-            False,
-            f"calendar {calendar_id!r} not found for this account",
-            f'fix source.calendars in {settings.path} ("primary" is your main calendar)',
-            exit_code=2,
-        )
-    if isinstance(exc, ServiceError):
-        return Check(
-            name,
-            False,
-            str(exc),
-            "check the network (and [google] api_root if set), then try again later",
-        )
-    return Check(name, False, str(exc), "see the message")
-
-
-def _short(scope: str) -> str:
-    """ "gmail.send" for Google's usual scope URLs; any other scope (mail.google.com) whole."""
-    return scope.removeprefix(SCOPE_PREFIX)

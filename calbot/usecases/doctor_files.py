@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from calbot.config.settings import Settings
-from calbot.usecases.doctor import PERMISSIONS_PAGE, RUN_AUTH, Check
+from calbot.present.logs import secrets_from_files
+from calbot.usecases import nosend
+from calbot.usecases.doctor_check import PERMISSIONS_PAGE, RUN_AUTH, Check
 
 __all__ = ["no_send", "private_folder", "secrets_copied"]
 
@@ -24,8 +26,6 @@ SHOWN = 3  # files named in a failing check; the rest are counted
 def no_send(*, gmail: bool) -> Check:
     """ "Never sends" is a property of calbot's code (`gmail.compose` could send): check the
     installed package with `calbot.usecases.nosend`."""
-    from calbot.usecases import nosend
-
     modules, problems = nosend.package_send_calls()
     if problems:
         places = [_place(module, hit) for module, hits in problems.items() for hit in hits]
@@ -56,7 +56,7 @@ def _place(module: str, hit: str) -> str:
 
 
 def private_folder(name: str, folder: Path) -> Check:
-    """SPEC §6: the state dir and the outbox hold client data, folders 0700 and files 0600.
+    """The state dir and the outbox hold client data: folders 0700 and files 0600.
     Any group or world bit fails; a missing folder is fine (nothing written yet)."""
     if not os.path.lexists(folder):
         return Check(name, True, f"{folder} does not exist yet (nothing written)")
@@ -104,8 +104,6 @@ def _tree(folder: Path, *, files_only: bool) -> Iterator[Path]:
 def secrets_copied(settings: Settings, folders: list[Path]) -> Check:
     """No access token, refresh token or client secret in any file under `folders` (the
     token and client secret files themselves excepted, should they live there)."""
-    from calbot.present.logs import secrets_from_files
-
     needles = {s.encode() for s in secrets_from_files(settings) if len(s) >= MIN_SECRET}
     if not needles:
         return Check("secrets", True, "no Google token or client secret to look for")

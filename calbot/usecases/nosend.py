@@ -1,4 +1,4 @@
-"""calbot never sends (SPEC §6). The one Gmail scope that can leave drafts, `gmail.compose`,
+"""calbot never sends. The one Gmail scope that can leave drafts, `gmail.compose`,
 can also send, so "never sends" is a property of calbot's code, not of its token: this
 module finds, in Python source, anything that could send mail or make Calendar e-mail the
 attendees. `calbot doctor` runs it over the installed package; the test suite runs it too.

@@ -39,7 +39,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from calbot.core.untrusted import one_line
+from calbot.core.untrusted import escape_text, one_line
 from calbot.errors import (
     AuthError,
     CalbotError,
@@ -52,7 +52,6 @@ from calbot.present.logs import (
     LogFormat,
     SecretFilter,
     emit,
-    escape_text,
     render_line,
     secrets_from_files,
     utc_stamp,

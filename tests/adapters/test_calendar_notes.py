@@ -16,6 +16,7 @@ import pytest
 from calbot.adapters.google import api as google_api
 from calbot.adapters.google.api import ApiError, GoogleApi
 from calbot.adapters.google.notes import CalendarNotes, clear_body, request_body
+from calbot.adapters.google.scopes import scopes_for
 from calbot.config.loader import parse_settings
 from calbot.config.settings import Settings
 from calbot.core.model import Attendee, Event
@@ -49,7 +50,7 @@ def settings(google: Any, tmp_path: Path) -> Settings:
         path="test.toml",
         check_templates=False,
     )
-    google.write_token(token, google_api.scopes_for(s))
+    google.write_token(token, scopes_for(s))
     return s
 
 

@@ -19,6 +19,7 @@ from replies import reply
 from calbot.adapters.google import api as google_api
 from calbot.adapters.google.api import ApiError, GoogleApi
 from calbot.adapters.google.gmail import GmailSink
+from calbot.adapters.google.scopes import scopes_for
 from calbot.adapters.mail import CONTENT_HEADER, build_message, draft_hash, message_id_for
 from calbot.config.loader import parse_settings
 from calbot.config.settings import Settings
@@ -73,7 +74,7 @@ def settings(google: Any, tmp_path: Path) -> Settings:
         path="test.toml",
         check_templates=False,
     )
-    google.write_token(token, google_api.scopes_for(s))
+    google.write_token(token, scopes_for(s))
     return s
 
 

@@ -25,17 +25,20 @@ from google.auth.exceptions import RefreshError
 from googleapiclient.errors import HttpError
 
 from calbot.adapters.google.api import (
-    CALENDAR_APP_CREATED,
-    CALENDAR_EVENTS,
-    CALENDAR_FREEBUSY,
     EXPIRED_OR_REVOKED,
-    GMAIL_COMPOSE,
     ApiError,
     GoogleApi,
     MissingScope,
-    new_http,
+    connect,
+)
+from calbot.adapters.google.scopes import (
+    CALENDAR_APP_CREATED,
+    CALENDAR_EVENTS,
+    CALENDAR_FREEBUSY,
+    GMAIL_COMPOSE,
     scopes_for,
 )
+from calbot.adapters.google.transport import new_http
 from calbot.config.loader import parse_settings
 from calbot.config.settings import Settings
 from calbot.errors import AuthError, ServiceError
@@ -312,8 +315,6 @@ def fake_clock() -> Iterator[Clock]:
 def connect_to(
     google: Any, tmp_path: Path, clock: Clock, **sections: Any
 ) -> tuple[GoogleApi, Settings]:
-    from calbot.adapters.google.api import connect
-
     settings = settings_from(tmp_path, root=google.root, **sections)
     return (
         connect(settings, sleep=clock.sleep, rand=lambda: 0.5, monotonic=clock.monotonic),

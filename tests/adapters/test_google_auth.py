@@ -16,18 +16,12 @@ from typing import Any
 import pytest
 
 from calbot.adapters.google import auth as google_auth
-from calbot.adapters.google.api import CALENDAR_EVENTS, GMAIL_COMPOSE, scopes_for
-from calbot.adapters.google.auth import (
-    SavingCredentials,
-    TokenFileError,
-    install_client_secret,
-    load_credentials,
-    run_auth_flow,
-    write_private_json,
-)
+from calbot.adapters.google.auth import SavingCredentials, load_credentials, write_private_json
+from calbot.adapters.google.oauth_flow import install_client_secret, run_auth_flow
+from calbot.adapters.google.scopes import CALENDAR_EVENTS, GMAIL_COMPOSE, scopes_for
 from calbot.config.loader import parse_settings
 from calbot.config.settings import Settings
-from calbot.errors import AuthError, UsageError
+from calbot.errors import AuthError, TokenFileError, UsageError
 
 needs_fake = pytest.mark.skipif(
     importlib.util.find_spec("fakes.google") is None, reason="no fake Google server yet"

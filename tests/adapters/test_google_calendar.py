@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from calbot.adapters.google.api import ApiError, connect, scopes_for
-from calbot.adapters.google.calendar import GoogleCalendarSource, SyncCache
+from calbot.adapters.google.api import ApiError, connect
+from calbot.adapters.google.calendar import GoogleCalendarSource
+from calbot.adapters.google.scopes import scopes_for
+from calbot.adapters.google.sync import SyncCache
 from calbot.adapters.memory_state import MemoryStore
 from calbot.adapters.sqlite_state import DB_NAME, SqliteStore
 from calbot.config.loader import parse_settings

@@ -14,7 +14,6 @@ from calbot.adapters.google.events import (
     compact,
     event_label,
     item_end,
-    overlaps,
     to_event,
 )
 from calbot.core.model import Attendee, Event, EventType, Response
@@ -341,13 +340,19 @@ def test_label_is_one_short_line() -> None:
     assert event_label({"id": "e2"}) == "event (id e2)"
 
 
+def overlaps(raw: dict[str, Any], start: datetime, end: datetime) -> bool:
+    """Whether `to_event` keeps the item for the window [start, end)."""
+    return to_event(raw, "primary", ME, BERLIN, within=(start, end)) is not None
+
+
 def test_overlaps_half_open() -> None:
-    e = convert(item())
+    raw = item()
+    e = convert(raw)
     t = e.start
-    assert overlaps(e, t - timedelta(hours=1), t + timedelta(minutes=1))
-    assert not overlaps(e, e.end, e.end + timedelta(hours=1))
-    assert not overlaps(e, t - timedelta(hours=1), t)
-    point = convert(item(end=None))
+    assert overlaps(raw, t - timedelta(hours=1), t + timedelta(minutes=1))
+    assert not overlaps(raw, e.end, e.end + timedelta(hours=1))
+    assert not overlaps(raw, t - timedelta(hours=1), t)
+    point = item(end=None)
     assert overlaps(point, t, t + timedelta(hours=1))
     assert not overlaps(point, t + timedelta(seconds=1), t + timedelta(hours=1))
 

@@ -25,6 +25,7 @@ from calbot.adapters.google import api as google_api
 from calbot.adapters.google.api import GoogleApi
 from calbot.adapters.google.review import ReviewCalendar
 from calbot.adapters.google.review_id import ID_FILE_NAME, META_KEY, id_file_for
+from calbot.adapters.google.scopes import CALENDAR_APP_CREATED, scopes_for
 from calbot.adapters.mail import message_id_for
 from calbot.adapters.memory_state import MemoryStore
 from calbot.config.loader import parse_settings
@@ -89,7 +90,7 @@ def make_settings(google: Any, tmp_path: Path, scopes: list[str] | None = None) 
         path="test.toml",
         check_templates=False,
     )
-    google.write_token(token, scopes if scopes is not None else google_api.scopes_for(s))
+    google.write_token(token, scopes if scopes is not None else scopes_for(s))
     return s
 
 
@@ -507,7 +508,7 @@ def test_works_with_nothing_but_calendar_app_created(google: Any, tmp_path: Path
     assert found is not None and not found.edited
     updated = sink.update(written.ref, reply(replace(DRAFT, subject="New subject"), MID))
     sink.delete(updated.ref)
-    assert all(google_api.CALENDAR_APP_CREATED in r.scopes for r in writes_of(google))
+    assert all(CALENDAR_APP_CREATED in r.scopes for r in writes_of(google))
 
 
 @pytest.mark.parametrize("bad", ["primary", ME, "bad id\nwith lines"])

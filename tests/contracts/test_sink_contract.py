@@ -22,6 +22,7 @@ from calbot.adapters.google import api as google_api
 from calbot.adapters.google.gmail import GmailSink
 from calbot.adapters.google.review import ReviewCalendar
 from calbot.adapters.google.review_id import META_KEY, id_file_for
+from calbot.adapters.google.scopes import scopes_for
 from calbot.adapters.mail import message_id_for
 from calbot.adapters.memory_state import MemoryStore
 from calbot.adapters.outbox import OutboxSink
@@ -90,7 +91,7 @@ def google_settings(google: Any, tmp_path: Path) -> Settings:
         path="test.toml",
         check_templates=False,
     )
-    google.write_token(token, google_api.scopes_for(settings))
+    google.write_token(token, scopes_for(settings))
     return settings
 
 

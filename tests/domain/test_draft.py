@@ -13,7 +13,7 @@ from calbot.config.templates import BUILTIN_DIR, Templates, load_templates
 from calbot.core import formatting as fmt
 from calbot.core.draft import TemplateFailed, make_draft
 from calbot.core.draft_people import recipients
-from calbot.core.draft_text import clean_header_text
+from calbot.core.headers import clean_header_text
 from calbot.core.messages import Hours, Message, message
 from calbot.core.model import (
     Action,

@@ -28,6 +28,7 @@ Batch requests and media uploads ignore `api_endpoint` (they keep Google's hosts
 uses neither: tests could not see them.
 
 `googleapiclient` is imported inside the functions that need it: `calbot --help` stays fast.
+The scopes are in `scopes`, the POST-once HTTP transport in `transport`.
 """
 
 from __future__ import annotations
@@ -43,36 +44,27 @@ import ssl
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from google.auth.exceptions import RefreshError, TransportError
+
+from calbot.adapters.google.auth import load_credentials
+from calbot.adapters.google.scopes import missing_scope
+from calbot.adapters.google.transport import new_http
 from calbot.errors import AuthError, ServiceError
 
 if TYPE_CHECKING:
     from calbot.config.settings import Settings
 
 __all__ = [
-    "CALBOT_SCOPES",
-    "CALENDAR_APP_CREATED",
-    "CALENDAR_EVENTS",
-    "CALENDAR_FREEBUSY",
     "EXPIRED_OR_REVOKED",
-    "GMAIL_COMPOSE",
     "ApiError",
     "GoogleApi",
     "MissingScope",
     "connect",
-    "scope_reasons",
-    "scopes_for",
 ]
 
 log = logging.getLogger("calbot.google")
-
-SCOPE_PREFIX = "https://www.googleapis.com/auth/"
-CALENDAR_EVENTS = SCOPE_PREFIX + "calendar.events"
-GMAIL_COMPOSE = SCOPE_PREFIX + "gmail.compose"
-CALENDAR_FREEBUSY = SCOPE_PREFIX + "calendar.freebusy"
-CALENDAR_APP_CREATED = SCOPE_PREFIX + "calendar.app.created"
 
 EXPIRED_OR_REVOKED = "Google access expired or was revoked — run `calbot auth`"
 
@@ -88,38 +80,6 @@ SCOPE_REASONS = frozenset(
 BASE_DELAY = 1.0  # seconds: the back-off cap before the first retry
 MAX_DELAY = 32.0  # seconds: the back-off cap never grows past this
 MAX_TRIES = 12  # a safety net; the budget normally ends the loop first
-
-# Every scope some calbot config asks for, narrowest first: a missing-scope error names the
-# first of these that the refused method accepts; `calbot doctor` fails any other on a token.
-CALBOT_SCOPES = (CALENDAR_EVENTS, GMAIL_COMPOSE, CALENDAR_FREEBUSY, CALENDAR_APP_CREATED)
-
-
-def scopes_for(settings: Settings) -> list[str]:
-    """Exactly the scopes this config needs (SPEC §6): `calendar.events` always,
-    `gmail.compose` for Gmail drafts, `calendar.freebusy` for busy-only calendars,
-    `calendar.app.created` for the review calendar; none with an ICS source, which leaves
-    every Google output off (`app.make_ports`)."""
-    if settings.source.kind != "google":
-        return []
-    scopes = [CALENDAR_EVENTS]
-    if settings.outputs.gmail_drafts:
-        scopes.append(GMAIL_COMPOSE)
-    if settings.source.busy_calendars:
-        scopes.append(CALENDAR_FREEBUSY)
-    if settings.outputs.review_calendar:
-        scopes.append(CALENDAR_APP_CREATED)
-    return scopes
-
-
-def scope_reasons(settings: Settings) -> dict[str, str]:
-    """Why calbot asks for each scope, in words for `calbot auth` and `calbot doctor`."""
-    why = {
-        CALENDAR_EVENTS: "read your events and add private notes to your own copy of them",
-        GMAIL_COMPOSE: "leave drafts in Gmail for you to review (calbot never sends)",
-        CALENDAR_FREEBUSY: "see when your busy-only calendars are busy (no event details)",
-        CALENDAR_APP_CREATED: 'keep the private "calbot review" calendar that calbot creates',
-    }
-    return {scope: why[scope] for scope in scopes_for(settings)}
 
 
 # --- errors --------------------------------------------------------------------------------
@@ -175,7 +135,7 @@ class GoogleApi:
         follows a failure which may hide a request Google carried out; a non-None answer is
         returned as the request's result. Raises ApiError, MissingScope, AuthError or
         ServiceError."""
-        from googleapiclient.errors import HttpError
+        from googleapiclient.errors import HttpError  # here: `calbot --help` stays fast
 
         start = self.monotonic()
         slept = 0.0
@@ -237,7 +197,7 @@ class GoogleApi:
         """The calbot error for a response that is not retried."""
         method = str(getattr(request, "methodId", "") or what)
         if status == 403 and (reason in SCOPE_REASONS or _www_authenticate_scope(exc.resp)):
-            return MissingScope(method, _missing_scope(method))
+            return MissingScope(method, missing_scope(method))
         if status == 401:
             return AuthError(
                 f"Google rejected calbot's access (401) while {what} — run `calbot auth`"
@@ -253,8 +213,6 @@ class GoogleApi:
 
     def _transient(self, exc: Exception) -> str:
         """Name a transient failure, or raise the calbot error it stands for."""
-        from google.auth.exceptions import RefreshError, TransportError
-
         if isinstance(exc, RefreshError):
             if _mentions_invalid_grant(exc):
                 raise AuthError(EXPIRED_OR_REVOKED) from None
@@ -362,36 +320,6 @@ def _refresh_error_code(exc: BaseException) -> str:
     return code if code.replace("_", "").isalpha() and len(code) < 40 else "refresh failed"
 
 
-@cache
-def _method_scopes(api: str, version: str) -> dict[str, tuple[str, ...]]:
-    """methodId → accepted scopes, from the discovery document shipped in googleapiclient."""
-    from googleapiclient.discovery_cache import get_static_doc
-
-    doc = get_static_doc(api, version)
-    out: dict[str, tuple[str, ...]] = {}
-
-    def walk(node: dict[str, Any]) -> None:
-        for method in node.get("methods", {}).values():
-            out[method["id"]] = tuple(method.get("scopes", ()))
-        for child in node.get("resources", {}).values():
-            walk(child)
-
-    if doc:
-        walk(json.loads(doc))
-    return out
-
-
-def _missing_scope(method: str) -> str:
-    """The calbot scope that would cover `method` (the narrowest calbot asks for)."""
-    api = method.split(".", 1)[0]
-    version = {"calendar": "v3", "gmail": "v1"}.get(api)
-    accepted = _method_scopes(api, version).get(method, ()) if version else ()
-    for scope in CALBOT_SCOPES:
-        if scope in accepted:
-            return scope
-    return accepted[0] if accepted else "(unknown)"
-
-
 # --- building the clients ------------------------------------------------------------------
 
 
@@ -405,11 +333,11 @@ def connect(
     """Credentials from the token file (refreshed and re-saved automatically) or the
     service account, and one client per API, each over its own HTTP connection with
     `[limits] http_timeout_seconds`. With `google.api_root` every request goes to that root
-    (SPEC §4): Calendar at ROOT/calendar/v3/, Gmail at ROOT/ (its paths carry gmail/v1/)."""
+    (a test server): Calendar at ROOT/calendar/v3/, Gmail at ROOT/ (its paths carry
+    gmail/v1/)."""
+    # here, not at the top: `calbot --help` stays fast
     import google_auth_httplib2  # type: ignore[import-untyped]
     from googleapiclient.discovery import build
-
-    from calbot.adapters.google.auth import load_credentials
 
     creds = load_credentials(settings)
     timeout = settings.limits.http_timeout_seconds
@@ -439,84 +367,3 @@ def connect(
         credentials=creds,
         http_timeout=float(timeout),
     )
-
-
-# --- one send per POST ---------------------------------------------------------------------
-
-# httplib2 (0.32, `Http._conn_request`) sends a request a second time, silently and whatever
-# its method, when reading the answer fails on the first try (BadStatusLine /
-# RemoteDisconnected: "the connection went stale"). For a POST that Google carried out before
-# the connection dropped — `drafts.create`, `events.insert` — that second send makes a second
-# draft or event, and calbot never hears of the first. So a POST is sent once: its failure
-# reaches `GoogleApi.call`, which sorts it as "connection reset"/"connection broken" (maybe
-# done) and runs the request's `recheck` before any retry. Other methods (GET, and PUT, PATCH,
-# DELETE, idempotent in Google's APIs) keep httplib2's resend. The price: a POST on a
-# kept-alive connection the server had already closed fails once and goes through calbot's
-# back-off and recheck instead of being resent at once.
-# tests/adapters/test_google_api.py (`test_post_is_sent_once...`) fails if a newer httplib2
-# stops calling `_conn_request` or resends in a way this does not catch.
-SEND_ONCE_METHODS = frozenset({"POST"})
-
-
-def new_http(timeout: float | None) -> Any:
-    """An `httplib2.Http` with this socket timeout that never sends a POST twice."""
-    return _send_once_http_class()(timeout=timeout)
-
-
-@cache
-def _send_once_http_class() -> type:
-    import httplib2  # type: ignore[import-untyped]
-
-    class SendOnceHttp(httplib2.Http):  # type: ignore[misc]
-        def _conn_request(
-            self, conn: Any, request_uri: str, method: str, body: Any, headers: Any
-        ) -> Any:
-            if str(method).upper() in SEND_ONCE_METHODS:
-                conn = _SendOnce(conn)
-            return super()._conn_request(conn, request_uri, method, body, headers)
-
-    return SendOnceHttp
-
-
-class _SendOnce:
-    """Wraps httplib2's `http.client` connection for one request: once the request was
-    sent, a reconnect or a second send (httplib2's silent retry) raises the first failure
-    instead. Everything else goes to the real connection."""
-
-    def __init__(self, conn: Any) -> None:
-        object.__setattr__(self, "_conn", conn)
-        object.__setattr__(self, "_sent", False)
-        object.__setattr__(self, "_failure", None)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._conn, name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        setattr(self._conn, name, value)
-
-    def _not_again(self) -> None:
-        if not self._sent:
-            return
-        if self._failure is not None:
-            raise self._failure
-        raise http.client.RemoteDisconnected("the request was sent once; not sending it again")
-
-    def connect(self) -> None:
-        self._not_again()
-        self._conn.connect()
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        self._not_again()
-        object.__setattr__(self, "_sent", True)
-        try:
-            self._conn.request(*args, **kwargs)
-        except BaseException as exc:
-            object.__setattr__(self, "_failure", exc)
-            raise
-
-    def getresponse(self) -> Any:
-        try:
-            return self._conn.getresponse()
-        except BaseException as exc:
-            object.__setattr__(self, "_failure", exc)
-            raise

@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from calbot.core.model import Attendee, Event, EventType, Response
 from calbot.core.records import NOTE_KEYS
+from calbot.core.untrusted import shortened
 
 #: The `fields=` of every events.list: only what `to_event` and the sync read.
 EVENT_FIELDS = (
@@ -202,19 +203,12 @@ def event_label(item: object) -> str:
     """How a warning names an item: its title (one line, shortened) and id."""
     if not isinstance(item, Mapping):
         return "an item"
-    summary = " ".join(_text(item.get("summary")).split())
-    if len(summary) > _LABEL_CHARS:
-        summary = summary[: _LABEL_CHARS - 1] + "…"
+    summary = shortened(_text(item.get("summary")), _LABEL_CHARS)
     event_id = item.get("id")
     ident = (
         f"id {' '.join(_text(event_id).split())[:100]}" if isinstance(event_id, str) else "no id"
     )
     return f"{summary!r} ({ident})" if summary else f"event ({ident})"
-
-
-def overlaps(event: Event, start: datetime, end: datetime) -> bool:
-    """Overlaps [start, end); a zero-length event counts when it lies inside."""
-    return _overlaps(event.start, event.end, start, end)
 
 
 def item_end(item: Mapping[str, Any], zone: tzinfo) -> datetime | None:
@@ -266,6 +260,7 @@ def _span(item: Mapping[str, Any], zone: tzinfo) -> tuple[datetime, datetime, bo
 
 
 def _overlaps(start: datetime, end: datetime, lo: datetime, hi: datetime) -> bool:
+    """[start, end) overlaps [lo, hi); a zero-length event counts when it lies inside."""
     if start >= hi:
         return False
     return end > lo or (end == start and start >= lo)

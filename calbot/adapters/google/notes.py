@@ -26,7 +26,7 @@ from collections.abc import Collection
 from typing import Any
 
 from calbot.adapters.google.api import ApiError, GoogleApi
-from calbot.adapters.mail import one_line
+from calbot.core.headers import clean_header_text
 from calbot.core.model import Event
 from calbot.core.records import NOTE_KEYS, Note
 
@@ -106,7 +106,7 @@ class CalendarNotes:
 
 
 def _describe(event: Event) -> str:
-    title = one_line(event.summary)
+    title = clean_header_text(event.summary, limit=None)
     if len(title) > 60:
         title = title[:59] + "…"
     where = f"{event.calendar_id}/{event.id}"

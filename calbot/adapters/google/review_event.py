@@ -16,8 +16,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from calbot.adapters.mail import one_line
-from calbot.core.draft_text import clean_header_text
+from calbot.core.headers import clean_header_text
 from calbot.core.model import Draft
 from calbot.ports.sinks import Reply
 
@@ -72,11 +71,13 @@ def event_hash(ev: Mapping[str, Any]) -> str:
 def _description(reasons: Sequence[str], draft: Draft, lab: Mapping[str, str]) -> str:
     parts: list[str] = []
     if reasons:
-        parts.append(f"{lab['why']}:\n" + "\n".join(f"- {one_line(r)}" for r in reasons))
+        parts.append(
+            f"{lab['why']}:\n" + "\n".join(f"- {clean_header_text(r, limit=None)}" for r in reasons)
+        )
     head = [f"{lab['to']}: {', '.join(draft.to)}"]
     if draft.cc:
         head.append(f"{lab['cc']}: {', '.join(draft.cc)}")
-    head.append(f"{lab['subject']}: {one_line(draft.subject)}")
+    head.append(f"{lab['subject']}: {clean_header_text(draft.subject, limit=None)}")
     parts.append(f"{lab['draft']}:\n" + "\n".join(head) + "\n\n" + _text(draft.body))
     if draft.private_notes.strip():
         parts.append(f"{lab['notes']}:\n{_text(draft.private_notes)}")

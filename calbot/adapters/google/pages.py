@@ -1,0 +1,88 @@
+"""`events.list` page by page, for the full and the incremental sync: each page's items in
+their compact form, the next page already on its way (a thread) while the caller works on
+this one."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from calbot.adapters.google.events import EVENT_FIELDS, compact
+
+if TYPE_CHECKING:
+    from calbot.adapters.google.api import GoogleApi
+
+__all__ = ["PAGE_SIZE", "pages"]
+
+PAGE_SIZE = 2500  # Google's maximum for events.list
+
+
+def pages(
+    api: GoogleApi, cal: str, **params: str
+) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+    """(compact items, nextSyncToken on the last page else None) for each page."""
+    events = api.calendar.events()
+    what = f"reading calendar {cal}"
+
+    def fetch(page_token: str | None) -> Any:
+        request = events.list(
+            calendarId=cal,
+            singleEvents=True,
+            maxResults=PAGE_SIZE,
+            fields=EVENT_FIELDS,
+            pageToken=page_token,
+            **params,
+        )
+        return api.call(request, what=what)
+
+    page_token: str | None = None
+    response = fetch(None)
+    ahead: _Ahead | None = None
+    try:
+        while True:
+            if not isinstance(response, dict):
+                response = {}
+            next_page = response.get("nextPageToken")
+            sync_token = response.get("nextSyncToken")
+            last = not isinstance(next_page, str) or not next_page or next_page == page_token
+            if not last:
+                ahead = _Ahead(fetch, next_page)
+            raw = response.get("items")
+            page = [compact(i) for i in raw if isinstance(i, dict)] if isinstance(raw, list) else []
+            del response, raw  # only the compact items stay in memory
+            if last:
+                yield page, sync_token if isinstance(sync_token, str) and sync_token else None
+                return
+            yield page, None
+            page_token = next_page
+            assert ahead is not None
+            response, ahead = ahead.result(), None
+    finally:
+        if ahead is not None:
+            ahead.wait()
+
+
+class _Ahead:
+    """One call run in a thread while the caller works on."""
+
+    def __init__(self, fn: Any, *args: Any) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn, args), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Any, args: tuple[Any, ...]) -> None:
+        try:
+            self._value = fn(*args)
+        except BaseException as exc:
+            self._error = exc
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value

@@ -1,0 +1,343 @@
+"""The Google source's event cache, brought up to date at most once per scan per calendar:
+an incremental sync from the stored token, or a full sync (into a staging calendar that is
+swapped in with its token at the end), streamed as (id, item) changes.
+
+The cache covers events ending after its `timeMin`; that lower edge is stored beside
+Google's token in the `sync_tokens` row as `{"from": ISO, "token": ...}` (the row is
+calbot's, the token inside is Google's). Once the window has moved a week past it, items
+that ended before the new `window start - 30 days` are pruned with the next write.
+
+`writable=False` (dry runs, `explain`): the same reads and sync requests, but nothing is
+written to the store; the synced result lives in this object for this scan only, so the
+next real scan replays the same changes from the old token.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn, Protocol
+from zoneinfo import ZoneInfo
+
+from calbot.adapters.google.api import ApiError, GoogleApi
+from calbot.adapters.google.events import event_label, item_end
+from calbot.adapters.google.pages import pages
+from calbot.ports.store import EventCache
+
+__all__ = ["SYNC_MARGIN", "CalendarGone", "CalendarSync", "Change", "SyncCache"]
+
+SYNC_MARGIN = timedelta(days=30)  # a full sync reaches this far before the window start
+PRUNE_STEP = timedelta(days=7)  # prune the cache once the window moved this far
+STAGING_SUFFIX = " (full sync in progress)"  # calendar ids hold no spaces
+
+
+class SyncCache(EventCache, Protocol):
+    """The state store as the Google source uses it: the event cache, written inside
+    `transaction()` like every other write."""
+
+    def transaction(self) -> AbstractContextManager[None]: ...
+
+    def iter_cached_events(self, calendar_id: str) -> Iterator[dict[str, object]]: ...
+
+    def move_events(self, from_calendar: str, to_calendar: str) -> None: ...
+
+
+Change = tuple[str, "dict[str, Any] | None"]  # (event id, compact item or None: removed)
+
+
+class CalendarGone(Exception):
+    """The calendar answered 404 (not found, no longer shared): no events from it."""
+
+
+@dataclass(slots=True)
+class _Overlay:
+    """A sync's changes kept in memory on top of the cache (`writable=False` only)."""
+
+    upserts: dict[str, dict[str, Any]]
+    removed: set[str]
+    cancelled_series: dict[str, set[str]]  # series id → instances re-sent after it
+    prune_before: datetime | None
+
+
+@dataclass(slots=True)
+class _Synced:
+    """A calendar already synced in this scan: where its items are now."""
+
+    covered_from: datetime  # the cache holds every event ending after this
+    items: dict[str, dict[str, Any]] | None = None  # a full sync not written (dry run)
+    overlay: _Overlay | None = None  # an incremental sync not written (dry run)
+    gone: bool = False  # 404: no events
+
+
+class CalendarSync:
+    """The cached items of each calendar, synced once per scan (see the module docstring).
+    `warn` takes each warning line (an item without an id, a calendar gone)."""
+
+    def __init__(
+        self,
+        api: GoogleApi,
+        cache: SyncCache,
+        *,
+        writable: bool,
+        now: datetime,
+        zone: ZoneInfo,
+        warn: Callable[[str], None],
+    ) -> None:
+        self._api = api
+        self._cache = cache
+        self._writable = writable
+        self._now = now
+        self._zone = zone
+        self._warn = warn
+        self._synced: dict[str, _Synced] = {}
+
+    def items(self, cal: str, start: datetime) -> Iterator[Change]:
+        """The calendar's items, brought up to date (at most once per scan), as a stream
+        of (id, item) — or (id, None) for an item an earlier one of the stream lost."""
+        synced = self._synced.get(cal)
+        if synced is not None and synced.covered_from <= start:
+            yield from self._replay(cal, synced)
+            return
+        if synced is None:
+            stored = self._cache.sync_token(cal)
+            covered_from, token = _unpack(stored)
+            if token is not None and covered_from is not None and covered_from <= start:
+                fetched = self._changes_since(cal, token, covered_from)
+                if fetched is not None:
+                    changes, next_token = fetched
+                    yield from self._incremental(cal, covered_from, start, changes, next_token)
+                    return
+            if stored is None:  # no token: nothing cached that anyone could read
+                yield from self._full(cal, start, in_place=True)
+                return
+        yield from self._full(cal, start)
+
+    def _replay(self, cal: str, synced: _Synced) -> Iterator[Change]:
+        if synced.gone:
+            return
+        if synced.items is not None:
+            yield from synced.items.items()
+        elif synced.overlay is not None:
+            yield from self._overlaid(cal, synced.overlay)
+        else:
+            for item in self._cached(cal):
+                yield str(item["id"]), item
+
+    def _changes_since(
+        self, cal: str, token: str, covered_from: datetime
+    ) -> tuple[list[dict[str, Any]], str | None] | None:
+        """Every change since the stored token; None when a full sync is needed (410)."""
+        changes: list[dict[str, Any]] = []
+        next_token = None
+        try:
+            for page, page_next_token in pages(self._api, cal, syncToken=token):
+                changes.extend(page)
+                next_token = page_next_token
+        except ApiError as exc:
+            if exc.status == 410:  # fullSyncRequired: the token is no good any more
+                return None
+            if exc.status == 404:
+                self._gone(cal, covered_from)
+            raise
+        return changes, next_token
+
+    def _incremental(
+        self,
+        cal: str,
+        covered_from: datetime,
+        start: datetime,
+        changes: list[dict[str, Any]],
+        next_token: str | None,
+    ) -> Iterator[Change]:
+        """Apply the changes to the cache, then stream the cache (pruned as it goes)."""
+        overlay = _Overlay({}, set(), {}, _prune_from(covered_from, start))
+        for item in changes:
+            event_id = item.get("id")
+            if not isinstance(event_id, str) or not event_id:
+                self._warn(f"skipped {event_label(item)}: no id")
+                continue
+            if item.get("status") == "cancelled":
+                # A cancelled series may come back as its parent id alone: its instances go
+                # (those cached are dropped while the cache is streamed).
+                overlay.cancelled_series[event_id] = set()
+                gone = [event_id] + [
+                    i for i, it in overlay.upserts.items() if it.get("recurringEventId") == event_id
+                ]
+                for i in gone:
+                    overlay.upserts.pop(i, None)
+                    overlay.removed.add(i)
+            else:
+                overlay.upserts[event_id] = item
+                overlay.removed.discard(event_id)
+                series = item.get("recurringEventId")
+                if isinstance(series, str) and series in overlay.cancelled_series:
+                    overlay.cancelled_series[series].add(event_id)
+        if overlay.prune_before is not None:
+            covered_from = overlay.prune_before
+        if not self._writable:
+            self._synced[cal] = _Synced(covered_from, overlay=overlay)
+            yield from self._overlaid(cal, overlay)
+            return
+        with self._cache.transaction():
+            written: list[dict[str, Any]] = [
+                {"id": i, "status": "cancelled"} for i in overlay.removed
+            ]
+            written.extend(overlay.upserts.values())
+            if written:
+                self._cache.put_events(cal, written)
+            dropped: list[dict[str, Any]] = []
+            for item in self._cached(cal):
+                event_id = str(item["id"])
+                if self._doomed(item, overlay):
+                    dropped.append({"id": event_id, "status": "cancelled"})
+                else:
+                    yield event_id, item
+            if dropped:
+                self._cache.put_events(cal, dropped)
+            self._cache.put_sync_token(cal, _pack(covered_from, next_token))
+        self._synced[cal] = _Synced(covered_from)
+
+    def _overlaid(self, cal: str, overlay: _Overlay) -> Iterator[Change]:
+        """The cache as the overlay's changes would leave it (nothing written)."""
+        for item in self._cached(cal):
+            event_id = str(item["id"])
+            if event_id in overlay.removed or event_id in overlay.upserts:
+                continue
+            if not self._doomed(item, overlay):
+                yield event_id, item
+        for event_id, item in overlay.upserts.items():
+            if not self._doomed(item, overlay):
+                yield event_id, item
+
+    def _doomed(self, item: dict[str, Any], overlay: _Overlay) -> bool:
+        """An instance of a series cancelled in this sync (and not re-sent after it), or an
+        item that ended before the cache's new lower edge."""
+        series = item.get("recurringEventId")
+        if isinstance(series, str):
+            kept = overlay.cancelled_series.get(series)
+            if kept is not None and item.get("id") not in kept:
+                return True
+        if overlay.prune_before is not None:
+            ended = item_end(item, self._zone)
+            if ended is not None and ended <= overlay.prune_before:
+                return True
+        return False
+
+    def _cached(self, cal: str) -> Iterator[dict[str, Any]]:
+        for item in self._cache.iter_cached_events(cal):
+            if isinstance(item.get("id"), str) and item["id"]:
+                yield item
+
+    def _full(self, cal: str, start: datetime, *, in_place: bool = False) -> Iterator[Change]:
+        """A full sync from `start - 30 days`; with `writable`, each page goes to the cache
+        as it arrives, and the cache with its new token replaces the old one at once.
+
+        `in_place`: the calendar has no stored token, so whatever rows it has are never
+        read (a cache is read only after a sync from its token): the pages are written
+        straight to the calendar instead of a staging one, which saves rewriting every row
+        at the swap. A crash midway leaves rows without a token, which the next full sync
+        drops first, as it drops a staging calendar."""
+        covered_from = min(start, self._now) - SYNC_MARGIN
+        time_min = covered_from.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        try:
+            if not self._writable:
+                items: dict[str, dict[str, Any]] = {}
+                for page, _ in pages(self._api, cal, timeMin=time_min):
+                    self._apply(items, page)
+                self._synced[cal] = _Synced(covered_from, items=items)
+                yield from items.items()
+                return
+            # Pages go to a staging calendar in short transactions (no transaction stays
+            # open across a request: another process must not wait on this one's network);
+            # the last transaction swaps it in with the token, so the cache changes at once.
+            staging = cal + STAGING_SUFFIX
+            target = cal if in_place else staging
+            with self._cache.transaction():
+                self._cache.drop_calendar(staging)  # what a crash mid-sync left behind
+                if in_place:
+                    self._cache.drop_calendar(cal)
+            instances: dict[str, list[str]] = {}  # series id → its instances so far
+            next_token = None
+            for page, page_next_token in pages(self._api, cal, timeMin=time_min):
+                written: list[dict[str, Any]] = []
+                for item in page:
+                    event_id = item.get("id")
+                    if not isinstance(event_id, str) or not event_id:
+                        self._warn(f"skipped {event_label(item)}: no id")
+                        continue
+                    if item.get("status") == "cancelled":
+                        for i in [event_id, *instances.pop(event_id, ())]:
+                            written.append({"id": i, "status": "cancelled"})
+                            yield i, None
+                    else:
+                        series = item.get("recurringEventId")
+                        if isinstance(series, str):
+                            instances.setdefault(series, []).append(event_id)
+                        written.append(item)
+                        yield event_id, item
+                if written:
+                    with self._cache.transaction():
+                        self._cache.put_events(target, written)
+                next_token = page_next_token
+            with self._cache.transaction():
+                if not in_place:
+                    self._cache.drop_calendar(cal)
+                    self._cache.move_events(staging, cal)
+                self._cache.put_sync_token(cal, _pack(covered_from, next_token))
+        except ApiError as exc:
+            if exc.status == 404:
+                self._gone(cal, covered_from)
+            raise
+        self._synced[cal] = _Synced(covered_from)
+
+    def _gone(self, cal: str, covered_from: datetime) -> NoReturn:
+        self._warn(f"{cal}: calendar not found or not shared with you — skipped")
+        self._synced[cal] = _Synced(covered_from, gone=True)
+        raise CalendarGone(cal)
+
+    def _apply(self, items: dict[str, dict[str, Any]], page: Iterable[dict[str, Any]]) -> None:
+        """Apply one page to `items` (a full sync kept in memory)."""
+        for item in page:
+            event_id = item.get("id")
+            if not isinstance(event_id, str) or not event_id:
+                self._warn(f"skipped {event_label(item)}: no id")
+                continue
+            if item.get("status") == "cancelled":
+                # A cancelled series may come back as its parent id alone: its instances go.
+                gone = [event_id] + [
+                    i for i, it in items.items() if it.get("recurringEventId") == event_id
+                ]
+                for i in gone:
+                    items.pop(i, None)
+            else:
+                items[event_id] = item
+
+
+def _pack(covered_from: datetime, token: str | None) -> str | None:
+    if token is None:
+        return None
+    return json.dumps({"from": covered_from.astimezone(UTC).isoformat(), "token": token})
+
+
+def _unpack(stored: str | None) -> tuple[datetime | None, str | None]:
+    """(the cache's timeMin, Google's token); (None, None) when absent or unreadable."""
+    if not stored:
+        return None, None
+    try:
+        data = json.loads(stored)
+        covered_from = datetime.fromisoformat(data["from"])
+        token = data["token"]
+    except (ValueError, TypeError, KeyError):
+        return None, None
+    if not isinstance(token, str) or not token or covered_from.tzinfo is None:
+        return None, None
+    return covered_from, token
+
+
+def _prune_from(covered_from: datetime, start: datetime) -> datetime | None:
+    """The new lower edge of the cache when it is time to prune, else None."""
+    wanted = start - SYNC_MARGIN
+    return wanted if wanted - covered_from >= PRUNE_STEP else None

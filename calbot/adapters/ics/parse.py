@@ -1,0 +1,100 @@
+"""From bytes to checked VEVENTs: the calendar parsed (several VCALENDARs merged,
+X-WR-TIMEZONE made standard), and for each VEVENT why it cannot be used, which of its
+lines the parser dropped, and a UID when it has none."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import icalendar
+import x_wr_timezone
+
+from calbot.adapters.ics.values import reason, text_of, to_aware
+from calbot.core.untrusted import shortened
+from calbot.errors import SourceError
+
+# Properties whose garbage value makes the occurrence times unknowable.
+_TIME_PROPERTIES = frozenset({"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE"})
+_TIME_PROPERTIES_WITH_RID = _TIME_PROPERTIES | {"RECURRENCE-ID"}
+_PARSED_NAME = re.compile(r"parts: '([A-Za-z0-9-]{1,40})")
+
+
+def parse(where: str, data: bytes) -> icalendar.Calendar:
+    """The calendar in `data`; `where` (the location, redacted) names it in errors."""
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").upper()
+    if not head.startswith(b"BEGIN:VCALENDAR"):
+        raise SourceError(f"{where}: not an iCalendar file (no BEGIN:VCALENDAR)")
+    try:
+        calendars = icalendar.Calendar.from_ical(data, multiple=True)
+    except Exception as exc:  # any parser failure means unreadable
+        raise SourceError(f"{where}: not valid iCalendar ({reason(exc)})") from exc
+    if not calendars:
+        raise SourceError(f"{where}: not valid iCalendar (no calendar in it)")
+    standard = []
+    for calendar in calendars:
+        scale = str(calendar.get("CALSCALE", "GREGORIAN")).upper()
+        if scale != "GREGORIAN":
+            raise SourceError(f"{where}: unsupported calendar scale {scale}")
+        try:
+            standard.append(x_wr_timezone.to_standard(calendar))
+        except (ZoneInfoNotFoundError, ValueError):  # a bogus X-WR-TIMEZONE: use as written
+            standard.append(calendar)
+    if len(standard) == 1:
+        only: icalendar.Calendar = standard[0]
+        return only
+    merged = icalendar.Calendar()
+    for calendar in standard:
+        merged.subcomponents.extend(calendar.subcomponents)
+    return merged
+
+
+def problem(component: icalendar.Component, zone: ZoneInfo) -> str:
+    """Why this VEVENT cannot be used, or "" when it can."""
+    for name, message in getattr(component, "errors", ()):
+        if name in _TIME_PROPERTIES_WITH_RID:
+            return f"bad {name} value ({shortened(str(message), 80)})"
+    raw_start = getattr(component.get("DTSTART"), "dt", None)
+    if raw_start is None:
+        return "no DTSTART"
+    if not isinstance(raw_start, date):
+        return "DTSTART is not a date or date-time"
+    if "DTEND" in component:
+        raw_end = getattr(component["DTEND"], "dt", None)
+        if not isinstance(raw_end, date):
+            return "DTEND is not a date or date-time"
+    elif "DURATION" in component:
+        duration = getattr(component["DURATION"], "dt", None)
+        if not isinstance(duration, timedelta):
+            return "DURATION is not a duration"
+        raw_end = raw_start + duration
+    else:
+        return ""
+    try:
+        start, _ = to_aware(raw_start, zone)
+        end, _ = to_aware(raw_end, zone)
+    except (ValueError, OverflowError, TypeError) as exc:
+        return f"unusable date ({reason(exc)})"
+    if end < start:
+        return "ends before it starts"
+    return ""
+
+
+def dropped_lines(component: icalendar.Component) -> list[str]:
+    """The names of the lines the parser could not read (time properties excluded: those
+    make `problem` skip the event)."""
+    names: set[str] = set()
+    for name, message in getattr(component, "errors", ()):
+        if not name:
+            m = _PARSED_NAME.search(str(message))
+            name = m.group(1) if m else "(unnamed)"
+        if str(name).upper() not in _TIME_PROPERTIES_WITH_RID:
+            names.add(str(name).upper())
+    return sorted(names)
+
+
+def synthetic_uid(component: icalendar.Component) -> str:
+    seed = f"{component['DTSTART'].to_ical()!r}|{text_of(component.get('SUMMARY'))}"
+    return "calbot-" + hashlib.sha256(seed.encode()).hexdigest()[:24]

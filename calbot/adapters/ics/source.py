@@ -1,0 +1,212 @@
+"""`IcsSource`: the calendar read at most once, its VEVENTs checked and grouped into
+series, and the occurrences in a window turned into `Event`s, with a warning for whatever
+had to be skipped."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import icalendar
+from recurring_ical_events import EventAdapter, Occurrence, Series
+
+from calbot.adapters.ics.download import fetch, is_url, read_file
+from calbot.adapters.ics.fields import Template, template
+from calbot.adapters.ics.parse import dropped_lines, parse, problem, synthetic_uid
+from calbot.adapters.ics.values import label, reason, redact, to_aware
+from calbot.core.model import Event, Slot
+from calbot.errors import SourceError
+
+_PAD = timedelta(days=1)
+
+
+class IcsSource:
+    """A `CalendarSource` over one iCalendar file or http(s)/webcal URL, read at most once."""
+
+    def __init__(
+        self,
+        location: str,
+        user_email: str,
+        user_tz: str,
+        *,
+        http_timeout: float = 30,
+        calendar_id: str = "ics",
+    ) -> None:
+        self.location = location
+        self.calendar_id = calendar_id
+        self.warnings: list[str] = []
+        self._user_email = user_email.strip().lower()
+        try:
+            self._zone = ZoneInfo(user_tz)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise SourceError(f"{location}: unknown time zone {user_tz!r}") from exc
+        self._timeout = http_timeout
+        self._requests = 0
+        self._data: bytes | None = None
+        self._series: list[_Series] | None = None
+        self._templates: dict[int, Template] = {}
+        self._warned: set[str] = set()
+
+    @property
+    def requests(self) -> int:
+        return self._requests
+
+    def extra_busy(self, start: datetime, end: datetime) -> list[Slot]:
+        return []
+
+    def events(self, start: datetime, end: datetime) -> Iterator[Event]:
+        """Every occurrence overlapping [start, end), sorted by start. Loads on first use."""
+        all_series = self._load()
+        zone = self._zone
+        span_start = (start - _PAD).astimezone(zone)
+        span_end = (end + _PAD).astimezone(zone)
+        found: list[Event] = []
+        for series in all_series:
+            try:
+                for occurrence in series.between(span_start, span_end):
+                    event = self._event(occurrence)
+                    if event is not None and _overlaps(event, start, end):
+                        found.append(event)
+            except Exception as exc:  # one bad series must not stop the rest
+                self._warn(series.label, f"cannot expand the recurrence ({reason(exc)})")
+        found.sort(key=lambda e: (e.start, e.id))
+        return iter(found)
+
+    # -- loading ----------------------------------------------------------------------
+
+    def _load(self) -> list[_Series]:
+        if self._series is None:
+            if self._data is None:
+                self._data = self._read()
+            self._series = self._build_series(parse(redact(self.location), self._data))
+        return self._series
+
+    def _read(self) -> bytes:
+        where = redact(self.location)
+        if is_url(self.location):
+            self._requests += 1
+            return fetch(self.location, where, self._timeout)
+        return read_file(self.location, where)
+
+    def _build_series(self, calendar: icalendar.Calendar) -> list[_Series]:
+        groups: dict[str, list[_Adapter]] = defaultdict(list)
+        for component in calendar.walk("VEVENT"):
+            why = problem(component, self._zone)
+            if why:
+                self._warn(label(component), why)
+                continue
+            dropped = dropped_lines(component)
+            if dropped:
+                self._note(f"{label(component)}: ignored unreadable {', '.join(dropped)} line(s)")
+            if "UID" not in component:
+                component["UID"] = synthetic_uid(component)
+            groups[str(component["UID"])].append(_Adapter(component))
+        result: list[_Series] = []
+        for adapters in groups.values():
+            try:
+                result.append(_Series(adapters))
+            except Exception as exc:  # skip the series, keep the calendar
+                self._warn(label(adapters[0].component), f"bad recurrence ({reason(exc)})")
+        return result
+
+    # -- mapping ----------------------------------------------------------------------
+
+    def _event(self, occurrence: _Occurrence) -> Event | None:
+        component = occurrence.component
+        shared = self._templates.get(id(component))
+        if shared is None:
+            shared = self._templates[id(component)] = template(component, self._user_email)
+        try:
+            start, all_day = to_aware(occurrence.start, self._zone)
+            end, _ = to_aware(occurrence.end, self._zone)
+            if all_day and end <= start:
+                day = start.date() + timedelta(days=1)
+                end = datetime(day.year, day.month, day.day, tzinfo=self._zone)
+            event_id = shared.uid
+            if shared.recurring:
+                rid = component.get("RECURRENCE-ID") if occurrence.is_override else None
+                event_id += "/" + _instance_key(rid.dt if rid else occurrence.start, self._zone)
+        except (ValueError, OverflowError, TypeError, AttributeError) as exc:
+            self._warn(shared.label, f"unusable occurrence time ({reason(exc)})")
+            return None
+        if end < start:
+            self._warn(shared.label, "ends before it starts")
+            return None
+        return Event(
+            id=event_id,
+            calendar_id=self.calendar_id,
+            ical_uid=shared.uid,
+            start=start,
+            end=end,
+            summary=shared.summary,
+            description=shared.description,
+            location=shared.location,
+            video_link=shared.video_link,
+            all_day=all_day,
+            status=shared.status,
+            event_type=shared.event_type,
+            transparent=shared.transparent,
+            organizer=shared.organizer,
+            attendees=shared.attendees,
+            series_id=shared.uid if shared.recurring else None,
+            tz_name=shared.tz_name,
+        )
+
+    def _warn(self, name: str, why: str) -> None:
+        self._note(f"skipped {name}: {why}")
+
+    def _note(self, text: str) -> None:
+        line = f"{self.calendar_id}: {text}"
+        if line not in self._warned:
+            self._warned.add(line)
+            self.warnings.append(line)
+
+
+# -- recurring_ical_events plumbing -----------------------------------------------------
+
+
+class _Adapter(EventAdapter):  # type: ignore[misc]
+    def __init__(self, component: icalendar.Component) -> None:
+        super().__init__(component)
+        self.component = component
+
+
+class _Occurrence(Occurrence):  # type: ignore[misc]
+    """An occurrence that keeps its source VEVENT (no per-occurrence copy).
+
+    `is_override`: the VEVENT itself is this occurrence (a RECURRENCE-ID override or a single
+    event), as opposed to one computed from a rule, whose VEVENT (the series, or a
+    RANGE=THISANDFUTURE override) is shared with other occurrences.
+    """
+
+    def __init__(
+        self, adapter: _Adapter, start: Any, end: Any, sequence: int, *, is_override: bool
+    ) -> None:
+        super().__init__(adapter, start, end, sequence)
+        self.component = adapter.component
+        self.is_override = is_override
+
+
+class _Series(Series):  # type: ignore[misc]
+    def __init__(self, adapters: list[_Adapter]) -> None:
+        super().__init__(adapters)
+        self.label = label(adapters[0].component)
+
+    def occurrence(self, adapter: _Adapter, start: Any = None, end: Any = None) -> _Occurrence:
+        return _Occurrence(adapter, start, end, self.sequence, is_override=start is None)
+
+
+def _instance_key(value: date, zone: ZoneInfo) -> str:
+    if not isinstance(value, datetime):
+        return value.strftime("%Y%m%d")
+    aware, _ = to_aware(value, zone)
+    return aware.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _overlaps(event: Event, start: datetime, end: datetime) -> bool:
+    if event.start >= end:
+        return False
+    return event.end > start or (event.end == event.start and event.start >= start)
