@@ -14,6 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+from calbot.core.messages import Message
 from calbot.core.model import Decision, Draft, Event, Meeting
 from calbot.core.records import Note
 
@@ -67,8 +68,9 @@ class DraftSink(Protocol):
     kind: SinkKind
 
     @property
-    def warnings(self) -> Sequence[str]:
-        """Problems met so far that the user should hear of (the scan goes on)."""
+    def warnings(self) -> Sequence[Message]:
+        """Problems met so far that the user should hear of, for the scan to show in the
+        user's language (the scan goes on)."""
         ...
 
     def content_hash(self, reply: Reply) -> str:
@@ -115,8 +117,8 @@ class NoteSink(Protocol):
     name: str
 
     @property
-    def warnings(self) -> Sequence[str]:
-        """Notes skipped so far, one line each (the scan goes on)."""
+    def warnings(self) -> Sequence[Message]:
+        """Notes skipped so far, one message each (the scan goes on)."""
         ...
 
     def put(self, event: Event, note: Note) -> None:

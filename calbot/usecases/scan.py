@@ -74,7 +74,8 @@ def run_scan(
         window.end.astimezone(tz).date(),
         ports.source.extra_busy(window.start, window.end),
     )
-    warnings = list(ports.source.warnings)
+    lang = settings.user.language
+    warnings = [say(w, lang) for w in ports.source.warnings]
     counts = client_week_counts(meetings, tz)
     scored = []
     for m in meetings:
@@ -95,7 +96,6 @@ def run_scan(
     )
 
     progress("drafting replies")
-    lang = settings.user.language
     wanted, held = _draft_each_key(outcomes, settings, templates, warnings)
     domain = settings.user.domain or "calbot.invalid"
     replies = {key: _reply(key, o, domain, lang) for key, o in wanted.items()}
@@ -112,7 +112,7 @@ def run_scan(
     if ports.notes is not None and not dry_run:
         progress("noting decisions on the calendar")
         _sync_notes(ports.notes, outcomes, wanted, settings.outputs.note_color, lang)
-        warnings += ports.notes.warnings
+        warnings += [say(w, lang) for w in ports.notes.warnings]
     if not dry_run:
         record_decisions(wanted, outcomes, ports.store, now)
         record_review(wanted, seen_keys, window, workload, ports.store, now, lang)
@@ -179,8 +179,7 @@ def _take(
             outcome.statuses[sink.name] = synced.statuses[key]
         if key in synced.refs:
             outcome.refs[sink.name] = synced.refs[key]
-    result.warnings += [say(w, lang) for w in synced.warnings]
-    result.warnings += sink.warnings
+    result.warnings += [say(w, lang) for w in (*synced.warnings, *sink.warnings)]
     result.deleted += synced.deleted
 
 

@@ -31,6 +31,7 @@ from calbot.adapters.memory_state import MemoryStore
 from calbot.config.loader import parse_settings
 from calbot.config.settings import Settings
 from calbot.config.templates import load_templates
+from calbot.core.messages import Message
 from calbot.core.model import (
     Action,
     Draft,
@@ -536,7 +537,7 @@ WINDOW = service.Window(
 class ListSource:
     items: list[Event]
     requests: int = 0
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
 
     def events(self, start: datetime, end: datetime) -> list[Event]:
         return [e for e in self.items if e.end > start and e.start < end]

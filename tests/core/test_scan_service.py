@@ -20,6 +20,7 @@ from calbot.adapters.outbox import OutboxSink
 from calbot.adapters.sqlite_state import SqliteStore
 from calbot.config.settings import Outputs
 from calbot.config.templates import load_templates
+from calbot.core.messages import Message
 from calbot.core.model import Action, Event, Slot, Tier
 from calbot.core.vocab import DraftStatus
 from calbot.present.reasons import why_text
@@ -33,7 +34,7 @@ WINDOW = Window(start=NOW, end=NOW + timedelta(days=14), history_start=NOW - tim
 class ListSource:
     items: list[Event]
     requests: int = 0
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
 
     def events(self, start: datetime, end: datetime):
         return [e for e in self.items if e.end > start and e.start < end]

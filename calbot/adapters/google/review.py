@@ -59,6 +59,7 @@ from calbot.adapters.google.review_event import (
 )
 from calbot.adapters.google.review_id import ReviewCalendarId
 from calbot.config.settings import Settings
+from calbot.core.messages import Message
 from calbot.errors import ServiceError
 from calbot.ports.sinks import DraftGone, Reply, SinkKind, Written
 
@@ -104,7 +105,7 @@ class ReviewCalendar:
             load_id=load_id,
             save_id=save_id,
         )
-        self.warnings: list[str] = []
+        self.warnings: list[Message] = []
 
     # -- DraftSink -------------------------------------------------------------------------
 

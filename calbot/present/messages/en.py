@@ -48,10 +48,33 @@ TEXT: dict[str, str] = {
     "why.boundary_fits": "a chatty client: set a time box",
     "why.boundary_no": "not a chatty client",
     "why.no_rule": "no rule",
-    # a scan's warnings (stderr, `--json` "warnings", the run log, the digest)
+    # a scan's warnings and the adapters' (stderr, `--json` "warnings", the run log, the
+    # digest)
     "warn.no_draft": "{meeting}: no draft: {error}",
     "warn.nobody_to_write_to": "{meeting}: nobody to write to — no draft",
     "warn.not_written": "{meeting}: not written: {error}",
+    "warn.item_skipped": "{calendar}: skipped {problem}",
+    "warn.item_without_id": "skipped {item}: no id",
+    "warn.calendar_not_found": "{calendar}: calendar not found or not shared with you — skipped",
+    "warn.no_busy_times": "{calendar}: no busy times in Google's answer — not counted",
+    "warn.busy_unavailable": "{calendar}: busy times unavailable ({reasons}) — not counted",
+    "warn.note_skipped": "calendar note skipped for {event}: {problem} ({status})",
+    "warn.note_clearing_skipped": (
+        "calendar clearing the note skipped for {event}: {problem} ({status})"
+    ),
+    "warn.event_gone": "the event no longer exists",
+    "warn.copy_not_yours": "not allowed to change this copy of the event",
+    "warn.ics_skipped": "{calendar}: skipped {event}: {why}",
+    "warn.ics_unreadable_lines": "{calendar}: {event}: ignored unreadable {lines} line(s)",
+    "warn.ics_bad_value": "bad {name} value ({error})",
+    "warn.ics_no_start": "no DTSTART",
+    "warn.ics_not_a_date": "{name} is not a date or date-time",
+    "warn.ics_not_a_duration": "DURATION is not a duration",
+    "warn.ics_unusable_date": "unusable date ({error})",
+    "warn.ics_cannot_expand": "cannot expand the recurrence ({error})",
+    "warn.ics_bad_recurrence": "bad recurrence ({error})",
+    "warn.ics_unusable_time": "unusable occurrence time ({error})",
+    "warn.ends_before_start": "ends before it starts",
     # the first line of a draft's private notes
     "notes.why_line": "Why: {reasons} (score {score}/100, {action})",
     # the review calendar: its description and each review event's
