@@ -1,6 +1,7 @@
 """The morning review: the pure model (`calbot.core.digest`), its renderings
-(`calbot.present.digest_render`) and `calbot digest` end to end (`calbot.cli.digest`) with a real
-SQLite store, an outbox, and the fake Google server for the Gmail copy."""
+(`calbot.present.digest_text`, `digest_html`) and `calbot digest` end to end
+(`calbot.cli.digest` over `calbot.usecases.digest`) with a real SQLite store, an outbox, and
+the fake Google server for the Gmail copy."""
 
 from __future__ import annotations
 
@@ -18,11 +19,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from calbot.adapters.sqlite_state import SqliteStore
-from calbot.cli.digest import add_digest_command, digest_message_id
+from calbot.cli.digest import add_digest_command
 from calbot.core.digest import DayBar, Digest, Trouble, TroubleKind, build_digest, week_bars
 from calbot.core.records import DayLoadRecord, ReviewItem, RunRecord
 from calbot.core.settings import Outputs, Settings, Source, Thresholds, UserSettings
-from calbot.present.digest_render import TEXT, print_terminal, render_html, render_plain, subject
+from calbot.present.digest_html import render_html
+from calbot.present.digest_text import print_terminal, render_plain
+from calbot.present.digest_words import TEXT, subject
+from calbot.usecases.digest import digest_message_id
 
 TZ = ZoneInfo("Europe/Berlin")
 NOW = datetime(2025, 12, 2, 7, 30, tzinfo=TZ)  # a Tuesday
@@ -430,7 +434,7 @@ def test_digest_end_to_end_marks_reported_and_writes_private_files(
     assert mode(eml) == 0o600 and mode(eml.parent) == 0o700
     msg = message_from_bytes(eml.read_bytes(), policy=policy.default)
     assert msg["To"].addresses[0].addr_spec == ME
-    assert msg["Message-ID"] == f"<calbot.core.digest.{now:%Y%m%d}@example.com>"
+    assert msg["Message-ID"] == f"<calbot.digest.{now:%Y%m%d}@example.com>"
     assert msg.get_body(("html",)) is not None and msg.get_body(("plain",)) is not None
 
     store = SqliteStore.open(state)
@@ -530,7 +534,7 @@ def test_digest_is_one_gmail_draft_to_the_user_updated_on_rerun(
     msg = google.draft_message(draft_id)
     assert [a.addr_spec for a in msg["To"].addresses] == [ME]
     assert msg["Subject"].startswith("calbot: 1 reply to review — ")
-    assert msg["Message-ID"] == f"<calbot.core.digest.{datetime.now(TZ):%Y%m%d}@example.com>"
+    assert msg["Message-ID"] == f"<calbot.digest.{datetime.now(TZ):%Y%m%d}@example.com>"
     assert "Acme sync a" in msg.get_body(("plain",)).get_content()
     assert msg.get_body(("html",)) is not None
     assert f"Left in your Gmail drafts: {msg['Subject']}" in first
@@ -598,7 +602,7 @@ def test_revoked_access_sends_the_digest_to_the_outbox_and_says_why(
 
 def test_message_id_per_day() -> None:
     s = settings()
-    assert digest_message_id(s, NOW) == "<calbot.core.digest.20251202@example.com>"
+    assert digest_message_id(s, NOW) == "<calbot.digest.20251202@example.com>"
     assert digest_message_id(s, NOW + timedelta(days=1)) != digest_message_id(s, NOW)
     odd = Settings(user=UserSettings(email="me@[127.0.0.1]"), source=Source(), outputs=Outputs())
     assert digest_message_id(odd, NOW).endswith("@calbot.invalid>")

@@ -50,7 +50,7 @@ def add_google_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _config_path(args: argparse.Namespace) -> Path:
-    from calbot.cli.main import config_path
+    from calbot.cli.options import config_path
 
     return config_path(args)
 
