@@ -513,7 +513,7 @@ def test_record_run_uses_the_store_and_tolerates_one_without_a_run_log(
     assert record_quietly(store, record) is True  # type: ignore[arg-type]
     assert store.runs == [record]
     old = types.SimpleNamespace(transaction=store.transaction)
-    assert record_quietly(old, record) is False  # type: ignore[arg-type]
+    assert record_quietly(old, record) is False
     [line] = [e for e in captured() if e["event"] == "run.not_recorded"]
     assert line["level"] == "warning" and line["error"].startswith("AttributeError: ")
 
@@ -584,7 +584,7 @@ def test_the_digest_job_logs_what_it_did_and_survives_failures(
         tmp_path / "state",
         settings,
         load=lambda _: settings,
-        run_digest=lambda *a, **k: result,  # type: ignore[arg-type,return-value]
+        run_digest=lambda *a, **k: result,  # type: ignore[arg-type]
     )
     worker = Worker(jobs)
     worker.digest_job()

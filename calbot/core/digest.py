@@ -138,7 +138,6 @@ class Digest:
     trouble: tuple[Trouble, ...]
     scans: int  # runs since the last digest
     last_scan: datetime | None  # the newest run that went well, if any
-    all_items: bool = False
 
     @property
     def pending(self) -> int:
@@ -217,7 +216,6 @@ def build_digest(
         trouble=tuple(trouble),
         scans=len(runs),
         last_scan=max(r.finished_at for r in ok).astimezone(tz) if ok else None,
-        all_items=all_items,
     )
 
 
