@@ -60,6 +60,9 @@ LABEL = "digest"  # the outbox file is calbot-digest-YYYYMMDD.eml
 
 @dataclass(slots=True)
 class DigestRun:
+    """What one digest showed and where its copies went (the CLI prints it, the worker
+    logs it)."""
+
     digest: Digest  # what the terminal shows
     full: Digest  # every pending draft: the HTML file and the e-mail copy
     html_path: Path
