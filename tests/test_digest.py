@@ -1,6 +1,7 @@
 """The morning review: the pure model (`calbot.core.digest`), its renderings
-(`calbot.present.digest_render`) and `calbot digest` end to end (`calbot.cli.digest`) with a real
-SQLite store, an outbox, and the fake Google server for the Gmail copy."""
+(`calbot.present.digest_text`, `digest_html`) and `calbot digest` end to end
+(`calbot.cli.digest` over `calbot.usecases.digest`) with a real SQLite store, an outbox, and
+the fake Google server for the Gmail copy."""
 
 from __future__ import annotations
 
@@ -17,13 +18,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from calbot.adapters.outbox import OutboxSink
 from calbot.adapters.sqlite_state import SqliteStore
-from calbot.cli.digest import add_digest_command, digest_message_id
+from calbot.cli.digest import add_digest_command
+from calbot.config.loader import load_settings
 from calbot.config.settings import Outputs, Settings, Source
 from calbot.core.digest import DayBar, Digest, Trouble, TroubleKind, build_digest, week_bars
 from calbot.core.records import DayLoadRecord, ReviewItem, RunRecord
 from calbot.core.settings import Thresholds, UserSettings
-from calbot.present.digest_render import TEXT, print_terminal, render_html, render_plain, subject
+from calbot.core.vocab import DraftStatus
+from calbot.present.digest_html import render_html
+from calbot.present.digest_text import print_terminal, render_plain
+from calbot.present.digest_words import TEXT, subject
+from calbot.usecases.digest import digest_message_id, run_digest
 
 TZ = ZoneInfo("Europe/Berlin")
 NOW = datetime(2025, 12, 2, 7, 30, tzinfo=TZ)  # a Tuesday
@@ -431,7 +438,7 @@ def test_digest_end_to_end_marks_reported_and_writes_private_files(
     assert mode(eml) == 0o600 and mode(eml.parent) == 0o700
     msg = message_from_bytes(eml.read_bytes(), policy=policy.default)
     assert msg["To"].addresses[0].addr_spec == ME
-    assert msg["Message-ID"] == f"<calbot.core.digest.{now:%Y%m%d}@example.com>"
+    assert msg["Message-ID"] == f"<calbot.digest.{now:%Y%m%d}@example.com>"
     assert msg.get_body(("html",)) is not None and msg.get_body(("plain",)) is not None
 
     store = SqliteStore.open(state)
@@ -531,7 +538,7 @@ def test_digest_is_one_gmail_draft_to_the_user_updated_on_rerun(
     msg = google.draft_message(draft_id)
     assert [a.addr_spec for a in msg["To"].addresses] == [ME]
     assert msg["Subject"].startswith("calbot: 1 reply to review — ")
-    assert msg["Message-ID"] == f"<calbot.core.digest.{datetime.now(TZ):%Y%m%d}@example.com>"
+    assert msg["Message-ID"] == f"<calbot.digest.{datetime.now(TZ):%Y%m%d}@example.com>"
     assert "Acme sync a" in msg.get_body(("plain",)).get_content()
     assert msg.get_body(("html",)) is not None
     assert f"Left in your Gmail drafts: {msg['Subject']}" in first
@@ -562,6 +569,17 @@ def test_a_digest_draft_answered_too_late_is_not_made_twice(
     google.wait_idle()
     assert google.count("gmail.drafts.create") == 1
     assert len(google.drafts) == 1
+    assert "Left in your Gmail drafts" in out
+
+
+def test_a_digest_draft_gone_just_before_its_update_is_made_anew(
+    google: Any, google_config: Path, tmp_path: Path
+) -> None:
+    fill_store(tmp_path / "state", [review("a", soon(26))])
+    digest_cli(google_config)
+    google.fail("gmail.drafts.update", 404)  # deleted between the search and the update
+    out = digest_cli(google_config)
+    assert google.count("gmail.drafts.update") == 1 and google.count("gmail.drafts.create") == 2
     assert "Left in your Gmail drafts" in out
 
 
@@ -597,9 +615,35 @@ def test_revoked_access_sends_the_digest_to_the_outbox_and_says_why(
         assert secret not in out
 
 
+def test_the_use_case_says_where_the_digest_went(ics_config: Path, tmp_path: Path) -> None:
+    """`run_digest` prints nothing: the CLI and the worker read where the copies went from
+    what it returns. The outbox keeps one file per day, replaced by a rerun."""
+    state = tmp_path / "state"
+    fill_store(state, [review("a", soon(26))])
+    settings = load_settings(ics_config)
+    now = datetime.now(TZ)
+    first = run_digest(settings, state, now=now)
+    assert first.gmail is None and first.html_path == state / "digest.html"
+    assert first.eml_path == tmp_path / "outbox" / f"calbot-digest-{now:%Y%m%d}.eml"
+    assert [i.key for i in first.digest.new] == ["a"] and first.full.pending == 1
+    again = run_digest(settings, state, now=now + timedelta(minutes=1))
+    assert again.eml_path == first.eml_path and again.digest.new == ()
+    assert len(list((tmp_path / "outbox").iterdir())) == 1
+
+
+def test_the_outbox_leaves_one_message_per_label_and_day(tmp_path: Path) -> None:
+    sink = OutboxSink(tmp_path / "out", from_addr=ME, from_name="Me", clock=lambda: NOW)
+    first = sink.leave(b"Subject: one\r\n\r\nbody\r\n", "<x@example.com>", label="digest")
+    second = sink.leave(b"Subject: two\r\n\r\nbody\r\n", "<x@example.com>", label="digest")
+    path = tmp_path / "out" / "calbot-digest-20251202.eml"
+    assert (first.status, first.ref) == (DraftStatus.NEW, str(path))
+    assert (second.status, second.ref) == (DraftStatus.UPDATED, str(path))
+    assert path.read_bytes().startswith(b"Subject: two") and mode(path.parent) == 0o700
+
+
 def test_message_id_per_day() -> None:
     s = settings()
-    assert digest_message_id(s, NOW) == "<calbot.core.digest.20251202@example.com>"
+    assert digest_message_id(s, NOW) == "<calbot.digest.20251202@example.com>"
     assert digest_message_id(s, NOW + timedelta(days=1)) != digest_message_id(s, NOW)
     odd = Settings(user=UserSettings(email="me@[127.0.0.1]"), source=Source(), outputs=Outputs())
     assert digest_message_id(odd, NOW).endswith("@calbot.invalid>")

@@ -27,21 +27,18 @@ import pytest
 
 import calbot
 from calbot.adapters.lock import StateLock
+from calbot.adapters.sqlite_state import SqliteStore
 from calbot.config.loader import load_settings
 from calbot.config.settings import Settings
 from calbot.core.records import RunRecord
 from calbot.core.settings import UserSettings
 from calbot.errors import AuthError, ConfigError, LockedError, ServiceError
 from calbot.present.logs import parse_kv, setup_logging
-from calbot.usecases.worker import (
-    AUTH_FIX,
-    LOCKED_TEXT,
-    Worker,
-    classify,
-    misfire_grace,
-    record_run,
-    run_digest,
-)
+from calbot.usecases import digest as digest_usecase
+from calbot.usecases.failures import AUTH_FIX, LOCKED_TEXT, failure_of
+from calbot.usecases.jobs import Jobs
+from calbot.usecases.runlog import record_if_free, record_quietly
+from calbot.usecases.worker import Worker, misfire_grace
 
 TZ = ZoneInfo("Europe/Berlin")
 SCOPES = ["calendar.events", "gmail.compose"]
@@ -248,7 +245,7 @@ def test_worker_drafts_survives_faults_and_revocation_and_stops_on_sigterm(
         )
         assert google.drafts
         done = next(e for e in worker.events() if is_done(e) and int(e["drafted"]) >= 1)
-        assert int(done["meetings"]) == 5 and int(done["requests"]) >= 1
+        assert int(done["meetings"]) == 5 and int(done["api_requests"]) >= 1
         assert float(done["seconds"]) >= 0 and done["level"] == "info"
         written = next(e for e in worker.events() if e["event"] == "draft.written")
         assert written["summary"] == "Acme sync 9 (token ***)" and written["status"] == "new"
@@ -308,8 +305,6 @@ def test_worker_drafts_survives_faults_and_revocation_and_stops_on_sigterm(
     conn.close()
 
     # every scan is in the run log the digest reads (once the store keeps one)
-    from calbot.adapters.sqlite_state import SqliteStore
-
     store = SqliteStore.open(account.state, readonly=True)
     try:
         if hasattr(store, "runs"):
@@ -432,20 +427,26 @@ def captured() -> Iterator[Callable[[], list[dict[str, str]]]]:
     root.setLevel(level)
 
 
-def test_classify_outcomes() -> None:
-    assert classify(AuthError("gone")).outcome == "auth"
-    assert classify(AuthError("gone")).level == logging.ERROR
-    assert classify(LockedError("busy")).note == LOCKED_TEXT
-    assert classify(ServiceError("500s")).outcome == "google_down"
-    assert classify(ConfigError("x.toml", "k", "bad")).outcome == "failed"
+def test_failure_outcomes() -> None:
+    assert failure_of(AuthError("gone")).outcome == "auth"
+    assert failure_of(AuthError("gone")).level == logging.ERROR
+    assert failure_of(LockedError("busy")).note == LOCKED_TEXT
+    assert failure_of(ServiceError("500s")).outcome == "google_down"
+    assert failure_of(ConfigError("x.toml", "k", "bad")).outcome == "failed"
     from calbot.errors import OpenSecretFileError, TokenFileError
 
-    refused = classify(OpenSecretFileError("t.json is readable by others", Path("/x/t.json")))
+    refused = failure_of(OpenSecretFileError("t.json is readable by others", Path("/x/t.json")))
     assert refused.outcome == "failed" and refused.level == logging.ERROR
     assert refused.note == "run `chmod 600 /x/t.json`; retrying at the next scan"
-    assert classify(TokenFileError("no Google token at t.json")).note == AUTH_FIX
-    other = classify(ValueError("boom\nline"))
+    assert failure_of(TokenFileError("no Google token at t.json")).note == AUTH_FIX
+    other = failure_of(ValueError("boom\nline"))
     assert other.outcome == "failed" and other.error == "ValueError: boom line"
+    # the same table gives the CLI its exit codes
+    assert failure_of(AuthError("gone")).exit_code == refused.exit_code == 3
+    assert other.exit_code == 1
+    assert failure_of(LockedError("busy")).exit_code == 75
+    assert failure_of(ServiceError("500s")).exit_code == 4
+    assert failure_of(ConfigError("x.toml", "k", "bad")).exit_code == 2
     assert misfire_grace(timedelta(seconds=1)) == 1
     assert misfire_grace(timedelta(hours=1)) == 300
 
@@ -457,8 +458,8 @@ def test_an_open_token_file_is_not_reported_as_revoked_access(
     `chmod 600`, not `calbot auth`: the worker must not log "access expired or revoked"."""
     account.token.chmod(0o644)
     settings = load_settings(account.config)
-    worker = Worker(account.config, account.state, settings, load=lambda _: settings)
-    assert worker.scan_once() == "failed"
+    jobs = Jobs(account.config, account.state, settings, load=lambda _: settings)
+    assert jobs.scan(jobs.current_settings()) == "failed"
     events = captured()
     [failed] = [e for e in events if e["event"] == "scan.failed"]
     assert f"chmod 600 {account.token}" in failed["error"]
@@ -468,19 +469,19 @@ def test_an_open_token_file_is_not_reported_as_revoked_access(
     assert not google.requests  # refused before any request
 
     account.token.chmod(0o600)  # fixed: the next tick scans
-    assert worker.scan_once() == "ok"
+    assert jobs.scan(jobs.current_settings()) == "ok"
 
 
 def test_a_held_lock_skips_the_scan(google: Any, account: Any, captured: Any) -> None:
     settings = load_settings(account.config)
     settings = replace(settings, limits=replace(settings.limits, lock_wait_seconds=0.1))
-    worker = Worker(account.config, account.state, settings, load=lambda _: settings)
+    jobs = Jobs(account.config, account.state, settings, load=lambda _: settings)
     with StateLock(account.state, wait_seconds=1):
-        assert worker.scan_once() == "locked"
+        assert jobs.scan(jobs.current_settings()) == "locked"
     failed = [e for e in captured() if e["event"] == "scan.failed"]
     assert failed and failed[0]["outcome"] == "locked" and failed[0]["note"] == LOCKED_TEXT
     assert not google.requests  # nothing was read while another calbot held the store
-    assert worker.scan_once() == "ok"  # and the next tick scans
+    assert jobs.scan(jobs.current_settings()) == "ok"  # and the next tick scans
 
 
 class FakeStore:
@@ -510,11 +511,12 @@ def test_record_run_uses_the_store_and_tolerates_one_without_a_run_log(
     now = datetime.now(UTC)
     record = RunRecord(started_at=now, finished_at=now, outcome="ok", counts={"drafted": 1})
     store = FakeStore()
-    settings = load_settings_stub(tmp_path)
-    assert record_run(settings, tmp_path, record, store=store) is True  # type: ignore[arg-type]
+    assert record_quietly(store, record) is True  # type: ignore[arg-type]
     assert store.runs == [record]
     old = types.SimpleNamespace(transaction=store.transaction)
-    assert record_run(settings, tmp_path, record, store=old) is False
+    assert record_quietly(old, record) is False
+    [line] = [e for e in captured() if e["event"] == "run.not_recorded"]
+    assert line["level"] == "warning" and line["error"].startswith("AttributeError: ")
 
 
 def load_settings_stub(tmp_path: Path) -> Settings:
@@ -524,55 +526,74 @@ def load_settings_stub(tmp_path: Path) -> Settings:
 def test_record_run_skips_when_the_lock_is_busy(tmp_path: Path, captured: Any) -> None:
     now = datetime.now(UTC)
     record = RunRecord(started_at=now, finished_at=now, outcome="failed", error="x")
-    settings = load_settings_stub(tmp_path)
     started = time.monotonic()
     with StateLock(tmp_path / "state", wait_seconds=1):
-        assert record_run(settings, tmp_path / "state", record) is False
+        assert record_if_free(tmp_path / "state", record) is False
     assert time.monotonic() - started < 5  # it did not wait the 60 s default
+    assert any(e.get("reason") == "state store busy" for e in captured())
+    assert record_if_free(tmp_path / "state", record) is True  # free again: recorded
+    store = SqliteStore.open(tmp_path / "state", readonly=True)
+    try:
+        assert [(r.outcome, r.error) for r in store.runs(now - timedelta(seconds=1))] == [
+            ("failed", "x")
+        ]
+    finally:
+        store.close()
 
 
-def test_run_digest_calls_the_digest_entry_point_or_says_it_is_missing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, captured: Any
-) -> None:
+def test_the_digest_job_calls_the_digest_use_case(tmp_path: Path, captured: Any) -> None:
     settings = load_settings_stub(tmp_path)
-    now = datetime.now(TZ)
+    config = tmp_path / "calbot.toml"
+    config.write_text("")
+    # imported, not looked up: the worker runs the digest use case itself
+    assert Jobs(config, tmp_path, settings).run_digest is digest_usecase.run_digest
     calls = []
-    module = types.ModuleType("calbot.cli.digest")
-    monkeypatch.setitem(sys.modules, "calbot.cli.digest", module)
-    assert run_digest(settings, tmp_path, now) is None
-    assert any(e.get("reason") == "digest not available" for e in captured())
 
-    def entry(*args: object, **kwargs: object) -> str:
+    def entry(*args: object, **kwargs: object) -> object:
         calls.append((args, kwargs))
-        return "done"
+        return types.SimpleNamespace(
+            full=types.SimpleNamespace(pending=0, scans=0, trouble=()),
+            html_path=tmp_path / "digest.html",
+            gmail=None,
+            eml_path=None,
+        )
 
-    module.run_digest = entry  # type: ignore[attr-defined]
-    assert run_digest(settings, tmp_path, now) == "done"
-    assert calls == [((settings, tmp_path), {"now": now})]
+    jobs = Jobs(config, tmp_path, settings, load=lambda _: settings, run_digest=entry)  # type: ignore[arg-type]
+    before = datetime.now(TZ)
+    Worker(jobs).digest_job()
+    [(args, kwargs)] = calls
+    assert args == (settings, tmp_path) and list(kwargs) == ["now"]
+    now = kwargs["now"]
+    assert isinstance(now, datetime) and now.tzinfo == ZoneInfo(settings.user.timezone)
+    assert before <= now <= datetime.now(TZ)
 
 
 def test_the_digest_job_logs_what_it_did_and_survives_failures(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, captured: Any
+    tmp_path: Path, captured: Any
 ) -> None:
     settings = load_settings_stub(tmp_path)
     config = tmp_path / "calbot.toml"
     config.write_text("")
-    module = types.ModuleType("calbot.cli.digest")
-    monkeypatch.setitem(sys.modules, "calbot.cli.digest", module)
-    worker = Worker(config, tmp_path / "state", settings, load=lambda _: settings)
     result = types.SimpleNamespace(
         full=types.SimpleNamespace(pending=2, scans=5, trouble=()),
         html_path=tmp_path / "state" / "digest.html",
-        gmail_draft_id="r42",
+        gmail=types.SimpleNamespace(status="new", ref="r42"),
         eml_path=None,
     )
-    module.run_digest = lambda *a, **k: result  # type: ignore[attr-defined]
+    jobs = Jobs(
+        config,
+        tmp_path / "state",
+        settings,
+        load=lambda _: settings,
+        run_digest=lambda *a, **k: result,  # type: ignore[arg-type]
+    )
+    worker = Worker(jobs)
     worker.digest_job()
 
     def revoked(*a: object, **k: object) -> None:
         raise AuthError(AUTH_FIX)
 
-    module.run_digest = revoked  # type: ignore[attr-defined]
+    jobs.run_digest = revoked  # type: ignore[assignment]
     worker.digest_job()
     events = captured()
     done = next(e for e in events if e["event"] == "digest.done")
@@ -592,19 +613,18 @@ def test_a_changed_schedule_is_applied_without_a_restart(tmp_path: Path, capture
     settings = load_settings_stub(tmp_path)
     settings = replace(settings, user=replace(settings.user, timezone="America/Los_Angeles"))
     current = [settings]
-    worker = Worker(config, tmp_path / "state", settings, load=lambda _: current[0])
+    worker = Worker(Jobs(config, tmp_path / "state", settings, load=lambda _: current[0]))
     scheduler = BackgroundScheduler(timezone=ZoneInfo("America/Los_Angeles"))
     scheduler.start(paused=True)  # nothing runs; the jobs are only looked at
     try:
-        worker._scheduler = scheduler
-        worker._add_jobs(scheduler, settings, first_scan=datetime.now(UTC))
+        worker.add_jobs(scheduler, settings, first_scan=datetime.now(UTC))
         assert scheduler.get_job("scan").trigger.interval == timedelta(minutes=30)
         assert scheduler.get_job("scan").misfire_grace_time == 300
         assert str(scheduler.get_job("digest").trigger) == "daily at 07:30 (America/Los_Angeles)"
 
         current[0] = replace(settings, schedule=Schedule(timedelta(seconds=90), "00:00"))
         config.write_text("# changed\n")
-        worker._reschedule(worker.current_settings())
+        worker.reschedule(worker.jobs.current_settings())
         scan_job, digest_job = scheduler.get_job("scan"), scheduler.get_job("digest")
         assert scan_job.trigger.interval == timedelta(seconds=90)
         assert scan_job.misfire_grace_time == 90 and scan_job.max_instances == 1

@@ -54,8 +54,7 @@ def add_google_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _config_path(args: argparse.Namespace) -> Path:
-    # here, not at the top: calbot.cli.main imports this module to build its parser
-    from calbot.cli.main import config_path
+    from calbot.cli.options import config_path
 
     return config_path(args)
 

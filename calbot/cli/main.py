@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from calbot import __version__
+from calbot.cli.options import config_path, load, state_dir
 from calbot.core.untrusted import json_escaped, one_line
 from calbot.errors import CalbotError, UsageError
+from calbot.usecases.failures import failure_of
 
 if TYPE_CHECKING:
     from calbot.config.settings import Settings
@@ -92,26 +94,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # --- commands ------------------------------------------------------------------------------
-
-
-def config_path(args: argparse.Namespace) -> Path:
-    from calbot.config.loader import default_config_path
-
-    return Path(args.config).expanduser() if args.config else default_config_path(os.environ)
-
-
-def state_dir() -> Path:
-    from calbot.config.loader import default_state_dir
-
-    return default_state_dir(os.environ)
-
-
-def load(args: argparse.Namespace) -> Settings:
-    """The validated config. Templates are validated too, by `app.scan`, which loads them
-    once before it reads any calendar."""
-    from calbot.config.loader import load_settings
-
-    return load_settings(config_path(args), check_templates=False)
 
 
 def cmd_init(args: argparse.Namespace, out: TextIO) -> int:
@@ -253,7 +235,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return run(args, out or sys.stdout)
     except CalbotError as exc:
         print(f"calbot: {one_line(str(exc))}", file=sys.stderr)
-        return exc.exit_code
+        return failure_of(exc).exit_code
     except KeyboardInterrupt:
         print("calbot: interrupted", file=sys.stderr)
         return 130
@@ -267,7 +249,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             "(set CALBOT_DEBUG=1 for details)",
             file=sys.stderr,
         )
-        return 1
+        return failure_of(exc).exit_code
 
 
 def _logs_off_stderr() -> None:

@@ -1,26 +1,18 @@
-"""The digest for people: terminal text (rich), plain text (pipes, the e-mail body) and an
-HTML document (the state dir's `digest.html`, the e-mail's HTML part).
+"""The digest's words: the phrase table in `user.language` (en, vi, ms; English for any
+other) and the labels, times and sentences that the text and the HTML renderings share.
 
-Everything in a `Digest` that came from a calendar or a server — titles, client names,
-reasons, links, error lines — is untrusted: on the terminal and in plain text its control
-characters (escape sequences, CR, bidi overrides) are removed; in HTML it is escaped with
-`html.escape`, and only http(s) and file links become `href`s. The fixed words come from
-the phrase table below, in `user.language` (en, vi, ms).
-"""
+Everything in a `Digest` that came from a calendar or a server is untrusted: the labels here
+pass it through `one_line` (no control characters, escape sequences or bidi overrides);
+`digest_html` escapes what it puts in HTML."""
 
 from __future__ import annotations
 
-import html
 from datetime import datetime
-from pathlib import Path
-from typing import TextIO
-from urllib.parse import urlsplit
 
-from calbot.core.digest import DayBar, Digest, DigestItem, DraftLink, Trouble, TroubleKind
+from calbot.core.digest import Digest, DigestItem, DraftLink, Trouble, TroubleKind
 from calbot.core.phrases import day_label, hours
 from calbot.core.untrusted import one_line
-
-# --- the words -----------------------------------------------------------------------------
+from calbot.core.vocab import DraftStatus
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -254,10 +246,7 @@ def counted(lang: str, key: str, n: int, **values: object) -> str:
     return say(lang, key, n=n, **values)
 
 
-# --- shared pieces -------------------------------------------------------------------------
-
-BAR_WIDTH = 20
-_EIGHTHS = " ▏▎▍▌▋▊▉"
+# --- labels and sentences ----------------------------------------------------------------
 
 
 def moment(at: datetime | None, lang: str) -> str:
@@ -278,7 +267,8 @@ def action_label(action: str, lang: str) -> str:
 
 
 def status_label(item: DigestItem, lang: str) -> str:
-    return say(lang, f"status_{item.status}") if item.status in ("new", "updated") else ""
+    shown = item.status in (DraftStatus.NEW, DraftStatus.UPDATED)
+    return say(lang, f"status_{item.status}") if shown else ""
 
 
 def draft_label(link: DraftLink, lang: str) -> str:
@@ -330,310 +320,3 @@ def trouble_parts(t: Trouble, lang: str) -> tuple[str, str, str]:
             else say(lang, "at", when=moment(t.last, lang))
         )
     return what, when, say(lang, fix_key)
-
-
-def _scale(bars: tuple[DayBar, ...]) -> float:
-    """Minutes at a full bar: room above the limit, or the busiest day."""
-    return max([60.0, *(b.limit_minutes * 1.25 for b in bars), *(b.minutes for b in bars)])
-
-
-def text_bar(bar: DayBar, scale: float, width: int = BAR_WIDTH) -> str:
-    """Block characters in eighths; `┆` marks the limit when the bar stops short of it."""
-    eighths = round(min(bar.minutes, scale) / scale * width * 8)
-    full, part = divmod(eighths, 8)
-    cells = ["█"] * full + ([_EIGHTHS[part]] if part else [])
-    cells += [" "] * (width - len(cells))
-    limit_col = min(round(bar.limit_minutes / scale * width), width - 1)
-    if cells[limit_col] == " ":
-        cells[limit_col] = "┆"
-    return "".join(cells)
-
-
-# --- text: plain and terminal ----------------------------------------------------------------
-
-Span = tuple[str, str]  # (text, style name)
-Line = list[Span]
-
-_RICH_STYLES = {
-    "title": "bold",
-    "heading": "bold underline",
-    "dim": "dim",
-    "win": "bold green",
-    "bad": "bold red",
-    "warn": "yellow",
-    "tag": "cyan",
-    "link": "blue",
-    "": "",
-}
-
-
-def text_lines(d: Digest) -> list[Line]:
-    """The digest as styled lines; `render_plain` and `print_terminal` share them."""
-    lang = d.language
-    out: list[Line] = [[(say(lang, "title", day=day_label(d.now.date(), lang)), "title")]]
-    if d.since is not None:
-        out.append([(say(lang, "since", when=moment(d.since, lang)), "dim")])
-    line = win_back(d)
-    if line:
-        out += [[], [(line, "win")]]
-
-    out.append([])
-    heading = "new_since" if d.since is not None else "new_first"
-    out.append([(say(lang, heading, n=len(d.new)), "heading")])
-    if not d.new:
-        none = "nothing_new" if d.since is not None else "nothing_pending"
-        out.append([("  " + say(lang, none), "dim")])
-    for item in d.new:
-        out += _item_lines(item, lang)
-    if d.waiting:
-        out += [[], [(say(lang, "waiting", n=len(d.waiting)), "heading")]]
-        for item in d.waiting:
-            out += _item_lines(item, lang)
-    if d.older_pending:
-        out += [[], [(counted(lang, "older", d.older_pending), "dim")]]
-    if d.gone:
-        out += [[], [(say(lang, "gone", n=len(d.gone)), "heading")]]
-        for item in d.gone:
-            out += _item_lines(item, lang, brief=True)
-
-    if d.week:
-        limit = hours(d.week[0].limit_minutes, lang)
-        out += [[], [(say(lang, "week", limit=limit), "heading")]]
-        scale = _scale(d.week)
-        labels = [day_label(b.day, lang) for b in d.week]
-        pad = max(len(label) for label in labels)
-        for bar, label in zip(d.week, labels, strict=True):
-            style = "bad" if bar.over else ""
-            row: Line = [(f"  {label:<{pad}}  ", "bold" if bar.is_today else "")]
-            row += [(text_bar(bar, scale), style)]
-            meetings = counted(lang, "meetings", bar.count)
-            row += [(f"  {hours(bar.minutes, lang):>7}  {meetings}", "")]
-            if bar.over:
-                row += [(f"  ! {say(lang, 'over')}", "bad")]
-            out.append(row)
-
-    out += _trouble_lines(d)
-    if d.last_scan is not None:
-        out += [[], [(say(lang, "last_scan", when=moment(d.last_scan, lang)), "dim")]]
-    return out
-
-
-def _item_lines(item: DigestItem, lang: str, *, brief: bool = False) -> list[Line]:
-    head: Line = [
-        (f"  {time_span(item, lang)}  ", "bold"),
-        (f"{one_line(item.client, 80)} · {action_label(item.action, lang)}", ""),
-    ]
-    tag = status_label(item, lang)
-    if tag and not brief:
-        head.append((f"  [{tag}]", "tag"))
-    lines: list[Line] = [head, [("    " + one_line(item.summary, 120), "")]]
-    if brief:
-        return lines
-    reason = one_line(item.reason, 300)
-    if item.saved_minutes > 0:
-        saves = say(lang, "saves", hours=hours(item.saved_minutes, lang))
-        reason = f"{reason} · {saves}" if reason else saves
-    if reason:
-        lines.append([("    " + reason, "dim")])
-    if item.edited:
-        lines.append([("    ! " + say(lang, "edited"), "warn")])
-    if item.event_link:
-        lines.append([(f"    {say(lang, 'event')}: ", ""), (one_line(item.event_link), "link")])
-    for link in item.drafts:
-        target = one_line(link.target, 500)
-        lines.append(
-            [(f"    {draft_label(link, lang)}: ", ""), (target or one_line(link.ref), "link")]
-        )
-    return lines
-
-
-def _trouble_lines(d: Digest) -> list[Line]:
-    lang = d.language
-    out: list[Line] = [[]]
-    heading = "trouble" if d.since is not None else "trouble_first"
-    if not d.trouble:
-        if d.scans:
-            out.append([(counted(lang, "no_trouble", d.scans), "dim")])
-            return out
-        return []
-    out.append([(say(lang, heading), "heading")])
-    for t in d.trouble:
-        what, when, fix = trouble_parts(t, lang)
-        line: Line = [("  ! " + what, "bad")]
-        if when:
-            line.append((f" ({when})", "dim"))
-        if t.detail:
-            line.append((": " + one_line(t.detail, 400), ""))
-        out.append(line)
-        out.append([(f"    {say(lang, 'fix')}: {fix}", "warn")])
-    return out
-
-
-def render_plain(d: Digest) -> str:
-    """The digest as plain text (no escape codes): for pipes and the e-mail body."""
-    return "\n".join("".join(text for text, _ in line) for line in text_lines(d)) + "\n"
-
-
-def print_terminal(d: Digest, out: TextIO, notes: list[str] | None = None) -> None:
-    """The digest on a terminal, with colour via rich; untrusted text goes in as `Text`, so
-    rich reads no markup in it."""
-    from rich.console import Console
-    from rich.text import Text
-
-    console = Console(file=out, highlight=False, emoji=False, markup=False, soft_wrap=True)
-    for line in text_lines(d):
-        console.print(Text.assemble(*((text, _RICH_STYLES.get(s, s)) for text, s in line)))
-    for note in notes or ():
-        console.print(Text(one_line(note, 1000), style="dim"))
-
-
-# --- HTML ----------------------------------------------------------------------------------
-
-_CSS_BODY = (
-    "font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;color:#222;"
-    "max-width:720px;margin:24px auto;padding:0 16px;line-height:1.45"
-)
-_CSS_ITEM = "border-left:3px solid #4a78c2;padding:4px 12px;margin:10px 0"
-_CSS_DIM = "color:#666"
-_CSS_BAD = "color:#b3261e;font-weight:bold"
-
-
-def esc(text: str, limit: int = 300) -> str:
-    return html.escape(one_line(text, limit), quote=True)
-
-
-def href(target: str) -> str:
-    """An escaped href for an http(s) URL or an absolute file path; "" for anything else
-    (a `javascript:` link in a calendar event stays text)."""
-    if urlsplit(target).scheme in ("http", "https"):
-        return html.escape(target, quote=True)
-    path = Path(target)
-    if path.is_absolute():
-        return html.escape(path.as_uri(), quote=True)
-    return ""
-
-
-def _link(label: str, target: str) -> str:
-    url = href(one_line(target, 2000))
-    text = esc(target, 500)
-    return f'{esc(label)}: <a href="{url}">{text}</a>' if url else f"{esc(label)}: {text}"
-
-
-def render_html(d: Digest) -> str:
-    """A standalone HTML document (inline styles only: it doubles as an e-mail body)."""
-    lang = d.language
-    parts = [
-        "<!DOCTYPE html>",
-        f'<html lang="{esc(lang, 8)}"><head><meta charset="utf-8">',
-        f"<title>{esc(subject(d))}</title></head>",
-        f'<body style="{_CSS_BODY}">',
-        f'<h1 style="font-size:1.4em">{esc(say(lang, "title", day=day_label(d.now.date(), lang)))}'
-        "</h1>",
-    ]
-    if d.since is not None:
-        parts.append(_dim_p(say(lang, "since", when=moment(d.since, lang))))
-    line = win_back(d)
-    if line:
-        parts.append(f'<p style="font-size:1.15em;color:#1b6e20"><b>{esc(line)}</b></p>')
-    heading = "new_since" if d.since is not None else "new_first"
-    parts.append(f"<h2>{esc(say(lang, heading, n=len(d.new)))}</h2>")
-    if not d.new:
-        none = "nothing_new" if d.since is not None else "nothing_pending"
-        parts.append(_dim_p(say(lang, none)))
-    parts += [_html_item(item, lang) for item in d.new]
-    if d.waiting:
-        parts.append(f"<h2>{esc(say(lang, 'waiting', n=len(d.waiting)))}</h2>")
-        parts += [_html_item(item, lang) for item in d.waiting]
-    if d.older_pending:
-        parts.append(_dim_p(counted(lang, "older", d.older_pending)))
-    if d.gone:
-        parts.append(f"<h2>{esc(say(lang, 'gone', n=len(d.gone)))}</h2>")
-        parts += [_html_item(item, lang, brief=True) for item in d.gone]
-    if d.week:
-        parts += _html_week(d)
-    parts += _html_trouble(d)
-    if d.last_scan is not None:
-        parts.append(_dim_p(say(lang, "last_scan", when=moment(d.last_scan, lang))))
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
-
-
-def _dim_p(text: str) -> str:
-    return f'<p style="{_CSS_DIM}">{esc(text)}</p>'
-
-
-def _html_item(item: DigestItem, lang: str, *, brief: bool = False) -> str:
-    tag = status_label(item, lang)
-    rows = [
-        f"<div><b>{esc(time_span(item, lang))}</b> · {esc(item.client, 80)} · "
-        f"<b>{esc(action_label(item.action, lang))}</b>"
-        + (f' <span style="color:#1f6f8b">[{esc(tag)}]</span>' if tag and not brief else "")
-        + "</div>",
-        f"<div>{esc(item.summary, 200)}</div>",
-    ]
-    if not brief:
-        reason = esc(item.reason)
-        if item.saved_minutes > 0:
-            saves = esc(say(lang, "saves", hours=hours(item.saved_minutes, lang)))
-            reason = f"{reason} · {saves}" if reason else saves
-        if reason:
-            rows.append(f'<div style="{_CSS_DIM}">{reason}</div>')
-        if item.edited:
-            rows.append(f'<div style="color:#8a5a00">⚠ {esc(say(lang, "edited"))}</div>')
-        if item.event_link:
-            rows.append(f"<div>{_link(say(lang, 'event'), item.event_link)}</div>")
-        for link in item.drafts:
-            label = draft_label(link, lang)
-            if link.target:
-                rows.append(f"<div>{_link(label, link.target)}</div>")
-            else:
-                rows.append(f"<div>{esc(label)}: {esc(link.ref)}</div>")
-    return f'<div style="{_CSS_ITEM}">' + "".join(rows) + "</div>"
-
-
-def _html_week(d: Digest) -> list[str]:
-    lang = d.language
-    limit = hours(d.week[0].limit_minutes, lang)
-    parts = [f"<h2>{esc(say(lang, 'week', limit=limit))}</h2>", "<div>"]
-    scale = _scale(d.week)
-    for bar in d.week:
-        width = min(bar.minutes, scale) / scale * 100
-        mark = bar.limit_minutes / scale * 100
-        color = "#c9463d" if bar.over else "#4a78c2"
-        label = esc(day_label(bar.day, lang))
-        if bar.is_today:
-            label = f"<b>{label}</b>"
-        over = f' <span style="{_CSS_BAD}">⚠ {esc(say(lang, "over"))}</span>' if bar.over else ""
-        parts.append(
-            '<div style="display:flex;align-items:center;margin:3px 0">'
-            f'<div style="width:9em">{label}</div>'
-            '<div style="position:relative;width:260px;height:14px;background:#eef1f5">'
-            f'<div style="width:{width:.1f}%;height:14px;background:{color}"></div>'
-            f'<div style="position:absolute;left:{mark:.1f}%;top:-3px;height:20px;'
-            'border-left:2px dashed #333"></div></div>'
-            f'<div style="margin-left:10px">{esc(hours(bar.minutes, lang))} · '
-            f"{esc(counted(lang, 'meetings', bar.count))}{over}</div></div>"
-        )
-    parts.append("</div>")
-    return parts
-
-
-def _html_trouble(d: Digest) -> list[str]:
-    lang = d.language
-    if not d.trouble:
-        if d.scans:
-            return [_dim_p(counted(lang, "no_trouble", d.scans))]
-        return []
-    heading = "trouble" if d.since is not None else "trouble_first"
-    parts = [f"<h2>{esc(say(lang, heading))}</h2>", "<ul>"]
-    for t in d.trouble:
-        what, when, fix = trouble_parts(t, lang)
-        text = f'<span style="{_CSS_BAD}">{esc(what)}</span>'
-        if when:
-            text += f' <span style="{_CSS_DIM}">({esc(when)})</span>'
-        if t.detail:
-            text += f": {esc(t.detail, 400)}"
-        text += f"<br><i>{esc(say(lang, 'fix'))}: {esc(fix)}</i>"
-        parts.append(f"<li>{text}</li>")
-    parts.append("</ul>")
-    return parts
