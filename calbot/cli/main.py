@@ -11,11 +11,16 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
+from zoneinfo import ZoneInfo
 
 from calbot import __version__
+from calbot.cli.digest import add_digest_command
+from calbot.cli.google import add_google_commands
 from calbot.cli.options import config_path, load, state_dir
+from calbot.cli.run import add_run_command
 from calbot.core.untrusted import json_escaped, one_line
 from calbot.errors import CalbotError, UsageError
 from calbot.usecases.failures import failure_of
@@ -83,10 +88,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="end", metavar="WHEN", help="end of the window searched")
     p.set_defaults(run=cmd_explain)
 
-    from calbot.cli.digest import add_digest_command
-    from calbot.cli.google import add_google_commands
-    from calbot.cli.run import add_run_command
-
     add_google_commands(sub, common)
     add_digest_command(sub, common)
     add_run_command(sub, common)
@@ -97,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_init(args: argparse.Namespace, out: TextIO) -> int:
+    # The commands import their use case when they run: the use cases load Jinja2, the
+    # calendar libraries and the adapters, which `calbot --help` must not wait for.
     from calbot.config.loader import starter_config
 
     path = config_path(args)
@@ -130,8 +133,6 @@ def cmd_scan(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
-    from zoneinfo import ZoneInfo
-
     from calbot.present.render import explain_text
     from calbot.usecases.wiring import now_in, scan
 
@@ -157,9 +158,6 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
     from calbot.usecases.demo import DEMO_TIMEZONE, run_demo
 
     outbox = Path(args.outbox).expanduser().resolve()
@@ -176,8 +174,6 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def show(run: ScanRun, settings: Settings, out: TextIO, *, as_json: bool) -> None:
-    from zoneinfo import ZoneInfo
-
     from calbot.present.render import result_doc, table_rows
 
     result = run.result
@@ -190,7 +186,7 @@ def show(run: ScanRun, settings: Settings, out: TextIO, *, as_json: bool) -> Non
     rows = table_rows(result, ZoneInfo(settings.user.timezone))
     headers = ("when", "client", "meeting", "score", "action", "draft")
     if out.isatty():
-        from rich.console import Console
+        from rich.console import Console  # rich only on a terminal: it is slow to load
         from rich.table import Table
         from rich.text import Text
 
@@ -217,7 +213,7 @@ def progress_reporter(*, enabled: bool) -> Iterator[Callable[[str], None]]:
     if not (enabled and sys.stderr.isatty()):
         yield lambda _: None
         return
-    from rich.console import Console
+    from rich.console import Console  # only on a terminal, as in `show`
 
     with Console(stderr=True).status("starting") as status:
         yield lambda text: status.update(text)
