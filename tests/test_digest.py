@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from calbot.adapters.sqlite_state import SqliteStore
+from calbot.adapters.sqlite import SqliteStore
 from calbot.cli.digest import add_digest_command, digest_message_id
 from calbot.core.digest import DayBar, Digest, Trouble, TroubleKind, build_digest, week_bars
 from calbot.core.records import DayLoadRecord, ReviewItem, RunRecord

@@ -307,7 +307,7 @@ def test_worker_drafts_survives_faults_and_revocation_and_stops_on_sigterm(
     conn.close()
 
     # every scan is in the run log the digest reads (once the store keeps one)
-    from calbot.adapters.sqlite_state import SqliteStore
+    from calbot.adapters.sqlite import SqliteStore
 
     store = SqliteStore.open(account.state, readonly=True)
     try:

@@ -63,7 +63,7 @@ def record_quietly(store: StateStore, run: RunRecord) -> None:
 def record_unlocked(state_dir: Path, run: RunRecord) -> None:
     """Another calbot holds the lock: the one small row still goes in (SQLite serialises
     writers), unless there is no state store yet."""
-    from calbot.adapters.sqlite_state import DB_NAME, SqliteStore
+    from calbot.adapters.sqlite import DB_NAME, SqliteStore
 
     if not (state_dir / DB_NAME).exists():
         return

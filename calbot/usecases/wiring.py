@@ -150,7 +150,7 @@ def make_outbox(settings: Settings) -> list[DraftSink]:
 def open_state(settings: Settings, state_dir: Path, *, dry_run: bool) -> Iterator[StateStore]:
     """The state store, locked for a real scan; read-only and unlocked for a dry run
     (which writes nothing, not even the lock file)."""
-    from calbot.adapters.sqlite_state import SqliteStore
+    from calbot.adapters.sqlite import SqliteStore
 
     if dry_run:
         store = SqliteStore.open(state_dir, readonly=True)

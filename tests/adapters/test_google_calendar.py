@@ -15,7 +15,7 @@ import pytest
 from calbot.adapters.google.api import ApiError, connect, scopes_for
 from calbot.adapters.google.calendar import GoogleCalendarSource, SyncCache
 from calbot.adapters.memory_state import MemoryStore
-from calbot.adapters.sqlite_state import DB_NAME, SqliteStore
+from calbot.adapters.sqlite import DB_NAME, SqliteStore
 from calbot.config.loader import parse_settings
 from calbot.core.classify import classify, dedupe
 from calbot.core.model import Event, EventType, Response, Slot

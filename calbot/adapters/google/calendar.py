@@ -43,10 +43,9 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from calbot.adapters.google.api import ApiError
@@ -59,7 +58,7 @@ from calbot.adapters.google.events import (
     to_event,
 )
 from calbot.core.model import Event, Slot
-from calbot.ports.store import EventCache
+from calbot.ports.store import SyncCache
 
 if TYPE_CHECKING:
     from calbot.adapters.google.api import GoogleApi
@@ -72,17 +71,6 @@ FREEBUSY_MAX_ITEMS = 50  # Google's limit of calendars per freeBusy.query
 FREEBUSY_MAX_SPAN = timedelta(days=90)  # the piece size once Google refuses a window
 FREEBUSY_MIN_SPAN = timedelta(days=1)  # never split below this
 STAGING_SUFFIX = " (full sync in progress)"  # calendar ids hold no spaces
-
-
-class SyncCache(EventCache, Protocol):
-    """The state store as the Google source uses it: the event cache, written inside
-    `transaction()` like every other write."""
-
-    def transaction(self) -> AbstractContextManager[None]: ...
-
-    def iter_cached_events(self, calendar_id: str) -> Iterator[dict[str, object]]: ...
-
-    def move_events(self, from_calendar: str, to_calendar: str) -> None: ...
 
 
 Change = tuple[str, "dict[str, Any] | None"]  # (event id, compact item or None: removed)
