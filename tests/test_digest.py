@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from calbot.adapters.outbox import OutboxSink
-from calbot.adapters.sqlite_state import SqliteStore
+from calbot.adapters.sqlite import SqliteStore
 from calbot.cli.digest import add_digest_command
 from calbot.config.loader import load_settings
 from calbot.config.settings import Outputs, Settings, Source

@@ -275,7 +275,7 @@ def test_review_calendar_holds_one_event_per_draft(google, account):
 
 
 def test_every_real_scan_is_logged_for_the_digest(google, account, tmp_path):
-    from calbot.adapters.sqlite_state import SqliteStore
+    from calbot.adapters.sqlite import SqliteStore
 
     assert scan(account)[0] == 0
     google.write_token(account.token, SCOPES, expired=True)

@@ -482,7 +482,7 @@ def test_open_token_file_is_refused_by_scan_and_doctor(
     assert f"mode 0{bits:o}" in err and f"chmod 600 {token}" in err
     assert google.requests == []  # refused before any request
     # the run log (and so the morning digest) says what to fix: chmod, not `calbot auth`
-    from calbot.adapters.sqlite_state import SqliteStore
+    from calbot.adapters.sqlite import SqliteStore
 
     store = SqliteStore.open(tmp_path / "state")
     [run] = store.runs(datetime(2000, 1, 1, tzinfo=TZ))

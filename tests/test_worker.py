@@ -27,7 +27,7 @@ import pytest
 
 import calbot
 from calbot.adapters.lock import StateLock
-from calbot.adapters.sqlite_state import SqliteStore
+from calbot.adapters.sqlite import SqliteStore
 from calbot.config.loader import load_settings
 from calbot.config.settings import Settings
 from calbot.core.records import RunRecord

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from calbot.adapters.lock import StateLock
-from calbot.adapters.sqlite_state import DB_NAME, SqliteStore
+from calbot.adapters.sqlite import DB_NAME, SqliteStore
 from calbot.core.records import RunRecord
 from calbot.core.untrusted import one_line
 from calbot.core.vocab import RunOutcome

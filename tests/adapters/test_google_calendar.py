@@ -15,13 +15,13 @@ import pytest
 from calbot.adapters.google.api import ApiError, connect
 from calbot.adapters.google.calendar import GoogleCalendarSource
 from calbot.adapters.google.scopes import scopes_for
-from calbot.adapters.google.sync import SyncCache
 from calbot.adapters.memory_state import MemoryStore
-from calbot.adapters.sqlite_state import DB_NAME, SqliteStore
+from calbot.adapters.sqlite import DB_NAME, SqliteStore
 from calbot.config.loader import parse_settings
 from calbot.config.settings import Settings
 from calbot.core.classify import classify, dedupe
 from calbot.core.model import Event, EventType, Response, Slot
+from calbot.ports.store import SyncCache
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2025, 3, 3, 8, 0, tzinfo=BERLIN)  # a Monday

@@ -17,7 +17,7 @@ from builders import ME, at, client, event, settings
 from replies import roadmap
 
 from calbot.adapters.outbox import OutboxSink
-from calbot.adapters.sqlite_state import SqliteStore
+from calbot.adapters.sqlite import SqliteStore
 from calbot.config.settings import Outputs
 from calbot.config.templates import load_templates
 from calbot.core.model import Action, Event, Slot, Tier
@@ -293,19 +293,17 @@ def test_lost_state_never_overwrites_a_draft_the_user_edited(world):
 
 
 def test_crash_between_writing_a_draft_and_recording_it_makes_no_duplicate(world, monkeypatch):
-    from calbot.adapters import sqlite_state
-
-    real = sqlite_state.SqliteStore.put_sink_record
+    real = SqliteStore.put_sink_record
 
     def crash(self, record):
         raise KeyboardInterrupt("killed")
 
-    monkeypatch.setattr(sqlite_state.SqliteStore, "put_sink_record", crash)
+    monkeypatch.setattr(SqliteStore, "put_sink_record", crash)
     with pytest.raises(KeyboardInterrupt):
         world.scan()
     written = world.files()
     assert len(written) == 1  # the draft was written, the ledger never heard of it
-    monkeypatch.setattr(sqlite_state.SqliteStore, "put_sink_record", real)
+    monkeypatch.setattr(SqliteStore, "put_sink_record", real)
     result = world.scan()
     assert world.files() == written
     assert drafted(result)["tue9"].status == "unchanged"

@@ -1,154 +1,76 @@
-"""State stores: one contract, run against the in-memory fake and the SQLite file store."""
+"""The store contract: what every `StateStore` does, run against every store.
+
+A new store joins by adding its opener to `OPENERS` (a function from a fresh state dir to an
+empty store, writable or read-only)."""
 
 from __future__ import annotations
 
-import json
-import sqlite3
-import stat
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from store_records import (
+    BERLIN_WINTER,
+    T0,
+    assert_holds_sample,
+    decision,
+    goodwill,
+    item,
+    review,
+    run,
+    sink_record,
+    write_sample,
+)
 
-from calbot.adapters import sqlite_state
-from calbot.adapters.memory_state import (
+from calbot.adapters.memory_state import MemoryStore
+from calbot.adapters.sqlite import SqliteStore
+from calbot.core.records import DayLoadRecord
+from calbot.ports.store import (
     RUNS_KEPT,
-    MemoryStore,
+    EventCache,
     ReadOnlyStoreError,
+    StateStore,
     StateUsageError,
 )
-from calbot.adapters.sqlite_state import DB_NAME, MIGRATIONS, SqliteStore
-from calbot.core.records import (
-    DayLoadRecord,
-    DecisionRecord,
-    GoodwillEntry,
-    ReviewItem,
-    RunRecord,
-    SinkRecord,
-)
-from calbot.errors import CalbotError
-from calbot.ports.store import EventCache, StateStore
 
-HANOI = timezone(timedelta(hours=7))
-BERLIN_WINTER = timezone(timedelta(hours=1))
-T0 = datetime(2025, 3, 4, 9, 30, 15, 123456, tzinfo=HANOI)
+Opener = Callable[[Path, bool], StateStore]
 
 
-def decision(key: str = "primary/evt-1", **kw: object) -> DecisionRecord:
-    fields: dict[str, object] = {
-        "key": key,
-        "event_id": "evt-1",
-        "client": "Công ty Acme",
-        "action": "reschedule",
-        "score": 72,
-        "fingerprint": "fp-1",
-        "decided_at": T0,
-    }
-    fields.update(kw)
-    return DecisionRecord(**fields)  # type: ignore[arg-type]
-
-
-def goodwill(client: str = "Acme", key: str = "primary/evt-1", **kw: object) -> GoodwillEntry:
-    fields: dict[str, object] = {
-        "client": client,
-        "key": key,
-        "action": "reschedule",
-        "asked_at": T0,
-        "meeting_start": T0 + timedelta(days=2),
-    }
-    fields.update(kw)
-    return GoodwillEntry(**fields)  # type: ignore[arg-type]
-
-
-def sink_record(sink: str = "outbox", key: str = "primary/evt-1", **kw: object) -> SinkRecord:
-    fields: dict[str, object] = {
-        "key": key,
-        "sink": sink,
-        "action": "reschedule",
-        "message_id": "<calbot.abc@example.com>",
-        "ref": "calbot-abc.eml",
-        "version": "v1",
-        "fingerprint": "fp-1",
-        "status": "new",
-        "written_at": T0,
-        "content_hash": "h1",
-    }
-    fields.update(kw)
-    return SinkRecord(**fields)  # type: ignore[arg-type]
-
-
-def run(minutes_after: float = 0, outcome: str = "ok", **kw: object) -> RunRecord:
-    """A run that finished `minutes_after` T0, after 40 seconds."""
-    end = T0 + timedelta(minutes=minutes_after)
-    fields: dict[str, object] = {
-        "started_at": end - timedelta(seconds=40),
-        "finished_at": end,
-        "outcome": outcome,
-        "error": "",
-        "counts": {"events": 12, "meetings": 4, "drafted": 1},
-        "warnings": (),
-    }
-    fields.update(kw)
-    return RunRecord(**fields)  # type: ignore[arg-type]
-
-
-def review(key: str = "primary/evt-1", **kw: object) -> ReviewItem:
-    fields: dict[str, object] = {
-        "key": key,
-        "client": "Công ty Acme",
-        "summary": "Acme roadmap review",
-        "start": T0 + timedelta(days=1),
-        "end": T0 + timedelta(days=1, minutes=90),
-        "action": "shorten",
-        "reason": "90 min long, over 60 min",
-        "event_link": "https://www.google.com/calendar/event?eid=abc",
-        "drafts": {"gmail": "r-1", "outbox": "calbot-abc.eml"},
-        "saved_minutes": 45,
-        "status": "new",
-        "drafted_at": T0,
-        "reported_at": None,
-    }
-    fields.update(kw)
-    return ReviewItem(**fields)  # type: ignore[arg-type]
-
-
-def item(event_id: str, **kw: object) -> dict[str, object]:
-    """A compact Calendar API event as the Google source caches it."""
-    fields: dict[str, object] = {
-        "id": event_id,
-        "status": "confirmed",
-        "summary": f"Meeting {event_id}",
-        "start": {"dateTime": "2025-03-04T09:00:00+07:00", "timeZone": "Asia/Ho_Chi_Minh"},
-        "end": {"dateTime": "2025-03-04T10:00:00+07:00"},
-    }
-    fields.update(kw)
-    return fields
-
-
-def as_cache(store: StateStore) -> EventCache:
-    assert isinstance(store, MemoryStore | SqliteStore)
-    return store
-
-
-def open_sqlite(state_dir: Path, *, readonly: bool = False) -> StateStore:
-    return SqliteStore.open(state_dir, readonly=readonly)
-
-
-def open_memory(state_dir: Path, *, readonly: bool = False) -> StateStore:
+def open_memory(state_dir: Path, readonly: bool) -> StateStore:
     return MemoryStore(readonly=readonly)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
-    opener = open_memory if request.param == "memory" else open_sqlite
-    s = opener(tmp_path / "state")
+def open_sqlite(state_dir: Path, readonly: bool) -> StateStore:
+    if readonly:  # an existing, empty file: a missing one reads as a MemoryStore
+        SqliteStore.open(state_dir).close()
+    return SqliteStore.open(state_dir, readonly=readonly)
+
+
+OPENERS: dict[str, Opener] = {"memory": open_memory, "sqlite": open_sqlite}
+
+
+@pytest.fixture(params=sorted(OPENERS))
+def opener(request: pytest.FixtureRequest) -> Opener:
+    return OPENERS[request.param]
+
+
+@pytest.fixture
+def store(opener: Opener, tmp_path: Path) -> Iterator[StateStore]:
+    s = opener(tmp_path / "state", False)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def readonly_store(opener: Opener, tmp_path: Path) -> Iterator[StateStore]:
+    s = opener(tmp_path / "state", True)
     yield s
     s.close()
 
 
 class TestStoreContract:
-    """What every StateStore must do; the fixture runs it on MemoryStore and SqliteStore."""
+    """What every StateStore must do; the fixture runs it on every store in `OPENERS`."""
 
     def test_starts_empty(self, store: StateStore) -> None:
         assert store.decisions() == {}
@@ -272,12 +194,12 @@ class TestStoreContract:
     # -- the event cache (ports.EventCache) ----------------------------------------------
 
     def test_cache_starts_empty(self, store: StateStore) -> None:
-        cache = as_cache(store)
+        cache: EventCache = store
         assert cache.sync_token("primary") is None
         assert cache.cached_events("primary") == []
 
     def test_cache_round_trip_per_calendar(self, store: StateStore) -> None:
-        cache = as_cache(store)
+        cache: EventCache = store
         a, b = item("a", summary="Họp với Acme ✎"), item("b", attendees=[{"email": "x@y.z"}])
         other = item("a", summary="same id, other calendar")
         with store.transaction():
@@ -293,7 +215,7 @@ class TestStoreContract:
         assert cache.cached_events("primary") == [a, b]  # a copy comes back
 
     def test_cache_upsert_and_cancelled_removes(self, store: StateStore) -> None:
-        cache = as_cache(store)
+        cache: EventCache = store
         with store.transaction():
             cache.put_events("primary", [item("a"), item("b"), item("c")])
         changed = item("a", summary="moved", start={"dateTime": "2025-03-05T10:00:00Z"})
@@ -316,7 +238,7 @@ class TestStoreContract:
         assert cache.sync_token("primary") == "tok-2"
 
     def test_cache_items_need_an_id(self, store: StateStore) -> None:
-        cache = as_cache(store)
+        cache: EventCache = store
         with store.transaction():
             with pytest.raises(ValueError, match="id"):
                 cache.put_events("primary", [{"summary": "no id"}])
@@ -324,7 +246,7 @@ class TestStoreContract:
                 cache.put_events("primary", [{"id": 7}])
 
     def test_cache_token_none_forgets_it(self, store: StateStore) -> None:
-        cache = as_cache(store)
+        cache: EventCache = store
         with store.transaction():
             cache.put_sync_token("primary", "tok-1")
             cache.put_sync_token("primary", "tok-2")
@@ -334,7 +256,7 @@ class TestStoreContract:
         assert cache.sync_token("primary") is None
 
     def test_cache_drop_calendar_forgets_only_that_one(self, store: StateStore) -> None:
-        cache = as_cache(store)
+        cache: EventCache = store
         with store.transaction():
             cache.put_events("primary", [item("a")])
             cache.put_events("other", [item("z")])
@@ -349,7 +271,7 @@ class TestStoreContract:
         assert cache.sync_token("other") == "tok-o"
 
     def test_cache_writes_roll_back_and_need_a_transaction(self, store: StateStore) -> None:
-        cache = as_cache(store)
+        cache: EventCache = store
         with store.transaction():
             cache.put_events("primary", [item("a")])
             cache.put_sync_token("primary", "tok-1")
@@ -557,316 +479,16 @@ class TestStoreContract:
         assert list(store.decisions()) == ["primary/evt-1"]
 
 
-# -- SQLite specifics ----------------------------------------------------------------------
+def test_every_table_round_trips(store: StateStore) -> None:
+    write_sample(store)
+    assert_holds_sample(store)
 
 
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
-
-
-def fill(store: StateStore) -> None:
-    with store.transaction():
-        store.put_decision(decision())
-        store.add_goodwill(goodwill())
-        store.put_sink_record(sink_record())
-
-
-def test_sqlite_persists_across_reopen(tmp_path: Path) -> None:
-    state = tmp_path / "state"
-    store = SqliteStore.open(state)
-    fill(store)
-    store.close()
-    again = SqliteStore.open(state)
-    assert again.decisions() == {"primary/evt-1": decision()}
-    assert again.goodwill(T0) == [goodwill()]
-    assert again.sink_records("outbox") == {"primary/evt-1": sink_record()}
-    again.close()
-
-
-def test_sqlite_files_are_private(tmp_path: Path) -> None:
-    state = tmp_path / "deep" / "state"
-    store = SqliteStore.open(state)
-    fill(store)
-    assert mode(state) == 0o700
-    assert mode(state / DB_NAME) == 0o600
-    for extra in state.iterdir():  # the -wal / -shm files SQLite adds
-        assert mode(extra) == 0o600, extra.name
-    store.close()
-
-
-def test_sqlite_schema_version_recorded_and_wal(tmp_path: Path) -> None:
-    SqliteStore.open(tmp_path).close()
-    conn = sqlite3.connect(tmp_path / DB_NAME)
-    try:
-        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(len(MIGRATIONS),)]
-        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        assert {"decisions", "goodwill", "sink_records", "schema_version"} <= tables
-        assert {"sync_tokens", "event_cache"} <= tables
-        assert {"runs", "reviews", "week_load", "meta"} <= tables
-    finally:
-        conn.close()
-    # reopening does not re-run migrations (they would fail: CREATE TABLE without IF NOT EXISTS)
-    SqliteStore.open(tmp_path).close()
-
-
-def test_sqlite_applies_new_migrations_in_order(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    store = SqliteStore.open(tmp_path)
-    fill(store)
-    store.close()
-    ran: list[int] = []
-
-    def add_column(conn: sqlite3.Connection) -> None:
-        ran.append(len(MIGRATIONS))
-        conn.execute("ALTER TABLE decisions ADD COLUMN note TEXT NOT NULL DEFAULT ''")
-
-    monkeypatch.setattr(sqlite_state, "MIGRATIONS", [*MIGRATIONS, add_column])
-    again = SqliteStore.open(tmp_path)
-    assert ran == [len(MIGRATIONS)]
-    assert again.decisions() == {"primary/evt-1": decision()}
-    again.close()
-    conn = sqlite3.connect(tmp_path / DB_NAME)
-    assert conn.execute("SELECT version FROM schema_version").fetchone() == (len(MIGRATIONS) + 1,)
-    conn.close()
-
-
-def test_sqlite_version_1_store_migrates_to_the_event_cache(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A store written by the calbot before the Google source keeps its data and gains the
-    event cache tables."""
-    assert len(MIGRATIONS) >= 2
-    with monkeypatch.context() as m:
-        m.setattr(sqlite_state, "MIGRATIONS", MIGRATIONS[:1])
-        old = SqliteStore.open(tmp_path)
-        fill(old)
-        old.close()
-    conn = sqlite3.connect(tmp_path / DB_NAME)
-    assert conn.execute("SELECT version FROM schema_version").fetchone() == (1,)
-    assert (
-        conn.execute("SELECT name FROM sqlite_master WHERE name='event_cache'").fetchone() is None
-    )
-    conn.close()
-    with pytest.raises(CalbotError, match="run once without --dry-run"):
-        SqliteStore.open(tmp_path, readonly=True)
-    store = SqliteStore.open(tmp_path)
-    assert store.decisions() == {"primary/evt-1": decision()}
-    cache = as_cache(store)
-    assert cache.cached_events("primary") == []
-    with store.transaction():
-        cache.put_events("primary", [item("a")])
-        cache.put_sync_token("primary", "tok")
-    store.close()
-    again = as_cache(SqliteStore.open(tmp_path, readonly=True))
-    assert again.cached_events("primary") == [item("a")]
-    assert again.sync_token("primary") == "tok"
-    conn = sqlite3.connect(tmp_path / DB_NAME)
-    assert conn.execute("SELECT version FROM schema_version").fetchone() == (len(MIGRATIONS),)
-    (text,) = conn.execute("SELECT item FROM event_cache").fetchone()
-    conn.close()
-    assert text == json.dumps(item("a"), ensure_ascii=False, separators=(",", ":"))  # compact
-
-
-def test_sqlite_version_2_store_migrates_to_the_review_tables(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A store written by the calbot before the digest keeps its decisions, ledger and event
-    cache, and gains the runs log, review items, week load and meta."""
-    assert len(MIGRATIONS) >= 3
-    with monkeypatch.context() as m:
-        m.setattr(sqlite_state, "MIGRATIONS", MIGRATIONS[:2])
-        old = SqliteStore.open(tmp_path)
-        fill(old)
-        with old.transaction():
-            as_cache(old).put_events("primary", [item("a")])
-            as_cache(old).put_sync_token("primary", "tok")
-        old.close()
-    conn = sqlite3.connect(tmp_path / DB_NAME)
-    assert conn.execute("SELECT version FROM schema_version").fetchone() == (2,)
-    assert conn.execute("SELECT name FROM sqlite_master WHERE name='reviews'").fetchone() is None
-    conn.close()
-    with pytest.raises(CalbotError, match="run once without --dry-run"):
-        SqliteStore.open(tmp_path, readonly=True)
-    store = SqliteStore.open(tmp_path)
-    assert store.decisions() == {"primary/evt-1": decision()}
-    assert store.goodwill(T0) == [goodwill()]
-    assert store.sink_records("outbox") == {"primary/evt-1": sink_record()}
-    assert as_cache(store).cached_events("primary") == [item("a")]
-    assert as_cache(store).sync_token("primary") == "tok"
-    assert store.reviews() == [] and store.runs(T0 - timedelta(days=1)) == []
-    with store.transaction():
-        store.add_run(run())
-        store.put_review(review())
-        store.put_week_load([DayLoadRecord(date(2025, 3, 4), 60.0, 1)])
-        store.put_meta("last_digest_at", T0.isoformat())
-    store.close()
-    again = SqliteStore.open(tmp_path, readonly=True)
-    assert again.runs(T0 - timedelta(days=1)) == [run()]
-    assert again.reviews() == [review()]
-    assert again.week_load() == [DayLoadRecord(date(2025, 3, 4), 60.0, 1)]
-    assert again.get_meta("last_digest_at") == T0.isoformat()
-    again.close()
-
-
-def test_sqlite_review_columns_are_plain_text(tmp_path: Path) -> None:
-    """UTC ISO text for datetimes, sorted compact JSON for drafts, NULL until reported."""
-    store = SqliteStore.open(tmp_path)
-    with store.transaction():
-        store.put_review(review(drafts={"outbox": "o.eml", "gmail": "r-1"}))
-        store.add_run(run(warnings=("w ✎",)))
-    store.close()
-    conn = sqlite3.connect(tmp_path / DB_NAME)
-    row = conn.execute('SELECT start, "end", drafts, reported_at FROM reviews').fetchone()
-    runs_row = conn.execute("SELECT finished_at, counts, warnings FROM runs").fetchone()
-    conn.close()
-    assert row == (
-        (T0 + timedelta(days=1)).astimezone(UTC).isoformat(timespec="microseconds"),
-        (T0 + timedelta(days=1, minutes=90)).astimezone(UTC).isoformat(timespec="microseconds"),
-        '{"gmail":"r-1","outbox":"o.eml"}',
-        None,
-    )
-    assert runs_row == (
-        T0.astimezone(UTC).isoformat(timespec="microseconds"),
-        '{"drafted":1,"events":12,"meetings":4}',
-        '["w ✎"]',
-    )
-
-
-def test_sqlite_failed_migration_rolls_back(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    SqliteStore.open(tmp_path).close()
-
-    def broken(conn: sqlite3.Connection) -> None:
-        conn.execute("CREATE TABLE half_done (x TEXT)")
-        raise RuntimeError("migration bug")
-
-    monkeypatch.setattr(sqlite_state, "MIGRATIONS", [*MIGRATIONS, broken])
-    with pytest.raises(RuntimeError, match="migration bug"):
-        SqliteStore.open(tmp_path)
-    conn = sqlite3.connect(tmp_path / DB_NAME)
-    assert conn.execute("SELECT version FROM schema_version").fetchone() == (len(MIGRATIONS),)
-    assert conn.execute("SELECT name FROM sqlite_master WHERE name='half_done'").fetchone() is None
-    conn.close()
-
-
-@pytest.mark.parametrize("readonly", [False, True])
-def test_sqlite_too_new_schema_is_a_one_line_error(tmp_path: Path, readonly: bool) -> None:
-    SqliteStore.open(tmp_path).close()
-    conn = sqlite3.connect(tmp_path / DB_NAME)
-    with conn:
-        conn.execute("UPDATE schema_version SET version = 99")
-    conn.close()
-    with pytest.raises(CalbotError) as info:
-        SqliteStore.open(tmp_path, readonly=readonly)
-    message = str(info.value)
-    assert "\n" not in message
-    assert message == (
-        f"state store at {tmp_path / DB_NAME} is version 99, this calbot understands up to"
-        f" {len(MIGRATIONS)} — upgrade calbot"
-    )
-
-
-def test_sqlite_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
-    (tmp_path / DB_NAME).write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(CalbotError, match="cannot open the state store at"):
-        SqliteStore.open(tmp_path)
-
-
-def test_readonly_missing_store_creates_nothing(tmp_path: Path) -> None:
-    state = tmp_path / "never" / "state"
-    store = SqliteStore.open(state, readonly=True)
-    assert store.decisions() == {}
-    assert store.goodwill(T0) == []
-    assert store.sink_records("outbox") == {}
-    with store.transaction(), pytest.raises(ReadOnlyStoreError):
-        store.put_decision(decision())
-    store.close()
-    assert not (tmp_path / "never").exists()
-
-
-def test_readonly_existing_store_reads_and_refuses_writes(tmp_path: Path) -> None:
-    writer = SqliteStore.open(tmp_path)
-    fill(writer)
-    writer.close()
-    before = (tmp_path / DB_NAME).read_bytes()
-    reader = SqliteStore.open(tmp_path, readonly=True)
-    assert reader.decisions() == {"primary/evt-1": decision()}
-    assert reader.sink_records("outbox") == {"primary/evt-1": sink_record()}
-    with reader.transaction():
-        with pytest.raises(ReadOnlyStoreError, match="read-only"):
-            reader.put_decision(decision("other"))
-        with pytest.raises(ReadOnlyStoreError):
-            reader.add_goodwill(goodwill())
-        with pytest.raises(ReadOnlyStoreError):
-            reader.put_sink_record(sink_record())
-        with pytest.raises(ReadOnlyStoreError):
-            reader.delete_sink_record("outbox", "primary/evt-1")
-        with pytest.raises(ReadOnlyStoreError):
-            as_cache(reader).put_events("primary", [item("a")])
-        with pytest.raises(ReadOnlyStoreError):
-            as_cache(reader).put_sync_token("primary", "tok")
-        with pytest.raises(ReadOnlyStoreError):
-            as_cache(reader).drop_calendar("primary")
-        writes: list[Callable[[], None]] = [
-            lambda: reader.add_run(run()),
-            lambda: reader.put_review(review()),
-            lambda: reader.delete_review("primary/evt-1"),
-            lambda: reader.mark_reported(["primary/evt-1"], T0),
-            lambda: reader.put_week_load([]),
-            lambda: reader.put_meta("m", "1"),
-        ]
-        for write in writes:
-            with pytest.raises(ReadOnlyStoreError):
-                write()
-    with pytest.raises(ReadOnlyStoreError):  # read-only wins over "outside a transaction"
-        reader.put_decision(decision("other"))
-    reader.close()
-    assert (tmp_path / DB_NAME).read_bytes() == before
-
-
-def test_readonly_sees_a_concurrent_writer(tmp_path: Path) -> None:
-    writer = SqliteStore.open(tmp_path)
-    fill(writer)
-    reader = SqliteStore.open(tmp_path, readonly=True)
-    with writer.transaction():
-        writer.put_decision(decision("second"))
-        assert set(reader.decisions()) == {"primary/evt-1"}  # WAL: the reader is not blocked
-    assert set(reader.decisions()) == {"primary/evt-1", "second"}
-    reader.close()
-    writer.close()
-
-
-def test_two_writers_serialise_and_both_commit(tmp_path: Path) -> None:
-    a = SqliteStore.open(tmp_path)
-    b = SqliteStore.open(tmp_path)
-    with a.transaction():
-        a.put_decision(decision("from-a"))
-    with b.transaction():
-        b.put_decision(decision("from-b"))
-    assert set(a.decisions()) == {"from-a", "from-b"}
-    a.close()
-    b.close()
-
-
-def test_memory_readonly_refuses_writes() -> None:
-    store = MemoryStore(readonly=True)
+def test_readonly_refuses_writes(readonly_store: StateStore) -> None:
+    store = readonly_store
     with store.transaction(), pytest.raises(ReadOnlyStoreError):
         store.add_goodwill(goodwill())
     with store.transaction(), pytest.raises(ReadOnlyStoreError):
         store.put_events("primary", [item("a")])
     assert store.goodwill(T0 - timedelta(days=1)) == []
     assert store.cached_events("primary") == []
-
-
-def test_stored_datetimes_are_utc_text(tmp_path: Path) -> None:
-    store = SqliteStore.open(tmp_path)
-    fill(store)
-    store.close()
-    conn = sqlite3.connect(tmp_path / DB_NAME)
-    (text,) = conn.execute("SELECT decided_at FROM decisions").fetchone()
-    conn.close()
-    assert text == T0.astimezone(UTC).isoformat(timespec="microseconds")
-    assert text.endswith("+00:00")
