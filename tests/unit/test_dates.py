@@ -293,6 +293,7 @@ def test_dateparser_gets_explicit_languages_and_zone(monkeypatch: pytest.MonkeyP
     assert settings["PREFER_DATES_FROM"] == "future"
 
 
+@pytest.mark.system  # a fresh interpreter: what importing calbot.config.dates loads
 def test_import_is_lazy_and_built_in_phrases_skip_dateparser() -> None:
     code = (
         "import sys; from datetime import datetime; from zoneinfo import ZoneInfo\n"

@@ -577,7 +577,7 @@ def test_help_does_not_import_googleapiclient() -> None:
         "import sys, calbot.cli.google, calbot.usecases.doctor;"
         "print([m for m in ('googleapiclient', 'google_auth_oauthlib') if m in sys.modules])"
     )
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )

@@ -39,7 +39,7 @@ from calbot.cli.main import main
 from calbot.config.loader import load_settings
 from calbot.usecases.nosend import package_send_calls, send_calls
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TZ = ZoneInfo("Europe/Berlin")
 FORBIDDEN = {
     "https://www.googleapis.com/auth/calendar",

@@ -17,8 +17,8 @@ from calbot.adapters.ics import IcsSource
 from calbot.core.model import Event, EventType, Response
 from calbot.errors import SourceError
 
-DATA = Path(__file__).parents[1] / "data" / "ics"
-REALDATA = Path(__file__).parents[2].parent / "shared" / "realdata" / "ics"
+DATA = Path(__file__).parents[2] / "data" / "ics"
+REALDATA = Path(__file__).parents[3].parent / "shared" / "realdata" / "ics"
 BERLIN = ZoneInfo("Europe/Berlin")
 ME = "me@example.com"
 
@@ -290,6 +290,7 @@ def server() -> Iterator[str]:
         httpd.server_close()
 
 
+@pytest.mark.system  # a real HTTP server on 127.0.0.1
 def test_url_source_fetches_once(server: str) -> None:
     source = IcsSource(f"{server}/cal.ics", ME, "Europe/Berlin")
     first = list(source.events(berlin(2025, 3, 1), berlin(2025, 4, 1)))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 UNITS = ("calbot.service", "calbot-scan.service", "calbot-scan.timer")
 CALBOT_BIN = "%h/.local/bin/calbot"

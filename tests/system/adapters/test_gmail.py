@@ -298,7 +298,7 @@ def test_server_errors_are_retried(google: Any, sink: GmailSink) -> None:
 
 # --- nothing in calbot can send ------------------------------------------------------------
 
-CALBOT = Path(__file__).resolve().parents[2] / "calbot"
+CALBOT = Path(__file__).resolve().parents[3] / "calbot"
 # A call of any method named `send` (drafts().send(...), messages().send(...), getattr(...,
 # "send")), or the send routes spelled out as strings.
 SEND_PATTERNS = (

@@ -30,7 +30,7 @@ from calbot.core.records import DayLoadRecord
 from calbot.errors import CalbotError
 from calbot.ports.store import EventCache, ReadOnlyStoreError, StateStore
 
-RELEASE_STORE = Path(__file__).parents[1] / "data" / "state-0.1.0.sqlite3"
+RELEASE_STORE = Path(__file__).parents[2] / "data" / "state-0.1.0.sqlite3"
 
 
 def mode(path: Path) -> int:

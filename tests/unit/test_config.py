@@ -26,7 +26,7 @@ from calbot.core.settings import Scoring
 from calbot.errors import ConfigError
 
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 BASE: dict[str, Any] = {
     "user": {"email": "Me@Example.com", "timezone": "Europe/Berlin"},

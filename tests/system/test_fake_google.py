@@ -14,12 +14,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import google_auth_httplib2
 import httplib2
 import pytest
+from fakes import FakeGoogle
 from google.auth.exceptions import RefreshError
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
-
-from fakes import FakeGoogle
 
 EVENTS = "https://www.googleapis.com/auth/calendar.events"
 FREEBUSY = "https://www.googleapis.com/auth/calendar.freebusy"

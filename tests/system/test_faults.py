@@ -10,7 +10,7 @@ integrity_check` and keeps its ledger rows, and the next scan with the fault gon
 by itself (exit 0, every meeting drafted once) — and the one after that writes nothing.
 
 Each case adds a row (fault, scan kind, expected, outcome) to the table pytest prints at
-the end (`fault_matrix` fixture, tests/fakes/plugin.py). Run: `pytest tests/test_faults.py
+the end (`fault_matrix` fixture, tests/fakes/plugin.py). Run: `pytest tests/system/test_faults.py
 -rA`. docs/reliability.md explains the matrix.
 
 Real sleeping is kept short: Retry-After 0.05-0.3 s, `[limits] retry_budget_seconds`
