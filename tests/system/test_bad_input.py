@@ -542,7 +542,7 @@ def check_safe(scan: Scan) -> None:
         names = [k.lower() for k in msg]
         assert set(names) <= DRAFT_HEADERS, names
         assert len(names) == len(set(names)), names  # each header once
-        assert len(msg.get_all("To")) == 1 and len(to_of(msg)) == 1
+        assert len(msg.get_all("To") or []) == 1 and len(to_of(msg)) == 1
         for value in msg.values():
             assert "\r" not in str(value) and "\n" not in str(value)
         assert not msg.defects, msg.defects

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -242,7 +243,7 @@ def test_dockerfile_runs_calbot_run_as_a_non_root_user(docker):
     assert dict(docker).get("STOPSIGNAL") == "SIGTERM"
 
 
-def test_dockerfile_keeps_config_token_and_state_in_volumes(docker):
+def test_dockerfile_keeps_config_token_and_state_in_volumes(docker: list[tuple[str, str]]) -> None:
     volumes: list[str] = []
     for op, args in docker:
         if op == "VOLUME":
@@ -253,7 +254,9 @@ def test_dockerfile_keeps_config_token_and_state_in_volumes(docker):
     assert "CALBOT_STATE_DIR=/state" in env
 
 
-def test_dockerfile_installs_calbot_from_the_context_and_copies_no_secret(docker):
+def test_dockerfile_installs_calbot_from_the_context_and_copies_no_secret(
+    docker: list[tuple[str, str]],
+) -> None:
     copied: list[str] = []
     for op, args in docker:
         if op == "ADD":
@@ -303,7 +306,7 @@ def compose_service(text: str, name: str) -> dict[str, object]:
     ]
     start = lines.index("services:")
     head = lines.index(f"  {name}:", start)
-    body: dict[str, object] = {}
+    body: dict[str, Any] = {}
     key = ""
     for line in lines[head + 1 :]:
         indent = len(line) - len(line.lstrip())
@@ -314,12 +317,12 @@ def compose_service(text: str, name: str) -> dict[str, object]:
             key, _, value = stripped.partition(":")
             body[key] = value.strip() if value.strip() else None
         elif stripped.startswith("- "):
-            items = body[key] if isinstance(body[key], list) else []
+            items: list[str] = body[key] if isinstance(body[key], list) else []
             items.append(stripped[2:].strip().strip("\"'"))
             body[key] = items
         else:
             sub, _, value = stripped.partition(":")
-            nested = body[key] if isinstance(body[key], dict) else {}
+            nested: dict[str, str] = body[key] if isinstance(body[key], dict) else {}
             nested[sub.strip()] = value.strip().strip("\"'")
             body[key] = nested
     return body

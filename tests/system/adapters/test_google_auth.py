@@ -9,6 +9,7 @@ import stat
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -124,7 +125,8 @@ def test_write_private_json_is_0600_and_atomic(tmp_path: Path) -> None:
 
 class _Response:
     def __init__(self, status: int, body: dict[str, Any]) -> None:
-        self.status, self.data, self.headers = status, json.dumps(body).encode(), {}
+        self.headers: dict[str, str] = {}
+        self.status, self.data = status, json.dumps(body).encode()
 
 
 def test_refresh_resaves_the_token_file_without_a_server(tmp_path: Path) -> None:
@@ -389,7 +391,7 @@ def test_no_browser_refuses_a_foreign_state_and_a_denial(
                 settings,
                 client_secret=None,
                 no_browser=True,
-                input=lambda _, p=pasted: p,
+                input=_answer(pasted),
                 out=lambda _: None,
             )
     assert not (tmp_path / "token.json").exists()
@@ -411,3 +413,8 @@ def test_a_token_file_that_cannot_be_rewritten_only_logs(
     assert creds.token == "ya29.NEW-abcdefgh"  # usable for this run
     assert "could not re-save the refreshed Google token" in caplog.text
     assert "Permission denied" in caplog.text and "ya29" not in caplog.text
+
+
+def _answer(text: str) -> Callable[[str], str]:
+    """A stand-in for `input()` that answers `text` to any prompt."""
+    return lambda _prompt: text
