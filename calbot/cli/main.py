@@ -1,5 +1,5 @@
 """The command line: the only module that prints. Every CalbotError becomes one line on
-stderr and its exit code (SPEC §2); heavy libraries are imported by the commands that need
+stderr and its exit code; heavy libraries are imported by the commands that need
 them, so `calbot --help` stays fast."""
 
 from __future__ import annotations
@@ -58,7 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Runs a full scan on a bundled sample week (dated from today) and writes "
         "the drafts as .eml files to a local outbox.",
     )
-    p.add_argument("--json", action="store_true", help="print the result document (SPEC §3)")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the result document (see the README) instead of the table",
+    )
     p.add_argument(
         "--outbox",
         metavar="DIR",
@@ -249,7 +253,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
 
 def _logs_off_stderr() -> None:
-    """A command's stderr is its one-line error (SPEC §2): with no handler configured,
+    """A command's stderr is its one-line error: with no handler configured,
     Python would print every warning there too — calbot's "retrying in 2 s", the Google
     client's own. `calbot run` installs its log handler over this one; CALBOT_DEBUG=1
     leaves them on stderr."""

@@ -1,4 +1,4 @@
-"""The bad-input matrix (issue 5): hostile configs and hostile events, through the
+"""The bad-input matrix: hostile configs and hostile events, through the
 real CLI.
 
 Config: every broken config stops `calbot scan` with exit 2 and exactly one stderr line naming

@@ -1,4 +1,4 @@
-"""Exactly-once drafts with real processes and real files (SPEC §6, §8, §9; issue 4).
+"""Exactly-once drafts with real processes and real files.
 
 Every scan here is a `calbot scan` subprocess: against the fake Google server (Gmail drafts,
 calendar notes, a real SQLite state file) or an ICS calendar with the `.eml` outbox. The

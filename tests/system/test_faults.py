@@ -1,9 +1,9 @@
-"""The fault matrix (issue 5, SPEC §2, §5, §6, §9): every fault Google can throw at a scan,
+"""The fault matrix: every fault Google can throw at a scan,
 during a full scan (the first) and during an incremental scan (the second), against the
 fake Google server with the real googleapiclient and google-auth over HTTP.
 
 For each case the faulted scan either completes (exit 0) or stops with a one-line cause on
-stderr and SPEC §2's exit code (3: access expired/revoked/lacking a scope, 4: Google still
+stderr and the exit code (3: access expired/revoked/lacking a scope, 4: Google still
 failing after retries). Then, whatever happened: no duplicate draft (one Gmail draft per
 Message-ID, every draft owned by the ledger), the state file passes `PRAGMA
 integrity_check` and keeps its ledger rows, and the next scan with the fault gone recovers

@@ -1,4 +1,4 @@
-"""Fuzzing the event → meeting → draft path (issue 5), bounded so CI runs it as-is.
+"""Fuzzing the event → meeting → draft path, bounded so CI runs it as-is.
 
 Hypothesis makes Calendar-API-like event dicts (random and hostile text, control characters,
 lone surrogates, random attendees, times around DST changes, fields missing or of the wrong
