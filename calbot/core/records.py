@@ -146,15 +146,3 @@ class Note:
     draft_id: str
     fingerprint: str
     color_id: str = ""
-
-    def properties(self) -> dict[str, str]:
-        return {
-            "calbot_action": self.action,
-            "calbot_score": str(self.score),
-            "calbot_reason": self.reason,
-            "calbot_draft": self.draft_id,
-            "calbot_fp": self.fingerprint,
-        }
-
-
-NOTE_KEYS = ("calbot_action", "calbot_score", "calbot_reason", "calbot_draft", "calbot_fp")

@@ -15,12 +15,13 @@ import pytest
 
 from calbot.adapters.google import api as google_api
 from calbot.adapters.google.api import ApiError, GoogleApi
-from calbot.adapters.google.notes import CalendarNotes, clear_body, request_body
+from calbot.adapters.google.events import NOTE_KEYS
+from calbot.adapters.google.notes import CalendarNotes, clear_body, note_properties, request_body
 from calbot.adapters.google.scopes import scopes_for
 from calbot.config.loader import parse_settings
 from calbot.config.settings import Settings
 from calbot.core.model import Attendee, Event
-from calbot.core.records import NOTE_KEYS, Note
+from calbot.core.records import Note
 from calbot.ports.sinks import NoteSink
 
 ICT = timezone(timedelta(hours=7))
@@ -111,12 +112,12 @@ def patches(google: Any) -> list[Any]:
 
 
 def test_request_body_is_only_private_properties() -> None:
-    assert request_body(NOTE) == {"extendedProperties": {"private": NOTE.properties()}}
+    assert request_body(NOTE) == {"extendedProperties": {"private": note_properties(NOTE)}}
 
 
 def test_request_body_adds_the_colour_when_set() -> None:
     body = request_body(replace(NOTE, color_id="11"))
-    assert body == {"extendedProperties": {"private": NOTE.properties()}, "colorId": "11"}
+    assert body == {"extendedProperties": {"private": note_properties(NOTE)}, "colorId": "11"}
 
 
 def test_clear_body_nulls_every_key() -> None:
@@ -143,9 +144,9 @@ def test_put_patches_only_private_properties_with_send_updates_none(
     (req,) = patches(google)
     assert req.method == "PATCH"
     assert req.query["sendUpdates"] == ["none"]
-    assert req.body == {"extendedProperties": {"private": NOTE.properties()}}
+    assert req.body == {"extendedProperties": {"private": note_properties(NOTE)}}
     after = google.event("primary", ev["id"])
-    assert after["extendedProperties"]["private"] == NOTE.properties()
+    assert after["extendedProperties"]["private"] == note_properties(NOTE)
     assert "colorId" not in after
     assert visible(after) == visible(before)  # summary, time, attendees, RSVP: untouched
     assert notes.warnings == []
@@ -163,14 +164,14 @@ def test_put_keeps_the_users_own_private_properties(google: Any, notes: Calendar
     ev = add_meeting(google, extendedProperties={"private": {"mine": "keep me"}})
     notes.put(as_event(ev), NOTE)
     private = google.event("primary", ev["id"])["extendedProperties"]["private"]
-    assert private == {"mine": "keep me", **NOTE.properties()}
+    assert private == {"mine": "keep me", **note_properties(NOTE)}
 
 
 def test_unchanged_note_makes_no_request(google: Any, notes: CalendarNotes) -> None:
     ev = add_meeting(google)
     notes.put(as_event(ev), replace(NOTE, color_id="6"))
     again = as_event(google.event("primary", ev["id"]))
-    assert again.notes == tuple(sorted(NOTE.properties().items()))
+    assert again.notes == tuple(sorted(note_properties(NOTE).items()))
     n = len(google.requests)
 
     notes.put(again, replace(NOTE, color_id="6"))
@@ -228,7 +229,7 @@ def test_vanished_event_is_a_warning(google: Any, notes: CalendarNotes) -> None:
     ev = add_meeting(google)
     gone = replace(as_event(ev), id="evt-deleted-meanwhile")
     notes.put(gone, NOTE)
-    notes.clear(replace(gone, notes=tuple(sorted(NOTE.properties().items()))))
+    notes.clear(replace(gone, notes=tuple(sorted(note_properties(NOTE).items()))))
     assert len(notes.warnings) == 2
     assert all("evt-deleted-meanwhile" in w and "404" in w for w in notes.warnings)
     assert "Họp lộ trình Acme" in notes.warnings[0]
@@ -264,4 +265,6 @@ def test_server_errors_are_retried(google: Any, notes: CalendarNotes) -> None:
     google.fail("calendar.events.patch", 503)
     notes.put(as_event(ev), NOTE)
     assert len(patches(google)) == 2
-    assert google.event("primary", ev["id"])["extendedProperties"]["private"] == NOTE.properties()
+    assert google.event("primary", ev["id"])["extendedProperties"]["private"] == note_properties(
+        NOTE
+    )
