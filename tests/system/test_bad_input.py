@@ -29,13 +29,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from builders import DRAFT_HEADERS
+from builders import DRAFT_HEADERS, GOOGLE_USER, google_toml
 
 from calbot.cli.main import main
 
 TZ = ZoneInfo("Europe/Berlin")
 SCOPES = ["calendar.events", "gmail.compose"]
-ME = "me@example.com"
+ME = GOOGLE_USER  # the address google_toml configures
 CONTROL_TITLE = "Acme quarterly planning"
 # What event text must never bring to a terminal or into --json: C0 controls but the layout
 # ones, DEL, C1 (\x9b is a one-byte CSI), line separators and bidi controls ("Trojan Source").
@@ -89,23 +89,8 @@ def google_config(tmp: Path, google: Any, *, outputs: str = "", clients: str = C
         google.write_token(token, SCOPES)
     config = tmp / "calbot.toml"
     config.write_text(
-        f"""
-[user]
-email = "{ME}"
-name = "Me Myself"
-timezone = "Europe/Berlin"
-own_domains = ["example.com"]
-signature = "Me"
-
-[source]
-kind = "google"
-calendars = ["primary"]
-
-[google]
-api_root = "{google.root}"
-token_file = "{token}"
-client_secret_file = "{tmp / "client_secret.json"}"
-
+        google_toml(google.root, token, tmp / "client_secret.json", user='signature = "Me"')
+        + f"""
 [outputs]
 gmail_drafts = true
 calendar_notes = false

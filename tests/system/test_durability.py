@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
+from builders import google_toml
 
 from calbot.usecases.demo import demo_calendar
 
@@ -144,22 +145,8 @@ class Account:
         google.user_email = "me@example.com"
         google.write_token(token, SCOPES)
         self.config.write_text(
-            f"""
-[user]
-email = "me@example.com"
-name = "Me Myself"
-timezone = "Europe/Berlin"
-own_domains = ["example.com"]
-
-[source]
-kind = "google"
-calendars = ["primary"]
-
-[google]
-api_root = "{google.root}"
-token_file = "{token}"
-client_secret_file = "{tmp / "client_secret.json"}"
-
+            google_toml(google.root, token, tmp / "client_secret.json")
+            + f"""
 [outputs]
 gmail_drafts = true
 calendar_notes = true

@@ -43,6 +43,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
+from builders import google_toml
 
 from calbot.cli.main import main
 
@@ -110,22 +111,8 @@ class Account:
 
     def configure(self, *, budget: float = 3, timeout: float = 30) -> None:
         self.config.write_text(
-            f"""
-[user]
-email = "me@example.com"
-name = "Me Myself"
-timezone = "Europe/Berlin"
-own_domains = ["example.com"]
-
-[source]
-kind = "google"
-calendars = ["primary"]
-
-[google]
-api_root = "{self.google.root}"
-token_file = "{self.token}"
-client_secret_file = "{self.dir / "client_secret.json"}"
-
+            google_toml(self.google.root, self.token, self.dir / "client_secret.json")
+            + f"""
 [outputs]
 gmail_drafts = true
 calendar_notes = true

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from builders import google_toml
 
 from calbot.cli.main import main
 
@@ -37,22 +38,8 @@ def account(google, tmp_path, monkeypatch):
     google.write_token(token, SCOPES)
     config = tmp_path / "calbot.toml"
     config.write_text(
-        f"""
-[user]
-email = "me@example.com"
-name = "Me Myself"
-timezone = "Europe/Berlin"
-own_domains = ["example.com"]
-
-[source]
-kind = "google"
-calendars = ["primary"]
-
-[google]
-api_root = "{google.root}"
-token_file = "{token}"
-client_secret_file = "{tmp_path / "client_secret.json"}"
-
+        google_toml(google.root, token, tmp_path / "client_secret.json")
+        + """
 [outputs]
 gmail_drafts = true
 calendar_notes = true

@@ -24,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from builders import google_toml
 
 import calbot
 from calbot.adapters.lock import StateLock
@@ -58,22 +59,8 @@ def stamp(day: date, hh: int) -> dict[str, str]:
     }
 
 
+# The tables after the shared Google head (builders.google_toml).
 CONFIG = """
-[user]
-email = "me@example.com"
-name = "Me Myself"
-timezone = "Europe/Berlin"
-own_domains = ["example.com"]
-
-[source]
-kind = "google"
-calendars = ["primary"]
-
-[google]
-api_root = "{root}"
-token_file = "{token}"
-client_secret_file = "{secret}"
-
 [outputs]
 gmail_drafts = true
 calendar_notes = true
@@ -105,7 +92,7 @@ def account(google: Any, tmp_path: Path) -> types.SimpleNamespace:
     google.write_token(token, SCOPES)
     google.write_client_secret(secret)
     config = tmp_path / "calbot.toml"
-    config.write_text(CONFIG.format(root=google.root, token=token, secret=secret), encoding="utf-8")
+    config.write_text(google_toml(google.root, token, secret) + CONFIG, encoding="utf-8")
     access_token = json.loads(token.read_text(encoding="utf-8"))["token"]
     day = next_tuesday()
     for hour in (9, 10, 11, 13, 14):
