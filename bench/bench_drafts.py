@@ -103,24 +103,15 @@ def write_config(tmp: Path, root: str, token: Path) -> Path:
     clients = "\n".join(
         f'[[clients]]\nname = "Client {c}"\ndomains = ["client{c}.example"]\n' for c in range(20)
     )
+    sys.path.insert(0, str(ROOT / "tests"))
+    from builders import google_toml
+
+    # horizon: ten working days from tomorrow can reach past the default 14
+    head = google_toml(root, token, source='horizon = "in 21 days"')
     config = tmp / "calbot.toml"
     config.write_text(
-        f"""
-[user]
-email = "me@example.com"
-name = "Me Myself"
-timezone = "Europe/Berlin"
-own_domains = ["example.com"]
-
-[source]
-kind = "google"
-calendars = ["primary"]
-horizon = "in 21 days"  # ten working days from tomorrow can reach past the default 14
-
-[google]
-api_root = "{root}"
-token_file = "{token}"
-
+        head
+        + f"""
 [outputs]
 gmail_drafts = true
 calendar_notes = true
@@ -171,8 +162,8 @@ def main() -> None:
     if not root:
         raise SystemExit("the fake Google server did not start")
     os.environ["CALBOT_STATE_DIR"] = str(tmp / "state")
+    sys.path.insert(0, str(ROOT))  # before write_config: its builders import calbot
     config = write_config(tmp, root, token)
-    sys.path.insert(0, str(ROOT))
     from calbot.cli.main import main as calbot
 
     try:

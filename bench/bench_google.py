@@ -118,7 +118,7 @@ def run(
 ) -> None:
     sys.path.insert(0, str(ROOT))
     from calbot.adapters.google.api import connect
-    from calbot.adapters.sqlite_state import SqliteStore
+    from calbot.adapters.sqlite import SqliteStore
     from calbot.config.loader import parse_settings
 
     data = {

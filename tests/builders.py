@@ -36,7 +36,7 @@ def at(text: str, tz: str = TZ) -> datetime:
 
 
 def user(**kw: object) -> UserSettings:
-    base: dict[str, object] = {
+    base: dict[str, Any] = {
         "email": ME,
         "name": "Me Myself",
         "timezone": TZ,
@@ -49,7 +49,7 @@ def user(**kw: object) -> UserSettings:
 
 
 def client(name: str = "Acme", domain: str = "acme.example", **kw: object) -> Client:
-    base: dict[str, object] = {"name": name, "domains": (domain,), "language": "en"}
+    base: dict[str, Any] = {"name": name, "domains": (domain,), "language": "en"}
     base.update(kw)
     return Client(**base)
 
@@ -69,7 +69,7 @@ def settings(
 
 
 def person(email: str, **kw: object) -> Attendee:
-    base: dict[str, object] = {"email": email, "response": Response.ACCEPTED}
+    base: dict[str, Any] = {"email": email, "response": Response.ACCEPTED}
     base.update(kw)
     return Attendee(**base)
 
@@ -90,7 +90,7 @@ def event(
     people = [me or person(ME, is_self=True)]
     people += [person(g, organizer=g == organizer) for g in guests]
     n = next(_ids)
-    base: dict[str, object] = {
+    base: dict[str, Any] = {
         "id": f"ev{n}",
         "calendar_id": "cal",
         "ical_uid": f"uid{n}",

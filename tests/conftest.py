@@ -6,6 +6,7 @@ CI failure reproduces locally); `HYPOTHESIS_PROFILE=explore` draws new examples 
 import os
 from pathlib import Path
 
+import pytest
 from hypothesis import settings
 
 settings.register_profile("default", derandomize=True, database=None)
@@ -14,3 +15,20 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 _PLUGIN = Path(__file__).parent / "fakes" / "plugin.py"
 pytest_plugins = ["fakes.plugin"] if _PLUGIN.exists() else []
+
+
+_TESTS = Path(__file__).parent
+# Fixtures that start a server: a test using one is a system test wherever it lives (the
+# contract suites run fast in-process cases beside Gmail-on-the-fake ones).
+_SERVER_FIXTURES = frozenset({"google"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`system` on everything under tests/system/ and on every test that starts a server:
+    `pytest -m "not system"` is then the fast unit set (no subprocess, no server)."""
+    system = pytest.mark.system
+    for item in items:
+        path = Path(str(item.path))
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if _TESTS / "system" in path.parents or fixtures & _SERVER_FIXTURES:
+            item.add_marker(system)

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from calbot.adapters.state_dir import make_state_dir
 from calbot.errors import LockedError
 
 LOCK_NAME = "calbot.lock"
@@ -67,13 +68,7 @@ class StateLock:
         return self._fd is not None
 
     def _open(self) -> int:
-        if not self.state_dir.is_dir():
-            self.state_dir.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                self.state_dir.mkdir(mode=0o700)
-                self.state_dir.chmod(0o700)  # mkdir's mode is masked by the umask
-            except FileExistsError:
-                pass
+        make_state_dir(self.state_dir)
         return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
 
     def _acquire(self, fd: int) -> None:

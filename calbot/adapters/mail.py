@@ -34,6 +34,12 @@ _DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 MAIL_POLICY = policy.SMTP
 
 
+def message_domain(domain: str) -> str:
+    """`domain` when a Message-ID can carry it, else "calbot.invalid" (a reserved name that
+    never resolves): the user's mail domain may be an address literal like "[127.0.0.1]"."""
+    return domain if _DOMAIN.fullmatch(domain) else "calbot.invalid"
+
+
 def message_id_for(key: str, action: str, domain: str) -> str:
     """The deterministic Message-ID of the draft for (draft key, action).
 
@@ -89,14 +95,22 @@ def _address(addr: str, name: str = "") -> Address:
 
 
 def build_message(
-    draft: Draft, *, from_addr: str, from_name: str, message_id: str, date: datetime
+    draft: Draft,
+    *,
+    from_addr: str,
+    from_name: str,
+    message_id: str,
+    date: datetime,
+    html: str = "",
+    kind: str = "draft",
 ) -> bytes:
     """The draft as an RFC 5322 message (CRLF line endings), ready to store, never to send.
 
     Headers: From, To (with `draft.to_names` as display names), Cc when present, Subject,
-    Date (from the timezone-aware `date`), Message-ID exactly as given, `X-Calbot: draft`
+    Date (from the timezone-aware `date`), Message-ID exactly as given, `X-Calbot: <kind>`
     and `X-Calbot-Content` (the `draft_hash` of what calbot wrote).
-    The body is text/plain UTF-8, quoted-printable (safe for any line length).
+    The body is text/plain UTF-8, quoted-printable (safe for any line length), with `html`
+    as its alternative when given (the digest).
     Raises ValueError for an unusable address, Message-ID or a naive `date`.
     """
     if date.tzinfo is None or date.utcoffset() is None:
@@ -116,7 +130,9 @@ def build_message(
     msg["Subject"] = clean_header_text(draft.subject, limit=None)
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
-    msg["X-Calbot"] = "draft"
+    msg["X-Calbot"] = kind
     msg[CONTENT_HEADER] = draft_hash(draft)
     msg.set_content(draft.body, subtype="plain", charset="utf-8", cte="quoted-printable")
+    if html:
+        msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     return msg.as_bytes()

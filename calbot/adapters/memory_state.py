@@ -1,34 +1,18 @@
 """The state store in memory: a real fake of `SqliteStore` (same rules, same errors).
 
-Used by dry runs (a read-only view of nothing, or of a copy) and by tests. The rules every
-`StateStore` here follows:
-- every write happens inside `transaction()`; a write outside one raises `StateUsageError`
-  (a programming error), and transactions do not nest;
-- an exception inside `transaction()` rolls every write of that transaction back;
-- a read-only store refuses every write with `ReadOnlyStoreError`;
-- datetimes must be timezone-aware (ValueError otherwise) and come back aware;
-- the event cache (`EventCache`) keeps each item as compact JSON text, so what comes back
-  is a fresh copy and an item that is not JSON-serialisable fails at `put_events` in both
-  stores; an item with `status: "cancelled"` removes the cached one (it is never stored);
-  `put_sync_token(cal, None)` forgets the token;
-- `add_goodwill` for an ask already recorded (same client, key, action) keeps the earliest
-  `asked_at` — when calbot first drafted it — and takes the new `meeting_start`; a scan
-  that re-records the pending ask every time does not push the goodwill window forward;
-- the runs log keeps `RUNS_KEPT` of history: `add_run` forgets runs that finished longer
-  than that before the new one; `runs(since)` is oldest first;
-- `put_review` upserts by key and decides whether the item is news again (`review_is_news`):
-  news loses its `reported_at`, anything else keeps the stored one;
-- `put_week_load` replaces every day stored before.
+Used by dry runs before any store exists (read-only), by the demo and by tests. It follows
+every rule in `calbot.ports.store`, and keeps the event cache as JSON text like the SQLite
+store, so an item that is not JSON-serialisable fails at `put_events` in both.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
+from calbot.adapters.cache_items import CACHE_BATCH, item_json, load_items
 from calbot.core.records import (
     DayLoadRecord,
     DecisionRecord,
@@ -36,69 +20,12 @@ from calbot.core.records import (
     ReviewItem,
     RunRecord,
     SinkRecord,
+    check_review,
+    check_run,
+    merge_review,
+    require_aware,
 )
-from calbot.errors import CalbotError
-
-#: How much of the runs log a store keeps (the digest reads "since the last digest").
-RUNS_KEPT = timedelta(days=90)
-
-
-class ReadOnlyStoreError(CalbotError):
-    """A write reached a store opened read-only (a dry run must write nothing)."""
-
-
-class StateUsageError(RuntimeError):
-    """A bug in the caller: a write outside `transaction()`, nested transactions, use after
-    `close()`."""
-
-
-def require_aware(value: datetime, what: str) -> None:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{what} must be timezone-aware, got {value.isoformat()}")
-
-
-def check_run(run: RunRecord) -> RunRecord:
-    """The run as stored: aware datetimes required; plain dict/tuple copies of its parts."""
-    require_aware(run.started_at, "started_at")
-    require_aware(run.finished_at, "finished_at")
-    counts = {str(k): int(v) for k, v in run.counts.items()}
-    return replace(run, counts=counts, warnings=tuple(str(w) for w in run.warnings))
-
-
-def check_review(item: ReviewItem) -> ReviewItem:
-    """The item as stored: aware datetimes required; a plain dict copy of `drafts`."""
-    for what in ("start", "end", "drafted_at"):
-        require_aware(getattr(item, what), what)
-    if item.reported_at is not None:
-        require_aware(item.reported_at, "reported_at")
-    return replace(item, drafts={str(k): str(v) for k, v in item.drafts.items()})
-
-
-def review_is_news(stored: ReviewItem, new: ReviewItem) -> bool:
-    """Whether an upsert makes a reported item unreported again (both stores use this).
-
-    News: another action, start or set of drafts; or another status — except "unchanged",
-    which by definition says nothing happened (a scan reports each untouched draft so);
-    or a "new"/"updated" status whose draft was written again (`drafted_at` moved).
-    """
-    if (stored.action, stored.start, dict(stored.drafts)) != (
-        new.action,
-        new.start,
-        dict(new.drafts),
-    ):
-        return True
-    if new.status == "unchanged":
-        return False
-    if new.status != stored.status:
-        return True
-    return new.status in ("new", "updated") and new.drafted_at != stored.drafted_at
-
-
-def merge_review(stored: ReviewItem | None, new: ReviewItem) -> ReviewItem:
-    """What `put_review` stores: `new`, with the stored `reported_at` unless it is news."""
-    if stored is None:
-        return new
-    return replace(new, reported_at=None if review_is_news(stored, new) else stored.reported_at)
+from calbot.ports.store import RUNS_KEPT, ReadOnlyStoreError, StateUsageError
 
 
 @dataclass
@@ -125,33 +52,6 @@ class _Tables:
             dict(self.week_load),
             dict(self.meta),
         )
-
-
-CACHE_BATCH = 1000  # cached items parsed per `json.loads` when streamed
-
-
-def load_items(texts: Iterable[str]) -> list[dict[str, object]]:
-    """Cached items back from their JSON texts, parsed in one go: the decoder then shares
-    one string object per key name across all items (a third less memory for a big cache,
-    and faster than one `json.loads` per item)."""
-    items: list[dict[str, object]] = json.loads("[" + ",".join(texts) + "]")
-    return items
-
-
-# Built once: json.dumps with options builds an encoder per call, and a full sync writes
-# every event of the calendar. Items are decoded JSON, so they hold no cycle to look for
-# (which halves the time per item).
-_ITEM_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
-
-
-def item_json(item: dict[str, object]) -> tuple[str, str | None]:
-    """(event id, compact JSON or None for a cancelled item) — shared by both stores."""
-    event_id = item.get("id")
-    if not isinstance(event_id, str) or not event_id:
-        raise ValueError(f"a cached event needs a non-empty string id, got {event_id!r}")
-    if item.get("status") == "cancelled":
-        return event_id, None
-    return event_id, _ITEM_ENCODER.encode(item)
 
 
 class MemoryStore:

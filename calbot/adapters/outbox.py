@@ -22,7 +22,8 @@ from pathlib import Path
 from calbot.adapters.files import write_private
 from calbot.adapters.mail import build_message, draft_hash, message_hashes
 from calbot.core.messages import Message
-from calbot.ports.sinks import DraftGone, Reply, SinkKind, Written
+from calbot.core.vocab import DraftStatus
+from calbot.ports.sinks import DraftGone, Left, Reply, SinkKind, Written
 
 _SUFFIX = ".eml"
 _HEADER_LIMIT = 256 * 1024  # bytes read when looking for a Message-ID
@@ -198,6 +199,19 @@ class OutboxSink:
         self._ensure_folder()
         write_private(target, data)
         return Written(ref=ref, version=_version(data), content_hash=self.content_hash(reply))
+
+    # -- MessageSink -----------------------------------------------------------------------
+
+    def leave(self, message: bytes, message_id: str, *, label: str) -> Left:
+        """Write `message` as `calbot-<label>-<YYYYMMDD>.eml`, the day by the sink's clock:
+        one file per label and day, replaced by a second message the same day (as the
+        digest's Message-ID, one per day; the file name needs no look-up by it). The ref is
+        the file's path."""
+        target = self.path_of(f"calbot-{label}-{self._clock():%Y%m%d}{_SUFFIX}")
+        status = DraftStatus.UPDATED if target.exists() else DraftStatus.NEW
+        self._ensure_folder()
+        write_private(target, message)
+        return Left(status, str(target))
 
 
 def _read_head(path: Path) -> bytes:

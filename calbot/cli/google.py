@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from calbot.cli.options import config_path
 from calbot.core.untrusted import one_line
 from calbot.errors import ConfigError
 from calbot.usecases.doctor_check import Check, exit_code_for
@@ -53,19 +54,12 @@ def add_google_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(run=cmd_doctor)
 
 
-def _config_path(args: argparse.Namespace) -> Path:
-    # here, not at the top: calbot.cli.main imports this module to build its parser
-    from calbot.cli.main import config_path
-
-    return config_path(args)
-
-
 def cmd_auth(args: argparse.Namespace, out: TextIO) -> int:
     # here, not at the top: the Google libraries would slow `calbot --help`
     from calbot.adapters.google.oauth_flow import run_auth_flow
     from calbot.config.loader import load_settings
 
-    settings = load_settings(_config_path(args), check_templates=False)
+    settings = load_settings(config_path(args), check_templates=False)
     run_auth_flow(
         settings,
         client_secret=args.client_secret,
@@ -80,7 +74,7 @@ def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
     from calbot.config.loader import default_state_dir, load_settings
     from calbot.usecases.doctor import run_checks
 
-    path = _config_path(args)
+    path = config_path(args)
     try:
         settings = load_settings(path, check_templates=False)  # templates: their own check
     except ConfigError as exc:

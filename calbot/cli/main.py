@@ -1,5 +1,5 @@
 """The command line: the only module that prints. Every CalbotError becomes one line on
-stderr and its exit code (SPEC §2); heavy libraries are imported by the commands that need
+stderr and its exit code; heavy libraries are imported by the commands that need
 them, so `calbot --help` stays fast."""
 
 from __future__ import annotations
@@ -11,12 +11,19 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
+from zoneinfo import ZoneInfo
 
 from calbot import __version__
+from calbot.cli.digest import add_digest_command
+from calbot.cli.google import add_google_commands
+from calbot.cli.options import config_path, load, state_dir
+from calbot.cli.run import add_run_command
 from calbot.core.untrusted import json_escaped, one_line
 from calbot.errors import CalbotError, UsageError
+from calbot.usecases.failures import failure_of
 
 if TYPE_CHECKING:
     from calbot.config.settings import Settings
@@ -51,7 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Runs a full scan on a bundled sample week (dated from today) and writes "
         "the drafts as .eml files to a local outbox.",
     )
-    p.add_argument("--json", action="store_true", help="print the result document (SPEC §3)")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the result document (see the README) instead of the table",
+    )
     p.add_argument(
         "--outbox",
         metavar="DIR",
@@ -81,10 +92,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="end", metavar="WHEN", help="end of the window searched")
     p.set_defaults(run=cmd_explain)
 
-    from calbot.cli.digest import add_digest_command
-    from calbot.cli.google import add_google_commands
-    from calbot.cli.run import add_run_command
-
     add_google_commands(sub, common)
     add_digest_command(sub, common)
     add_run_command(sub, common)
@@ -94,27 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
 # --- commands ------------------------------------------------------------------------------
 
 
-def config_path(args: argparse.Namespace) -> Path:
-    from calbot.config.loader import default_config_path
-
-    return Path(args.config).expanduser() if args.config else default_config_path(os.environ)
-
-
-def state_dir() -> Path:
-    from calbot.config.loader import default_state_dir
-
-    return default_state_dir(os.environ)
-
-
-def load(args: argparse.Namespace) -> Settings:
-    """The validated config. Templates are validated too, by `app.scan`, which loads them
-    once before it reads any calendar."""
-    from calbot.config.loader import load_settings
-
-    return load_settings(config_path(args), check_templates=False)
-
-
 def cmd_init(args: argparse.Namespace, out: TextIO) -> int:
+    # The commands import their use case when they run: the use cases load Jinja2, the
+    # calendar libraries and the adapters, which `calbot --help` must not wait for.
     from calbot.config.loader import starter_config
 
     path = config_path(args)
@@ -148,8 +137,6 @@ def cmd_scan(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
-    from zoneinfo import ZoneInfo
-
     from calbot.present.render import explain_text
     from calbot.usecases.wiring import now_in, scan
 
@@ -176,9 +163,6 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
     from calbot.usecases.demo import DEMO_TIMEZONE, run_demo
 
     outbox = Path(args.outbox).expanduser().resolve()
@@ -195,8 +179,6 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def show(run: ScanRun, settings: Settings, out: TextIO, *, as_json: bool) -> None:
-    from zoneinfo import ZoneInfo
-
     from calbot.present.render import result_doc, table_rows
 
     result = run.result
@@ -209,7 +191,7 @@ def show(run: ScanRun, settings: Settings, out: TextIO, *, as_json: bool) -> Non
     rows = table_rows(result, ZoneInfo(settings.user.timezone))
     headers = ("when", "client", "meeting", "score", "action", "draft")
     if out.isatty():
-        from rich.console import Console
+        from rich.console import Console  # rich only on a terminal: it is slow to load
         from rich.table import Table
         from rich.text import Text
 
@@ -236,7 +218,7 @@ def progress_reporter(*, enabled: bool) -> Iterator[Callable[[str], None]]:
     if not (enabled and sys.stderr.isatty()):
         yield lambda _: None
         return
-    from rich.console import Console
+    from rich.console import Console  # only on a terminal, as in `show`
 
     with Console(stderr=True).status("starting") as status:
         yield lambda text: status.update(text)
@@ -254,7 +236,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return run(args, out or sys.stdout)
     except CalbotError as exc:
         print(f"calbot: {one_line(str(exc))}", file=sys.stderr)
-        return exc.exit_code
+        return failure_of(exc).exit_code
     except KeyboardInterrupt:
         print("calbot: interrupted", file=sys.stderr)
         return 130
@@ -268,11 +250,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             "(set CALBOT_DEBUG=1 for details)",
             file=sys.stderr,
         )
-        return 1
+        return failure_of(exc).exit_code
 
 
 def _logs_off_stderr() -> None:
-    """A command's stderr is its one-line error (SPEC §2): with no handler configured,
+    """A command's stderr is its one-line error: with no handler configured,
     Python would print every warning there too — calbot's "retrying in 2 s", the Google
     client's own. `calbot run` installs its log handler over this one; CALBOT_DEBUG=1
     leaves them on stderr."""

@@ -8,7 +8,8 @@ import argparse
 import sys
 from typing import Any, TextIO
 
-from calbot.present.logs import LEVELS
+from calbot.cli.options import config_path, state_dir
+from calbot.present.logs import LEVELS, secrets_from_files, setup_logging
 
 __all__ = ["add_run_command", "cmd_run"]
 
@@ -38,9 +39,9 @@ def add_run_command(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     """Load and check the config (a problem is exit 2, one line), then run the worker."""
-    from calbot.cli.main import config_path, state_dir
+    # imported here: the worker loads APScheduler and the adapters, which `calbot --help`
+    # does not need
     from calbot.config.loader import load_settings
-    from calbot.present.logs import secrets_from_files, setup_logging
     from calbot.usecases.worker import run_worker
 
     path = config_path(args)

@@ -1,4 +1,4 @@
-"""Which events are client meetings (SPEC §1 step 3), and which count as busy time."""
+"""Which events are client meetings, and which count as busy time."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def _members(client: Client, outside: list[Attendee]) -> tuple[Attendee, ...]:
 
 
 def classify(event: Event, settings: CoreSettings) -> Meeting | None:
-    """The client meeting this event is, or None (SPEC §1 step 3)."""
+    """The client meeting this event is, or None."""
     user = settings.user
     if event.status != "confirmed" or not is_meeting(event, user):
         return None

@@ -1,4 +1,4 @@
-"""From scores to one action per meeting, with its concrete proposal (SPEC §1 steps 6-7)."""
+"""From scores to one action per meeting, with its concrete proposal."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from calbot.core.settings import CoreSettings
 from calbot.core.slots import SlotQuery, find_slots
 from calbot.core.workload import Workload, iso_week
 
-# Asking a client to move or drop a meeting spends goodwill (SPEC §1, goodwill budget).
+# Asking a client to move or drop a meeting spends goodwill (the goodwill budget).
 GOODWILL_ACTIONS = frozenset({Action.RESCHEDULE, Action.EMAIL})
 
 

@@ -1,9 +1,9 @@
-"""The morning review (SPEC §7) as data: what to show, built from what the state store holds.
+"""The morning review as data: what to show, built from what the state store holds.
 
 Pure: `build_digest` reads no clock, file or network — the store's rows, the settings, `now`
 and the few facts the shell found out (the token's expiry warning) come in as arguments,
-and a `Digest` comes out. `calbot.present.digest_render` turns it into terminal text, plain text
-and HTML; `calbot.cli.digest` does the I/O.
+and a `Digest` comes out. `calbot.present.digest_text` and `digest_html` turn it into
+terminal text, plain text and HTML; `calbot.usecases.digest` does the I/O.
 
 What goes in:
 - *new*: pending items the previous digest has not shown (`reported_at` is None);
@@ -22,12 +22,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from calbot.core.records import DayLoadRecord, ReviewItem, RunRecord
 from calbot.core.settings import CoreSettings
+from calbot.core.vocab import DraftStatus, RunOutcome
 
 #: `meta` name under which the digest keeps when it last reported (ISO-8601).
 LAST_DIGEST_META = "last_digest_at"
@@ -38,17 +40,15 @@ STALE_AFTER = timedelta(hours=1)
 
 #: Sinks whose drafts the digest links to (the user opens them to review and send).
 USER_SINKS = ("gmail", "outbox")
-DELETED = "user_deleted"
-EDITED = "user_edited"
 
 
-class TroubleKind:
+class TroubleKind(StrEnum):
     """The kinds of trouble a digest reports (run outcomes, plus a few of its own)."""
 
-    FAILED = "failed"
-    AUTH = "auth"
-    GOOGLE_DOWN = "google_down"
-    LOCKED = "locked"
+    FAILED = RunOutcome.FAILED.value
+    AUTH = RunOutcome.AUTH.value
+    GOOGLE_DOWN = RunOutcome.GOOGLE_DOWN.value
+    LOCKED = RunOutcome.LOCKED.value
     WARNING = "warning"  # a warning a run logged (skipped events, expiring access, ...)
     EXPIRY = "expiry"  # the token's 7-day Testing window ends soon
     ACCESS_CHECK = "access_check"  # the token file could not be read to check that
@@ -87,7 +87,7 @@ class DigestItem:
 
     @property
     def edited(self) -> bool:
-        return self.status == EDITED
+        return self.status == DraftStatus.USER_EDITED
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +116,7 @@ class DayBar:
 class Trouble:
     """One line of trouble: `times` occurrences of the same thing, the last at `last`."""
 
-    kind: str
+    kind: TroubleKind
     detail: str
     last: datetime | None = None
     times: int = 1
@@ -138,7 +138,6 @@ class Digest:
     trouble: tuple[Trouble, ...]
     scans: int  # runs since the last digest
     last_scan: datetime | None  # the newest run that went well, if any
-    all_items: bool = False
 
     @property
     def pending(self) -> int:
@@ -177,7 +176,7 @@ def build_digest(
     next_week = (now.date() + timedelta(weeks=1)).isocalendar()[:2]
     for review in sorted(reviews, key=lambda r: (r.start, r.key)):
         item = _item(review, tz, settings.user.email, outbox_dir)
-        if review.status == DELETED:
+        if review.status == DraftStatus.USER_DELETED:
             if item.is_new:
                 gone.append(item)
             continue
@@ -217,7 +216,6 @@ def build_digest(
         trouble=tuple(trouble),
         scans=len(runs),
         last_scan=max(r.finished_at for r in ok).astimezone(tz) if ok else None,
-        all_items=all_items,
     )
 
 
@@ -291,12 +289,12 @@ def week_bars(
 def _run_trouble(runs: Sequence[RunRecord], tz: ZoneInfo) -> list[Trouble]:
     """Failed runs and warnings, one line per distinct (kind, detail), in order of first
     appearance, with how often and when last."""
-    seen: dict[tuple[str, str], Trouble] = {}
+    seen: dict[tuple[TroubleKind, str], Trouble] = {}
     for run in runs:
         at = run.finished_at.astimezone(tz)
-        found: list[tuple[str, str]] = []
-        if run.outcome != "ok":
-            kind = run.outcome if run.outcome in RUN_TROUBLE else TroubleKind.FAILED
+        found: list[tuple[TroubleKind, str]] = []
+        if run.outcome != RunOutcome.OK:
+            kind = TroubleKind(run.outcome) if run.outcome in RUN_TROUBLE else TroubleKind.FAILED
             detail = run.error or (run.outcome if kind == TroubleKind.FAILED else "")
             found.append((kind, detail))
         found += [(TroubleKind.WARNING, w) for w in run.warnings]

@@ -1,10 +1,13 @@
-"""What the state store keeps and the sinks leave behind: plain records, no I/O."""
+"""What the state store keeps and the sinks leave behind: plain records and the rules every
+store applies to them, no I/O."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+
+from calbot.core.vocab import DraftStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +21,7 @@ class SinkRecord:
     ref: str
     version: str  # what calbot wrote; compare with `DraftSink.observe`
     fingerprint: str  # Decision.fingerprint when written
-    status: str  # new | updated | unchanged | user_deleted | user_edited
+    status: str  # a DraftStatus: new | updated | unchanged | user_deleted | user_edited | ...
     written_at: datetime
     content_hash: str = ""  # hash of the rendered draft: unchanged text means no rewrite
 
@@ -49,7 +52,7 @@ class RunRecord:
 
     started_at: datetime
     finished_at: datetime
-    outcome: str  # ok | failed | auth | locked | google_down
+    outcome: str  # a RunOutcome: ok | failed | auth | locked | google_down
     error: str = ""  # the one-line message shown to the user (never a secret)
     counts: Mapping[str, int] = field(default_factory=dict)  # events, meetings, drafted, ...
     warnings: tuple[str, ...] = ()  # skipped events, expiring access, ...
@@ -69,7 +72,7 @@ class ReviewItem:
     event_link: str
     drafts: Mapping[str, str]  # sink name -> ref (Gmail draft id, outbox file name)
     saved_minutes: int  # what sending this draft wins back
-    status: str  # new | updated | unchanged | user_edited | user_deleted
+    status: str  # a DraftStatus: new | updated | unchanged | user_edited | user_deleted
     drafted_at: datetime
     reported_at: datetime | None = None  # set by the digest that showed it
 
@@ -79,6 +82,57 @@ class DayLoadRecord:
     day: date
     meeting_minutes: float
     meeting_count: int
+
+
+def require_aware(value: datetime, what: str) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware, got {value.isoformat()}")
+
+
+def check_run(run: RunRecord) -> RunRecord:
+    """The run as stored: aware datetimes required; plain dict/tuple copies of its parts."""
+    require_aware(run.started_at, "started_at")
+    require_aware(run.finished_at, "finished_at")
+    counts = {str(k): int(v) for k, v in run.counts.items()}
+    return replace(run, counts=counts, warnings=tuple(str(w) for w in run.warnings))
+
+
+def check_review(item: ReviewItem) -> ReviewItem:
+    """The item as stored: aware datetimes required; a plain dict copy of `drafts`."""
+    for what in ("start", "end", "drafted_at"):
+        require_aware(getattr(item, what), what)
+    if item.reported_at is not None:
+        require_aware(item.reported_at, "reported_at")
+    return replace(item, drafts={str(k): str(v) for k, v in item.drafts.items()})
+
+
+def review_is_news(stored: ReviewItem, new: ReviewItem) -> bool:
+    """Whether an upsert makes a reported item unreported again (every store uses this).
+
+    News: another action, start or set of drafts; or another status — except "unchanged",
+    which by definition says nothing happened (a scan reports each untouched draft so);
+    or a "new"/"updated" status whose draft was written again (`drafted_at` moved).
+    """
+    if (stored.action, stored.start, dict(stored.drafts)) != (
+        new.action,
+        new.start,
+        dict(new.drafts),
+    ):
+        return True
+    if new.status == DraftStatus.UNCHANGED:
+        return False
+    if new.status != stored.status:
+        return True
+    return (
+        new.status in (DraftStatus.NEW, DraftStatus.UPDATED) and new.drafted_at != stored.drafted_at
+    )
+
+
+def merge_review(stored: ReviewItem | None, new: ReviewItem) -> ReviewItem:
+    """What `put_review` stores: `new`, with the stored `reported_at` unless it is news."""
+    if stored is None:
+        return new
+    return replace(new, reported_at=None if review_is_news(stored, new) else stored.reported_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,15 +146,3 @@ class Note:
     draft_id: str
     fingerprint: str
     color_id: str = ""
-
-    def properties(self) -> dict[str, str]:
-        return {
-            "calbot_action": self.action,
-            "calbot_score": str(self.score),
-            "calbot_reason": self.reason,
-            "calbot_draft": self.draft_id,
-            "calbot_fp": self.fingerprint,
-        }
-
-
-NOTE_KEYS = ("calbot_action", "calbot_score", "calbot_reason", "calbot_draft", "calbot_fp")

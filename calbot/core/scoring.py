@@ -1,4 +1,4 @@
-"""The score: a sum of named factors, weighed by the client's tier (SPEC §1 step 5).
+"""The score: a sum of named factors, weighed by the client's tier.
 
 Every factor's points come from `[scoring]` in the config; `calbot explain` shows each
 factor with its points and a sentence (a `Message` here, rendered in the user's language

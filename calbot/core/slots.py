@@ -1,4 +1,4 @@
-"""Free slots to offer when asking to move a meeting (SPEC §1 step 7)."""
+"""Free slots to offer when asking to move a meeting."""
 
 from __future__ import annotations
 

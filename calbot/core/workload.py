@@ -1,4 +1,4 @@
-"""How full the user's days and weeks are (SPEC §1 step 4).
+"""How full the user's days and weeks are.
 
 All interval arithmetic is done in UTC: subtracting two aware datetimes that share a
 ZoneInfo compares wall clocks, which is wrong across a DST change.

@@ -17,6 +17,7 @@ from typing import Protocol
 from calbot.core.messages import Message
 from calbot.core.model import Decision, Draft, Event, Meeting
 from calbot.core.records import Note
+from calbot.core.vocab import DraftStatus
 
 
 class SinkKind(StrEnum):
@@ -127,4 +128,26 @@ class NoteSink(Protocol):
 
     def clear(self, event: Event) -> None:
         """Remove calbot's note (and colour) from `event`."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Left:
+    """What `MessageSink.leave` did with a message, and where it is now."""
+
+    status: DraftStatus  # NEW, UPDATED, or USER_EDITED: the user's since, left alone
+    ref: str  # the Gmail draft id; the outbox file's path
+
+
+class MessageSink(Protocol):
+    """A mail sink that also takes a whole message calbot built for the user (the morning
+    digest) and leaves it as a draft. Never a place that sends."""
+
+    name: str
+
+    def leave(self, message: bytes, message_id: str, *, label: str) -> Left:
+        """Leave `message` (RFC 5322, carrying `message_id`) as a draft: the one left
+        before for the same message is updated, else a new one is made. `label` says what
+        it is in a word ("digest"): the outbox names its file after it, Gmail its requests
+        in error messages."""
         ...

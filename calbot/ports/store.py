@@ -1,10 +1,19 @@
-"""The state store: decisions, goodwill, the sinks' ledger, the event cache, runs."""
+"""The state store as small protocols, one per job: a use case asks for the ones it needs,
+and a store (SQLite, in memory, later PostgreSQL) provides them all (`StateStore`).
+
+The rules every store follows (`tests/contracts/test_store_contract.py` checks them):
+- every write happens inside `Transactions.transaction()`; a write outside one raises
+  `StateUsageError` (a programming error), and transactions do not nest;
+- an exception inside `transaction()` rolls every write of that transaction back;
+- a read-only store refuses every write with `ReadOnlyStoreError`;
+- datetimes must be timezone-aware (ValueError otherwise) and come back aware.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from calbot.core.records import (
@@ -15,21 +24,75 @@ from calbot.core.records import (
     RunRecord,
     SinkRecord,
 )
+from calbot.errors import CalbotError
+
+#: How much of the runs log a store keeps (the digest reads "since the last digest").
+RUNS_KEPT = timedelta(days=90)
+
+
+class ReadOnlyStoreError(CalbotError):
+    """A write reached a store opened read-only (a dry run must write nothing)."""
+
+
+class StateUsageError(RuntimeError):
+    """A bug in the caller: a write outside `transaction()`, nested transactions, use after
+    `close()`."""
+
+
+class Transactions(Protocol):
+    def transaction(self) -> AbstractContextManager[None]:
+        """Writes inside commit together at the end, or not at all on an exception."""
+        ...
+
+
+class Decisions(Protocol):
+    """The latest decision per draft key."""
+
+    def decisions(self) -> dict[str, DecisionRecord]: ...
+
+    def put_decision(self, record: DecisionRecord) -> None: ...
+
+
+class Goodwill(Protocol):
+    """The asks calbot drafted per client, for the goodwill window."""
+
+    def goodwill(self, since: datetime) -> list[GoodwillEntry]:
+        """Entries asked at or after `since`, oldest first."""
+        ...
+
+    def add_goodwill(self, entry: GoodwillEntry) -> None:
+        """The same ask again (client, key, action) keeps the earliest `asked_at` — when
+        calbot first drafted it — and takes the new `meeting_start`."""
+        ...
+
+
+class Ledger(Protocol):
+    """What calbot last wrote into each sink, per draft key."""
+
+    def sink_records(self, sink: str) -> dict[str, SinkRecord]: ...
+
+    def put_sink_record(self, record: SinkRecord) -> None: ...
+
+    def delete_sink_record(self, sink: str, key: str) -> None: ...
 
 
 class EventCache(Protocol):
-    """Per-calendar sync state a remote source keeps in the state store."""
+    """Per-calendar sync state a remote source keeps in the state store. Each item is kept
+    as compact JSON text: what comes back is a fresh copy."""
 
     def sync_token(self, calendar_id: str) -> str | None: ...
 
-    def put_sync_token(self, calendar_id: str, token: str | None) -> None: ...
+    def put_sync_token(self, calendar_id: str, token: str | None) -> None:
+        """None forgets the token."""
+        ...
 
     def cached_events(self, calendar_id: str) -> list[dict[str, object]]:
-        """The calendar's cached events as the API returned them (compact JSON)."""
+        """The calendar's cached events as the API returned them, ordered by id."""
         ...
 
     def put_events(self, calendar_id: str, items: Sequence[dict[str, object]]) -> None:
-        """Upsert by `id`; an item with status "cancelled" removes it from the cache."""
+        """Upsert by `id`, in order (the last one wins); an item with status "cancelled"
+        removes it from the cache. An item that is not JSON fails here."""
         ...
 
     def iter_cached_events(self, calendar_id: str) -> Iterator[dict[str, object]]:
@@ -45,40 +108,36 @@ class EventCache(Protocol):
         ...
 
 
-class StateStore(EventCache, Protocol):
-    """Decisions, the goodwill ledger, the sinks' ledger and (for remote sources) the event
-    cache. Writes happen in `transaction()`."""
+class SyncCache(EventCache, Transactions, Protocol):
+    """The event cache as a syncing source uses it: written inside `transaction()`."""
 
-    def transaction(self) -> AbstractContextManager[None]: ...
 
-    def decisions(self) -> dict[str, DecisionRecord]: ...
+class RunLog(Protocol):
+    """One record per scan, kept for `RUNS_KEPT`."""
 
-    def put_decision(self, record: DecisionRecord) -> None: ...
+    def add_run(self, run: RunRecord) -> None:
+        """Log a run; runs that finished more than `RUNS_KEPT` before it are forgotten."""
+        ...
 
-    def goodwill(self, since: datetime) -> list[GoodwillEntry]: ...
+    def runs(self, since: datetime) -> list[RunRecord]:
+        """Runs that finished at or after `since`, oldest first (ties in logging order)."""
+        ...
 
-    def add_goodwill(self, entry: GoodwillEntry) -> None: ...
 
-    def sink_records(self, sink: str) -> dict[str, SinkRecord]: ...
-
-    def put_sink_record(self, record: SinkRecord) -> None: ...
-
-    def delete_sink_record(self, sink: str, key: str) -> None: ...
-
-    # -- for the morning review (digest) --
-
-    def add_run(self, run: RunRecord) -> None: ...
-
-    def runs(self, since: datetime) -> list[RunRecord]: ...
+class ReviewLog(Protocol):
+    """What the morning digest lists: drafted replies waiting for review, and the latest
+    scan's load per day."""
 
     def put_review(self, item: ReviewItem) -> None:
-        """Upsert by key. A changed item (action, start, status or drafts) is unreported
-        again; an unchanged one keeps its `reported_at`."""
+        """Upsert by key. A changed item (`records.review_is_news`) is unreported again; an
+        unchanged one keeps its `reported_at`."""
         ...
 
     def delete_review(self, key: str) -> None: ...
 
-    def reviews(self) -> list[ReviewItem]: ...
+    def reviews(self) -> list[ReviewItem]:
+        """Ordered by start, then key."""
+        ...
 
     def mark_reported(self, keys: Sequence[str], at: datetime) -> None: ...
 
@@ -86,13 +145,23 @@ class StateStore(EventCache, Protocol):
         """The latest scan's load per day (replaces what was there)."""
         ...
 
-    def week_load(self) -> list[DayLoadRecord]: ...
+    def week_load(self) -> list[DayLoadRecord]:
+        """Ordered by day."""
+        ...
+
+
+class Meta(Protocol):
+    """Small named values: last digest time, the review calendar's id, ..."""
 
     def get_meta(self, name: str) -> str | None: ...
 
-    def put_meta(self, name: str, value: str) -> None:
-        """Small named values: last digest time, the review calendar's id, ..."""
-        ...
+    def put_meta(self, name: str, value: str) -> None: ...
+
+
+class StateStore(
+    Decisions, Goodwill, Ledger, SyncCache, RunLog, ReviewLog, Meta, Transactions, Protocol
+):
+    """A whole store: every small protocol, and `close()` for whoever opened it."""
 
     def close(self) -> None: ...
 

@@ -3,7 +3,7 @@ correct across DST changes.
 
 Why not `CronTrigger(hour=0, minute=0)`: APScheduler 3.11's cron trigger skips the run on the
 day after clocks go forward (in America/Los_Angeles it goes from 03-09 00:00 to 03-12 00:00
-in 2024; upstream issue #606; `tests/test_triggers.py` shows it). `DailyAt` computes each
+in 2024; upstream issue #606; `tests/unit/test_triggers.py` shows it). `DailyAt` computes each
 fire time from the local date with `zoneinfo` instead:
 
 - the time exists once that day → that instant;

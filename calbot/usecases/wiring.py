@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from calbot.adapters.lock import StateLock
 from calbot.adapters.outbox import OutboxSink
-from calbot.adapters.sqlite_state import SqliteStore
+from calbot.adapters.sqlite import SqliteStore
 from calbot.config.dates import parse_when
 from calbot.config.settings import Settings
 from calbot.config.templates import load_templates

@@ -619,7 +619,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         # One write for head and body: two small writes on a kept-alive connection meet
         # Nagle's algorithm and the client's delayed ACK, ~40 ms a request.
-        self._headers_buffer.append(b"\r\n" + data)
+        self._headers_buffer.append(b"\r\n" + data)  # type: ignore[attr-defined]
         self.flush_headers()
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve

@@ -39,9 +39,10 @@ from zoneinfo import ZoneInfo
 
 from calbot.adapters.google.events import BadEvent, to_event
 from calbot.adapters.google.freebusy import FreeBusy
-from calbot.adapters.google.sync import CalendarGone, CalendarSync, SyncCache
+from calbot.adapters.google.sync import CalendarGone, CalendarSync
 from calbot.core.messages import Message, message
 from calbot.core.model import Event, Slot
+from calbot.ports.store import SyncCache
 
 if TYPE_CHECKING:
     from calbot.adapters.google.api import GoogleApi

@@ -18,7 +18,7 @@ What `to_event` reads (and nothing else: `EVENT_FIELDS` asks Google for exactly 
   `organizer`, `resource`.
 - `recurringEventId` → `series_id`, `iCalUID` (else the id), `hangoutLink` or the first
   `conferenceData` video entry point → `video_link`, `htmlLink`, `colorId`, and calbot's own
-  keys (`ports.NOTE_KEYS`) from `extendedProperties.private` → `Event.notes`.
+  keys (`NOTE_KEYS`) from `extendedProperties.private` → `Event.notes`.
 
 Text is kept as Google sent it, except lone UTF-16 surrogates (JSON allows "\\ud800", no
 UTF-8 encoder does): each becomes U+FFFD, so the cache, drafts and output can always encode it.
@@ -37,7 +37,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from calbot.core.model import Attendee, Event, EventType, Response
-from calbot.core.records import NOTE_KEYS
 from calbot.core.untrusted import shortened
 
 #: The `fields=` of every events.list: only what `to_event` and the sync read.
@@ -78,6 +77,8 @@ _ATTENDEE_KEYS = (
 _ORGANIZER_KEYS = ("email", "self")
 _EMPTY = ("", None)  # left out of compact items
 _EMPTY_FLAG = ("", None, False)  # left out of compact attendees (False: the default)
+# The private extended properties calbot's calendar notes use (`notes.note_properties`).
+NOTE_KEYS = ("calbot_action", "calbot_score", "calbot_reason", "calbot_draft", "calbot_fp")
 _NOTE_KEYS = frozenset(NOTE_KEYS)
 _RESPONSES = {r.value: r for r in Response}
 _EVENT_TYPES = {

@@ -43,8 +43,9 @@ from typing import Any
 from calbot.adapters.google.api import ApiError, GoogleApi
 from calbot.adapters.mail import build_message, draft_hash, message_hashes
 from calbot.core.messages import Message
+from calbot.core.vocab import DraftStatus
 from calbot.errors import ServiceError
-from calbot.ports.sinks import DraftGone, Reply, SinkKind, Written
+from calbot.ports.sinks import DraftGone, Left, Reply, SinkKind, Written
 
 USER = "me"
 PAGE_SIZE = 500  # drafts.list's maximum
@@ -258,6 +259,46 @@ class GmailSink:
             if draft_id:
                 pairs.append((draft_id, str(_dict(d.get("message")).get("id") or "")))
         return pairs, str(got.get("nextPageToken") or "")
+
+    # -- MessageSink -----------------------------------------------------------------------
+
+    def leave(self, message: bytes, message_id: str, *, label: str) -> Left:
+        """The draft carrying `message_id` is rewritten with `message` — unless the user
+        edited it, which leaves it alone — else a new one is made. A 404 on the rewrite (the
+        draft was deleted just now) makes a new one; a create that may have landed despite
+        a failure is looked up before any retry, as `create` does."""
+        raw = base64.urlsafe_b64encode(message).decode("ascii")
+        found = self.find(message_id)
+        if found is not None and found.edited:
+            return Left(DraftStatus.USER_EDITED, found.ref)
+        if found is not None:
+            body = {"id": found.ref, "message": {"raw": raw}}
+            try:
+                got = self._call(
+                    self._drafts().update(
+                        userId=USER, id=found.ref, body=body, fields=_WRITE_FIELDS
+                    ),
+                    f"gmail drafts.update ({label})",
+                )
+                return Left(DraftStatus.UPDATED, str(got.get("id") or found.ref))
+            except ApiError as exc:
+                if exc.status != 404:
+                    raise
+
+        def made_already() -> dict[str, Any] | None:
+            again = self.find(message_id)
+            return None if again is None else {"id": again.ref}
+
+        got = _dict(
+            self._api.call(
+                self._drafts().create(
+                    userId=USER, body={"message": {"raw": raw}}, fields=_WRITE_FIELDS
+                ),
+                what=f"gmail drafts.create ({label})",
+                recheck=made_already,
+            )
+        )
+        return Left(DraftStatus.NEW, str(got.get("id") or ""))
 
 
 def _dict(value: object) -> dict[str, Any]:

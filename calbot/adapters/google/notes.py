@@ -27,18 +27,30 @@ from collections.abc import Collection
 from typing import Any
 
 from calbot.adapters.google.api import ApiError, GoogleApi
+from calbot.adapters.google.events import NOTE_KEYS
 from calbot.core.headers import clean_header_text
 from calbot.core.messages import Message, message
 from calbot.core.model import Event
-from calbot.core.records import NOTE_KEYS, Note
+from calbot.core.records import Note
 
 # 403 reasons that mean "slow down", not "not yours": those are not a per-event problem.
 _RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"})
 
 
+def note_properties(note: Note) -> dict[str, str]:
+    """The private extended properties that carry `note` (their names: `NOTE_KEYS`)."""
+    return {
+        "calbot_action": note.action,
+        "calbot_score": str(note.score),
+        "calbot_reason": note.reason,
+        "calbot_draft": note.draft_id,
+        "calbot_fp": note.fingerprint,
+    }
+
+
 def request_body(note: Note) -> dict[str, Any]:
     """The whole `events.patch` body for `note`: private properties, plus colour if set."""
-    body: dict[str, Any] = {"extendedProperties": {"private": note.properties()}}
+    body: dict[str, Any] = {"extendedProperties": {"private": note_properties(note)}}
     if note.color_id:
         body["colorId"] = note.color_id
     return body
@@ -59,7 +71,7 @@ def current_note(event: Event) -> dict[str, str]:
 
 def is_current(event: Event, note: Note) -> bool:
     """Whether `event` already shows exactly `note` (its colour too, when it sets one)."""
-    if current_note(event) != note.properties():
+    if current_note(event) != note_properties(note):
         return False
     return not note.color_id or event.color_id == note.color_id
 

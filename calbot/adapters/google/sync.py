@@ -16,34 +16,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn, Protocol
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from calbot.adapters.google.api import ApiError, GoogleApi
 from calbot.adapters.google.events import event_label, item_end
 from calbot.adapters.google.pages import pages
 from calbot.core.messages import Message, message
-from calbot.ports.store import EventCache
+from calbot.ports.store import SyncCache
 
-__all__ = ["SYNC_MARGIN", "CalendarGone", "CalendarSync", "Change", "SyncCache"]
+__all__ = ["SYNC_MARGIN", "CalendarGone", "CalendarSync", "Change"]
 
 SYNC_MARGIN = timedelta(days=30)  # a full sync reaches this far before the window start
 PRUNE_STEP = timedelta(days=7)  # prune the cache once the window moved this far
 STAGING_SUFFIX = " (full sync in progress)"  # calendar ids hold no spaces
-
-
-class SyncCache(EventCache, Protocol):
-    """The state store as the Google source uses it: the event cache, written inside
-    `transaction()` like every other write."""
-
-    def transaction(self) -> AbstractContextManager[None]: ...
-
-    def iter_cached_events(self, calendar_id: str) -> Iterator[dict[str, object]]: ...
-
-    def move_events(self, from_calendar: str, to_calendar: str) -> None: ...
 
 
 Change = tuple[str, "dict[str, Any] | None"]  # (event id, compact item or None: removed)

@@ -1,0 +1,120 @@
+"""The embedded state store: one SQLite file, `state.sqlite3`, in the state dir.
+
+It follows the rules in `calbot.ports.store`: writes only inside `transaction()`
+(BEGIN IMMEDIATE ... COMMIT, ROLLBACK on any exception), read-only stores refuse writes,
+datetimes in and out are timezone-aware. The file is in WAL mode, so a dry run reads while
+a scan writes; writers wait up to `BUSY_TIMEOUT_SECONDS` for each other.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from calbot.adapters.memory_state import MemoryStore
+from calbot.adapters.sqlite.cache import CacheTables
+from calbot.adapters.sqlite.ledger import LedgerTables
+from calbot.adapters.sqlite.review import ReviewTables
+from calbot.adapters.sqlite.schema import migrate, schema_version
+from calbot.adapters.state_dir import make_state_dir
+from calbot.errors import CalbotError
+from calbot.ports.store import StateStore, StateUsageError
+
+DB_NAME = "state.sqlite3"
+BUSY_TIMEOUT_SECONDS = 30.0
+
+
+class SqliteStore(LedgerTables, CacheTables, ReviewTables):
+    """`StateStore` in one SQLite file. Open it with `SqliteStore.open`."""
+
+    @classmethod
+    def open(cls, state_dir: Path, *, readonly: bool = False) -> StateStore:
+        """The store in `state_dir`, migrated to the current schema.
+
+        Read-only (dry runs): nothing is created; a missing store reads as an empty one
+        (a read-only `MemoryStore`), an existing one is opened with SQLite's `mode=ro`.
+        Otherwise the dir is created 0700 and the file 0600 when missing.
+        """
+        state_dir = Path(state_dir).expanduser()
+        path = state_dir / DB_NAME
+        if readonly and not path.exists():
+            return MemoryStore(readonly=True)
+        try:
+            if readonly:
+                uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+                conn = _connect(uri, uri=True)
+            else:
+                _prepare_files(state_dir, path)
+                conn = _connect(str(path), uri=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.Error as exc:
+            raise CalbotError(f"cannot open the state store at {path}: {exc}") from exc
+        try:
+            if readonly and schema_version(conn) == 0:  # a file calbot never set up
+                conn.close()
+                return MemoryStore(readonly=True)
+            migrate(conn, path, readonly=readonly)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise CalbotError(f"cannot open the state store at {path}: {exc}") from exc
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, path, readonly=readonly)
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Writes inside commit together at the end, or not at all on an exception."""
+        return self._transaction()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        if self._in_transaction:
+            raise StateUsageError("state store transactions do not nest")
+        if self.readonly:  # nothing to commit; writes inside raise ReadOnlyStoreError
+            self._in_transaction = True
+            try:
+                yield
+            finally:
+                self._in_transaction = False
+            return
+        self._conn.execute("BEGIN IMMEDIATE")
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self._in_transaction = False
+            self._conn.execute("ROLLBACK")
+            raise
+        self._in_transaction = False
+        self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _connect(database: str, *, uri: bool) -> sqlite3.Connection:
+    # isolation_level=None: no implicit BEGINs; `transaction()` issues them itself.
+    # check_same_thread=False: the worker may open the store in one thread and scan in
+    # another; scans never share a store concurrently (the state lock sees to that).
+    return sqlite3.connect(
+        database,
+        uri=uri,
+        isolation_level=None,
+        timeout=BUSY_TIMEOUT_SECONDS,
+        check_same_thread=False,
+    )
+
+
+def _prepare_files(state_dir: Path, path: Path) -> None:
+    """Create the state dir (0700) and an empty db file (0600) when missing."""
+    make_state_dir(state_dir)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+    path.chmod(0o600)

@@ -1,0 +1,661 @@
+"""The morning review: the pure model (`calbot.core.digest`), its renderings
+(`calbot.present.digest_text`, `digest_html`) and `calbot digest` end to end
+(`calbot.cli.digest` over `calbot.usecases.digest`) with a real SQLite store, an outbox, and
+the fake Google server for the Gmail copy."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import stat
+from datetime import date, datetime, timedelta
+from email import message_from_bytes, policy
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from calbot.adapters.outbox import OutboxSink
+from calbot.adapters.sqlite import SqliteStore
+from calbot.cli.digest import add_digest_command
+from calbot.config.loader import load_settings
+from calbot.config.settings import Outputs, Settings, Source
+from calbot.core.digest import DayBar, Digest, Trouble, TroubleKind, build_digest, week_bars
+from calbot.core.records import DayLoadRecord, ReviewItem, RunRecord
+from calbot.core.settings import Thresholds, UserSettings
+from calbot.core.vocab import DraftStatus
+from calbot.present.digest_html import render_html
+from calbot.present.digest_text import print_terminal, render_plain
+from calbot.present.digest_words import subject
+from calbot.present.messages import TEXT
+from calbot.usecases.digest import digest_message_id, run_digest
+
+TZ = ZoneInfo("Europe/Berlin")
+NOW = datetime(2025, 12, 2, 7, 30, tzinfo=TZ)  # a Tuesday
+LAST = NOW - timedelta(days=1)
+ME = "me@example.com"
+
+
+def settings(lang: str = "en", **kw: Any) -> Settings:
+    return Settings(
+        user=UserSettings(email=ME, name="Me Myself", timezone="Europe/Berlin", language=lang),
+        thresholds=Thresholds(max_meeting_hours_per_day=4, max_meetings_per_day=4),
+        **kw,
+    )
+
+
+def review(key: str, start: datetime, **kw: Any) -> ReviewItem:
+    fields: dict[str, Any] = {
+        "key": key,
+        "client": "Acme",
+        "summary": f"Acme sync {key}",
+        "start": start,
+        "end": start + timedelta(hours=1),
+        "action": "reschedule",
+        "reason": "Tue has 6.5 h of meetings, limit 4 h",
+        "event_link": f"https://www.google.com/calendar/event?eid={key}",
+        "drafts": {"outbox": f"calbot-{key}.eml"},
+        "saved_minutes": 60,
+        "status": "new",
+        "drafted_at": NOW - timedelta(hours=3),
+        "reported_at": None,
+    }
+    fields.update(kw)
+    return ReviewItem(**fields)
+
+
+def run(hours_ago: float, outcome: str = "ok", **kw: Any) -> RunRecord:
+    end = NOW - timedelta(hours=hours_ago)
+    return RunRecord(started_at=end - timedelta(seconds=5), finished_at=end, outcome=outcome, **kw)
+
+
+def digest(
+    reviews: list[ReviewItem] = (),  # type: ignore[assignment]
+    runs: list[RunRecord] = (),  # type: ignore[assignment]
+    load: list[DayLoadRecord] = (),  # type: ignore[assignment]
+    lang: str = "en",
+    **kw: Any,
+) -> Digest:
+    kw.setdefault("since", LAST)
+    return build_digest(reviews, runs, load, settings(lang), NOW, **kw)
+
+
+WED = NOW + timedelta(days=1, hours=2)  # Wed 3 Dec 09:30, this week
+
+
+# --- the model -------------------------------------------------------------------------------
+
+
+def test_new_since_last_digest_versus_older_pending() -> None:
+    reviews = [
+        review("new", WED),
+        review("old", WED + timedelta(hours=2), reported_at=LAST),
+        review("gone-new", WED, status="user_deleted"),
+        review("gone-old", WED, status="user_deleted", reported_at=LAST),
+        review("past", NOW - timedelta(hours=3)),  # the meeting is over: nothing to send
+    ]
+    d = digest(reviews)
+    assert [i.key for i in d.new] == ["new"]
+    assert d.waiting == () and d.older_pending == 1
+    assert [i.key for i in d.gone] == ["gone-new"]
+    assert d.pending == 2
+    assert d.shown_keys == ("new", "gone-new")
+    every = digest(reviews, all_items=True)
+    assert [i.key for i in every.waiting] == ["old"] and every.older_pending == 0
+    assert every.shown_keys == ("new", "old", "gone-new")
+    text = render_plain(d)
+    assert "Drafted since the last digest (1)" in text
+    assert "1 older draft still waits for review — `calbot digest --all` lists it" in text
+    assert "You deleted or sent (1)" in text and "Acme sync gone-new" in text
+    assert "gone-old" not in text and "Acme sync past" not in text
+    assert "Still waiting for your review (1)" in render_plain(every)
+
+
+def test_first_digest_has_its_own_headings() -> None:
+    d = digest([review("a", WED)], since=None)
+    text = render_plain(d)
+    assert "Drafts waiting for your review (1)" in text
+    assert "since the last digest" not in text
+
+
+def test_user_edited_draft_is_flagged_and_links_are_given() -> None:
+    drafts = {"gmail": "r-77", "outbox": "calbot-e.eml", "review_calendar": "rc-evt-9"}
+    edited = review("e", WED, status="user_edited", drafts=drafts)
+    d = build_digest(
+        [edited, review("plain", WED)],
+        [],
+        [],
+        settings(),
+        NOW,
+        since=LAST,
+        outbox_dir=Path("/home/me/outbox"),
+    )
+    flagged = [i.key for i in d.new if i.edited]
+    assert flagged == ["e"]
+    text = render_plain(d)
+    assert text.count("you edited this draft — calbot leaves it alone") == 1
+    assert "Gmail draft r-77: https://mail.google.com/mail/u/me@example.com/#drafts" in text
+    assert "file: /home/me/outbox/calbot-e.eml" in text
+    assert "event: https://www.google.com/calendar/event?eid=e" in text
+    assert "rc-evt-9" not in text  # the review calendar shows itself beside the meeting
+    assert "Wed 3 Dec 09:30–10:30  Acme · reschedule" in text
+
+
+def test_hours_won_back_this_week_and_next() -> None:
+    reviews = [
+        review("a", WED, saved_minutes=90),
+        review("b", NOW + timedelta(days=3), saved_minutes=60),  # Fri
+        review("c", NOW + timedelta(days=7), saved_minutes=30),  # next Tue
+        review("d", NOW + timedelta(days=14), saved_minutes=600),  # in two weeks
+        review("e", WED, saved_minutes=600, status="user_deleted"),
+        review("f", NOW - timedelta(hours=2), saved_minutes=600),  # over
+    ]
+    d = digest(reviews)
+    assert (d.saved_this_week, d.saved_next_week) == (150, 30)
+    assert "If you send every draft, you win back 2.5 h this week (and 0.5 h next week)." in (
+        render_plain(d)
+    )
+    only_next = digest([review("c", NOW + timedelta(days=7), saved_minutes=120)])
+    assert "you win back 2 h next week." in render_plain(only_next)
+    assert "win back" not in render_plain(digest([]))
+
+
+FIXES = [
+    ("failed", "boom: calendar.ics not found", "see the log, or run `calbot scan`"),
+    ("auth", "Google access expired or was revoked", "fix: run `calbot auth`"),
+    ("google_down", "Google still failing", "calbot retries by itself at the next scan"),
+    ("locked", "", "look for a stuck calbot process"),
+    ("crashed-oddly", "KeyError: 'x'", "see the log, or run `calbot scan`"),
+]
+
+
+@pytest.mark.parametrize(("outcome", "error", "fix"), FIXES, ids=[f[0] for f in FIXES])
+def test_trouble_from_runs_comes_with_its_fix(outcome: str, error: str, fix: str) -> None:
+    d = digest(runs=[run(3), run(2, outcome, error=error), run(1)])
+    assert len(d.trouble) == 1
+    text = render_plain(d)
+    assert "Trouble since the last digest" in text
+    assert fix in text
+    if error:
+        assert error in text
+    assert d.last_scan == NOW - timedelta(hours=1)
+
+
+def test_repeated_trouble_is_one_line_and_warnings_have_fixes() -> None:
+    testing = "Google will expire calbot's access on ... — run `calbot auth` again, or publish"
+    runs = [
+        run(5, "failed", error="calendar.ics: not found"),
+        run(4, "failed", error="calendar.ics: not found"),
+        run(3, "failed", error="calendar.ics: not found"),
+        run(2, warnings=("primary: skipped Lunch: no start", testing)),
+        run(1, warnings=("primary: skipped Lunch: no start",)),
+    ]
+    d = digest(runs=runs)
+    kinds = [(t.kind, t.times) for t in d.trouble]
+    assert kinds == [("failed", 3), ("warning", 2), ("warning", 1)]
+    text = render_plain(d)
+    assert "a scan failed (3 times, last at Tue 2 Dec 04:30): calendar.ics: not found" in text
+    assert "calbot skipped it; check it in your calendar if it matters" in text
+    assert "fix: run `calbot auth` again, or publish the app" in text
+    # the shell's fresh expiry check replaces the copy the scans logged
+    fresh = digest(runs=runs, extra_trouble=[Trouble(TroubleKind.EXPIRY, testing)])
+    assert [t.kind for t in fresh.trouble] == ["failed", "warning", "expiry"]
+
+
+def test_no_scan_for_hours_is_trouble() -> None:
+    d = digest(runs=[])
+    (t,) = d.trouble
+    assert t.kind == TroubleKind.STALE
+    assert "no scan has run since Mon 1 Dec 07:30" in render_plain(d)
+    assert "`calbot run`" in render_plain(d)
+    recent = digest(runs=[], since=NOW - timedelta(minutes=10))
+    assert recent.trouble == ()
+    fine = digest(runs=[run(1), run(2)])
+    assert "No trouble: all 2 scans went fine." in render_plain(fine)
+
+
+def test_week_bars_mark_days_over_the_limit() -> None:
+    monday = date(2025, 12, 1)
+    load = [
+        DayLoadRecord(monday, 150, 3),
+        DayLoadRecord(monday + timedelta(days=1), 390, 3),  # over hours only
+        DayLoadRecord(monday + timedelta(days=2), 200, 5),  # over count only
+        DayLoadRecord(monday + timedelta(days=3), 240, 4),  # exactly at the limit
+        DayLoadRecord(monday + timedelta(days=6), 45, 1),  # Sunday with a meeting
+        DayLoadRecord(monday + timedelta(days=8), 600, 9),  # next week: not shown
+    ]
+    bars = week_bars(load, settings(), NOW)
+    assert [b.day.day for b in bars] == [1, 2, 3, 4, 5, 7]  # Fri empty but a working day
+    assert [b.over for b in bars] == [False, True, True, False, False, False]
+    assert [b.is_today for b in bars] == [False, True, False, False, False, False]
+    text = render_plain(digest(load=load))
+    rows = [line for line in text.splitlines() if line.startswith("  ") and " h  " in line]
+    assert len(rows) == 6
+    assert [("! over" in row) for row in rows] == [False, True, True, False, False, False]
+    assert "This week's meetings (limit 4 h a day)" in text
+    over = next(r for r in rows if "Tue 2 Dec" in r)
+    light = next(r for r in rows if "Mon 1 Dec" in r)
+    assert over.count("█") > light.count("█") > 0
+    assert "┆" in light  # the limit is marked where the bar stops short of it
+
+
+def test_html_bars_are_inline_styled_and_mark_over_days() -> None:
+    load = [DayLoadRecord(date(2025, 12, 2), 390, 6), DayLoadRecord(date(2025, 12, 1), 60, 1)]
+    page = render_html(digest(load=load))
+    assert page.count("⚠ over") == 1
+    assert "<style" not in page and "width:100.0%" in page
+
+
+@pytest.mark.parametrize(
+    ("lang", "phrases"),
+    [
+        ("vi", ["bản tin buổi sáng", "Bản nháp mới kể từ bản tin trước (1)", "dời lịch"]),
+        ("ms", ["ringkasan pagi", "Draf baharu sejak ringkasan lepas (1)", "tukar jadual"]),
+    ],
+)
+def test_the_users_language(lang: str, phrases: list[str]) -> None:
+    d = digest([review("a", WED)], runs=[run(1)], lang=lang)
+    text = render_plain(d)
+    for phrase in phrases:
+        assert phrase in text
+    assert subject(d).startswith("calbot: 1 ")
+
+
+def test_every_language_has_every_phrase() -> None:
+    def phrases(lang: str) -> set[str]:
+        return {code for code in TEXT[lang] if code.startswith("digest.")}
+
+    assert len(phrases("en")) > 50
+    for lang in ("vi", "ms"):
+        assert phrases(lang) == phrases("en"), lang
+
+
+def test_subject_counts_every_pending_reply() -> None:
+    reviews = [review("a", WED), review("b", WED, reported_at=LAST), review("c", WED)]
+    assert subject(digest(reviews)) == "calbot: 3 replies to review — Tue 2 Dec"
+    assert subject(digest([review("a", WED)])) == "calbot: 1 reply to review — Tue 2 Dec"
+    assert subject(digest([])) == "calbot: nothing to review — Tue 2 Dec"
+
+
+# --- rendering untrusted text ----------------------------------------------------------------
+
+HOSTILE = review(
+    "x",
+    WED,
+    summary='<script>alert("x")</script>\x1b]0;pwned\x07\rFAKE LINE\u202eevil',
+    client='Evil "Corp" <b>bold</b> & co',
+    reason="\x1b[2J\x1b[31mred\x1b[0m reason",
+    event_link="javascript:alert(1)",
+    drafts={"outbox": 'a"><img src=x onerror=alert(1)>.eml'},
+)
+
+
+class Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attrs += attrs
+
+
+def test_html_escapes_hostile_text() -> None:
+    d = build_digest(
+        [HOSTILE], [], [], settings(), NOW, since=LAST, outbox_dir=Path("/home/me/outbox")
+    )
+    page = render_html(d)
+    parser = Tags()
+    parser.feed(page)
+    assert "script" not in parser.tags and "img" not in parser.tags and "b" in parser.tags
+    assert {name for name, _ in parser.attrs} <= {"lang", "charset", "style", "href"}
+    hrefs = [v for n, v in parser.attrs if n == "href"]
+    assert all(v and v.startswith(("https://", "file:///")) for v in hrefs), hrefs
+    assert "&lt;script&gt;" in page and "Evil &quot;Corp&quot; &lt;b&gt;bold&lt;/b&gt;" in page
+    assert "\x1b" not in page and "\x07" not in page and "\u202e" not in page
+
+
+class FakeTty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_terminal_output_strips_control_characters() -> None:
+    out = FakeTty()
+    print_terminal(digest([HOSTILE]), out, ["note \x1b[5mblink"])
+    text = out.getvalue()
+    assert "\x1b[" in text  # rich's own colours: this really is the terminal path
+    for bad in ("\x1b]0;", "\x07", "\r", "\x1b[2J", "\x1b[31mred", "\u202e", "\x1b[5m"):
+        assert bad not in text, repr(bad)
+    assert "FAKE LINE" in text and "pwned" in text  # kept, but as harmless text
+
+
+def test_plain_text_has_no_escape_codes() -> None:
+    text = render_plain(digest([HOSTILE], runs=[run(1, "failed", error="x\x1b[31my")]))
+    assert "\x1b" not in text and "\r" not in text and "\x07" not in text
+    assert "[2J" in text  # what is left of the sequence is inert text
+
+
+# --- `calbot digest` end to end ---------------------------------------------------------------
+
+
+def digest_cli(config: Path, *extra: str) -> str:
+    """`calbot digest ...` through the command's own parser (what `cli.main` wires in)."""
+    parser = argparse.ArgumentParser(prog="calbot")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config")
+    add_digest_command(parser.add_subparsers(dest="command", required=True), common)
+    args = parser.parse_args(["digest", "--config", str(config), *extra])
+    out = io.StringIO()
+    assert args.run(args, out) == 0
+    return out.getvalue()
+
+
+def test_digest_command_has_help() -> None:
+    parser = argparse.ArgumentParser(prog="calbot")
+    sub = parser.add_subparsers(dest="command")
+    add_digest_command(sub, argparse.ArgumentParser(add_help=False))
+    help_text = " ".join(sub.choices["digest"].format_help().split())
+    assert "--all" in help_text and "Nothing is sent" in help_text
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def fill_store(state: Path, reviews: list[ReviewItem], runs: list[RunRecord] = ()) -> None:  # type: ignore[assignment]
+    store = SqliteStore.open(state)
+    with store.transaction():
+        for r in reviews:
+            store.put_review(r)
+        for logged in runs:
+            store.add_run(logged)
+        store.put_week_load([DayLoadRecord(datetime.now(TZ).date(), 390, 6)])
+    store.close()
+
+
+def soon(hours: float) -> datetime:
+    return datetime.now(TZ) + timedelta(hours=hours)
+
+
+@pytest.fixture
+def ics_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "cal.ics").write_text("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", encoding="utf-8")
+    config = tmp_path / "calbot.toml"
+    config.write_text(
+        f"""
+[user]
+email = "{ME}"
+name = "Me Myself"
+timezone = "Europe/Berlin"
+own_domains = ["example.com"]
+
+[source]
+kind = "ics"
+path = "{tmp_path / "cal.ics"}"
+
+[outputs]
+gmail_drafts = false
+calendar_notes = false
+outbox = "{tmp_path / "outbox"}"
+
+[limits]
+lock_wait_seconds = 2
+
+[[clients]]
+name = "Acme"
+domains = ["acme.example"]
+""",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CALBOT_STATE_DIR", str(tmp_path / "state"))
+    return config
+
+
+def test_digest_end_to_end_marks_reported_and_writes_private_files(
+    ics_config: Path, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    now = datetime.now(TZ)
+    fill_store(
+        state,
+        [review("a", soon(26)), review("b", soon(50), status="user_edited")],
+        [
+            RunRecord(now - timedelta(minutes=5), now, "ok"),
+            RunRecord(now - timedelta(minutes=9), now - timedelta(minutes=8), "locked"),
+        ],
+    )
+    first = digest_cli(ics_config)
+    assert "\x1b" not in first  # piped: plain text
+    assert "Acme sync a" in first and "Acme sync b" in first
+    assert "you edited this draft — calbot leaves it alone" in first
+    assert "another calbot held the state store" in first
+    assert f"file: {tmp_path / 'outbox' / 'calbot-a.eml'}" in first
+    html_file = state / "digest.html"
+    assert f"Digest saved as {html_file}" in first
+    assert mode(html_file) == 0o600 and "Acme sync a" in html_file.read_text(encoding="utf-8")
+    eml = tmp_path / "outbox" / f"calbot-digest-{now:%Y%m%d}.eml"
+    assert f"Digest written to the outbox: {eml}" in first
+    assert mode(eml) == 0o600 and mode(eml.parent) == 0o700
+    msg = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert msg["To"].addresses[0].addr_spec == ME
+    assert msg["Message-ID"] == f"<calbot.digest.{now:%Y%m%d}@example.com>"
+    assert msg.get_body(("html",)) is not None and msg.get_body(("plain",)) is not None
+
+    store = SqliteStore.open(state)
+    assert all(r.reported_at is not None for r in store.reviews())
+    assert store.get_meta("last_digest_at") is not None
+    store.close()
+
+    second = digest_cli(ics_config)
+    assert "Nothing new drafted since the last digest." in second
+    assert "Acme sync a" not in second
+    assert "2 older drafts still wait for review" in second
+    assert "another calbot held" not in second  # trouble already reported
+    # the day's copies still list everything pending
+    assert "Acme sync a" in html_file.read_text(encoding="utf-8")
+    assert len(list((tmp_path / "outbox").glob("calbot-digest-*.eml"))) == 1
+
+    every = digest_cli(ics_config, "--all")
+    assert "Still waiting for your review (2)" in every
+    assert "Acme sync a" in every and "Acme sync b" in every
+
+
+def test_a_changed_item_is_new_again_in_the_next_digest(ics_config: Path, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    fill_store(state, [review("a", soon(26))])
+    digest_cli(ics_config)
+    fill_store(state, [review("a", soon(30), status="updated")])  # the meeting moved
+    assert "Drafted since the last digest (1)" in digest_cli(ics_config)
+
+
+def test_digest_waits_for_the_state_lock(ics_config: Path, tmp_path: Path) -> None:
+    from calbot.adapters.lock import StateLock
+    from calbot.errors import LockedError
+
+    state = tmp_path / "state"
+    fill_store(state, [review("a", soon(26))])
+    with StateLock(state, wait_seconds=0), pytest.raises(LockedError):
+        digest_cli(ics_config)
+    store = SqliteStore.open(state)
+    assert store.reviews()[0].reported_at is None  # nothing marked by the refused digest
+    store.close()
+
+
+# --- the Gmail copy, against the fake Google server -----------------------------------------
+
+
+@pytest.fixture
+def google_config(google: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    google.user_email = ME
+    token = tmp_path / "token.json"
+    google.write_token(token, ["calendar.events", "gmail.compose"])
+    config = tmp_path / "calbot.toml"
+    config.write_text(
+        f"""
+[user]
+email = "{ME}"
+name = "Me Myself"
+timezone = "Europe/Berlin"
+language = "en"
+own_domains = ["example.com"]
+
+[source]
+kind = "google"
+calendars = ["primary"]
+
+[google]
+api_root = "{google.root}"
+token_file = "{token}"
+client_secret_file = "{tmp_path / "client_secret.json"}"
+
+[outputs]
+gmail_drafts = true
+calendar_notes = false
+outbox = "{tmp_path / "outbox"}"
+
+[limits]
+retry_budget_seconds = 5
+lock_wait_seconds = 2
+
+[[clients]]
+name = "Acme"
+domains = ["acme.example"]
+""",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CALBOT_STATE_DIR", str(tmp_path / "state"))
+    return config
+
+
+def test_digest_is_one_gmail_draft_to_the_user_updated_on_rerun(
+    google: Any, google_config: Path, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    fill_store(state, [review("a", soon(26), drafts={"gmail": "r-1"})])
+    first = digest_cli(google_config)
+    assert google.count("gmail.drafts.create") == 1 and len(google.drafts) == 1
+    (draft_id,) = google.drafts
+    msg = google.draft_message(draft_id)
+    assert [a.addr_spec for a in msg["To"].addresses] == [ME]
+    assert msg["Subject"].startswith("calbot: 1 reply to review — ")
+    assert msg["Message-ID"] == f"<calbot.digest.{datetime.now(TZ):%Y%m%d}@example.com>"
+    assert "Acme sync a" in msg.get_body(("plain",)).get_content()
+    assert msg.get_body(("html",)) is not None
+    assert f"Left in your Gmail drafts: {msg['Subject']}" in first
+    assert not (tmp_path / "outbox").exists()  # Gmail took it: no outbox copy
+
+    fill_store(state, [review("b", soon(28), drafts={"gmail": "r-2"})])
+    second = digest_cli(google_config)
+    assert google.count("gmail.drafts.create") == 1 and google.count("gmail.drafts.update") == 1
+    assert list(google.drafts) == [draft_id]
+    updated = google.draft_message(draft_id)
+    assert updated["Subject"].startswith("calbot: 2 replies to review — ")
+    assert "Updated in your Gmail drafts" in second
+    assert all(r.route not in ("gmail.drafts.send", "gmail.messages.send") for r in google.requests)
+
+
+def test_a_digest_draft_answered_too_late_is_not_made_twice(
+    google: Any, google_config: Path, tmp_path: Path
+) -> None:
+    """Gmail made the draft but its answer came after the timeout: the retry finds it by
+    its Message-ID instead of making a second one."""
+    text = google_config.read_text(encoding="utf-8")
+    google_config.write_text(
+        text.replace("[limits]\n", "[limits]\nhttp_timeout_seconds = 0.3\n"), encoding="utf-8"
+    )
+    fill_store(tmp_path / "state", [review("a", soon(26))])
+    google.delay("gmail.drafts.create", 0.4)
+    out = digest_cli(google_config)
+    google.wait_idle()
+    assert google.count("gmail.drafts.create") == 1
+    assert len(google.drafts) == 1
+    assert "Left in your Gmail drafts" in out
+
+
+def test_a_digest_draft_gone_just_before_its_update_is_made_anew(
+    google: Any, google_config: Path, tmp_path: Path
+) -> None:
+    fill_store(tmp_path / "state", [review("a", soon(26))])
+    digest_cli(google_config)
+    google.fail("gmail.drafts.update", 404)  # deleted between the search and the update
+    out = digest_cli(google_config)
+    assert google.count("gmail.drafts.update") == 1 and google.count("gmail.drafts.create") == 2
+    assert "Left in your Gmail drafts" in out
+
+
+def test_edited_digest_draft_is_left_alone(
+    google: Any, google_config: Path, tmp_path: Path
+) -> None:
+    fill_store(tmp_path / "state", [review("a", soon(26))])
+    digest_cli(google_config)
+    (draft_id,) = google.drafts
+    google.user_edits_draft(draft_id, "my own notes")
+    out = digest_cli(google_config)
+    assert "You edited today's digest in Gmail, so calbot left it as it is" in out
+    assert google.count("gmail.drafts.update") == 0 and len(google.drafts) == 1
+
+
+def test_revoked_access_sends_the_digest_to_the_outbox_and_says_why(
+    google: Any, google_config: Path, tmp_path: Path
+) -> None:
+    token = tmp_path / "token.json"
+    google.write_token(token, ["calendar.events", "gmail.compose"], expired=True)
+    google.revoke()
+    fill_store(tmp_path / "state", [review("a", soon(26))])
+    out = digest_cli(google_config)
+    assert google.drafts == {}
+    assert "the digest could not be left in Gmail" in out
+    assert "run `calbot auth`" in out
+    eml = tmp_path / "outbox" / f"calbot-digest-{datetime.now(TZ):%Y%m%d}.eml"
+    assert f"Digest written to the outbox: {eml}" in out and mode(eml) == 0o600
+    body = message_from_bytes(eml.read_bytes(), policy=policy.default).get_body(("plain",))
+    assert body is not None and "the digest could not be left in Gmail" in body.get_content()
+    secrets = json.loads(token.read_text())
+    for secret in (secrets["token"], secrets["refresh_token"], secrets["client_secret"]):
+        assert secret not in out
+
+
+def test_the_use_case_says_where_the_digest_went(ics_config: Path, tmp_path: Path) -> None:
+    """`run_digest` prints nothing: the CLI and the worker read where the copies went from
+    what it returns. The outbox keeps one file per day, replaced by a rerun."""
+    state = tmp_path / "state"
+    fill_store(state, [review("a", soon(26))])
+    settings = load_settings(ics_config)
+    now = datetime.now(TZ)
+    first = run_digest(settings, state, now=now)
+    assert first.gmail is None and first.html_path == state / "digest.html"
+    assert first.eml_path == tmp_path / "outbox" / f"calbot-digest-{now:%Y%m%d}.eml"
+    assert [i.key for i in first.digest.new] == ["a"] and first.full.pending == 1
+    again = run_digest(settings, state, now=now + timedelta(minutes=1))
+    assert again.eml_path == first.eml_path and again.digest.new == ()
+    assert len(list((tmp_path / "outbox").iterdir())) == 1
+
+
+def test_the_outbox_leaves_one_message_per_label_and_day(tmp_path: Path) -> None:
+    sink = OutboxSink(tmp_path / "out", from_addr=ME, from_name="Me", clock=lambda: NOW)
+    first = sink.leave(b"Subject: one\r\n\r\nbody\r\n", "<x@example.com>", label="digest")
+    second = sink.leave(b"Subject: two\r\n\r\nbody\r\n", "<x@example.com>", label="digest")
+    path = tmp_path / "out" / "calbot-digest-20251202.eml"
+    assert (first.status, first.ref) == (DraftStatus.NEW, str(path))
+    assert (second.status, second.ref) == (DraftStatus.UPDATED, str(path))
+    assert path.read_bytes().startswith(b"Subject: two") and mode(path.parent) == 0o700
+
+
+def test_message_id_per_day() -> None:
+    s = settings()
+    assert digest_message_id(s, NOW) == "<calbot.digest.20251202@example.com>"
+    assert digest_message_id(s, NOW + timedelta(days=1)) != digest_message_id(s, NOW)
+    odd = Settings(user=UserSettings(email="me@[127.0.0.1]"), source=Source(), outputs=Outputs())
+    assert digest_message_id(odd, NOW).endswith("@calbot.invalid>")
+
+
+def test_day_bar_over_flags() -> None:
+    bar = DayBar(date(2025, 12, 2), 240, 5, 240, 4)
+    assert (bar.over_hours, bar.over_count, bar.over) == (False, True, True)
+    bar = DayBar(date(2025, 12, 2), 241, 4, 240, 4)
+    assert (bar.over_hours, bar.over_count, bar.over) == (True, False, True)
