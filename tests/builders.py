@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from calbot.config.settings import Settings
+from calbot.core.messages import Message
 from calbot.core.model import (
     Attendee,
     Client,
@@ -116,7 +117,7 @@ class ListSource:
 
     items: list[Event]
     requests: int = 0
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
 
     def events(self, start: datetime, end: datetime) -> list[Event]:
         return [e for e in self.items if e.end > start and e.start < end]

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from calbot.adapters.files import write_private
 from calbot.adapters.mail import build_message, draft_hash, message_hashes
+from calbot.core.messages import Message
 from calbot.core.vocab import DraftStatus
 from calbot.ports.sinks import DraftGone, Left, Reply, SinkKind, Written
 
@@ -66,7 +67,7 @@ class OutboxSink:
         self._from_name = from_name
         self._clock = clock
         self._cleaned = False
-        self.warnings: list[str] = []
+        self.warnings: list[Message] = []
 
     # -- DraftSink -------------------------------------------------------------------------
 

@@ -153,7 +153,8 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     for o in run.result.outcomes:
         e = o.meeting.event
         if wanted in (e.id, e.ical_uid, e.series_id):
-            print(explain_text(o, ZoneInfo(settings.user.timezone), run.outbox_paths), file=out)
+            tz = ZoneInfo(settings.user.timezone)
+            print(explain_text(o, tz, run.outbox_paths, settings.user.language), file=out)
             return 0
     raise UsageError(
         f"no client meeting with id {wanted!r} in the scan window; "
@@ -182,8 +183,8 @@ def show(run: ScanRun, settings: Settings, out: TextIO, *, as_json: bool) -> Non
 
     result = run.result
     if as_json:
-        doc = json.dumps(result_doc(result, run.outbox_paths), ensure_ascii=False, indent=2)
-        out.write(json_escaped(doc) + "\n")
+        doc = result_doc(result, run.outbox_paths, settings.user.language)
+        out.write(json_escaped(json.dumps(doc, ensure_ascii=False, indent=2)) + "\n")
         return
     for warning in result.warnings:
         print(f"calbot: warning: {one_line(warning)}", file=sys.stderr)

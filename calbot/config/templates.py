@@ -30,6 +30,7 @@ from calbot.core.draft import TemplateFailed, all_template_names, make_draft
 from calbot.core.draft_context import CONTEXT_KEYS, NOTES_KEYS
 from calbot.core.draft_samples import sample_contexts
 from calbot.core.draft_text import split_rendered
+from calbot.core.messages import Say
 from calbot.core.model import Decision, Draft, Meeting
 from calbot.core.settings import CoreSettings
 from calbot.core.untrusted import one_line
@@ -58,11 +59,13 @@ class Templates:
         key = TEMPLATES_KEY if name in self.overridden else name
         return _render(template, dict(context), self.path_of(name), key)
 
-    def draft(self, meeting: Meeting, decision: Decision, settings: CoreSettings) -> Draft:
+    def draft(
+        self, meeting: Meeting, decision: Decision, settings: CoreSettings, say: Say
+    ) -> Draft:
         """`make_draft` with these templates. A template that renders no draft for this
         meeting is a ConfigError naming its file, as every other template failure is."""
         try:
-            return make_draft(meeting, decision, settings, self)
+            return make_draft(meeting, decision, settings, self, say)
         except TemplateFailed as exc:
             raise ConfigError(self.path_of(exc.name), exc.name, exc.reason) from None
 

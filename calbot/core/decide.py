@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from calbot.core.messages import Clauses, Message, message
 from calbot.core.model import Action, Decision, Meeting, Proposal, Tier
 from calbot.core.scoring import Score, has_agenda, in_person, is_repeated
 from calbot.core.settings import CoreSettings
@@ -103,7 +104,7 @@ def reschedule_slots(meeting: Meeting, scene: Scene) -> Proposal | None:
     return Proposal(duration_minutes=round(minutes), slots=tuple(slots))
 
 
-def proposal_for(action: Action, s: Scored, scene: Scene) -> tuple[Proposal | None, str]:
+def proposal_for(action: Action, s: Scored, scene: Scene) -> tuple[Proposal | None, Message]:
     """The proposal when `action` fits the meeting, else None; and why (or why not)."""
     m, settings = s.meeting, scene.settings
     t = settings.thresholds
@@ -111,62 +112,69 @@ def proposal_for(action: Action, s: Scored, scene: Scene) -> tuple[Proposal | No
     if action == Action.DELEGATE:
         if m.colleagues and (m.user_optional or not m.user_is_organizer):
             who = m.colleagues[0]
-            return Proposal(delegate_to=who.email), f"{who.name or who.email} attends and can cover"
-        return None, "no colleague attends, or you organize it and are not optional"
+            return Proposal(delegate_to=who.email), message(
+                "why.delegate_fits", who=who.name or who.email
+            )
+        return None, message("why.delegate_no")
     if action == Action.CALL:
         if in_person(m):
-            return Proposal(duration_minutes=round(minutes)), "in person: a call saves the trip"
-        return None, "not in person"
+            return Proposal(duration_minutes=round(minutes)), message("why.call_fits")
+        return None, message("why.call_no")
     if action == Action.EMAIL:
         if m.client.tier == Tier.KEY:
-            return None, "key clients never get an e-mail instead of a meeting"
+            return None, message("why.email_key")
         if is_repeated(m, s.week_count, settings) and not has_agenda(m.event.description):
-            return Proposal(), "a repeated meeting without agenda: an update in writing will do"
-        return None, "not a repeated meeting without agenda"
+            return Proposal(), message("why.email_fits")
+        return None, message("why.email_no")
     if action == Action.SHORTEN:
         if minutes > t.long_meeting_minutes:
             length = shorter_length(minutes, t.long_meeting_minutes)
-            return Proposal(duration_minutes=length), f"{minutes:.0f} min can be {length}"
-        return None, f"not longer than {t.long_meeting_minutes} min"
+            return Proposal(duration_minutes=length), message(
+                "why.shorten_fits", minutes=round(minutes), length=length
+            )
+        return None, message("why.shorten_no", limit=t.long_meeting_minutes)
     if action == Action.RESCHEDULE:
         if not over_limits(m, scene.workload, settings):
-            return None, "the day and week are within their limits"
+            return None, message("why.reschedule_within")
         proposal = reschedule_slots(m, scene)
         if proposal is None:
-            return None, "too soon to move, or fewer than 2 free slots on lighter days"
-        return proposal, f"the day is over its limits; {len(proposal.slots)} lighter slots found"
+            return None, message("why.reschedule_no_slots")
+        return proposal, message("why.reschedule_fits", count=len(proposal.slots))
     if action == Action.BOUNDARY:
         if m.client.chatty:
-            return Proposal(
-                duration_minutes=min(round(minutes), 60)
-            ), "a chatty client: set a time box"
-        return None, "not a chatty client"
-    return None, "no rule"
+            return Proposal(duration_minutes=min(round(minutes), 60)), message("why.boundary_fits")
+        return None, message("why.boundary_no")
+    return None, message("why.no_rule")
 
 
 def decide_one(s: Scored, scene: Scene, goodwill_spent: bool) -> Decision:
     m, settings = s.meeting, scene.settings
 
-    def decision(action: Action, why: str, proposal: Proposal | None = None) -> Decision:
+    def decision(action: Action, why: Message, proposal: Proposal | None = None) -> Decision:
         fp = fingerprint(m, action) if action != Action.NONE else ""
         return Decision(action, s.score.total, s.score.factors, proposal, why, fp)
 
+    def step(action: Action, reason: Message) -> Message:
+        return message("why.step", action=action.value, reason=reason)
+
     if m.event.start <= scene.now:
-        return decision(Action.NONE, "already started or past")
+        return decision(Action.NONE, message("why.past"))
     if s.score.total < settings.thresholds.act_at:
         return decision(
-            Action.NONE, f"score {s.score.total} is below act_at {settings.thresholds.act_at}"
+            Action.NONE,
+            message("why.below_act_at", score=s.score.total, act_at=settings.thresholds.act_at),
         )
-    notes: list[str] = []
+    notes: list[Message] = []
     for action in settings.scoring.order:
         if action in GOODWILL_ACTIONS and goodwill_spent:
-            notes.append(f"{action}: {m.client.name} was already asked to move or drop a meeting")
+            notes.append(step(action, message("why.goodwill_spent", client=m.client.name)))
             continue
         proposal, why = proposal_for(action, s, scene)
         if proposal is not None:
-            return decision(action, "; ".join([f"{action}: {why}", *notes]), proposal)
-        notes.append(f"{action}: {why}")
-    return decision(Action.NONE, "nothing fits — " + "; ".join(notes))
+            chosen = Clauses((step(action, why), *notes))
+            return decision(action, message("why.chosen", steps=chosen), proposal)
+        notes.append(step(action, why))
+    return decision(Action.NONE, message("why.nothing_fits", steps=Clauses(tuple(notes))))
 
 
 def decide_all(scored: Sequence[Scored], scene: Scene) -> dict[str, Decision]:

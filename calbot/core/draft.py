@@ -1,9 +1,10 @@
 """Drafting: turn a decided meeting into the reply the user would have written.
 
-Pure: no disk, network or clock. The only outside thing is the `Renderer` the caller hands
-in (the shell's sandboxed template environment, `calbot.config.templates`). Every piece of
-untrusted event text (titles, names, locations) goes to the templates as a *variable*, so
-"{{ 7*7 }}" in a title stays "{{ 7*7 }}" and never runs.
+Pure: no disk, network or clock. The only outside things are what the caller hands in: the
+`Renderer` (the shell's sandboxed template environment, `calbot.config.templates`) and
+`Say` (the message catalogues, `calbot.present.messages`) for the user's private notes.
+Every piece of untrusted event text (titles, names, locations) goes to the templates as a
+*variable*, so "{{ 7*7 }}" in a title stays "{{ 7*7 }}" and never runs.
 
 A draft template renders to::
 
@@ -20,21 +21,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from calbot.core.draft_context import client_language, draft_context, notes_context, reasons
+from calbot.core.draft_context import client_language, draft_context, notes_context
 from calbot.core.draft_people import display_name, recipients
 from calbot.core.draft_text import split_rendered, tidy_body
-from calbot.core.model import (
-    Action,
-    Decision,
-    Draft,
-    Meeting,
-)
+from calbot.core.headers import clean_header_text
+from calbot.core.messages import Say, message
+from calbot.core.model import Action, Decision, Draft, Meeting
 from calbot.core.settings import LANGUAGES, CoreSettings, UserSettings
 
 DRAFT_ACTIONS: tuple[Action, ...] = tuple(a for a in Action if a != Action.NONE)
 
-_WHY_LABEL = {"en": "Why", "vi": "Lý do", "ms": "Sebab"}
-_SCORE_LABEL = {"en": "score", "vi": "điểm", "ms": "skor"}
 _NOTES_TEMPLATE_ACTIONS = frozenset({Action.BOUNDARY})
 
 
@@ -75,34 +71,43 @@ def all_template_names() -> dict[str, tuple[Action, str, bool]]:
     return names
 
 
-def why_line(decision: Decision, lang: str) -> str:
-    """ "Why: Tue has 6.5 h of meetings, limit 4 h; ... (score 62/100, shorten)"."""
-    label = _WHY_LABEL.get(lang, "Why")
-    because = "; ".join(reasons(decision)) or "-"
-    score = _SCORE_LABEL.get(lang, "score")
-    return f"{label}: {because} ({score} {decision.score}/100, {decision.action.value})"
+def reasons(decision: Decision, lang: str, say: Say) -> list[str]:
+    """The factors that acted (all of them when none did), as one-line texts."""
+    acting = [f for f in decision.factors if f.points > 0] or list(decision.factors)
+    return [clean_header_text(say(f.detail, lang)) or f.code for f in acting]
+
+
+def why_line(decision: Decision, lang: str, say: Say) -> str:
+    """ "Why: Tue 1 Dec has 6.5 h of meetings, limit 4 h; ... (score 62/100, shorten)"."""
+    because = "; ".join(reasons(decision, lang, say)) or "-"
+    line = message(
+        "notes.why_line", reasons=because, score=decision.score, action=decision.action.value
+    )
+    return say(line, lang)
 
 
 def private_notes(
-    meeting: Meeting, decision: Decision, user: UserSettings, templates: Renderer
+    meeting: Meeting, decision: Decision, user: UserSettings, templates: Renderer, say: Say
 ) -> str:
     lang = user.language if user.language in LANGUAGES else "en"
     # The factors are the reasoning; `decision.why` (which rules did not fit) is for
     # `calbot explain` only.
-    text = why_line(decision, lang)
+    text = why_line(decision, lang, say)
     if decision.action in _NOTES_TEMPLATE_ACTIONS:
-        ctx = notes_context(meeting, decision, user, lang)
+        why = clean_header_text(say(decision.why, lang)) if decision.why else ""
+        ctx = notes_context(meeting, decision, user, lang, reasons(decision, lang, say), why)
         points = tidy_body(templates.render(notes_template_name(decision.action, lang), ctx))
         text += "\n\n" + points.rstrip("\n")
     return text + "\n"
 
 
 def make_draft(
-    meeting: Meeting, decision: Decision, settings: CoreSettings, templates: Renderer
+    meeting: Meeting, decision: Decision, settings: CoreSettings, templates: Renderer, say: Say
 ) -> Draft:
-    """The reply for `meeting` as decided. Raises TemplateFailed when a template renders
-    no "Subject: ..." + body, which loading the templates already ruled out for the
-    sample meetings; the renderer's own errors pass through."""
+    """The reply for `meeting` as decided; `say` gives the private notes' reasons their
+    text. Raises TemplateFailed when a template renders no "Subject: ..." + body, which
+    loading the templates already ruled out for the sample meetings; the renderer's own
+    errors pass through."""
     if decision.action not in DRAFT_ACTIONS:
         raise ValueError(f"no draft for action {decision.action.value!r}")
     user = settings.user
@@ -120,7 +125,7 @@ def make_draft(
         to=tuple(a.email for a in to),
         subject=subject,
         body=body,
-        private_notes=private_notes(meeting, decision, user, templates),
+        private_notes=private_notes(meeting, decision, user, templates, say),
         cc=tuple(a.email for a in cc),
         to_names=tuple(display_name(meeting, a) for a in to),
     )

@@ -4,12 +4,12 @@ apply are empty), listed in `CONTEXT_KEYS`; the private-notes template also gets
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from calbot.core import formatting as fmt
 from calbot.core.draft_people import addressee, colleague_name, recipients
 from calbot.core.draft_text import short_text
-from calbot.core.headers import clean_header_text
 from calbot.core.model import Action, Attendee, Decision, Meeting, Proposal, Tier
 from calbot.core.settings import LANGUAGES, UserSettings
 
@@ -156,18 +156,18 @@ def draft_context(
     }
 
 
-def reasons(decision: Decision) -> list[str]:
-    """The factors that acted (all of them when none did), as one-line texts."""
-    acting = [f for f in decision.factors if f.points > 0] or list(decision.factors)
-    return [clean_header_text(f.detail) or f.code for f in acting]
-
-
 def notes_context(
-    meeting: Meeting, decision: Decision, user: UserSettings, lang: str
+    meeting: Meeting,
+    decision: Decision,
+    user: UserSettings,
+    lang: str,
+    reasons: Sequence[str],
+    why: str,
 ) -> dict[str, object]:
-    """The variables of the private-notes template (the user's language)."""
+    """The variables of the private-notes template (the user's language): `reasons` are
+    the acting factors' texts, `why` the decision's, each one line."""
     ctx = draft_context(meeting, decision, user, lang)
-    ctx["reasons"] = reasons(decision)
-    ctx["why"] = clean_header_text(decision.why)
+    ctx["reasons"] = list(reasons)
+    ctx["why"] = why
     ctx["score"] = decision.score
     return ctx

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from calbot.core.draft_context import draft_context, notes_context
+from calbot.core.messages import Hours, message
 from calbot.core.model import (
     Action,
     Attendee,
@@ -22,6 +23,12 @@ from calbot.core.model import (
 )
 from calbot.core.settings import LANGUAGES, UserSettings
 
+# What the sample factors say, as the private notes would show them.
+_SAMPLE_REASONS = {
+    "day_load": "Tue has 6.5 h of meetings, limit 4 h",
+    "long_meeting": "the meeting lasts 2 h",
+}
+
 
 def _sample_meetings(action: Action) -> list[tuple[Meeting, Decision, UserSettings]]:
     start = datetime(2026, 12, 1, 14, 30, tzinfo=UTC)
@@ -36,8 +43,12 @@ def _sample_meetings(action: Action) -> list[tuple[Meeting, Decision, UserSettin
         delegate_to="lan.tran@example.com" if action == Action.DELEGATE else None,
     )
     factors = (
-        Factor("day_load", 25, "Tue has 6.5 h of meetings, limit 4 h"),
-        Factor("long_meeting", 15, "the meeting lasts 2 h"),
+        Factor(
+            "day_load",
+            25,
+            message("factor.day_load", day=start.date(), hours=Hours(390), limit=Hours(240)),
+        ),
+        Factor("long_meeting", 15, message("factor.long_meeting", minutes=120, limit=60)),
     )
     minh = Attendee("minh@acme.example", "Minh Nguyen", Response.ACCEPTED, organizer=True)
     lan = Attendee("lan.tran@example.com", "Lan Tran", Response.ACCEPTED)
@@ -88,7 +99,7 @@ def _sample_meetings(action: Action) -> list[tuple[Meeting, Decision, UserSettin
             user_is_organizer=organizes,
             user_optional=False,
         )
-        decision = Decision(action, 60, facts, proposal, why="sample")
+        decision = Decision(action, 60, facts, proposal, why=message("why.call_no"))
         for lang in LANGUAGES:
             user = UserSettings(
                 email="me@example.com",
@@ -127,7 +138,8 @@ def sample_contexts(action: Action, lang: str, notes: bool = False) -> list[dict
             user_optional=meeting.user_optional,
         )
         if notes:
-            contexts.append(notes_context(sample_meeting, decision, user, lang))
+            reasons = [_SAMPLE_REASONS[f.code] for f in decision.factors]
+            contexts.append(notes_context(sample_meeting, decision, user, lang, reasons, "sample"))
         else:
             contexts.append(draft_context(sample_meeting, decision, user, lang))
     return contexts

@@ -7,6 +7,8 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
+from calbot.core.messages import Message
+
 
 class Action(StrEnum):
     NONE = "none"
@@ -148,7 +150,7 @@ class Factor(NamedTuple):
 
     code: str
     points: int
-    detail: str  # a human sentence for the user
+    detail: Message  # what to tell the user, shown in their language
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +167,7 @@ class Decision:
     factors: tuple[Factor, ...]
     proposal: Proposal | None = None
     # why this action (and not an earlier one in the order) — for the user, in `explain`
-    why: str = ""
+    why: Message | None = None
     # what the decision depends on; a change re-opens a draft the user deleted
     fingerprint: str = ""
 

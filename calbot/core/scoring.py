@@ -1,7 +1,8 @@
 """The score: a sum of named factors, weighed by the client's tier.
 
 Every factor's points come from `[scoring]` in the config; `calbot explain` shows each
-factor with its points and a sentence, so the formula is never hidden.
+factor with its points and a sentence (a `Message` here, rendered in the user's language
+when shown), so the formula is never hidden.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
+from calbot.core.messages import Arg, Hours, message
 from calbot.core.model import Factor, Meeting, Tier
-from calbot.core.phrases import day_label, hours, say
 from calbot.core.settings import CoreSettings
 from calbot.core.workload import Workload, iso_week, working_window
 
@@ -77,34 +78,32 @@ class Score:
 def factors_for(
     meeting: Meeting, workload: Workload, week_count: int, settings: CoreSettings
 ) -> list[Factor]:
-    """The raw factors, before the tier weight; details in the user's language."""
+    """The raw factors, before the tier weight; each says what to tell the user."""
     event, t, p = meeting.event, settings.thresholds, settings.scoring
-    lang = settings.user.language
     tz = workload.tz
     day = event.start.astimezone(tz).date()
     load = workload.day(day)
     out: list[Factor] = []
 
-    def add(code: str, points: int, phrase: str, **values: object) -> None:
+    def add(code: str, points: int, detail: str, **args: Arg) -> None:
         if points:
-            out.append(Factor(code, points, say(lang, phrase, **values)))
+            out.append(Factor(code, points, message(detail, **args)))
 
-    label = day_label(day, lang)
     if load.meeting_hours > t.max_meeting_hours_per_day:
         add(
             "day_load",
             p.day_load,
-            "day_load",
-            day=label,
-            hours=hours(load.meeting_minutes, lang),
-            limit=hours(t.max_meeting_hours_per_day * 60, lang),
+            "factor.day_load",
+            day=day,
+            hours=Hours(load.meeting_minutes),
+            limit=Hours(t.max_meeting_hours_per_day * 60),
         )
     if load.meeting_count > t.max_meetings_per_day:
         add(
             "day_count",
             p.day_count,
-            "day_count",
-            day=label,
+            "factor.day_count",
+            day=day,
             count=load.meeting_count,
             limit=t.max_meetings_per_day,
         )
@@ -113,62 +112,65 @@ def factors_for(
         add(
             "week_load",
             p.week_load,
-            "week_load",
+            "factor.week_load",
             week=iso_week(day)[1],
-            hours=hours(week_minutes, lang),
-            limit=hours(t.max_meeting_hours_per_week * 60, lang),
+            hours=Hours(week_minutes),
+            limit=Hours(t.max_meeting_hours_per_week * 60),
         )
     longest = load.longest_free_minutes
     if longest is not None and longest < t.min_focus_block_minutes:
         add(
             "no_focus_block",
             p.no_focus_block,
-            "no_focus_block",
+            "factor.no_focus_block",
             minutes=t.min_focus_block_minutes,
-            day=label,
-            longest=f"{longest:.0f}",
+            day=day,
+            longest=round(longest),
         )
     minutes = event.duration.total_seconds() / 60
     if minutes > t.long_meeting_minutes:
         add(
             "long_meeting",
             p.long_meeting,
-            "long_meeting",
-            minutes=f"{minutes:.0f}",
+            "factor.long_meeting",
+            minutes=round(minutes),
             limit=t.long_meeting_minutes,
         )
     if in_person(meeting):
-        add("in_person", p.in_person, "in_person", place=event.location.strip()[:60])
+        add("in_person", p.in_person, "factor.in_person", place=event.location.strip()[:60])
     if event.series_id is not None:
-        add("repeated", p.repeated, "series")
+        add("repeated", p.repeated, "factor.series")
     elif week_count > t.max_meetings_per_client_per_week:
         add(
             "repeated",
             p.repeated,
-            "repeated",
+            "factor.repeated",
             count=week_count,
             client=meeting.client.name,
             limit=t.max_meetings_per_client_per_week,
         )
     if not has_agenda(event.description):
-        add("no_agenda", p.no_agenda, "no_agenda")
+        add("no_agenda", p.no_agenda, "factor.no_agenda")
     if meeting.user_optional:
-        add("optional_or_colleague", p.optional_or_colleague, "optional")
+        add("optional_or_colleague", p.optional_or_colleague, "factor.optional")
     elif meeting.colleagues:
         who = meeting.colleagues[0]
         add(
-            "optional_or_colleague", p.optional_or_colleague, "colleague", who=who.name or who.email
+            "optional_or_colleague",
+            p.optional_or_colleague,
+            "factor.colleague",
+            who=who.name or who.email,
         )
     if meeting.client.chatty:
-        add("chatty", p.chatty, "chatty", client=meeting.client.name)
+        add("chatty", p.chatty, "factor.chatty", client=meeting.client.name)
     if outside_hours(meeting, workload, settings):
         local = event.start.astimezone(tz)
         add(
             "outside_hours",
             p.outside_hours,
-            "outside_hours",
-            day=day_label(local.date(), lang),
-            time=f"{local:%H:%M}",
+            "factor.outside_hours",
+            day=local.date(),
+            time=local.time(),
         )
     return out
 
@@ -182,7 +184,7 @@ def outside_hours(meeting: Meeting, workload: Workload, settings: CoreSettings) 
     return event.start.astimezone(UTC) < window[0] or event.end.astimezone(UTC) > window[1]
 
 
-TIER_PHRASE = {Tier.KEY: "tier_key", Tier.LOW: "tier_low"}
+TIER_DETAIL = {Tier.KEY: "factor.tier_key", Tier.LOW: "factor.tier_low"}
 
 
 def score(meeting: Meeting, workload: Workload, week_count: int, settings: CoreSettings) -> Score:
@@ -195,8 +197,8 @@ def score(meeting: Meeting, workload: Workload, week_count: int, settings: CoreS
     total = max(0, min(100, round(subtotal * weight)))
     factors = list(raw)
     if total != subtotal:
-        phrase = TIER_PHRASE.get(meeting.client.tier, "tier_other")
-        detail = say(settings.user.language, phrase, weight=f"{weight:g}")
-        capped = " (0-100)" if total in (0, 100) and subtotal * weight != total else ""
-        factors.append(Factor("tier", total - subtotal, detail + capped))
+        detail = message(TIER_DETAIL.get(meeting.client.tier, "factor.tier_other"), weight=weight)
+        if total in (0, 100) and subtotal * weight != total:
+            detail = message("factor.capped", detail=detail)
+        factors.append(Factor("tier", total - subtotal, detail))
     return Score(total, tuple(factors))

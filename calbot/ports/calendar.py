@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from calbot.core.messages import Message
 from calbot.core.model import Event, Slot
 
 
@@ -24,8 +25,9 @@ class CalendarSource(Protocol):
         ...
 
     @property
-    def warnings(self) -> Sequence[str]:
-        """Events skipped so far as unreadable, one line each (the scan goes on)."""
+    def warnings(self) -> Sequence[Message]:
+        """Events (and calendars) skipped so far as unreadable, one message each, for the
+        scan to show in the user's language (the scan goes on)."""
         ...
 
     @property

@@ -14,6 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+from calbot.core.messages import Message
 from calbot.core.model import Decision, Draft, Event, Meeting
 from calbot.core.records import Note
 from calbot.core.vocab import DraftStatus
@@ -30,12 +31,14 @@ class SinkKind(StrEnum):
 class Reply:
     """What a draft sink writes for one meeting: the draft, the meeting and decision it
     answers (a sink may show more than the draft: the review calendar shows the meeting's
-    time and the reasons), and the draft's deterministic Message-ID."""
+    time and the reasons), the draft's deterministic Message-ID, and the decision's reasons
+    as the user reads them (rendered by the use case: adapters hold no user text)."""
 
     draft: Draft
     meeting: Meeting
     decision: Decision
     message_id: str
+    reasons: tuple[str, ...]  # strongest first, in the user's language
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +69,9 @@ class DraftSink(Protocol):
     kind: SinkKind
 
     @property
-    def warnings(self) -> Sequence[str]:
-        """Problems met so far that the user should hear of (the scan goes on)."""
+    def warnings(self) -> Sequence[Message]:
+        """Problems met so far that the user should hear of, for the scan to show in the
+        user's language (the scan goes on)."""
         ...
 
     def content_hash(self, reply: Reply) -> str:
@@ -114,8 +118,8 @@ class NoteSink(Protocol):
     name: str
 
     @property
-    def warnings(self) -> Sequence[str]:
-        """Notes skipped so far, one line each (the scan goes on)."""
+    def warnings(self) -> Sequence[Message]:
+        """Notes skipped so far, one message each (the scan goes on)."""
         ...
 
     def put(self, event: Event, note: Note) -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from calbot.core.digest import Digest, DigestItem
-from calbot.core.phrases import day_label, hours
 from calbot.core.untrusted import one_line
 from calbot.present.digest_text import bar_scale
 from calbot.present.digest_words import (
@@ -17,13 +16,14 @@ from calbot.present.digest_words import (
     counted,
     draft_label,
     moment,
-    say,
+    phrase,
     status_label,
     subject,
     time_span,
     trouble_parts,
     win_back,
 )
+from calbot.present.messages import day_label, hours
 
 _CSS_BODY = (
     "font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;color:#222;"
@@ -58,38 +58,38 @@ def _link(label: str, target: str) -> str:
 def render_html(d: Digest) -> str:
     """A standalone HTML document (inline styles only: it doubles as an e-mail body)."""
     lang = d.language
+    title = phrase(lang, "title", day=day_label(d.now.date(), lang))
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{esc(lang, 8)}"><head><meta charset="utf-8">',
         f"<title>{esc(subject(d))}</title></head>",
         f'<body style="{_CSS_BODY}">',
-        f'<h1 style="font-size:1.4em">{esc(say(lang, "title", day=day_label(d.now.date(), lang)))}'
-        "</h1>",
+        f'<h1 style="font-size:1.4em">{esc(title)}</h1>',
     ]
     if d.since is not None:
-        parts.append(_dim_p(say(lang, "since", when=moment(d.since, lang))))
+        parts.append(_dim_p(phrase(lang, "since", when=moment(d.since, lang))))
     line = win_back(d)
     if line:
         parts.append(f'<p style="font-size:1.15em;color:#1b6e20"><b>{esc(line)}</b></p>')
     heading = "new_since" if d.since is not None else "new_first"
-    parts.append(f"<h2>{esc(say(lang, heading, n=len(d.new)))}</h2>")
+    parts.append(f"<h2>{esc(phrase(lang, heading, n=len(d.new)))}</h2>")
     if not d.new:
         none = "nothing_new" if d.since is not None else "nothing_pending"
-        parts.append(_dim_p(say(lang, none)))
+        parts.append(_dim_p(phrase(lang, none)))
     parts += [_html_item(item, lang) for item in d.new]
     if d.waiting:
-        parts.append(f"<h2>{esc(say(lang, 'waiting', n=len(d.waiting)))}</h2>")
+        parts.append(f"<h2>{esc(phrase(lang, 'waiting', n=len(d.waiting)))}</h2>")
         parts += [_html_item(item, lang) for item in d.waiting]
     if d.older_pending:
         parts.append(_dim_p(counted(lang, "older", d.older_pending)))
     if d.gone:
-        parts.append(f"<h2>{esc(say(lang, 'gone', n=len(d.gone)))}</h2>")
+        parts.append(f"<h2>{esc(phrase(lang, 'gone', n=len(d.gone)))}</h2>")
         parts += [_html_item(item, lang, brief=True) for item in d.gone]
     if d.week:
         parts += _html_week(d)
     parts += _html_trouble(d)
     if d.last_scan is not None:
-        parts.append(_dim_p(say(lang, "last_scan", when=moment(d.last_scan, lang))))
+        parts.append(_dim_p(phrase(lang, "last_scan", when=moment(d.last_scan, lang))))
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -110,14 +110,14 @@ def _html_item(item: DigestItem, lang: str, *, brief: bool = False) -> str:
     if not brief:
         reason = esc(item.reason)
         if item.saved_minutes > 0:
-            saves = esc(say(lang, "saves", hours=hours(item.saved_minutes, lang)))
+            saves = esc(phrase(lang, "saves", hours=hours(item.saved_minutes, lang)))
             reason = f"{reason} · {saves}" if reason else saves
         if reason:
             rows.append(f'<div style="{_CSS_DIM}">{reason}</div>')
         if item.edited:
-            rows.append(f'<div style="color:#8a5a00">⚠ {esc(say(lang, "edited"))}</div>')
+            rows.append(f'<div style="color:#8a5a00">⚠ {esc(phrase(lang, "edited"))}</div>')
         if item.event_link:
-            rows.append(f"<div>{_link(say(lang, 'event'), item.event_link)}</div>")
+            rows.append(f"<div>{_link(phrase(lang, 'event'), item.event_link)}</div>")
         for link in item.drafts:
             label = draft_label(link, lang)
             if link.target:
@@ -130,7 +130,7 @@ def _html_item(item: DigestItem, lang: str, *, brief: bool = False) -> str:
 def _html_week(d: Digest) -> list[str]:
     lang = d.language
     limit = hours(d.week[0].limit_minutes, lang)
-    parts = [f"<h2>{esc(say(lang, 'week', limit=limit))}</h2>", "<div>"]
+    parts = [f"<h2>{esc(phrase(lang, 'week', limit=limit))}</h2>", "<div>"]
     scale = bar_scale(d.week)
     for bar in d.week:
         width = min(bar.minutes, scale) / scale * 100
@@ -139,7 +139,7 @@ def _html_week(d: Digest) -> list[str]:
         label = esc(day_label(bar.day, lang))
         if bar.is_today:
             label = f"<b>{label}</b>"
-        over = f' <span style="{_CSS_BAD}">⚠ {esc(say(lang, "over"))}</span>' if bar.over else ""
+        over = f' <span style="{_CSS_BAD}">⚠ {esc(phrase(lang, "over"))}</span>' if bar.over else ""
         parts.append(
             '<div style="display:flex;align-items:center;margin:3px 0">'
             f'<div style="width:9em">{label}</div>'
@@ -161,7 +161,7 @@ def _html_trouble(d: Digest) -> list[str]:
             return [_dim_p(counted(lang, "no_trouble", d.scans))]
         return []
     heading = "trouble" if d.since is not None else "trouble_first"
-    parts = [f"<h2>{esc(say(lang, heading))}</h2>", "<ul>"]
+    parts = [f"<h2>{esc(phrase(lang, heading))}</h2>", "<ul>"]
     for t in d.trouble:
         what, when, fix = trouble_parts(t, lang)
         text = f'<span style="{_CSS_BAD}">{esc(what)}</span>'
@@ -169,7 +169,7 @@ def _html_trouble(d: Digest) -> list[str]:
             text += f' <span style="{_CSS_DIM}">({esc(when)})</span>'
         if t.detail:
             text += f": {esc(t.detail, 400)}"
-        text += f"<br><i>{esc(say(lang, 'fix'))}: {esc(fix)}</i>"
+        text += f"<br><i>{esc(phrase(lang, 'fix'))}: {esc(fix)}</i>"
         parts.append(f"<li>{text}</li>")
     parts.append("</ul>")
     return parts

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TextIO
 
 from calbot.core.digest import DayBar, Digest, DigestItem
-from calbot.core.phrases import day_label, hours
 from calbot.core.untrusted import one_line
 from calbot.core.vocab import DraftStatus
 from calbot.present.digest_words import (
@@ -15,13 +14,14 @@ from calbot.present.digest_words import (
     counted,
     draft_label,
     moment,
-    say,
+    phrase,
     status_label,
     subject,
     time_span,
     trouble_parts,
     win_back,
 )
+from calbot.present.messages import day_label, hours
 
 BAR_WIDTH = 20
 _EIGHTHS = " ▏▎▍▌▋▊▉"
@@ -63,35 +63,35 @@ _RICH_STYLES = {
 def text_lines(d: Digest) -> list[Line]:
     """The digest as styled lines; `render_plain` and `print_terminal` share them."""
     lang = d.language
-    out: list[Line] = [[(say(lang, "title", day=day_label(d.now.date(), lang)), "title")]]
+    out: list[Line] = [[(phrase(lang, "title", day=day_label(d.now.date(), lang)), "title")]]
     if d.since is not None:
-        out.append([(say(lang, "since", when=moment(d.since, lang)), "dim")])
+        out.append([(phrase(lang, "since", when=moment(d.since, lang)), "dim")])
     line = win_back(d)
     if line:
         out += [[], [(line, "win")]]
 
     out.append([])
     heading = "new_since" if d.since is not None else "new_first"
-    out.append([(say(lang, heading, n=len(d.new)), "heading")])
+    out.append([(phrase(lang, heading, n=len(d.new)), "heading")])
     if not d.new:
         none = "nothing_new" if d.since is not None else "nothing_pending"
-        out.append([("  " + say(lang, none), "dim")])
+        out.append([("  " + phrase(lang, none), "dim")])
     for item in d.new:
         out += _item_lines(item, lang)
     if d.waiting:
-        out += [[], [(say(lang, "waiting", n=len(d.waiting)), "heading")]]
+        out += [[], [(phrase(lang, "waiting", n=len(d.waiting)), "heading")]]
         for item in d.waiting:
             out += _item_lines(item, lang)
     if d.older_pending:
         out += [[], [(counted(lang, "older", d.older_pending), "dim")]]
     if d.gone:
-        out += [[], [(say(lang, "gone", n=len(d.gone)), "heading")]]
+        out += [[], [(phrase(lang, "gone", n=len(d.gone)), "heading")]]
         for item in d.gone:
             out += _item_lines(item, lang, brief=True)
 
     if d.week:
         limit = hours(d.week[0].limit_minutes, lang)
-        out += [[], [(say(lang, "week", limit=limit), "heading")]]
+        out += [[], [(phrase(lang, "week", limit=limit), "heading")]]
         scale = bar_scale(d.week)
         labels = [day_label(b.day, lang) for b in d.week]
         pad = max(len(label) for label in labels)
@@ -102,12 +102,12 @@ def text_lines(d: Digest) -> list[Line]:
             meetings = counted(lang, "meetings", bar.count)
             row += [(f"  {hours(bar.minutes, lang):>7}  {meetings}", "")]
             if bar.over:
-                row += [(f"  ! {say(lang, 'over')}", "bad")]
+                row += [(f"  ! {phrase(lang, 'over')}", "bad")]
             out.append(row)
 
     out += _trouble_lines(d)
     if d.last_scan is not None:
-        out += [[], [(say(lang, "last_scan", when=moment(d.last_scan, lang)), "dim")]]
+        out += [[], [(phrase(lang, "last_scan", when=moment(d.last_scan, lang)), "dim")]]
     return out
 
 
@@ -124,14 +124,14 @@ def _item_lines(item: DigestItem, lang: str, *, brief: bool = False) -> list[Lin
         return lines
     reason = one_line(item.reason, 300)
     if item.saved_minutes > 0:
-        saves = say(lang, "saves", hours=hours(item.saved_minutes, lang))
+        saves = phrase(lang, "saves", hours=hours(item.saved_minutes, lang))
         reason = f"{reason} · {saves}" if reason else saves
     if reason:
         lines.append([("    " + reason, "dim")])
     if item.edited:
-        lines.append([("    ! " + say(lang, "edited"), "warn")])
+        lines.append([("    ! " + phrase(lang, "edited"), "warn")])
     if item.event_link:
-        lines.append([(f"    {say(lang, 'event')}: ", ""), (one_line(item.event_link), "link")])
+        lines.append([(f"    {phrase(lang, 'event')}: ", ""), (one_line(item.event_link), "link")])
     for link in item.drafts:
         target = one_line(link.target, 500)
         lines.append(
@@ -149,7 +149,7 @@ def _trouble_lines(d: Digest) -> list[Line]:
             out.append([(counted(lang, "no_trouble", d.scans), "dim")])
             return out
         return []
-    out.append([(say(lang, heading), "heading")])
+    out.append([(phrase(lang, heading), "heading")])
     for t in d.trouble:
         what, when, fix = trouble_parts(t, lang)
         line: Line = [("  ! " + what, "bad")]
@@ -158,7 +158,7 @@ def _trouble_lines(d: Digest) -> list[Line]:
         if t.detail:
             line.append((": " + one_line(t.detail, 400), ""))
         out.append(line)
-        out.append([(f"    {say(lang, 'fix')}: {fix}", "warn")])
+        out.append([(f"    {phrase(lang, 'fix')}: {fix}", "warn")])
     return out
 
 
@@ -190,8 +190,8 @@ def delivery_notes(
     notes = []
     if gmail is not None:
         key = {DraftStatus.NEW: "saved_gmail", DraftStatus.UPDATED: "updated_gmail"}
-        notes.append(say(lang, key.get(gmail, "edited_gmail"), subject=subject(d)))
+        notes.append(phrase(lang, key.get(gmail, "edited_gmail"), subject=subject(d)))
     if eml_path is not None:
-        notes.append(say(lang, "saved_outbox", path=eml_path))
-    notes.append(say(lang, "saved_html", path=html_path))
+        notes.append(phrase(lang, "saved_outbox", path=str(eml_path)))
+    notes.append(phrase(lang, "saved_html", path=str(html_path)))
     return notes

@@ -15,13 +15,15 @@ from calbot.core.model import Action
 from calbot.core.scan_result import Outcome, ScanResult
 from calbot.core.untrusted import one_line
 from calbot.core.vocab import DraftStatus
+from calbot.present.messages import say
+from calbot.present.reasons import why_text
 
 
 def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def meeting_doc(o: Outcome, ref_paths: Mapping[str, str]) -> dict[str, Any]:
+def meeting_doc(o: Outcome, ref_paths: Mapping[str, str], lang: str) -> dict[str, Any]:
     e, d = o.meeting.event, o.decision
     proposal = None
     if d.proposal is not None:
@@ -52,20 +54,23 @@ def meeting_doc(o: Outcome, ref_paths: Mapping[str, str]) -> dict[str, Any]:
         "end": iso(e.end),
         "client": o.meeting.client.name,
         "score": d.score,
-        "factors": [{"code": f.code, "points": f.points, "detail": f.detail} for f in d.factors],
+        "factors": [
+            {"code": f.code, "points": f.points, "detail": say(f.detail, lang)} for f in d.factors
+        ],
         "action": d.action.value,
-        "why": d.why,
+        "why": why_text(d, lang),
         "proposal": proposal,
         "draft": draft,
     }
 
 
-def result_doc(result: ScanResult, ref_paths: Mapping[str, str]) -> dict[str, Any]:
-    """The `--json` document. `ref_paths` maps outbox refs to full paths."""
+def result_doc(result: ScanResult, ref_paths: Mapping[str, str], lang: str) -> dict[str, Any]:
+    """The `--json` document, its sentences in `lang`. `ref_paths` maps outbox refs to full
+    paths."""
     return {
         "generated_at": iso(result.generated_at),
         "window": {"from": iso(result.window.start), "to": iso(result.window.end)},
-        "meetings": [meeting_doc(o, ref_paths) for o in result.outcomes],
+        "meetings": [meeting_doc(o, ref_paths, lang) for o in result.outcomes],
         "stats": {
             "events_seen": result.events_seen,
             "client_meetings": len(result.outcomes),
@@ -96,7 +101,8 @@ def table_rows(result: ScanResult, tz: ZoneInfo) -> list[tuple[str, str, str, st
     return rows
 
 
-def explain_text(o: Outcome, tz: ZoneInfo, ref_paths: Mapping[str, str]) -> str:
+def explain_text(o: Outcome, tz: ZoneInfo, ref_paths: Mapping[str, str], lang: str) -> str:
+    """`calbot explain` for one meeting, its sentences in `lang`."""
     e, d = o.meeting.event, o.decision
     lines = [
         f"{one_line(e.summary)}  ({one_line(e.id)})",
@@ -107,10 +113,11 @@ def explain_text(o: Outcome, tz: ZoneInfo, ref_paths: Mapping[str, str]) -> str:
         f"  score:   {d.score}",
     ]
     for f in d.factors:
-        lines.append(f"    {f.points:+4d}  {f.code:<22} {one_line(f.detail)}")
+        lines.append(f"    {f.points:+4d}  {f.code:<22} {one_line(say(f.detail, lang))}")
     lines.append(f"  action:  {d.action.value}")
-    if d.why:
-        lines.append(f"  why:     {one_line(d.why, 2000)}")
+    why = why_text(d, lang)
+    if why:
+        lines.append(f"  why:     {one_line(why, 2000)}")
     if d.proposal and d.proposal.slots:
         for s in d.proposal.slots:
             lines.append(

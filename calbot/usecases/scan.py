@@ -18,6 +18,7 @@ from calbot.config.settings import Settings
 from calbot.config.templates import Templates
 from calbot.core.classify import classify, dedupe
 from calbot.core.decide import Scene, Scored, decide_all
+from calbot.core.messages import message
 from calbot.core.model import Action
 from calbot.core.records import Note
 from calbot.core.scan_result import Outcome, ScanResult, Window
@@ -27,7 +28,9 @@ from calbot.errors import ConfigError
 from calbot.ports.calendar import CalendarSource
 from calbot.ports.sinks import DraftSink, NoteSink, Reply, SinkKind
 from calbot.ports.store import StateStore
-from calbot.usecases.scan_record import main_reason, record_decisions, record_review
+from calbot.present.messages import say
+from calbot.present.reasons import acting_reasons, main_reason
+from calbot.usecases.scan_record import record_decisions, record_review
 from calbot.usecases.sink_sync import Scope, SinkSync, meeting_label, sync_sink
 
 __all__ = ["Outcome", "Ports", "Progress", "ScanResult", "Window", "quiet", "run_scan"]
@@ -71,7 +74,8 @@ def run_scan(
         window.end.astimezone(tz).date(),
         ports.source.extra_busy(window.start, window.end),
     )
-    warnings = list(ports.source.warnings)
+    lang = settings.user.language
+    warnings = [say(w, lang) for w in ports.source.warnings]
     counts = client_week_counts(meetings, tz)
     scored = []
     for m in meetings:
@@ -94,24 +98,24 @@ def run_scan(
     progress("drafting replies")
     wanted, held = _draft_each_key(outcomes, settings, templates, warnings)
     domain = settings.user.domain or "calbot.invalid"
-    replies = {key: _reply(key, o, domain) for key, o in wanted.items()}
+    replies = {key: _reply(key, o, domain, lang) for key, o in wanted.items()}
     result = ScanResult(now, window, outcomes, len(events), 0, warnings)
     seen_keys = {e.draft_key for e in events}
     scope = Scope(seen=seen_keys, held=held, full=window.full)
     for sink in ports.sinks:
         progress(f"writing drafts to {sink.name}")
         synced = sync_sink(sink, replies, ports.store, scope, now=now, dry_run=dry_run)
-        _take(sink, synced, wanted, result)
+        _take(sink, synced, wanted, result, lang)
     for outcome in wanted.values():
         if dry_run:
             outcome.dry_run = True
     if ports.notes is not None and not dry_run:
         progress("noting decisions on the calendar")
-        _sync_notes(ports.notes, outcomes, wanted, settings.outputs.note_color)
-        warnings += ports.notes.warnings
+        _sync_notes(ports.notes, outcomes, wanted, settings.outputs.note_color, lang)
+        warnings += [say(w, lang) for w in ports.notes.warnings]
     if not dry_run:
         record_decisions(wanted, outcomes, ports.store, now)
-        record_review(wanted, seen_keys, window, workload, ports.store, now)
+        record_review(wanted, seen_keys, window, workload, ports.store, now, lang)
     result.api_requests = ports.source.requests
     return result
 
@@ -133,6 +137,7 @@ def _draft_each_key(
     Also returns the keys to leave alone: a user's template can fail on one meeting's text
     alone (checked at load, it rendered the samples); that meeting gets a warning naming
     the template and its drafts stay as they are, while the scan goes on."""
+    lang = settings.user.language
     wanted: dict[str, Outcome] = {}
     held: set[str] = set()
     for outcome in outcomes:  # sorted by start
@@ -140,30 +145,33 @@ def _draft_each_key(
         if outcome.decision.action == Action.NONE or key in wanted or key in held:
             continue
         try:
-            draft = templates.draft(outcome.meeting, outcome.decision, settings)
+            draft = templates.draft(outcome.meeting, outcome.decision, settings, say)
         except ConfigError as exc:
-            warnings.append(f"{meeting_label(outcome.meeting.event)}: no draft: {exc}")
+            label = meeting_label(outcome.meeting.event)
+            warnings.append(say(message("warn.no_draft", meeting=label, error=str(exc)), lang))
             held.add(key)
             continue
         if not draft.to:
-            name = meeting_label(outcome.meeting.event)
-            warnings.append(f"{name}: nobody to write to — no draft")
+            label = meeting_label(outcome.meeting.event)
+            warnings.append(say(message("warn.nobody_to_write_to", meeting=label), lang))
             continue
         outcome.draft = draft
         wanted[key] = outcome
     return wanted, held
 
 
-def _reply(key: str, outcome: Outcome, domain: str) -> Reply:
+def _reply(key: str, outcome: Outcome, domain: str, lang: str) -> Reply:
     assert outcome.draft is not None
-    message_id = message_id_for(key, outcome.decision.action.value, domain)
-    return Reply(outcome.draft, outcome.meeting, outcome.decision, message_id)
+    d = outcome.decision
+    message_id = message_id_for(key, d.action.value, domain)
+    return Reply(outcome.draft, outcome.meeting, d, message_id, acting_reasons(d, lang))
 
 
 def _take(
-    sink: DraftSink, synced: SinkSync, wanted: dict[str, Outcome], result: ScanResult
+    sink: DraftSink, synced: SinkSync, wanted: dict[str, Outcome], result: ScanResult, lang: str
 ) -> None:
-    """What syncing `sink` did, into the meetings' outcomes and the result."""
+    """What syncing `sink` did, into the meetings' outcomes and the result (its warnings
+    in `lang`)."""
     for key, outcome in wanted.items():
         if sink.kind is SinkKind.MAIL:
             outcome.mail_sinks.add(sink.name)
@@ -171,16 +179,15 @@ def _take(
             outcome.statuses[sink.name] = synced.statuses[key]
         if key in synced.refs:
             outcome.refs[sink.name] = synced.refs[key]
-    result.warnings += synced.warnings
-    result.warnings += sink.warnings
+    result.warnings += [say(w, lang) for w in (*synced.warnings, *sink.warnings)]
     result.deleted += synced.deleted
 
 
 def _sync_notes(
-    notes: NoteSink, outcomes: list[Outcome], wanted: dict[str, Outcome], color: str
+    notes: NoteSink, outcomes: list[Outcome], wanted: dict[str, Outcome], color: str, lang: str
 ) -> None:
-    """A private note on each acted meeting (the sink skips unchanged ones); calbot's old
-    note comes off a meeting that no longer needs anything."""
+    """A private note on each acted meeting (the sink skips unchanged ones), its reason in
+    `lang`; calbot's old note comes off a meeting that no longer needs anything."""
     for o in outcomes:
         event, d = o.meeting.event, o.decision
         if d.action == Action.NONE:
@@ -191,7 +198,7 @@ def _sync_notes(
         note = Note(
             action=d.action.value,
             score=d.score,
-            reason=main_reason(d),
+            reason=main_reason(d, lang),
             draft_id=drafted.mail_ref if drafted else "",
             fingerprint=d.fingerprint,
             color_id=color,

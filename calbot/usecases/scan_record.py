@@ -8,20 +8,13 @@ from collections.abc import Mapping, Sequence, Set
 from datetime import datetime, timedelta
 
 from calbot.core.decide import GOODWILL_ACTIONS
-from calbot.core.model import Decision
 from calbot.core.records import DayLoadRecord, DecisionRecord, GoodwillEntry, ReviewItem
 from calbot.core.savings import saved_minutes
 from calbot.core.scan_result import Outcome, Window
 from calbot.core.vocab import DraftStatus
 from calbot.core.workload import Workload
 from calbot.ports.store import StateStore
-
-
-def main_reason(decision: Decision) -> str:
-    """The one sentence that says why: the strongest factor's, else the decision's own."""
-    if decision.factors:
-        return max(decision.factors, key=lambda f: f.points).detail
-    return decision.why
+from calbot.present.reasons import main_reason
 
 
 def record_decisions(
@@ -71,8 +64,10 @@ def record_review(
     workload: Workload,
     store: StateStore,
     now: datetime,
+    lang: str,
 ) -> None:
-    """What the morning digest reads: the drafted replies and this week's load."""
+    """What the morning digest reads: the drafted replies (their reason in `lang`, as text:
+    the digest shows it as stored) and this week's load."""
     with store.transaction():
         for key, o in wanted.items():
             d, e = o.decision, o.meeting.event
@@ -84,7 +79,7 @@ def record_review(
                     start=e.start,
                     end=e.end,
                     action=d.action.value,
-                    reason=main_reason(d),
+                    reason=main_reason(d, lang),
                     event_link=e.html_link,
                     drafts=dict(o.refs),
                     saved_minutes=saved_minutes(e, d),

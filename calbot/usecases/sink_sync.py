@@ -11,6 +11,7 @@ from collections.abc import Mapping, Set
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from calbot.core.messages import Message, message
 from calbot.core.model import Event
 from calbot.core.reconcile import Desired, Kind, Op, plan
 from calbot.core.records import SinkRecord
@@ -36,7 +37,7 @@ class SinkSync:
 
     refs: dict[str, str] = field(default_factory=dict)
     statuses: dict[str, DraftStatus] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
     deleted: int = 0  # own untouched drafts removed because no longer wanted
 
 
@@ -94,7 +95,7 @@ def sync_sink(
             written, status = _apply(sink, step, adoptable)
         except ValueError as exc:  # a draft no mail format can carry (a broken address)
             name = meeting_label(step.reply.meeting.event) if step.reply else step.key
-            report.warnings.append(f"{name}: not written: {exc}")
+            report.warnings.append(message("warn.not_written", meeting=name, error=str(exc)))
             continue
         if step.want is not None and status is not None:
             report.statuses[step.key] = status

@@ -24,6 +24,7 @@ from calbot.errors import (
 from calbot.ports.calendar import CalendarSource
 from calbot.ports.sinks import DraftSink, NoteSink
 from calbot.ports.store import StateStore
+from calbot.present.messages import section
 from calbot.usecases.runlog import failed_run, ok_run, record_quietly, record_run, record_unlocked
 from calbot.usecases.scan import Ports, Progress, ScanResult, Window, quiet, run_scan
 
@@ -124,6 +125,7 @@ def review_calendar(api: GoogleApi, settings: Settings, store: StateStore) -> Dr
     return ReviewCalendar(
         api,
         settings,
+        labels=section("review.", settings.user.language),
         id_file=id_file_for(settings),
         load_id=lambda: store.get_meta(META_KEY),
         save_id=save_id,

@@ -30,6 +30,7 @@ from calbot.config.loader import parse_settings
 from calbot.config.settings import Settings
 from calbot.core.model import Action, Draft
 from calbot.ports.sinks import DraftGone, DraftSink, SinkKind, Written
+from calbot.present.messages import section
 
 ME = "me@studio.example"
 NOW = datetime(2026, 11, 25, 8, 30, tzinfo=timezone(timedelta(hours=7)))
@@ -120,6 +121,7 @@ def review_harness(google: Any, tmp_path: Path) -> Harness:
         return ReviewCalendar(
             api,
             settings,
+            labels=section("review.", settings.user.language),
             id_file=id_file_for(settings),
             load_id=lambda: store.get_meta(META_KEY),
             save_id=save,

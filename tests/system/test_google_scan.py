@@ -251,6 +251,8 @@ def test_review_calendar_holds_one_event_per_draft(google, account):
     (ev,) = review[0].events.values()
     drafted = next(m for m in doc["meetings"] if m["draft"])
     assert ev["summary"].startswith("✎ reschedule:") and drafted["summary"] in ev["summary"]
+    top = max(drafted["factors"], key=lambda f: f["points"])  # the reasons, strongest first
+    assert ev["description"].startswith(f"Why:\n- {top['detail']}")
     assert drafted["draft"]["status"] == "new"
     id_file = account.token.parent / "review_calendar_id"
     assert id_file.read_text().strip() == review[0].key

@@ -34,11 +34,13 @@ from calbot.config.templates import Templates, load_templates
 from calbot.core.classify import classify
 from calbot.core.decide import Scene, Scored, decide_all
 from calbot.core.draft import DRAFT_ACTIONS, make_draft
+from calbot.core.messages import message
 from calbot.core.model import Action, Decision, Draft, Event, Proposal, Slot
 from calbot.core.scoring import client_week_counts, repeat_count, score
 from calbot.core.settings import LANGUAGES
 from calbot.core.untrusted import is_unsafe, json_escaped
 from calbot.core.workload import measure
+from calbot.present.messages import say
 from calbot.present.render import explain_text, result_doc, table_rows
 from calbot.usecases.scan import Outcome, ScanResult, Window
 
@@ -248,7 +250,7 @@ def forced_decision(action: Action, event: Event) -> Decision:
         else (),
         delegate_to="lan@example.com" if action == Action.DELEGATE else None,
     )
-    return Decision(action, 60, (), proposal, "fuzz")
+    return Decision(action, 60, (), proposal, message("why.no_rule"))
 
 
 def check_draft(
@@ -258,7 +260,7 @@ def check_draft(
 
     meeting = again(event, settings)
     assert meeting is not None
-    draft = make_draft(meeting, decision, settings, templates)
+    draft = make_draft(meeting, decision, settings, templates, say)
     check_outputs(Outcome(meeting, decision, draft))
     assert "\r" not in draft.subject and "\n" not in draft.subject
     # the templates never evaluate event text
@@ -302,9 +304,9 @@ def check_outputs(outcome: Outcome) -> None:
     for row in table_rows(result, TZ):
         for cell in row:
             assert not any(is_unsafe(ch) for ch in cell), cell
-    for line in explain_text(outcome, TZ, {}).split("\n"):
+    for line in explain_text(outcome, TZ, {}, "en").split("\n"):
         assert not any(is_unsafe(ch) for ch in line), line
-    text = json_escaped(json.dumps(result_doc(result, {}), ensure_ascii=False, indent=2))
+    text = json_escaped(json.dumps(result_doc(result, {}, "en"), ensure_ascii=False, indent=2))
     assert not any(is_unsafe(ch) for ch in text if ch != "\n"), text
     doc = json.loads(text)
     assert doc["meetings"][0]["summary"] == outcome.meeting.event.summary
@@ -435,7 +437,8 @@ def test_ics_event_to_draft_never_breaks(templates, tmp_path_factory, events, la
     window = (datetime(2026, 1, 1, tzinfo=TZ), datetime(2027, 1, 1, tzinfo=TZ))
     found = list(source.events(*window))
     for warning in source.warnings:
-        assert "\n" not in warning and "\r" not in warning
+        text = say(warning, lang)
+        assert "\n" not in text and "\r" not in text
     settings = SETTINGS[lang]
     for event in found[:5]:
         meeting = classify(event, settings)

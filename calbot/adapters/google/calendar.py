@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 from calbot.adapters.google.events import BadEvent, to_event
 from calbot.adapters.google.freebusy import FreeBusy
 from calbot.adapters.google.sync import CalendarGone, CalendarSync
+from calbot.core.messages import Message, message
 from calbot.core.model import Event, Slot
 from calbot.ports.store import SyncCache
 
@@ -62,8 +63,8 @@ class GoogleCalendarSource:
         writable: bool,
         now: datetime,
     ) -> None:
-        self.warnings: list[str] = []
-        self._warned: set[str] = set()
+        self.warnings: list[Message] = []
+        self._warned: set[Message] = set()
         self._api = api
         self._calendars = tuple(dict.fromkeys(settings.source.calendars))
         self._user_email = settings.user.email.strip().lower()
@@ -98,7 +99,7 @@ class GoogleCalendarSource:
                     try:
                         event = to_event(item, cal, self._user_email, self._zone, within=window)
                     except BadEvent as exc:
-                        self._warn(f"{cal}: skipped {exc}")
+                        self._warn(message("warn.item_skipped", calendar=cal, problem=str(exc)))
                         continue
                     if event is not None:
                         local[event_id] = event
@@ -112,7 +113,7 @@ class GoogleCalendarSource:
         """Busy time of `[source] busy_calendars` in [start, end), sorted and merged."""
         return self._free_busy.busy(start, end)
 
-    def _warn(self, line: str) -> None:
-        if line not in self._warned:
-            self._warned.add(line)
-            self.warnings.append(line)
+    def _warn(self, warning: Message) -> None:
+        if warning not in self._warned:
+            self._warned.add(warning)
+            self.warnings.append(warning)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from calbot.adapters.google.api import ApiError, GoogleApi
+from calbot.core.messages import Message, message
 from calbot.core.model import Slot
 
 __all__ = ["FreeBusy"]
@@ -29,7 +30,7 @@ class FreeBusy:
         api: GoogleApi,
         calendars: Sequence[str],
         zone: ZoneInfo,
-        warn: Callable[[str], None],
+        warn: Callable[[Message], None],
     ) -> None:
         self._api = api
         self._calendars = tuple(calendars)
@@ -75,12 +76,14 @@ class FreeBusy:
         for cal in ids:
             data = calendars.get(cal) if isinstance(calendars, dict) else None
             if not isinstance(data, dict):
-                self._warn(f"{cal}: no busy times in Google's answer — not counted")
+                self._warn(message("warn.no_busy_times", calendar=cal))
                 continue
             errors = data.get("errors")
             if isinstance(errors, list) and errors:
                 reasons = sorted({str(e.get("reason", "?")) for e in errors if isinstance(e, dict)})
-                self._warn(f"{cal}: busy times unavailable ({', '.join(reasons)}) — not counted")
+                self._warn(
+                    message("warn.busy_unavailable", calendar=cal, reasons=", ".join(reasons))
+                )
             for period in data.get("busy") or ():
                 slot = self._slot(period, start, end)
                 if slot is not None:

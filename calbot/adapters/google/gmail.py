@@ -42,6 +42,7 @@ from typing import Any
 
 from calbot.adapters.google.api import ApiError, GoogleApi
 from calbot.adapters.mail import build_message, draft_hash, message_hashes
+from calbot.core.messages import Message
 from calbot.core.vocab import DraftStatus
 from calbot.errors import ServiceError
 from calbot.ports.sinks import DraftGone, Left, Reply, SinkKind, Written
@@ -72,7 +73,7 @@ class GmailSink:
         self._from_addr = from_addr
         self._from_name = from_name
         self._clock = clock
-        self.warnings: list[str] = []
+        self.warnings: list[Message] = []
 
     # -- DraftSink -------------------------------------------------------------------------
 

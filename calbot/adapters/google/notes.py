@@ -16,8 +16,9 @@ organizer), so nothing the client sees can change.
   `colors=`: the colours calbot itself uses; an event showing one of those gets its colour
   reset to the calendar's default on `clear`.
 - An event gone between the read and the patch (404, or 410 "deleted") or not writable by
-  the user (403, e.g. a copy that is not theirs) adds a line to `warnings` and the scan
-  goes on. Any other API error propagates.
+  the user (403, e.g. a copy that is not theirs) adds a warning to `warnings` (a `Message`,
+  which the scan renders in the user's language) and the scan goes on. Any other API
+  error propagates.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 from calbot.adapters.google.api import ApiError, GoogleApi
 from calbot.adapters.google.events import NOTE_KEYS
 from calbot.core.headers import clean_header_text
+from calbot.core.messages import Message, message
 from calbot.core.model import Event
 from calbot.core.records import Note
 
@@ -82,20 +84,21 @@ class CalendarNotes:
     def __init__(self, api: GoogleApi, *, colors: Collection[str] = ()) -> None:
         self._api = api
         self._colors = frozenset(c for c in colors if c)
-        self.warnings: list[str] = []
+        self.warnings: list[Message] = []
 
     def put(self, event: Event, note: Note) -> None:
         if is_current(event, note):
             return
-        self._patch(event, request_body(note), "note")
+        self._patch(event, request_body(note), "warn.note_skipped")
 
     def clear(self, event: Event) -> None:
         if not current_note(event):
             return
         reset = bool(event.color_id) and event.color_id in self._colors
-        self._patch(event, clear_body(reset_color=reset), "clearing the note")
+        self._patch(event, clear_body(reset_color=reset), "warn.note_clearing_skipped")
 
-    def _patch(self, event: Event, body: dict[str, Any], doing: str) -> None:
+    def _patch(self, event: Event, body: dict[str, Any], skipped: str) -> None:
+        """One `events.patch`; `skipped`: the warning's code when the event cannot take it."""
         request = self._api.calendar.events().patch(
             calendarId=event.calendar_id,
             eventId=event.id,
@@ -107,13 +110,13 @@ class CalendarNotes:
             self._api.call(request, what="calendar events.patch")
         except ApiError as exc:
             if exc.status in (404, 410):  # Google answers 410 for a deleted event too
-                problem = "the event no longer exists"
+                problem = message("warn.event_gone")
             elif exc.status == 403 and exc.reason not in _RATE_LIMIT_REASONS:
-                problem = "not allowed to change this copy of the event"
+                problem = message("warn.copy_not_yours")
             else:
                 raise
             self.warnings.append(
-                f"calendar {doing} skipped for {_describe(event)}: {problem} ({exc.status})"
+                message(skipped, event=_describe(event), problem=problem, status=exc.status)
             )
 
 

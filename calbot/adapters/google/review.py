@@ -6,8 +6,9 @@ A `DraftSink` of kind `REVIEW`, named "review_calendar". Each review event is:
 
 - titled "✎ <action>: <meeting title>" ("✎ shorten: Acme roadmap review"), at the meeting's
   start and end (for a recurring series: the occurrence the draft answers);
-- described with the reasons (the decision's factors, strongest first), the draft (To, Cc,
-  Subject, body) and its private notes, labelled in `user.language`;
+- described with the reasons (the decision's factors, strongest first, as the `Reply`
+  brings them), the draft (To, Cc, Subject, body) and its private notes, labelled with the
+  words it is given in `user.language`;
 - private to the user: no attendees, `sendUpdates="none"` on every write, visibility
   "private", transparency "transparent" (never shown as busy, so calbot's own free/busy
   reading is not affected either), reminders off;
@@ -43,12 +44,13 @@ Requests (all through `GoogleApi.call`):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from calbot.adapters.google.api import ApiError, GoogleApi
 from calbot.adapters.google.review_event import (
+    LABELS,
     PROP_HASH,
     PROP_MID,
     event_body,
@@ -57,6 +59,7 @@ from calbot.adapters.google.review_event import (
 )
 from calbot.adapters.google.review_id import ReviewCalendarId
 from calbot.config.settings import Settings
+from calbot.core.messages import Message
 from calbot.errors import ServiceError
 from calbot.ports.sinks import DraftGone, Reply, SinkKind, Written
 
@@ -65,53 +68,6 @@ _LIST_FIELDS = "items(id,etag,extendedProperties/private),nextPageToken"
 _FIND_FIELDS = "items(id,etag,status,summary,description,start,end,extendedProperties)"
 _WRITE_FIELDS = "id,etag"
 _GONE = frozenset({404, 410})
-
-# Everything the review event says to the user, in `user.language`.
-_LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "why": "Why",
-        "draft": "Draft reply — not sent, waiting for your review",
-        "to": "To",
-        "cc": "Cc",
-        "subject": "Subject",
-        "notes": "Private notes (only you see these)",
-        "footer": "Only you see this calendar. calbot never sends anything.",
-        "untitled": "(no title)",
-        "calendar": (
-            "calbot's proposals: one event per drafted reply, beside the meeting it is "
-            "about. Only you see this calendar; calbot never sends anything."
-        ),
-    },
-    "vi": {
-        "why": "Lý do",
-        "draft": "Bản nháp trả lời — chưa gửi, đang chờ bạn xem lại",
-        "to": "Gửi tới",
-        "cc": "Cc",
-        "subject": "Tiêu đề",
-        "notes": "Ghi chú riêng (chỉ bạn thấy)",
-        "footer": "Chỉ bạn thấy lịch này. calbot không bao giờ tự gửi gì.",
-        "untitled": "(không có tiêu đề)",
-        "calendar": (
-            "Đề xuất của calbot: mỗi bản nháp trả lời là một sự kiện, cạnh cuộc họp liên "
-            "quan. Chỉ bạn thấy lịch này; calbot không bao giờ tự gửi gì."
-        ),
-    },
-    "ms": {
-        "why": "Sebab",
-        "draft": "Draf balasan — belum dihantar, menunggu semakan anda",
-        "to": "Kepada",
-        "cc": "Sk",
-        "subject": "Subjek",
-        "notes": "Nota peribadi (hanya anda yang melihatnya)",
-        "footer": "Hanya anda yang melihat kalendar ini. calbot tidak pernah menghantar apa-apa.",
-        "untitled": "(tiada tajuk)",
-        "calendar": (
-            "Cadangan calbot: satu acara bagi setiap draf balasan, di sebelah mesyuarat "
-            "berkaitan. Hanya anda yang melihat kalendar ini; calbot tidak pernah "
-            "menghantar apa-apa."
-        ),
-    },
-}
 
 
 class ReviewCalendar:
@@ -125,16 +81,22 @@ class ReviewCalendar:
         api: GoogleApi,
         settings: Settings,
         *,
+        labels: Mapping[str, str],
         id_file: Path,
         load_id: Callable[[], str | None] | None = None,
         save_id: Callable[[str], None] | None = None,
     ) -> None:
-        """`load_id`/`save_id`: the state store's copy of the id (`get_meta`/`put_meta` of
+        """`labels`: the fixed words of the events and the calendar, in `user.language`
+        (`LABELS` names them; the use case renders them from the message catalogue).
+        `load_id`/`save_id`: the state store's copy of the id (`get_meta`/`put_meta` of
         `review_id.META_KEY`); `save_id` is called outside any transaction, so it opens its
         own."""
+        missing = LABELS - labels.keys()
+        if missing:
+            raise ValueError(f"review calendar labels missing: {', '.join(sorted(missing))}")
         self._api = api
         self._tz = settings.user.timezone
-        self._labels = _LABELS.get(settings.user.language, _LABELS["en"])
+        self._labels = dict(labels)
         self._ids = ReviewCalendarId(
             api,
             settings,
@@ -143,7 +105,7 @@ class ReviewCalendar:
             load_id=load_id,
             save_id=save_id,
         )
-        self.warnings: list[str] = []
+        self.warnings: list[Message] = []
 
     # -- DraftSink -------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
-"""What a review event says, as plain data: built from a `Reply` in the user's language, and
-the hashes by which calbot recognises its own events and tells an edit by the user.
+"""What a review event says, as plain data: built from a `Reply` with the words it is given
+in the user's language, and the hashes by which calbot recognises its own events and tells
+an edit by the user.
 
 The event depends on more than the draft text (a meeting moved within its day leaves a
 "shorten" draft unchanged, but the review event must move), so its content hash covers the
@@ -10,53 +11,35 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from calbot.core.headers import clean_header_text
-from calbot.core.model import Decision, Draft, Meeting
+from calbot.core.model import Draft
 from calbot.ports.sinks import Reply
 
 MAX_DESCRIPTION = 8000  # characters; Google truncates long descriptions
 PROP_MID = "calbot_mid"
 PROP_HASH = "calbot_hash"
-
-
-@dataclass(frozen=True, slots=True)
-class ReviewContext:
-    """What the review event needs beyond the draft."""
-
-    start: datetime
-    end: datetime
-    action: str
-    title: str
-    reasons: tuple[str, ...]  # human sentences, strongest first
-
-    @classmethod
-    def of(cls, meeting: Meeting, decision: Decision) -> ReviewContext:
-        factors = sorted(
-            (f for f in decision.factors if f.points > 0 and f.detail),
-            key=lambda f: -f.points,
-        )
-        reasons = tuple(f.detail for f in factors) or ((decision.why,) if decision.why else ())
-        event = meeting.event
-        return cls(event.start, event.end, decision.action.value, event.summary, reasons)
+# The words a review event and the calendar's description use, given in the user's language.
+LABELS = frozenset(
+    {"why", "draft", "to", "cc", "subject", "notes", "footer", "untitled", "calendar"}
+)
 
 
 def event_body(reply: Reply, labels: Mapping[str, str], tz_name: str) -> dict[str, Any]:
     """The whole review event for `reply` (an `events.insert`/`update` body), its text
     labelled with `labels`, its times in the zone `tz_name`."""
-    ctx = ReviewContext.of(reply.meeting, reply.decision)
+    event = reply.meeting.event
     tz = ZoneInfo(tz_name)
-    title = clean_header_text(ctx.title) or labels["untitled"]
+    title = clean_header_text(event.summary) or labels["untitled"]
     body: dict[str, Any] = {
-        "summary": clean_header_text(f"✎ {ctx.action}: {title}"),
-        "description": _description(ctx, reply.draft, labels),
-        "start": {"dateTime": _iso(ctx.start.astimezone(tz)), "timeZone": tz_name},
-        "end": {"dateTime": _iso(ctx.end.astimezone(tz)), "timeZone": tz_name},
+        "summary": clean_header_text(f"✎ {reply.decision.action.value}: {title}"),
+        "description": _description(reply.reasons, reply.draft, labels),
+        "start": {"dateTime": _iso(event.start.astimezone(tz)), "timeZone": tz_name},
+        "end": {"dateTime": _iso(event.end.astimezone(tz)), "timeZone": tz_name},
         "visibility": "private",
         "transparency": "transparent",
         "reminders": {"useDefault": False, "overrides": []},
@@ -85,12 +68,11 @@ def event_hash(ev: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
 
 
-def _description(ctx: ReviewContext, draft: Draft, lab: Mapping[str, str]) -> str:
+def _description(reasons: Sequence[str], draft: Draft, lab: Mapping[str, str]) -> str:
     parts: list[str] = []
-    if ctx.reasons:
+    if reasons:
         parts.append(
-            f"{lab['why']}:\n"
-            + "\n".join(f"- {clean_header_text(r, limit=None)}" for r in ctx.reasons)
+            f"{lab['why']}:\n" + "\n".join(f"- {clean_header_text(r, limit=None)}" for r in reasons)
         )
     head = [f"{lab['to']}: {', '.join(draft.to)}"]
     if draft.cc:

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from calbot.adapters.google.api import ApiError, GoogleApi
 from calbot.adapters.google.events import event_label, item_end
 from calbot.adapters.google.pages import pages
+from calbot.core.messages import Message, message
 from calbot.ports.store import SyncCache
 
 __all__ = ["SYNC_MARGIN", "CalendarGone", "CalendarSync", "Change"]
@@ -72,7 +73,7 @@ class CalendarSync:
         writable: bool,
         now: datetime,
         zone: ZoneInfo,
-        warn: Callable[[str], None],
+        warn: Callable[[Message], None],
     ) -> None:
         self._api = api
         self._cache = cache
@@ -145,7 +146,7 @@ class CalendarSync:
         for item in changes:
             event_id = item.get("id")
             if not isinstance(event_id, str) or not event_id:
-                self._warn(f"skipped {event_label(item)}: no id")
+                self._warn(message("warn.item_without_id", item=event_label(item)))
                 continue
             if item.get("status") == "cancelled":
                 # A cancelled series may come back as its parent id alone: its instances go
@@ -254,7 +255,7 @@ class CalendarSync:
                 for item in page:
                     event_id = item.get("id")
                     if not isinstance(event_id, str) or not event_id:
-                        self._warn(f"skipped {event_label(item)}: no id")
+                        self._warn(message("warn.item_without_id", item=event_label(item)))
                         continue
                     if item.get("status") == "cancelled":
                         for i in [event_id, *instances.pop(event_id, ())]:
@@ -282,7 +283,7 @@ class CalendarSync:
         self._synced[cal] = _Synced(covered_from)
 
     def _gone(self, cal: str, covered_from: datetime) -> NoReturn:
-        self._warn(f"{cal}: calendar not found or not shared with you — skipped")
+        self._warn(message("warn.calendar_not_found", calendar=cal))
         self._synced[cal] = _Synced(covered_from, gone=True)
         raise CalendarGone(cal)
 
@@ -291,7 +292,7 @@ class CalendarSync:
         for item in page:
             event_id = item.get("id")
             if not isinstance(event_id, str) or not event_id:
-                self._warn(f"skipped {event_label(item)}: no id")
+                self._warn(message("warn.item_without_id", item=event_label(item)))
                 continue
             if item.get("status") == "cancelled":
                 # A cancelled series may come back as its parent id alone: its instances go.

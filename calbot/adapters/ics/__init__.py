@@ -8,11 +8,12 @@ skipped *with a warning naming it* (`skip_bad_series` drops it silently), and `b
 copies every occurrence's component, which we never need.
 
 Every VEVENT is checked once when the file is loaded; one that cannot be read (no DTSTART,
-garbage dates, end before start, a bad RRULE) is skipped with a line in `warnings` and the
-rest goes on. A VEVENT that is usable but had other lines the parser dropped (e.g. an
-ATTENDEE with control characters in its CN) is kept, with a warning naming those lines: a
-missing attendee can hide a client meeting. The per-VEVENT fields (text, people, links) are
-mapped once per component and shared by all occurrences of a series.
+garbage dates, end before start, a bad RRULE) is skipped with a warning (a `Message`, which
+the scan renders in the user's language) and the rest goes on. A VEVENT that is usable but
+had other lines the parser dropped (e.g. an ATTENDEE with control characters in its CN) is
+kept, with a warning naming those lines: a missing attendee can hide a client meeting. The
+per-VEVENT fields (text, people, links) are mapped once per component and shared by all
+occurrences of a series.
 
 The modules: `source` (`IcsSource`: loading once, expanding the series, the warnings),
 `download` (the bytes of a file or URL), `parse` (bytes → checked VEVENTs), `fields` (what

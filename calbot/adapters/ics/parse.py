@@ -13,6 +13,7 @@ import icalendar
 import x_wr_timezone
 
 from calbot.adapters.ics.values import reason, text_of, to_aware
+from calbot.core.messages import Message, message
 from calbot.core.untrusted import shortened
 from calbot.errors import SourceError
 
@@ -51,44 +52,44 @@ def parse(where: str, data: bytes) -> icalendar.Calendar:
     return merged
 
 
-def problem(component: icalendar.Component, zone: ZoneInfo) -> str:
-    """Why this VEVENT cannot be used, or "" when it can."""
-    for name, message in getattr(component, "errors", ()):
+def problem(component: icalendar.Component, zone: ZoneInfo) -> Message | None:
+    """Why this VEVENT cannot be used, or None when it can."""
+    for name, error in getattr(component, "errors", ()):
         if name in _TIME_PROPERTIES_WITH_RID:
-            return f"bad {name} value ({shortened(str(message), 80)})"
+            return message("warn.ics_bad_value", name=name, error=shortened(str(error), 80))
     raw_start = getattr(component.get("DTSTART"), "dt", None)
     if raw_start is None:
-        return "no DTSTART"
+        return message("warn.ics_no_start")
     if not isinstance(raw_start, date):
-        return "DTSTART is not a date or date-time"
+        return message("warn.ics_not_a_date", name="DTSTART")
     if "DTEND" in component:
         raw_end = getattr(component["DTEND"], "dt", None)
         if not isinstance(raw_end, date):
-            return "DTEND is not a date or date-time"
+            return message("warn.ics_not_a_date", name="DTEND")
     elif "DURATION" in component:
         duration = getattr(component["DURATION"], "dt", None)
         if not isinstance(duration, timedelta):
-            return "DURATION is not a duration"
+            return message("warn.ics_not_a_duration")
         raw_end = raw_start + duration
     else:
-        return ""
+        return None
     try:
         start, _ = to_aware(raw_start, zone)
         end, _ = to_aware(raw_end, zone)
     except (ValueError, OverflowError, TypeError) as exc:
-        return f"unusable date ({reason(exc)})"
+        return message("warn.ics_unusable_date", error=reason(exc))
     if end < start:
-        return "ends before it starts"
-    return ""
+        return message("warn.ends_before_start")
+    return None
 
 
 def dropped_lines(component: icalendar.Component) -> list[str]:
     """The names of the lines the parser could not read (time properties excluded: those
     make `problem` skip the event)."""
     names: set[str] = set()
-    for name, message in getattr(component, "errors", ()):
+    for name, error in getattr(component, "errors", ()):
         if not name:
-            m = _PARSED_NAME.search(str(message))
+            m = _PARSED_NAME.search(str(error))
             name = m.group(1) if m else "(unnamed)"
         if str(name).upper() not in _TIME_PROPERTIES_WITH_RID:
             names.add(str(name).upper())

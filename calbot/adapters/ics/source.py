@@ -17,6 +17,7 @@ from calbot.adapters.ics.download import fetch, is_url, read_file
 from calbot.adapters.ics.fields import Template, template
 from calbot.adapters.ics.parse import dropped_lines, parse, problem, synthetic_uid
 from calbot.adapters.ics.values import label, reason, redact, to_aware
+from calbot.core.messages import Message, message
 from calbot.core.model import Event, Slot
 from calbot.errors import SourceError
 
@@ -37,7 +38,7 @@ class IcsSource:
     ) -> None:
         self.location = location
         self.calendar_id = calendar_id
-        self.warnings: list[str] = []
+        self.warnings: list[Message] = []
         self._user_email = user_email.strip().lower()
         try:
             self._zone = ZoneInfo(user_tz)
@@ -48,7 +49,7 @@ class IcsSource:
         self._data: bytes | None = None
         self._series: list[_Series] | None = None
         self._templates: dict[int, Template] = {}
-        self._warned: set[str] = set()
+        self._warned: set[Message] = set()
 
     @property
     def requests(self) -> int:
@@ -71,7 +72,8 @@ class IcsSource:
                     if event is not None and _overlaps(event, start, end):
                         found.append(event)
             except Exception as exc:  # one bad series must not stop the rest
-                self._warn(series.label, f"cannot expand the recurrence ({reason(exc)})")
+                why = message("warn.ics_cannot_expand", error=reason(exc))
+                self._warn(series.label, why)
         found.sort(key=lambda e: (e.start, e.id))
         return iter(found)
 
@@ -95,12 +97,19 @@ class IcsSource:
         groups: dict[str, list[_Adapter]] = defaultdict(list)
         for component in calendar.walk("VEVENT"):
             why = problem(component, self._zone)
-            if why:
+            if why is not None:
                 self._warn(label(component), why)
                 continue
             dropped = dropped_lines(component)
             if dropped:
-                self._note(f"{label(component)}: ignored unreadable {', '.join(dropped)} line(s)")
+                self._note(
+                    message(
+                        "warn.ics_unreadable_lines",
+                        calendar=self.calendar_id,
+                        event=label(component),
+                        lines=", ".join(dropped),
+                    )
+                )
             if "UID" not in component:
                 component["UID"] = synthetic_uid(component)
             groups[str(component["UID"])].append(_Adapter(component))
@@ -109,7 +118,8 @@ class IcsSource:
             try:
                 result.append(_Series(adapters))
             except Exception as exc:  # skip the series, keep the calendar
-                self._warn(label(adapters[0].component), f"bad recurrence ({reason(exc)})")
+                why = message("warn.ics_bad_recurrence", error=reason(exc))
+                self._warn(label(adapters[0].component), why)
         return result
 
     # -- mapping ----------------------------------------------------------------------
@@ -130,10 +140,10 @@ class IcsSource:
                 rid = component.get("RECURRENCE-ID") if occurrence.is_override else None
                 event_id += "/" + _instance_key(rid.dt if rid else occurrence.start, self._zone)
         except (ValueError, OverflowError, TypeError, AttributeError) as exc:
-            self._warn(shared.label, f"unusable occurrence time ({reason(exc)})")
+            self._warn(shared.label, message("warn.ics_unusable_time", error=reason(exc)))
             return None
         if end < start:
-            self._warn(shared.label, "ends before it starts")
+            self._warn(shared.label, message("warn.ends_before_start"))
             return None
         return Event(
             id=event_id,
@@ -155,14 +165,13 @@ class IcsSource:
             tz_name=shared.tz_name,
         )
 
-    def _warn(self, name: str, why: str) -> None:
-        self._note(f"skipped {name}: {why}")
+    def _warn(self, name: str, why: Message) -> None:
+        self._note(message("warn.ics_skipped", calendar=self.calendar_id, event=name, why=why))
 
-    def _note(self, text: str) -> None:
-        line = f"{self.calendar_id}: {text}"
-        if line not in self._warned:
-            self._warned.add(line)
-            self.warnings.append(line)
+    def _note(self, warning: Message) -> None:
+        if warning not in self._warned:
+            self._warned.add(warning)
+            self.warnings.append(warning)
 
 
 # -- recurring_ical_events plumbing -----------------------------------------------------

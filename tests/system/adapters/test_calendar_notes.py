@@ -23,6 +23,7 @@ from calbot.config.settings import Settings
 from calbot.core.model import Attendee, Event
 from calbot.core.records import Note
 from calbot.ports.sinks import NoteSink
+from calbot.present.messages import say
 
 ICT = timezone(timedelta(hours=7))
 START = datetime(2026, 12, 1, 14, 0, tzinfo=ICT)
@@ -35,6 +36,11 @@ NOTE = Note(
     draft_id="r0000000000000000001",
     fingerprint="fp-1",
 )
+
+
+def shown(notes: CalendarNotes) -> list[str]:
+    """The sink's warnings as the user reads them (in English)."""
+    return [say(w, "en") for w in notes.warnings]
 
 
 @pytest.fixture
@@ -231,8 +237,8 @@ def test_vanished_event_is_a_warning(google: Any, notes: CalendarNotes) -> None:
     notes.put(gone, NOTE)
     notes.clear(replace(gone, notes=tuple(sorted(note_properties(NOTE).items()))))
     assert len(notes.warnings) == 2
-    assert all("evt-deleted-meanwhile" in w and "404" in w for w in notes.warnings)
-    assert "Họp lộ trình Acme" in notes.warnings[0]
+    assert all("evt-deleted-meanwhile" in w and "404" in w for w in shown(notes))
+    assert "Họp lộ trình Acme" in shown(notes)[0]
 
 
 @pytest.mark.parametrize("status", [404, 410])
@@ -240,7 +246,7 @@ def test_scripted_gone_is_a_warning(status: int, google: Any, notes: CalendarNot
     ev = add_meeting(google)
     google.fail("calendar.events.patch", status, reason="deleted" if status == 410 else None)
     notes.put(as_event(ev), NOTE)
-    assert len(notes.warnings) == 1 and ev["id"] in notes.warnings[0]
+    assert len(notes.warnings) == 1 and ev["id"] in shown(notes)[0]
     assert "extendedProperties" not in google.event("primary", ev["id"])
 
 
@@ -248,7 +254,7 @@ def test_read_only_copy_is_a_warning(google: Any, notes: CalendarNotes) -> None:
     google.add_calendar("team@group.calendar.google.com", "Team", access_role="reader")
     ev = add_meeting(google, "team@group.calendar.google.com")
     notes.put(as_event(ev, "team@group.calendar.google.com"), NOTE)
-    assert len(notes.warnings) == 1 and "403" in notes.warnings[0]
+    assert len(notes.warnings) == 1 and "403" in shown(notes)[0]
 
 
 def test_other_errors_propagate(google: Any, notes: CalendarNotes) -> None:

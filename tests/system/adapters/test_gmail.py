@@ -23,6 +23,7 @@ from calbot.adapters.google.scopes import scopes_for
 from calbot.adapters.mail import CONTENT_HEADER, build_message, draft_hash, message_id_for
 from calbot.config.loader import parse_settings
 from calbot.config.settings import Settings
+from calbot.core.messages import Message
 from calbot.core.model import Draft
 from calbot.ports.sinks import Written
 
@@ -343,7 +344,7 @@ class FakeCalendarSource:
         self.google = google
         self.items = items
         self.requests = 0
-        self.warnings: list[str] = []
+        self.warnings: list[Message] = []
 
     def events(self, start: datetime, end: datetime) -> list[Any]:
         out = []

@@ -22,6 +22,7 @@ from calbot.config.settings import Settings
 from calbot.core.classify import classify, dedupe
 from calbot.core.model import Event, EventType, Response, Slot
 from calbot.ports.store import SyncCache
+from calbot.present.messages import say
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2025, 3, 3, 8, 0, tzinfo=BERLIN)  # a Monday
@@ -401,7 +402,7 @@ def test_missing_calendar_is_a_warning_not_a_failure(
     google.add_event(summary="Mine", start=at(4, 9), end=at(4, 10))
     events, src = scan(settings, store)
     assert [e.summary for e in events] == ["Mine"]
-    assert src.warnings == [
+    assert [say(w, "en") for w in src.warnings] == [
         "gone@group.calendar.google.com: calendar not found or not shared with you — skipped"
     ]
 
@@ -415,7 +416,9 @@ def test_a_broken_cached_item_is_skipped_with_a_warning(
         store.put_events("primary", [{"id": "bad1", "summary": "No start\nat all"}])
     events, src = scan(settings, store)
     assert [e.summary for e in events] == ["Fine"]
-    assert src.warnings == ["primary: skipped 'No start at all' (id bad1): no start"]
+    assert [say(w, "en") for w in src.warnings] == [
+        "primary: skipped 'No start at all' (id bad1): no start"
+    ]
 
 
 # -- dry runs write nothing ----------------------------------------------------------------
@@ -560,7 +563,9 @@ def test_a_window_google_refuses_as_too_long_is_split(google: Any, make_settings
     queries = [r for r in google.requests if r.route == "calendar.freebusy.query"]
     assert [q.status for q in queries] == [400, 200, 200, 200]  # refused, then 90+90+20 days
     assert len(slots) == 1
-    assert src.warnings == ["nobody@example.org: busy times unavailable (notFound) — not counted"]
+    assert [say(w, "en") for w in src.warnings] == [
+        "nobody@example.org: busy times unavailable (notFound) — not counted"
+    ]
 
 
 def test_more_than_fifty_busy_calendars_take_one_query_per_fifty(

@@ -31,6 +31,7 @@ from calbot.adapters.memory_state import MemoryStore
 from calbot.config.loader import parse_settings
 from calbot.config.settings import Settings
 from calbot.config.templates import load_templates
+from calbot.core.messages import Message
 from calbot.core.model import (
     Action,
     Draft,
@@ -39,6 +40,7 @@ from calbot.core.model import (
 )
 from calbot.errors import ServiceError
 from calbot.ports.sinks import DraftGone, Written
+from calbot.present.messages import say, section
 from calbot.usecases import scan as service
 
 ME = "me@studio.example"
@@ -113,7 +115,12 @@ def new_sink(api: GoogleApi, settings: Settings, store: MemoryStore | None) -> R
     """A sink wired like the app wires it: the id file beside the token, and the store's
     meta (written in its own transaction) when there is a store."""
     if store is None:
-        return ReviewCalendar(api, settings, id_file=id_file_for(settings))
+        return ReviewCalendar(
+            api,
+            settings,
+            labels=section("review.", settings.user.language),
+            id_file=id_file_for(settings),
+        )
 
     def save(value: str) -> None:
         with store.transaction():
@@ -122,6 +129,7 @@ def new_sink(api: GoogleApi, settings: Settings, store: MemoryStore | None) -> R
     return ReviewCalendar(
         api,
         settings,
+        labels=section("review.", settings.user.language),
         id_file=id_file_for(settings),
         load_id=lambda: store.get_meta(META_KEY),
         save_id=save,
@@ -240,6 +248,13 @@ def test_the_review_event_sits_at_the_meeting_time_private_and_free(
     assert "shared" not in ev["extendedProperties"]
     (insert,) = [r for r in google.requests if r.route == "calendar.events.insert"]
     assert insert.query["sendUpdates"] == ["none"]
+
+
+def test_every_label_must_be_given(api: GoogleApi, settings: Settings) -> None:
+    labels = section("review.", "en")
+    del labels["untitled"]
+    with pytest.raises(ValueError, match="untitled"):
+        ReviewCalendar(api, settings, labels=labels, id_file=id_file_for(settings))
 
 
 def test_the_description_speaks_the_users_language(google: Any, tmp_path: Path) -> None:
@@ -522,7 +537,7 @@ WINDOW = service.Window(
 class ListSource:
     items: list[Event]
     requests: int = 0
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
 
     def events(self, start: datetime, end: datetime) -> list[Event]:
         return [e for e in self.items if e.end > start and e.start < end]
@@ -582,6 +597,9 @@ def test_a_scan_cycle_creates_keeps_updates_and_deletes_the_review_event(
     assert ev["summary"] == "✎ reschedule: Acme sync 9"
     assert datetime.fromisoformat(ev["start"]["dateTime"]) == at("2026-12-01 09:00")
     assert o.draft is not None and o.draft.subject in ev["description"]
+    # the reasons as the scan renders them: the strongest factor's first
+    top = max(o.decision.factors, key=lambda f: f.points)
+    assert ev["description"].startswith(f"Why:\n- {say(top.detail, 'en')}")
 
     # 2. nothing changed: nothing written
     before = len(writes_of(google))

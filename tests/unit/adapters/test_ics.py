@@ -16,6 +16,7 @@ import pytest
 from calbot.adapters.ics import IcsSource
 from calbot.core.model import Event, EventType, Response
 from calbot.errors import SourceError
+from calbot.present.messages import say
 
 DATA = Path(__file__).parents[2] / "data" / "ics"
 REALDATA = Path(__file__).parents[3].parent / "shared" / "realdata" / "ics"
@@ -30,6 +31,11 @@ def berlin(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> d
 def read(name: str, start: datetime, end: datetime, **kw: object) -> tuple[list[Event], IcsSource]:
     source = IcsSource(str(DATA / name), ME, "Europe/Berlin", **kw)  # type: ignore[arg-type]
     return list(source.events(start, end)), source
+
+
+def shown(source: IcsSource) -> list[str]:
+    """The source's warnings as the user reads them (in English)."""
+    return [say(w, "en") for w in source.warnings]
 
 
 def by_uid(events: list[Event]) -> dict[str, Event]:
@@ -163,10 +169,10 @@ def test_bad_events_are_skipped_with_warnings(mixed: tuple[dict[str, Event], Ics
     events, source = mixed
     for uid in ("no-start@calbot.test", "garbage@calbot.test", "backwards@calbot.test"):
         assert uid not in events
-        assert sum(uid in w for w in source.warnings) == 1, source.warnings
+        assert sum(uid in w for w in shown(source)) == 1, shown(source)
     assert len(source.warnings) == 3
-    assert any("no DTSTART" in w and "Broken invitation" in w for w in source.warnings)
-    assert all("\n" not in w for w in source.warnings)
+    assert any("no DTSTART" in w and "Broken invitation" in w for w in shown(source))
+    assert all("\n" not in w for w in shown(source))
     assert "todo@calbot.test" not in events  # VTODO ignored
     assert len(events) == 11  # every good VEVENT survives
 
@@ -349,7 +355,7 @@ def test_real_world_calendars(capsys: pytest.CaptureFixture[str]) -> None:
             assert event.end >= event.start, (path.name, event)
             assert start <= event.end and event.start < end
         assert len({e.id for e in events}) == len(events), path.name
-        report += [f"{path.name}: {w}" for w in source.warnings]
+        report += [f"{path.name}: {w}" for w in shown(source)]
     with capsys.disabled():
         print(f"\nrealdata: {len(files)} files, {len(report)} warnings/errors")
         for line in report:

@@ -9,6 +9,7 @@ from calbot.core.model import Action, Tier
 from calbot.core.scoring import score
 from calbot.core.settings import Scoring
 from calbot.core.workload import measure
+from calbot.present.reasons import why_text
 
 NOW = at("2026-11-25 10:00")  # a Wednesday; the busy week is the next one
 
@@ -40,7 +41,7 @@ def only(decisions):
 
 def test_below_act_at_is_none():
     d = only(decide([event("2026-12-01 10:00", 30)]))
-    assert d.action == Action.NONE and "below act_at" in d.why
+    assert d.action == Action.NONE and "below act_at" in why_text(d, "en")
 
 
 def test_delegate_when_a_colleague_attends_and_user_is_optional():
@@ -77,7 +78,7 @@ def test_email_for_a_repeated_meeting_without_agenda_but_never_for_a_key_client(
     key = settings(client(tier=Tier.KEY), scoring=Scoring(key_weight=1.0))
     d = decide([target], busy_tuesday(skip=(9,)), s=key)[target.id]
     assert d.action != Action.EMAIL and d.action != Action.NONE
-    assert "key clients never" in d.why
+    assert "key clients never" in why_text(d, "en")
 
 
 def test_shorten_proposes_a_shorter_length():
@@ -85,6 +86,11 @@ def test_shorten_proposes_a_shorter_length():
     d = decide([target], busy_tuesday(skip=(9,)))[target.id]
     assert d.action == Action.SHORTEN
     assert d.proposal is not None and d.proposal.duration_minutes == 60
+    # the rule that fits first, then why the ones before it did not
+    assert why_text(d, "en") == (
+        "shorten: 120 min can be 60; delegate: no colleague attends, or you organize it and "
+        "are not optional; call: not in person; email: not a repeated meeting without agenda"
+    )
     assert [shorter_length(m, 60) for m in (90, 120, 75, 180, 20)] == [45, 60, 30, 60, 15]
 
 
@@ -157,7 +163,7 @@ def test_goodwill_one_ask_per_client_highest_score_first():
     assert actions.count(Action.RESCHEDULE) == 1
     # the budget spent by an earlier scan (another meeting) blocks it
     d = decide([a], [*day[:3], b], asked={"Acme": frozenset({"cal/other"})})[a.id]
-    assert d.action != Action.RESCHEDULE and "already asked" in d.why
+    assert d.action != Action.RESCHEDULE and "already asked" in why_text(d, "en")
     # ...but not the same meeting's own earlier ask
     d = decide([a], [*day[:3], b], asked={"Acme": frozenset({a.draft_key})})[a.id]
     assert d.action == Action.RESCHEDULE
@@ -167,7 +173,7 @@ def test_goodwill_one_ask_per_client_highest_score_first():
 def test_past_meeting_gets_no_action():
     day = busy_tuesday()
     d = decide([day[0]], day[1:], now=at("2026-12-01 09:30"))[day[0].id]
-    assert d.action == Action.NONE and "past" in d.why
+    assert d.action == Action.NONE and "past" in why_text(d, "en")
 
 
 def test_fingerprint_changes_with_time_attendees_location_only():

@@ -26,8 +26,8 @@ def test_demo_drafts_every_action_whatever_the_weekday(tmp_path: Path, day_offse
 
 def test_demo_json_points_at_real_eml_files(tmp_path: Path) -> None:
     now = datetime(2026, 11, 25, 9, 0, tzinfo=BERLIN)
-    run, _ = run_demo(tmp_path / "outbox", now)
-    doc = result_doc(run.result, run.outbox_paths)
+    run, settings = run_demo(tmp_path / "outbox", now)
+    doc = result_doc(run.result, run.outbox_paths, settings.user.language)
     drafts = [m["draft"] for m in doc["meetings"] if m["draft"]]
     assert len(drafts) == 6
     for d in drafts:

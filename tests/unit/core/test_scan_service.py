@@ -20,8 +20,10 @@ from calbot.adapters.outbox import OutboxSink
 from calbot.adapters.sqlite import SqliteStore
 from calbot.config.settings import Outputs
 from calbot.config.templates import load_templates
+from calbot.core.messages import Message
 from calbot.core.model import Action, Event, Slot, Tier
 from calbot.core.vocab import DraftStatus
+from calbot.present.reasons import why_text
 from calbot.usecases.scan import Outcome, Ports, Window, run_scan
 
 NOW = at("2026-11-25 10:00")
@@ -32,7 +34,7 @@ WINDOW = Window(start=NOW, end=NOW + timedelta(days=14), history_start=NOW - tim
 class ListSource:
     items: list[Event]
     requests: int = 0
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
 
     def events(self, start: datetime, end: datetime):
         return [e for e in self.items if e.end > start and e.start < end]
@@ -258,7 +260,7 @@ def test_key_client_never_gets_email(tmp_path):
     result = run_scan(s, ports, load_templates(), now=NOW, window=WINDOW)
     decided = {o.meeting.event.id: o.decision for o in result.outcomes}
     assert decided["w"].action not in (Action.EMAIL, Action.NONE)
-    assert "key clients never" in decided["w"].why
+    assert "key clients never" in why_text(decided["w"], "en")
     assert all(d.action != Action.EMAIL for d in decided.values())
 
 

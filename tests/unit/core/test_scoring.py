@@ -7,6 +7,7 @@ from calbot.core.classify import classify
 from calbot.core.model import Tier
 from calbot.core.scoring import has_agenda, in_person, score
 from calbot.core.workload import measure
+from calbot.present.messages import say
 
 
 def scored(target, others=(), s=None, week_count=1):
@@ -54,7 +55,7 @@ def test_key_clients_are_protected():
     key = scored(day[0], day[1:], s=settings(client(tier=Tier.KEY)))
     assert key.total < settings().thresholds.act_at <= standard.total
     tier = next(f for f in key.factors if f.code == "tier")
-    assert tier.points < 0 and "key" in tier.detail
+    assert tier.points < 0 and "key" in say(tier.detail, "en")
 
 
 def test_factor_points_add_up_to_the_score():
@@ -113,7 +114,7 @@ def test_weekend_meeting_is_outside_hours():
 
 def test_details_are_human_sentences():
     day = busy_tuesday()
-    details = {f.code: f.detail for f in scored(day[0], day[1:]).factors}
+    details = {f.code: say(f.detail, "en") for f in scored(day[0], day[1:]).factors}
     assert details["day_load"] == "Tue 1 Dec has 5 h of meetings, limit 4 h"
     assert details["day_count"] == "Tue 1 Dec has 5 meetings, limit 4"
 
@@ -160,6 +161,6 @@ def test_in_person_needs_a_place_and_no_video():
 def test_factor_details_are_in_the_users_language(lang, day_load, tier):
     day = busy_tuesday()
     s = settings(client(tier=Tier.KEY), language=lang)
-    details = {f.code: f.detail for f in scored(day[0], day[1:], s=s).factors}
+    details = {f.code: say(f.detail, lang) for f in scored(day[0], day[1:], s=s).factors}
     assert details["day_load"] == day_load
     assert details["tier"] == tier

@@ -3,7 +3,7 @@ and overrides, hostile event text."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from calbot.core import formatting as fmt
 from calbot.core.draft import TemplateFailed, make_draft
 from calbot.core.draft_people import recipients
 from calbot.core.headers import clean_header_text
+from calbot.core.messages import Hours, Message, message
 from calbot.core.model import (
     Action,
     Attendee,
@@ -31,6 +32,7 @@ from calbot.core.model import (
 )
 from calbot.core.settings import UserSettings
 from calbot.errors import ConfigError
+from calbot.present.messages import say
 
 USER = UserSettings(
     email="alex@studio.example",
@@ -101,11 +103,18 @@ def meeting(
     return Meeting(event, cl or client(), client_people, colleagues, user_organizes, False)
 
 
-def decision(action: Action, proposal: Proposal | None = None, why: str = "") -> Decision:
+def decision(
+    action: Action, proposal: Proposal | None = None, why: Message | None = None
+) -> Decision:
+    tuesday = date(2026, 12, 1)
     factors = (
-        Factor("day_load", 30, "Tue has 6.5 h of meetings, limit 4 h"),
-        Factor("long_meeting", 15, "2-hour meeting"),
-        Factor("in_person", 0, "video call"),
+        Factor(
+            "day_load",
+            30,
+            message("factor.day_load", day=tuesday, hours=Hours(390), limit=Hours(240)),
+        ),
+        Factor("long_meeting", 15, message("factor.long_meeting", minutes=120, limit=60)),
+        Factor("in_person", 0, message("factor.in_person", place="video call")),
     )
     return Decision(action, 64, factors, proposal, why=why)
 
@@ -121,7 +130,7 @@ def draft(
     proposal: Proposal | None = None,
     user: UserSettings = USER,
 ) -> Draft:
-    return make_draft(m, decision(action, proposal), settings(user), templates)
+    return make_draft(m, decision(action, proposal), settings(user), templates, say)
 
 
 # --------------------------------------------------------------------------- headers
@@ -403,7 +412,7 @@ def test_unsupported_language_falls_back_to_english(templates: Templates) -> Non
 
 def test_none_action_is_refused(templates: Templates) -> None:
     with pytest.raises(ValueError, match="none"):
-        make_draft(meeting(), decision(Action.NONE), settings(), templates)
+        make_draft(meeting(), decision(Action.NONE), settings(), templates, say)
 
 
 # --------------------------------------------------------------------------- private notes
@@ -411,13 +420,14 @@ def test_none_action_is_refused(templates: Templates) -> None:
 
 def test_private_notes_reasoning_for_every_action(templates: Templates) -> None:
     for action in (Action.EMAIL, Action.CALL, Action.SHORTEN):
-        d = make_draft(
-            meeting(), decision(action, why="call fits before shorten"), settings(), templates
-        )
+        why = message("why.call_fits")
+        d = make_draft(meeting(), decision(action, why=why), settings(), templates, say)
         first = d.private_notes.splitlines()[0]
-        assert first.startswith("Why: Tue has 6.5 h of meetings, limit 4 h; 2-hour meeting")
+        assert first.startswith(
+            "Why: Tue 1 Dec has 6.5 h of meetings, limit 4 h; 120 min long, over 60 min"
+        )
         assert "video call" not in first  # zero-point factors are not reasons
-        assert "call fits before shorten" not in d.private_notes  # rule notes: explain only
+        assert say(why, "en") not in d.private_notes  # rule notes: explain only
         assert "Why:" not in d.body and "6.5 h" not in d.body
         assert "Talking points" not in d.private_notes
 
@@ -516,13 +526,13 @@ def test_a_template_that_renders_no_draft_for_one_meeting(tmp_path: Path) -> Non
     assert draft(t, meeting(), Action.EMAIL).body == "Hi.\n"
     urgent = meeting(summary="urgent review")
     with pytest.raises(TemplateFailed) as failed:
-        make_draft(urgent, decision(Action.EMAIL), settings(), t)
+        make_draft(urgent, decision(Action.EMAIL), settings(), t, say)
     assert (failed.value.name, failed.value.reason) == (
         "email.en.txt.j2",
         "the first line must be 'Subject: ...'",
     )
     with pytest.raises(ConfigError) as info:
-        t.draft(urgent, decision(Action.EMAIL), settings())
+        t.draft(urgent, decision(Action.EMAIL), settings(), say)
     assert str(info.value) == f"{path}: email.en.txt.j2: the first line must be 'Subject: ...'"
     assert info.value.exit_code == 2
 
@@ -559,7 +569,7 @@ def test_hostile_text_is_literal_and_inert(templates: Templates, lang: str, acti
     evil_colleague = Attendee("sam@studio.example", "{{ 3*3 }}\nX-Evil: 1", Response.ACCEPTED)
     m = meeting(cl, summary=HOSTILE, location=HOSTILE, colleagues=(evil_colleague,))
     proposal = Proposal(delegate_to="sam@studio.example") if action == Action.DELEGATE else None
-    d = make_draft(m, decision(action, proposal), settings(), templates)
+    d = make_draft(m, decision(action, proposal), settings(), templates, say)
     assert "\r" not in d.subject and "\n" not in d.subject
     assert d.subject.startswith("{{ 7*7 }} {% for x in range(3) %}x{% endfor %} Bcc:")
     assert "{{ 7*7 }}" in d.body

@@ -14,6 +14,7 @@ import pytest
 from calbot.config.settings import Settings
 from calbot.config.templates import BUILTIN_DIR, Templates, load_templates
 from calbot.core.draft import make_draft
+from calbot.core.messages import Hours, message
 from calbot.core.model import (
     Action,
     Attendee,
@@ -30,6 +31,7 @@ from calbot.core.model import (
     Tier,
 )
 from calbot.core.settings import UserSettings
+from calbot.present.messages import say
 
 LANGS = ("en", "vi", "ms")
 ACTIONS = (
@@ -106,8 +108,12 @@ def build(
         Action.BOUNDARY: Proposal(duration_minutes=60),
     }.get(action)
     factors = (
-        Factor("day_load", 30, "Tue has 6.5 h of meetings, limit 4 h"),
-        Factor("long_meeting", 15, "90-minute meeting"),
+        Factor(
+            "day_load",
+            30,
+            message("factor.day_load", day=START.date(), hours=Hours(390), limit=Hours(240)),
+        ),
+        Factor("long_meeting", 15, message("factor.long_meeting", minutes=90, limit=60)),
     )
     decision = Decision(action, 72, factors, proposal)
     return meeting, decision, Settings(user=user)
@@ -115,7 +121,7 @@ def build(
 
 def draft_for(templates: Templates, lang: str, action: Action, **kw: Any) -> Draft:
     meeting, decision, settings = build(lang, action, **kw)
-    return make_draft(meeting, decision, settings, templates)
+    return make_draft(meeting, decision, settings, templates, say)
 
 
 # --------------------------------------------------------------------------- checkers
@@ -330,7 +336,12 @@ def test_boundary_private_notes_in_user_language(templates: Templates, user_lang
     notes = draft.private_notes
     label = {"en": "Why:", "vi": "Lý do:", "ms": "Sebab:"}[user_lang]
     assert notes.startswith(label)
-    assert "Tue has 6.5 h of meetings, limit 4 h" in notes
+    reason = {
+        "en": "Tue 1 Dec has 6.5 h of meetings, limit 4 h",
+        "vi": "thứ Ba 1/12 có 6,5 giờ họp, giới hạn 4 giờ",
+        "ms": "Selasa 1 Dis ada 6.5 jam mesyuarat, had 4 jam",
+    }[user_lang]
+    assert reason in notes
     points = [line for line in notes.splitlines() if line.startswith("- ")]
     assert 3 <= len(points) <= 5
     time_frame = {"en": "1 hour", "vi": "1 giờ", "ms": "1 jam"}[user_lang]

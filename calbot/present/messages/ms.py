@@ -1,0 +1,119 @@
+"""Malay. Codes missing here (why, warnings) are shown in English."""
+
+from __future__ import annotations
+
+DAYS = ("Isnin", "Selasa", "Rabu", "Khamis", "Jumaat", "Sabtu", "Ahad")
+MONTHS = ("Jan", "Feb", "Mac", "Apr", "Mei", "Jun", "Jul", "Ogo", "Sep", "Okt", "Nov", "Dis")
+HOUR_UNIT = "jam"
+
+TEXT: dict[str, str] = {
+    "factor.day_load": "{day} ada {hours} mesyuarat, had {limit}",
+    "factor.day_count": "{day} ada {count} mesyuarat, had {limit}",
+    "factor.week_load": "minggu {week} ada {hours} mesyuarat, had {limit}",
+    "factor.no_focus_block": "tiada masa lapang {minutes} minit lagi pada {day} "
+    "(paling panjang {longest} minit)",
+    "factor.long_meeting": "{minutes} minit, melebihi {limit} minit",
+    "factor.in_person": "bersemuka di {place}: perlu masa perjalanan pergi dan balik",
+    "factor.series": "mesyuarat berulang",
+    "factor.repeated": "{count} mesyuarat dengan {client} minggu itu, had {limit}",
+    "factor.no_agenda": "tiada agenda dalam jemputan",
+    "factor.optional": "kehadiran anda tidak wajib",
+    "factor.colleague": "{who} daripada pasukan anda turut hadir",
+    "factor.chatty": "mesyuarat dengan {client} selalu berlanjutan dengan perbualan kosong",
+    "factor.outside_hours": "{day} pukul {time} di luar waktu kerja anda",
+    "factor.tier_key": "pelanggan utama: dilindungi, ×{weight:g}",
+    "factor.tier_low": "pelanggan keutamaan rendah, ×{weight:g}",
+    "factor.tier_other": "peringkat pelanggan, ×{weight:g}",
+    "notes.why_line": "Sebab: {reasons} (skor {score}/100, {action})",
+    "review.why": "Sebab",
+    "review.draft": "Draf balasan — belum dihantar, menunggu semakan anda",
+    "review.to": "Kepada",
+    "review.cc": "Sk",
+    "review.subject": "Subjek",
+    "review.notes": "Nota peribadi (hanya anda yang melihatnya)",
+    "review.footer": (
+        "Hanya anda yang melihat kalendar ini. calbot tidak pernah menghantar apa-apa."
+    ),
+    "review.untitled": "(tiada tajuk)",
+    "review.calendar": (
+        "Cadangan calbot: satu acara bagi setiap draf balasan, di sebelah mesyuarat "
+        "berkaitan. Hanya anda yang melihat kalendar ini; calbot tidak pernah "
+        "menghantar apa-apa."
+    ),
+    # the morning digest (`calbot digest`, its e-mail and HTML)
+    "digest.title": "calbot — ringkasan pagi, {day}",
+    "digest.since": "sejak ringkasan lepas, {when}",
+    "digest.new_since": "Draf baharu sejak ringkasan lepas ({n})",
+    "digest.new_first": "Draf yang menunggu semakan anda ({n})",
+    "digest.waiting": "Masih menunggu semakan anda ({n})",
+    "digest.older": "{n} draf lama masih menunggu semakan — `calbot digest --all`"
+    " menyenaraikan kesemuanya",
+    "digest.older_one": (
+        "1 draf lama masih menunggu semakan — `calbot digest --all` menyenaraikannya"
+    ),
+    "digest.nothing_new": "Tiada draf baharu sejak ringkasan lepas.",
+    "digest.nothing_pending": "Tiada draf yang menunggu semakan anda.",
+    "digest.edited": "anda telah menyunting draf ini — calbot tidak akan mengusiknya",
+    "digest.gone": "Dipadam atau dihantar oleh anda ({n})",
+    "digest.week": "Mesyuarat minggu ini (had {limit} sehari)",
+    "digest.over": "melebihi had",
+    "digest.today": "hari ini",
+    "digest.meetings": "{n} mesyuarat",
+    "digest.meetings_one": "1 mesyuarat",
+    "digest.win_this": "Jika anda menghantar semua draf, anda mendapat semula {hours} minggu ini",
+    "digest.win_next": "dan {hours} minggu depan",
+    "digest.win_only_next": "Jika anda menghantar semua draf, anda mendapat semula {hours}"
+    " minggu depan",
+    "digest.saves": "menjimatkan {hours}",
+    "digest.trouble": "Masalah sejak ringkasan lepas",
+    "digest.trouble_first": "Masalah dalam 24 jam yang lalu",
+    "digest.no_trouble": "Tiada masalah: kesemua {n} imbasan berjalan lancar.",
+    "digest.no_trouble_one": "Tiada masalah: imbasan berjalan lancar.",
+    "digest.fix": "penyelesaian",
+    "digest.times": "{n} kali, kali terakhir pada {when}",
+    "digest.at": "pada {when}",
+    "digest.last_scan": "Imbasan berjaya terakhir: {when}",
+    "digest.event": "acara",
+    "digest.sink_gmail": "draf Gmail",
+    "digest.sink_outbox": "fail",
+    "digest.status_new": "baharu",
+    "digest.status_updated": "dikemas kini",
+    "digest.action_delegate": "wakilkan kepada rakan sepasukan",
+    "digest.action_call": "telefon sahaja",
+    "digest.action_email": "e-mel sahaja",
+    "digest.action_shorten": "pendekkan",
+    "digest.action_reschedule": "tukar jadual",
+    "digest.action_boundary": "hadkan masa",
+    "digest.trouble_failed": "satu imbasan gagal",
+    "digest.trouble_auth": "akses Google telah tamat tempoh atau dibatalkan",
+    "digest.trouble_google_down": "Google tidak dapat dihubungi atau bermasalah",
+    "digest.trouble_locked": "proses calbot lain sedang memegang stor data, jadi satu imbasan"
+    " dilangkau",
+    "digest.trouble_warning": "amaran",
+    "digest.trouble_expiry": "akses Google akan tamat tidak lama lagi",
+    "digest.trouble_access_check": "fail token tidak dapat dibaca untuk menyemak bila akses tamat",
+    "digest.trouble_stale": "tiada imbasan sejak {when}",
+    "digest.trouble_delivery": "ringkasan tidak dapat disimpan dalam Gmail",
+    "digest.fix_failed": "semak log, atau jalankan `calbot scan` untuk melihat ralatnya",
+    "digest.fix_auth": "jalankan `calbot auth`",
+    "digest.fix_google_down": "tiada tindakan diperlukan: calbot akan mencuba semula sendiri pada"
+    " imbasan seterusnya",
+    "digest.fix_locked": "tiada tindakan diperlukan jika berlaku sekali; jika berulang, periksa"
+    " sama ada ada proses calbot yang tersangkut",
+    "digest.fix_expiry": "jalankan `calbot auth` sekali lagi, atau terbitkan aplikasi",
+    "digest.fix_warning": "calbot melangkau item ini; semak acara itu dalam kalendar anda jika ia"
+    " penting",
+    "digest.fix_access_check": "jalankan `calbot doctor`",
+    "digest.fix_stale": "mulakan proses latar (`calbot run` atau unit systemd), atau jalankan"
+    " `calbot scan`",
+    "digest.fix_delivery": "calbot akan mencuba Gmail sekali lagi pada ringkasan seterusnya",
+    "digest.subject": "calbot: {n} balasan untuk disemak — {day}",
+    "digest.subject_one": "calbot: 1 balasan untuk disemak — {day}",
+    "digest.subject_none": "calbot: tiada apa-apa untuk disemak — {day}",
+    "digest.saved_html": "Ringkasan disimpan di {path}",
+    "digest.saved_gmail": "Ringkasan disimpan dalam draf Gmail anda: {subject}",
+    "digest.updated_gmail": "Ringkasan dalam draf Gmail anda dikemas kini: {subject}",
+    "digest.edited_gmail": "Anda telah menyunting ringkasan hari ini dalam Gmail, jadi calbot"
+    " membiarkannya",
+    "digest.saved_outbox": "Ringkasan ditulis ke peti keluar: {path}",
+}

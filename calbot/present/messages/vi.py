@@ -1,0 +1,113 @@
+"""Vietnamese. Codes missing here (why, warnings) are shown in English."""
+
+from __future__ import annotations
+
+DAYS = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
+HOUR_UNIT = "giờ"
+
+TEXT: dict[str, str] = {
+    "factor.day_load": "{day} có {hours} họp, giới hạn {limit}",
+    "factor.day_count": "{day} có {count} cuộc họp, giới hạn {limit}",
+    "factor.week_load": "tuần {week} có {hours} họp, giới hạn {limit}",
+    "factor.no_focus_block": (
+        "{day} không còn khoảng trống {minutes} phút (dài nhất {longest} phút)"
+    ),
+    "factor.long_meeting": "dài {minutes} phút, quá {limit} phút",
+    "factor.in_person": "gặp trực tiếp tại {place}: mất thời gian đi lại",
+    "factor.series": "cuộc họp định kỳ",
+    "factor.repeated": "{count} cuộc họp với {client} trong tuần đó, giới hạn {limit}",
+    "factor.no_agenda": "lời mời không có chương trình họp",
+    "factor.optional": "bạn là người tham dự không bắt buộc",
+    "factor.colleague": "{who} trong nhóm của bạn cũng tham dự",
+    "factor.chatty": "các buổi họp với {client} hay kéo dài vì chuyện ngoài lề",
+    "factor.outside_hours": "{day} lúc {time} nằm ngoài giờ làm việc của bạn",
+    "factor.tier_key": "khách hàng chủ chốt: được bảo vệ, ×{weight:g}",
+    "factor.tier_low": "khách hàng ưu tiên thấp, ×{weight:g}",
+    "factor.tier_other": "hạng khách hàng, ×{weight:g}",
+    "notes.why_line": "Lý do: {reasons} (điểm {score}/100, {action})",
+    "review.why": "Lý do",
+    "review.draft": "Bản nháp trả lời — chưa gửi, đang chờ bạn xem lại",
+    "review.to": "Gửi tới",
+    "review.cc": "Cc",
+    "review.subject": "Tiêu đề",
+    "review.notes": "Ghi chú riêng (chỉ bạn thấy)",
+    "review.footer": "Chỉ bạn thấy lịch này. calbot không bao giờ tự gửi gì.",
+    "review.untitled": "(không có tiêu đề)",
+    "review.calendar": (
+        "Đề xuất của calbot: mỗi bản nháp trả lời là một sự kiện, cạnh cuộc họp liên "
+        "quan. Chỉ bạn thấy lịch này; calbot không bao giờ tự gửi gì."
+    ),
+    # the morning digest (`calbot digest`, its e-mail and HTML)
+    "digest.title": "calbot — bản tin buổi sáng, {day}",
+    "digest.since": "kể từ bản tin trước, {when}",
+    "digest.new_since": "Bản nháp mới kể từ bản tin trước ({n})",
+    "digest.new_first": "Bản nháp đang chờ bạn xem ({n})",
+    "digest.waiting": "Vẫn đang chờ bạn xem ({n})",
+    "digest.older": (
+        "Còn {n} bản nháp cũ hơn đang chờ bạn xem — xem tất cả bằng `calbot digest --all`"
+    ),
+    "digest.older_one": "Còn 1 bản nháp cũ hơn đang chờ bạn xem — xem bằng `calbot digest --all`",
+    "digest.nothing_new": "Không có bản nháp mới nào kể từ bản tin trước.",
+    "digest.nothing_pending": "Không có bản nháp nào đang chờ bạn xem.",
+    "digest.edited": "bạn đã sửa bản nháp này — calbot sẽ không động vào nó nữa",
+    "digest.gone": "Bạn đã xoá hoặc đã gửi ({n})",
+    "digest.week": "Lịch họp tuần này (giới hạn {limit} mỗi ngày)",
+    "digest.over": "quá giới hạn",
+    "digest.today": "hôm nay",
+    "digest.meetings": "{n} cuộc họp",
+    "digest.meetings_one": "1 cuộc họp",
+    "digest.win_this": "Nếu bạn gửi hết các bản nháp, tuần này bạn lấy lại được {hours}",
+    "digest.win_next": "và {hours} vào tuần sau",
+    "digest.win_only_next": "Nếu bạn gửi hết các bản nháp, tuần sau bạn lấy lại được {hours}",
+    "digest.saves": "tiết kiệm {hours}",
+    "digest.trouble": "Sự cố kể từ bản tin trước",
+    "digest.trouble_first": "Sự cố trong 24 giờ qua",
+    "digest.no_trouble": "Không có sự cố: cả {n} lần quét đều suôn sẻ.",
+    "digest.no_trouble_one": "Không có sự cố: lần quét đã suôn sẻ.",
+    "digest.fix": "cách xử lý",
+    "digest.times": "{n} lần, lần cuối lúc {when}",
+    "digest.at": "lúc {when}",
+    "digest.last_scan": "Lần quét thành công gần nhất: {when}",
+    "digest.event": "sự kiện",
+    "digest.sink_gmail": "bản nháp Gmail",
+    "digest.sink_outbox": "tệp",
+    "digest.status_new": "mới",
+    "digest.status_updated": "đã cập nhật",
+    "digest.action_delegate": "nhờ đồng nghiệp dự thay",
+    "digest.action_call": "gọi điện thay vì gặp mặt",
+    "digest.action_email": "trao đổi qua email thay vì họp",
+    "digest.action_shorten": "rút ngắn",
+    "digest.action_reschedule": "dời lịch",
+    "digest.action_boundary": "giới hạn thời gian",
+    "digest.trouble_failed": "một lần quét bị lỗi",
+    "digest.trouble_auth": "quyền truy cập Google đã hết hạn hoặc bị thu hồi",
+    "digest.trouble_google_down": "Google không phản hồi hoặc đang gặp lỗi",
+    "digest.trouble_locked": "một tiến trình calbot khác đang giữ kho dữ liệu nên một lần quét"
+    " đã bị bỏ qua",
+    "digest.trouble_warning": "cảnh báo",
+    "digest.trouble_expiry": "quyền truy cập Google sắp hết hạn",
+    "digest.trouble_access_check": "không đọc được tệp token để kiểm tra khi nào quyền truy cập"
+    " hết hạn",
+    "digest.trouble_stale": "chưa có lần quét nào kể từ {when}",
+    "digest.trouble_delivery": "không để được bản tin trong Gmail",
+    "digest.fix_failed": "xem nhật ký, hoặc chạy `calbot scan` để thấy lỗi",
+    "digest.fix_auth": "chạy `calbot auth`",
+    "digest.fix_google_down": "không cần làm gì: calbot sẽ tự thử lại ở lần quét sau",
+    "digest.fix_locked": "không cần làm gì nếu chỉ xảy ra một lần; nếu cứ lặp lại, hãy xem có"
+    " tiến trình calbot nào bị treo không",
+    "digest.fix_expiry": "chạy lại `calbot auth`, hoặc xuất bản ứng dụng",
+    "digest.fix_warning": "calbot đã bỏ qua mục này; hãy xem lại sự kiện đó trong lịch nếu nó"
+    " quan trọng",
+    "digest.fix_access_check": "chạy `calbot doctor`",
+    "digest.fix_stale": "khởi động tiến trình chạy nền (`calbot run` hoặc dịch vụ systemd), hoặc"
+    " chạy `calbot scan`",
+    "digest.fix_delivery": "calbot sẽ thử lại với Gmail ở bản tin sau",
+    "digest.subject": "calbot: {n} thư trả lời cần bạn xem — {day}",
+    "digest.subject_one": "calbot: 1 thư trả lời cần bạn xem — {day}",
+    "digest.subject_none": "calbot: không có gì cần xem — {day}",
+    "digest.saved_html": "Đã lưu bản tin tại {path}",
+    "digest.saved_gmail": "Đã để bản tin trong mục Thư nháp Gmail: {subject}",
+    "digest.updated_gmail": "Đã cập nhật bản tin trong mục Thư nháp Gmail: {subject}",
+    "digest.edited_gmail": "Bạn đã sửa bản tin hôm nay trong Gmail nên calbot để nguyên",
+    "digest.saved_outbox": "Đã ghi bản tin vào hộp thư đi: {path}",
+}
