@@ -43,6 +43,7 @@ from calbot.ports.store import StateStore
 from calbot.present.digest_html import render_html
 from calbot.present.digest_text import render_plain
 from calbot.present.digest_words import subject
+from calbot.present.messages import say
 from calbot.usecases.wiring import open_state
 
 __all__ = [
@@ -134,7 +135,7 @@ def access_trouble(settings: Settings, now: datetime) -> tuple[Trouble, ...]:
         line = testing_expiry_warning(settings, now)
     except Exception as exc:  # an unreadable token must not stop the digest: report it
         return (Trouble(TroubleKind.ACCESS_CHECK, f"{type(exc).__name__}: {exc}"),)
-    return (Trouble(TroubleKind.EXPIRY, line),) if line else ()
+    return (Trouble(TroubleKind.EXPIRY, say(line, settings.user.language)),) if line else ()
 
 
 def _outbox_dir(settings: Settings) -> Path | None:

@@ -37,6 +37,7 @@ from calbot.adapters.google.scopes import (
 )
 from calbot.config.settings import Settings
 from calbot.errors import AuthError, CalbotError, ServiceError
+from calbot.present.messages import say
 from calbot.usecases.doctor_check import PERMISSIONS_PAGE, RUN_AUTH, Check
 
 __all__ = ["DOCTOR_RETRY_BUDGET", "google_checks", "google_unused"]
@@ -212,7 +213,7 @@ def _testing_status(settings: Settings, info: dict[str, Any], now: datetime) -> 
             fix,
             exit_code=3,
         )
-    return Check(name, True, warning, fix, warning=True)
+    return Check(name, True, say(warning, "en"), fix, warning=True)
 
 
 def _past(consented: str, now: datetime) -> bool:

@@ -17,6 +17,7 @@ from calbot.adapters.sqlite import SqliteStore
 from calbot.config.dates import parse_when
 from calbot.config.settings import Settings
 from calbot.config.templates import load_templates
+from calbot.core.messages import Message, message
 from calbot.errors import (
     LockedError,
     UsageError,
@@ -24,7 +25,7 @@ from calbot.errors import (
 from calbot.ports.calendar import CalendarSource
 from calbot.ports.sinks import DraftSink, NoteSink
 from calbot.ports.store import StateStore
-from calbot.present.messages import section
+from calbot.present.messages import say, section
 from calbot.usecases.runlog import failed_run, ok_run, record_quietly, record_run, record_unlocked
 from calbot.usecases.scan import Ports, Progress, ScanResult, Window, quiet, run_scan
 
@@ -58,7 +59,7 @@ def scan_window(
 
 def make_ports(
     settings: Settings, store: StateStore, now: datetime, *, dry_run: bool
-) -> tuple[Ports, list[str]]:
+) -> tuple[Ports, list[Message]]:
     """The adapters one scan talks to, chosen by the config, and warnings about that choice.
 
     ICS: read a file or URL, drafts to the outbox. Google: Calendar, Gmail drafts and
@@ -67,7 +68,7 @@ def make_ports(
     configuration never needs (icalendar, googleapiclient)."""
     sinks: list[DraftSink] = []
     notes: NoteSink | None = None
-    warnings: list[str] = []
+    warnings: list[Message] = []
     if settings.source.kind == "ics":
         from calbot.adapters.ics import IcsSource
 
@@ -78,10 +79,7 @@ def make_ports(
             http_timeout=settings.limits.http_timeout_seconds,
         )
         if settings.outputs.gmail_drafts or settings.outputs.calendar_notes:
-            warnings.append(
-                'Gmail drafts and calendar notes need source.kind = "google"; '
-                "with an ICS calendar the drafts go to the outbox only"
-            )
+            warnings.append(message("warn.ics_outputs"))
     else:
         from calbot.adapters.google.api import connect
         from calbot.adapters.google.auth import testing_expiry_warning
@@ -219,7 +217,7 @@ def scan(
                 if not dry_run:
                     record_quietly(store, failed_run(exc, now))
                 raise
-            result.warnings[:0] = notices
+            result.warnings[:0] = [say(n, settings.user.language) for n in notices]
             if not dry_run:
                 record_run(store, ok_run(result, now))
     except LockedError as exc:

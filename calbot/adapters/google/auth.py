@@ -36,6 +36,7 @@ from google.oauth2.credentials import Credentials
 from calbot.adapters import files
 from calbot.adapters.google.scopes import scopes_for
 from calbot.config.settings import Settings
+from calbot.core.messages import Message, message
 from calbot.errors import AuthError, OpenSecretFileError, TokenFileError
 
 __all__ = [
@@ -214,7 +215,7 @@ def iso_z(when: datetime | None) -> str | None:
 # --- the Testing-status warning ------------------------------------------------------------
 
 
-def testing_expiry_warning(settings: Settings, now: datetime) -> str | None:
+def testing_expiry_warning(settings: Settings, now: datetime) -> Message | None:
     """The warning a day before a "Testing" app's 7-day refresh token runs out, or None
     (published app, service account, no readable token file, no consent time recorded)."""
     if settings.google.app_published or settings.google.service_account_file:
@@ -228,7 +229,7 @@ def testing_expiry_warning(settings: Settings, now: datetime) -> str | None:
 
 def testing_expiry_warning_for(
     info: Mapping[str, Any], now: datetime, *, tz: ZoneInfo | None = None
-) -> str | None:
+) -> Message | None:
     """Pure: the token file's content and the time (aware) → the warning or None."""
     consented = info.get("consented_at")
     if not isinstance(consented, str):
@@ -241,7 +242,4 @@ def testing_expiry_warning_for(
         return None
     shown = expires.astimezone(tz or UTC)
     when = f"{shown:%Y-%m-%d %H:%M} {shown.tzname()}"
-    return (
-        f"Google will expire calbot's access on {when} (OAuth app in Testing status: refresh "
-        "tokens last 7 days) — run `calbot auth` again, or publish the app"
-    )
+    return message("warn.testing_expiry", when=when)

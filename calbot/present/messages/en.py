@@ -51,6 +51,10 @@ TEXT: dict[str, str] = {
     # a scan's warnings and the adapters' (stderr, `--json` "warnings", the run log, the
     # digest)
     "warn.no_draft": "{meeting}: no draft: {error}",
+    "warn.testing_expiry": "Google will expire calbot's access on {when} (OAuth app in Testing "
+    "status: refresh tokens last 7 days) — run `calbot auth` again, or publish the app",
+    "warn.ics_outputs": 'Gmail drafts and calendar notes need source.kind = "google"; '
+    "with an ICS calendar the drafts go to the outbox only",
     "warn.nobody_to_write_to": "{meeting}: nobody to write to — no draft",
     "warn.not_written": "{meeting}: not written: {error}",
     "warn.item_skipped": "{calendar}: skipped {problem}",

@@ -23,6 +23,7 @@ from calbot.adapters.google.scopes import CALENDAR_EVENTS, GMAIL_COMPOSE, scopes
 from calbot.config.loader import parse_settings
 from calbot.config.settings import Settings
 from calbot.errors import AuthError, TokenFileError, UsageError
+from calbot.present.messages import say
 
 needs_fake = pytest.mark.skipif(
     importlib.util.find_spec("fakes.google") is None, reason="no fake Google server yet"
@@ -221,7 +222,7 @@ def test_testing_expiry_warning_a_day_ahead(now: datetime, warns: bool) -> None:
     warning = google_auth.testing_expiry_warning_for({"consented_at": CONSENT}, now)
     assert (warning is not None) == warns
     if warning:
-        assert warning == (
+        assert say(warning, "en") == (
             "Google will expire calbot's access on 2026-03-08 09:00 UTC (OAuth app in Testing "
             "status: refresh tokens last 7 days) — run `calbot auth` again, or publish the app"
         )
@@ -231,7 +232,7 @@ def test_testing_expiry_warning_reads_the_file_in_the_users_zone(tmp_path: Path)
     write_private_json(tmp_path / "token.json", token_info(consented_at=CONSENT))
     now = datetime(2026, 3, 7, 12, 0, tzinfo=UTC)
     warning = google_auth.testing_expiry_warning(settings_from(tmp_path), now)
-    assert warning is not None and "on 2026-03-08 16:00 +07 " in warning
+    assert warning is not None and "on 2026-03-08 16:00 +07 " in say(warning, "en")
     assert (
         google_auth.testing_expiry_warning(settings_from(tmp_path, app_published=True), now) is None
     )
