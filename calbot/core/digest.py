@@ -57,7 +57,7 @@ class TroubleKind(StrEnum):
 
 
 RUN_TROUBLE = frozenset(
-    {TroubleKind.FAILED, TroubleKind.AUTH, TroubleKind.GOOGLE_DOWN, TroubleKind.LOCKED}
+    {RunOutcome.FAILED, RunOutcome.AUTH, RunOutcome.GOOGLE_DOWN, RunOutcome.LOCKED}
 )
 
 

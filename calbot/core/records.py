@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from calbot.core.vocab import DraftStatus
+from calbot.core.vocab import DraftStatus, RunOutcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +21,7 @@ class SinkRecord:
     ref: str
     version: str  # what calbot wrote; compare with `DraftSink.observe`
     fingerprint: str  # Decision.fingerprint when written
-    status: str  # a DraftStatus: new | updated | unchanged | user_deleted | user_edited | ...
+    status: DraftStatus
     written_at: datetime
     content_hash: str = ""  # hash of the rendered draft: unchanged text means no rewrite
 
@@ -52,7 +52,7 @@ class RunRecord:
 
     started_at: datetime
     finished_at: datetime
-    outcome: str  # a RunOutcome: ok | failed | auth | locked | google_down
+    outcome: RunOutcome
     error: str = ""  # the one-line message shown to the user (never a secret)
     counts: Mapping[str, int] = field(default_factory=dict)  # events, meetings, drafted, ...
     warnings: tuple[str, ...] = ()  # skipped events, expiring access, ...
@@ -72,7 +72,7 @@ class ReviewItem:
     event_link: str
     drafts: Mapping[str, str]  # sink name -> ref (Gmail draft id, outbox file name)
     saved_minutes: int  # what sending this draft wins back
-    status: str  # a DraftStatus: new | updated | unchanged | user_edited | user_deleted
+    status: DraftStatus
     drafted_at: datetime
     reported_at: datetime | None = None  # set by the digest that showed it
 

@@ -33,6 +33,7 @@ from calbot.config.loader import load_settings
 from calbot.config.settings import Settings
 from calbot.core.records import RunRecord
 from calbot.core.settings import UserSettings
+from calbot.core.vocab import RunOutcome
 from calbot.errors import AuthError, ConfigError, LockedError, ServiceError
 from calbot.present.logs import parse_kv, setup_logging
 from calbot.usecases import digest as digest_usecase
@@ -496,7 +497,9 @@ def test_record_run_uses_the_store_and_tolerates_one_without_a_run_log(
     tmp_path: Path, captured: Any
 ) -> None:
     now = datetime.now(UTC)
-    record = RunRecord(started_at=now, finished_at=now, outcome="ok", counts={"drafted": 1})
+    record = RunRecord(
+        started_at=now, finished_at=now, outcome=RunOutcome.OK, counts={"drafted": 1}
+    )
     store = FakeStore()
     assert record_quietly(store, record) is True  # type: ignore[arg-type]
     assert store.runs == [record]
@@ -512,7 +515,7 @@ def load_settings_stub(tmp_path: Path) -> Settings:
 
 def test_record_run_skips_when_the_lock_is_busy(tmp_path: Path, captured: Any) -> None:
     now = datetime.now(UTC)
-    record = RunRecord(started_at=now, finished_at=now, outcome="failed", error="x")
+    record = RunRecord(started_at=now, finished_at=now, outcome=RunOutcome.FAILED, error="x")
     started = time.monotonic()
     with StateLock(tmp_path / "state", wait_seconds=1):
         assert record_if_free(tmp_path / "state", record) is False

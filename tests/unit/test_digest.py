@@ -26,7 +26,7 @@ from calbot.config.settings import Outputs, Settings, Source
 from calbot.core.digest import DayBar, Digest, Trouble, TroubleKind, build_digest, week_bars
 from calbot.core.records import DayLoadRecord, ReviewItem, RunRecord
 from calbot.core.settings import Thresholds, UserSettings
-from calbot.core.vocab import DraftStatus
+from calbot.core.vocab import DraftStatus, RunOutcome
 from calbot.present.digest_html import render_html
 from calbot.present.digest_text import print_terminal, render_plain
 from calbot.present.digest_words import subject
@@ -69,7 +69,9 @@ def review(key: str, start: datetime, **kw: Any) -> ReviewItem:
 
 def run(hours_ago: float, outcome: str = "ok", **kw: Any) -> RunRecord:
     end = NOW - timedelta(hours=hours_ago)
-    return RunRecord(started_at=end - timedelta(seconds=5), finished_at=end, outcome=outcome, **kw)
+    return RunRecord(
+        started_at=end - timedelta(seconds=5), finished_at=end, outcome=RunOutcome(outcome), **kw
+    )
 
 
 def digest(
@@ -168,7 +170,6 @@ FIXES = [
     ("auth", "Google access expired or was revoked", "fix: run `calbot auth`"),
     ("google_down", "Google still failing", "calbot retries by itself at the next scan"),
     ("locked", "", "look for a stuck calbot process"),
-    ("crashed-oddly", "KeyError: 'x'", "see the log, or run `calbot scan`"),
 ]
 
 
@@ -425,8 +426,8 @@ def test_digest_end_to_end_marks_reported_and_writes_private_files(
         state,
         [review("a", soon(26)), review("b", soon(50), status="user_edited")],
         [
-            RunRecord(now - timedelta(minutes=5), now, "ok"),
-            RunRecord(now - timedelta(minutes=9), now - timedelta(minutes=8), "locked"),
+            RunRecord(now - timedelta(minutes=5), now, RunOutcome.OK),
+            RunRecord(now - timedelta(minutes=9), now - timedelta(minutes=8), RunOutcome.LOCKED),
         ],
     )
     first = digest_cli(ics_config)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from calbot.adapters.sqlite.tables import Tables, dt_in, dt_out
 from calbot.core.records import DecisionRecord, GoodwillEntry, SinkRecord
+from calbot.core.vocab import DraftStatus
 
 
 class LedgerTables(Tables):
@@ -82,7 +83,7 @@ class LedgerTables(Tables):
                 ref=ref,
                 version=version,
                 fingerprint=fingerprint,
-                status=status,
+                status=DraftStatus(status),
                 written_at=dt_in(written_at),
                 content_hash=content_hash,
             )

@@ -18,6 +18,7 @@ from calbot.core.records import (
     check_run,
     merge_review,
 )
+from calbot.core.vocab import DraftStatus, RunOutcome
 from calbot.ports.store import RUNS_KEPT
 
 _REVIEW_COLUMNS = (
@@ -68,7 +69,7 @@ def _review_of(row: Sequence[Any]) -> ReviewItem:
         event_link=row[7],
         drafts={str(k): str(v) for k, v in json.loads(row[8]).items()},
         saved_minutes=int(row[9]),
-        status=row[10],
+        status=DraftStatus(row[10]),
         drafted_at=dt_in(row[11]),
         reported_at=None if reported is None else dt_in(reported),
     )
@@ -106,7 +107,7 @@ class ReviewTables(Tables):
             RunRecord(
                 started_at=dt_in(started),
                 finished_at=dt_in(finished),
-                outcome=outcome,
+                outcome=_outcome(outcome),
                 error=error,
                 counts={str(k): int(v) for k, v in json.loads(counts).items()},
                 warnings=tuple(str(w) for w in json.loads(warnings)),
@@ -167,3 +168,12 @@ class ReviewTables(Tables):
             " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
             (name, value),
         )
+
+
+def _outcome(text: str) -> RunOutcome:
+    """A stored outcome; one this version does not know (a newer calbot wrote it) is a
+    failed run, so the digest still reports it with a fix."""
+    try:
+        return RunOutcome(text)
+    except ValueError:
+        return RunOutcome.FAILED

@@ -9,7 +9,7 @@ import shutil
 import sqlite3
 import stat
 from collections.abc import Callable
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,8 @@ from store_records import (
 
 from calbot.adapters.sqlite import DB_NAME, SqliteStore, schema
 from calbot.adapters.sqlite.schema import MIGRATIONS
-from calbot.core.records import DayLoadRecord
+from calbot.core.records import DayLoadRecord, RunRecord
+from calbot.core.vocab import RunOutcome
 from calbot.errors import CalbotError
 from calbot.ports.store import EventCache, ReadOnlyStoreError, StateStore
 
@@ -362,3 +363,23 @@ def test_a_store_written_by_calbot_0_1_0_reads_back(tmp_path: Path) -> None:
     assert again.runs(T0 + timedelta(minutes=1)) == [run(60, "locked")]
     assert [e["id"] for e in again.iter_cached_events("primary")] == ["b"]
     again.close()
+
+
+def test_an_unknown_stored_outcome_reads_as_a_failed_run(tmp_path: Path) -> None:
+    """A run row whose outcome this version does not know (written by a newer calbot)
+    reads back as a failed run with its error, which the digest reports with its fix
+    (tests/unit/test_digest.py: the "failed" case)."""
+    now = datetime.now(UTC)
+    store = SqliteStore.open(tmp_path)
+    with store.transaction():
+        store.add_run(RunRecord(now, now, RunOutcome.FAILED, error="KeyError: 'x'"))
+    store.close()
+    conn = sqlite3.connect(tmp_path / DB_NAME)
+    with conn:
+        conn.execute("UPDATE runs SET outcome = 'crashed-oddly'")
+    conn.close()
+    store = SqliteStore.open(tmp_path)
+    (run,) = store.runs(now - timedelta(minutes=1))
+    store.close()
+    assert run.outcome == RunOutcome.FAILED
+    assert run.error == "KeyError: 'x'"
