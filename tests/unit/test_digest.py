@@ -405,7 +405,7 @@ calendar_notes = false
 outbox = "{tmp_path / "outbox"}"
 
 [limits]
-lock_wait_seconds = 2
+lock_wait_seconds = 0.2
 
 [[clients]]
 name = "Acme"
