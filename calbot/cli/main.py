@@ -87,7 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "explain", parents=[common], help="a meeting's factors, points, action and draft"
     )
-    p.add_argument("event_id", metavar="EVENT_ID", help="the event id shown by `scan --json`")
+    p.add_argument(
+        "event_id",
+        metavar="ID",
+        help="the id `calbot scan` shows (or a prefix of it), or an event, UID or series id",
+    )
     p.add_argument("--from", dest="start", metavar="WHEN", help="start of the window searched")
     p.add_argument("--to", dest="end", metavar="WHEN", help="end of the window searched")
     p.set_defaults(run=cmd_explain)
@@ -137,6 +141,7 @@ def cmd_scan(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
+    from calbot.present.meeting_ids import find_meeting
     from calbot.present.render import explain_text
     from calbot.usecases.wiring import now_in, scan
 
@@ -149,17 +154,10 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
         end_text=args.end,
         dry_run=True,
     )
-    wanted = args.event_id
-    for o in run.result.outcomes:
-        e = o.meeting.event
-        if wanted in (e.id, e.ical_uid, e.series_id):
-            tz = ZoneInfo(settings.user.timezone)
-            print(explain_text(o, tz, run.outbox_paths, settings.user.language), file=out)
-            return 0
-    raise UsageError(
-        f"no client meeting with id {wanted!r} in the scan window; "
-        "`calbot scan --json` lists the ids"
-    )
+    o = find_meeting(run.result.outcomes, args.event_id)
+    tz = ZoneInfo(settings.user.timezone)
+    print(explain_text(o, tz, run.outbox_paths, settings.user.language), file=out)
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
@@ -189,7 +187,7 @@ def show(run: ScanRun, settings: Settings, out: TextIO, *, as_json: bool) -> Non
     for warning in result.warnings:
         print(f"calbot: warning: {one_line(warning)}", file=sys.stderr)
     rows = table_rows(result, ZoneInfo(settings.user.timezone))
-    headers = ("when", "client", "meeting", "score", "action", "draft")
+    headers = ("id", "when", "client", "meeting", "score", "action", "draft")
     if out.isatty():
         from rich.console import Console  # rich only on a terminal: it is slow to load
         from rich.table import Table

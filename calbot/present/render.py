@@ -15,6 +15,7 @@ from calbot.core.model import Action
 from calbot.core.scan_result import Outcome, ScanResult
 from calbot.core.untrusted import one_line
 from calbot.core.vocab import DraftStatus
+from calbot.present.meeting_ids import short_ids
 from calbot.present.messages import say
 from calbot.present.reasons import why_text
 
@@ -82,14 +83,17 @@ def result_doc(result: ScanResult, ref_paths: Mapping[str, str], lang: str) -> d
     }
 
 
-def table_rows(result: ScanResult, tz: ZoneInfo) -> list[tuple[str, str, str, str, str, str]]:
-    """(when, client, meeting, score, action, draft status) per client meeting."""
+def table_rows(result: ScanResult, tz: ZoneInfo) -> list[tuple[str, str, str, str, str, str, str]]:
+    """(short id, when, client, meeting, score, action, draft status) per client meeting;
+    the short id is what `calbot explain` takes."""
+    ids = short_ids(result.outcomes)
     rows = []
     for o in result.outcomes:
         start = o.meeting.event.start.astimezone(tz)
         action = o.decision.action
         rows.append(
             (
+                ids[o.meeting.event.id],
                 f"{start:%a %d %b %H:%M}",
                 one_line(o.meeting.client.name, 40),
                 one_line(o.meeting.event.summary, 48),

@@ -207,6 +207,18 @@ def test_explain_shows_factors_action_and_draft(tmp_path, home):
     assert r.returncode == 2 and "no client meeting" in r.stderr
 
 
+def test_explain_takes_the_short_id_the_table_shows(tmp_path, home):
+    cfg = ics_config(tmp_path, demo_calendar(__import__("datetime").date.today()))
+    r = calbot("scan", "--dry-run", "--config", str(cfg), env=home)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].split("\t")[0] == "id"
+    row = next(line.split("\t") for line in lines if "Northwind pricing" in line)
+    r = calbot("explain", row[0], "--config", str(cfg), env=home)
+    assert r.returncode == 0, r.stderr
+    assert "Northwind pricing questions" in r.stdout and "action:  reschedule" in r.stdout
+
+
 HOSTILE = """BEGIN:VCALENDAR
 VERSION:2.0
 PRODID:-//test//EN
