@@ -25,7 +25,7 @@ import platformdirs
 from calbot.config import checks
 from calbot.config.settings import GoogleSettings, Limits, Outputs, Schedule, Settings, Source
 from calbot.config.table import Table
-from calbot.core.model import Client, Contact, Tier, TimeRange
+from calbot.core.model import CLIENT_HOURS, WEEKDAYS_MON_FRI, Client, Contact, Tier, TimeRange
 from calbot.core.settings import LANGUAGES, Scoring, Thresholds, UserSettings
 from calbot.errors import ConfigError
 
@@ -302,7 +302,8 @@ def _clients(top: Table, user: UserSettings) -> tuple[Client, ...]:
                 timezone=timezone,
                 chatty=t.get("chatty", False, checks.boolean),
                 skip=t.get("skip", False, checks.boolean),
-                working_hours=t.get("working_hours", None, checks.hours),
+                working_hours=t.get("working_hours", CLIENT_HOURS, checks.hours),
+                working_days=t.get("working_days", WEEKDAYS_MON_FRI, checks.weekdays),
                 contacts=_contacts(t),
             )
         )

@@ -95,7 +95,8 @@ def reschedule_slots(meeting: Meeting, scene: Scene) -> Proposal | None:
         latest=scene.horizon_end,
         client_tz=ZoneInfo(meeting.client.timezone or settings.user.timezone),
         client_hours=meeting.client.working_hours,
-        exclude_day=own_day,
+        client_days=meeting.client.working_days,
+        original_day=own_day,
         freed=(event.start.astimezone(UTC), event.end.astimezone(UTC)),
     )
     slots = find_slots(workload.busy_on, settings.user, query, load_after_move)

@@ -106,6 +106,11 @@ class TimeRange:
     end: time
 
 
+# A client's business day when the config does not give one (SPEC §4): in the client's zone.
+CLIENT_HOURS = TimeRange(time(9), time(18))
+WEEKDAYS_MON_FRI: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0, as date.weekday()
+
+
 @dataclass(frozen=True, slots=True)
 class Client:
     name: str
@@ -116,7 +121,8 @@ class Client:
     timezone: str = ""  # IANA name; "" = the user's
     chatty: bool = False
     skip: bool = False
-    working_hours: TimeRange | None = None
+    working_hours: TimeRange = CLIENT_HOURS  # in `timezone`
+    working_days: tuple[int, ...] = WEEKDAYS_MON_FRI  # in `timezone`; Monday = 0
     contacts: tuple[Contact, ...] = ()
 
     def contact(self, email: str) -> Contact | None:

@@ -1,21 +1,28 @@
-"""Free slots to offer when asking to move a meeting."""
+"""Free slots to offer when asking to move a meeting, picked as a considerate person would.
+
+Every slot lies inside both sides' working hours and working days (the client's in the
+client's zone), after the notice period, before the horizon, on a free stretch of a day that
+stays under its limits. Among those, per day the one nearest the middle of the overlap of
+both working days wins (not the first free minute of the user's morning, which is a
+London client's 8 am), and never one in the last hour of either side's day while the day
+has another; one slot per day; days after the original date first (the client asked for
+that week for a reason), then the nearest days before it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from calbot.core.model import Slot, TimeRange
+from calbot.core.model import CLIENT_HOURS, WEEKDAYS_MON_FRI, Slot, TimeRange
 from calbot.core.settings import UserSettings
-from calbot.core.workload import Interval, free_gaps, merge, working_window
+from calbot.core.workload import Interval, clip, free_gaps, local_days, merge, working_window
 
-# Without the client's own working hours, never propose their local night.
-CLIENT_DAY = TimeRange(time(8), time(20))
-STEP = timedelta(minutes=30)
-DAYS_LOOKED_AT = 5  # the first qualifying days; the lightest of them are offered
+STEP = timedelta(minutes=30)  # slots start on the half hour
 SEARCH_DAYS = 21  # nobody wants to be offered a slot months away
+LAST_HOUR = timedelta(hours=1)  # a slot ending in it runs into someone's evening
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,9 +31,21 @@ class SlotQuery:
     earliest: datetime  # now + minimum notice
     latest: datetime  # the end of the scan horizon
     client_tz: ZoneInfo
-    client_hours: TimeRange | None
-    exclude_day: date | None = None  # the overloaded day the meeting is moving away from
+    client_hours: TimeRange = CLIENT_HOURS  # in client_tz
+    client_days: tuple[int, ...] = WEEKDAYS_MON_FRI  # in client_tz; Monday = 0
+    # the user's local day the meeting moves away from: never offered, and the days after
+    # it come first
+    original_day: date | None = None
     freed: Interval | None = None  # the meeting's own time, free once it moves
+
+
+@dataclass(frozen=True, slots=True)
+class DayPick:
+    """The best slot of one day, and what ranks it against other days' best."""
+
+    slot: Slot
+    late: bool  # ends inside the last hour of either side's working day
+    client_day: date
 
 
 def _round_up(moment: datetime, step: timedelta) -> datetime:
@@ -35,25 +54,60 @@ def _round_up(moment: datetime, step: timedelta) -> datetime:
     return epoch + steps * step
 
 
-def _inside_client_day(start: datetime, end: datetime, tz: ZoneInfo, hours: TimeRange) -> bool:
-    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
-    if local_start.date() != (local_end - timedelta(microseconds=1)).date():
-        return False
-    return hours.start <= local_start.time() and (
-        local_end.time() <= hours.end or (hours.end == time(0) and local_end.time() == time(0))
-    )
+def client_day_bounds(day: date, hours: TimeRange, tz: ZoneInfo) -> Interval:
+    """The client's working hours on their local `day`, in UTC. An end of 00:00 is the
+    midnight that closes the day, never the one that opens it."""
+    start = datetime.combine(day, hours.start, tzinfo=tz)
+    end_day = day + timedelta(days=1) if hours.end <= hours.start else day
+    end = datetime.combine(end_day, hours.end, tzinfo=tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def first_fit(gaps: Sequence[Interval], query: SlotQuery, user_tz: ZoneInfo) -> Slot | None:
-    hours = query.client_hours or CLIENT_DAY
-    for gap_start, gap_end in gaps:
-        start = _round_up(max(gap_start, query.earliest.astimezone(UTC)), STEP)
-        while start + query.duration <= min(gap_end, query.latest.astimezone(UTC)):
-            end = start + query.duration
-            if _inside_client_day(start, end, query.client_tz, hours):
-                return Slot(start.astimezone(user_tz), end.astimezone(user_tz))
-            start += STEP
-    return None
+def inside_client_day(start: datetime, end: datetime, tz: ZoneInfo, hours: TimeRange) -> bool:
+    """[start, end) lies inside the client's working hours of the local day it starts on.
+
+    Compared as instants, not as clock times: a slot ending at the client's midnight ends at
+    00:00, which as a clock time is "before 18:00" (the 11 pm slot once offered to a client
+    working 09:00-18:00).
+    """
+    day_start, day_end = client_day_bounds(start.astimezone(tz).date(), hours, tz)
+    return day_start <= start.astimezone(UTC) and end.astimezone(UTC) <= day_end
+
+
+def overlaps(window: Interval, query: SlotQuery) -> list[tuple[Interval, datetime]]:
+    """The parts of the user's working `window` inside the client's working hours and days,
+    each with the end of that client working day (for the last-hour rule)."""
+    out: list[tuple[Interval, datetime]] = []
+    for day in local_days(window[0], window[1], query.client_tz):
+        if day.weekday() not in query.client_days:
+            continue
+        bounds = client_day_bounds(day, query.client_hours, query.client_tz)
+        part = clip(bounds, window)
+        if part is not None:
+            out.append((part, bounds[1]))
+    return out
+
+
+def best_in_day(window: Interval, blocked: list[Interval], query: SlotQuery) -> DayPick | None:
+    """The free slot nearest the middle of both sides' shared working hours that day,
+    preferring any over one in the last hour of either side's day; ties go to the earlier."""
+    earliest, latest = query.earliest.astimezone(UTC), query.latest.astimezone(UTC)
+    best: tuple[tuple[bool, timedelta, datetime], DayPick] | None = None
+    for part, client_end in overlaps(window, query):
+        middle = part[0] + (part[1] - part[0]) / 2
+        comfortable_end = min(window[1], client_end) - LAST_HOUR
+        for gap_start, gap_end in free_gaps(part, blocked):
+            start = _round_up(max(gap_start, earliest), STEP)
+            while start + query.duration <= min(gap_end, latest):
+                end = start + query.duration
+                if inside_client_day(start, end, query.client_tz, query.client_hours):
+                    late = end > comfortable_end
+                    key = (late, abs(start + query.duration / 2 - middle), start)
+                    if best is None or key < best[0]:
+                        client_day = start.astimezone(query.client_tz).date()
+                        best = (key, DayPick(Slot(start, end), late, client_day))
+                start += STEP
+    return best[1] if best else None
 
 
 def find_slots(
@@ -64,27 +118,36 @@ def find_slots(
     *,
     want: int = 3,
 ) -> list[Slot]:
-    """Up to `want` slots, one per day, on the lightest of the first qualifying days.
+    """Up to `want` slots, one per day (the user's and the client's), ranked as the module
+    says, in time order and in the user's zone.
 
-    A slot lies inside the user's working hours (and the client's), after the notice
-    period, before the horizon, overlaps no busy time (`busy_on(day)`: the busy intervals
-    touching that local day), and sits on a day that stays under its limits with the
-    meeting added: `load_after_move(day)` gives that day's meeting minutes with the
-    meeting added, or None when the day would go over a limit.
+    `busy_on(day)` gives the busy intervals touching the user's local day;
+    `load_after_move(day)` that day's meeting minutes with the meeting added, or None when
+    the day would go over a limit.
     """
     tz = ZoneInfo(user.timezone)
-    candidates: list[tuple[float, date, Slot]] = []
+    picks: list[tuple[tuple[bool, bool, int], DayPick]] = []
     day = query.earliest.astimezone(tz).date()
     last = min(query.latest.astimezone(tz).date(), day + timedelta(days=SEARCH_DAYS))
-    while day <= last and len(candidates) < DAYS_LOOKED_AT:
+    settled: set[date] = set()  # client days of comfortable picks after the original day
+    while day <= last and len(settled) < want:
         window = working_window(day, user, tz)
-        load = None if window is None or day == query.exclude_day else load_after_move(day)
-        if window is not None and load is not None:
+        if window is not None and day != query.original_day and load_after_move(day) is not None:
             # only the meeting itself is freed by the move, not what overlaps it
             blocked = merge(i for i in busy_on(day) if i != query.freed)
-            slot = first_fit(free_gaps(window, blocked), query, tz)
-            if slot is not None:
-                candidates.append((load, day, slot))
+            pick = best_in_day(window, blocked, query)
+            if pick is not None:
+                pivot = query.original_day or query.earliest.astimezone(tz).date()
+                before = day < pivot
+                picks.append(((pick.late, before, abs((day - pivot).days)), pick))
+                if not pick.late and not before:
+                    # later days rank below these, so the search can stop once it has enough
+                    settled.add(pick.client_day)
         day += timedelta(days=1)
-    lightest = sorted(candidates, key=lambda c: (c[0], c[1]))[:want]
-    return sorted((c[2] for c in lightest), key=lambda slot: slot.start)
+    chosen: list[Slot] = []
+    taken: set[date] = set()
+    for _, pick in sorted(picks, key=lambda p: p[0]):
+        if pick.client_day not in taken and len(chosen) < want:
+            taken.add(pick.client_day)
+            chosen.append(Slot(pick.slot.start.astimezone(tz), pick.slot.end.astimezone(tz)))
+    return sorted(chosen, key=lambda slot: slot.start)

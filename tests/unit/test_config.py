@@ -163,6 +163,14 @@ def test_client_language_defaults_to_the_users() -> None:
     assert settings.clients[0].language == "vi"
 
 
+def test_client_working_days_and_hours_default_to_business_days() -> None:
+    client = parse(BASE).clients[0]
+    assert client.working_days == (0, 1, 2, 3, 4)
+    assert client.working_hours == TimeRange(time(9), time(18))
+    patch = {"clients": [{"name": "A", "domains": ["a.example"], "working_days": ["thu", "sun"]}]}
+    assert parse(merged(BASE, patch)).clients[0].working_days == (3, 6)
+
+
 def test_no_clients_is_fine_when_every_outsider_is_a_client() -> None:
     settings = parse(merged(BASE, {"clients": [], "user": {"unknown_external_is_client": True}}))
     assert settings.clients == ()
@@ -188,6 +196,12 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
     ("bad weekday", {"user": {"working_days": ["mon", "funday"]}}, "user.working_days",
      "unknown day 'funday'"),
     ("no weekdays", {"user": {"working_days": []}}, "user.working_days", "must not be empty"),
+    ("bad client weekday", {"clients": [{"name": "A", "domains": ["a.example"],
+                                         "working_days": ["fri", "sabbath"]}]},
+     "clients[0].working_days", "unknown day 'sabbath'"),
+    ("no client weekdays", {"clients": [{"name": "A", "domains": ["a.example"],
+                                         "working_days": []}]},
+     "clients[0].working_days", "must not be empty"),
     ("bad language", {"clients": [{"name": "A", "domains": ["a.example"], "language": "de"}]},
      "clients[0].language", "unknown language 'de' — use one of en, vi, ms"),
     ("wrong type", {"thresholds": {"max_meetings_per_day": "four"}},

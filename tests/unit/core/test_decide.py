@@ -116,8 +116,8 @@ def test_reschedule_needs_notice():
 
 
 def test_reschedule_respects_the_clients_night():
-    # A client in Ho Chi Minh City (6 h ahead): 09:00 Berlin is 15:00 there; 14:00 Berlin is
-    # 20:00 there, too late. Their own working hours, when set, narrow it further.
+    # A client in Ho Chi Minh City (6 h ahead) working 09:00-17:00: 09:00 Berlin is 15:00
+    # there, 11:00 Berlin already their day's end; the slots stay inside their hours.
     from datetime import time
 
     from calbot.core.model import TimeRange

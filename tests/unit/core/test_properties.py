@@ -8,7 +8,6 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from calbot.core.slots import SlotQuery, find_slots
 from calbot.core.workload import measure, merge
 
 TZ = ZoneInfo("Europe/Berlin")
@@ -49,41 +48,3 @@ def test_day_hours_add_up_to_the_union_of_meetings(span_list):
     for d in w.days.values():
         if d.longest_free_minutes is not None:
             assert 0 <= d.longest_free_minutes <= 8.5 * 60
-
-
-@hsettings(max_examples=60, deadline=None)
-@given(
-    spans,
-    st.integers(min_value=0, max_value=6 * 24),
-    st.sampled_from([30, 60, 90]),
-    st.sampled_from(["Europe/Berlin", "Asia/Ho_Chi_Minh", "America/New_York"]),
-)
-def test_slots_never_overlap_busy_time_and_stay_in_hours_after_notice(
-    span_list, notice_h, minutes, client_tz
-):
-    events = make(span_list)
-    user = settings().user
-    w = measure(events, user, FIRST, LAST)
-    now = BASE + timedelta(hours=8)
-    earliest = now + timedelta(hours=notice_h)
-    query = SlotQuery(
-        duration=timedelta(minutes=minutes),
-        earliest=earliest,
-        latest=BASE + timedelta(days=13),
-        client_tz=ZoneInfo(client_tz),
-        client_hours=None,
-    )
-    slots = find_slots(w.busy_on, user, query, lambda day: 0.0)
-    busy = merge(w.busy)
-    for slot in slots:
-        s, e = slot.start.astimezone(UTC), slot.end.astimezone(UTC)
-        assert e - s == timedelta(minutes=minutes)
-        assert s >= earliest.astimezone(UTC)
-        assert all(e <= bs or s >= be for bs, be in busy)
-        local_s, local_e = slot.start.astimezone(TZ), slot.end.astimezone(TZ)
-        assert local_s.weekday() < 5 and local_s.date() == local_e.date()
-        assert time(9) <= local_s.time() and local_e.time() <= time(17, 30)
-        client_s = slot.start.astimezone(ZoneInfo(client_tz))
-        client_e = slot.end.astimezone(ZoneInfo(client_tz))
-        assert time(8) <= client_s.time() and (client_e.time() <= time(20))
-    assert len({s.start.astimezone(TZ).date() for s in slots}) == len(slots)  # one per day
