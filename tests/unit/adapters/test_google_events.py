@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from builders import client, settings
 
 from calbot.adapters.google.events import (
     EVENT_FIELDS,
@@ -17,10 +16,7 @@ from calbot.adapters.google.events import (
     item_end,
     to_event,
 )
-from calbot.core.classify import classify, is_meeting
-from calbot.core.draft_people import addressee, recipients
-from calbot.core.model import Attendee, Event, EventType, Meeting, Response
-from calbot.core.workload import measure
+from calbot.core.model import Attendee, Event, EventType, Response
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ME = "me@example.com"
@@ -382,146 +378,3 @@ def test_item_end() -> None:
     assert item_end(item(), BERLIN) == datetime(2025, 3, 4, 10, tzinfo=UTC)
     assert item_end(item(end=None), BERLIN) == datetime(2025, 3, 4, 9, tzinfo=UTC)
     assert item_end(item(end={"dateTime": "x"}), BERLIN) is None
-
-
-# -- invitations: the organizer takes part, a calendar never does (SPEC §1.3) -------------
-
-
-def _settings() -> Any:
-    return settings(client("Acme", "acme.example"), email=ME, own_domains=("example.com",))
-
-
-def _invitation(**kw: Any) -> dict[str, Any]:
-    """An invitation as a guest sees it when the organizer hides the guest list: Google
-    lists only the user and says that others were left out."""
-    base: dict[str, Any] = {
-        "organizer": {"email": "Pat@Acme.example", "displayName": "Pat Morgan"},
-        "attendees": [{"email": ME, "self": True, "responseStatus": "accepted"}],
-        "attendeesOmitted": True,
-        "guestsCanSeeOtherGuests": False,
-    }
-    return item(**{**base, **kw})
-
-
-def _meeting_of(raw: dict[str, Any]) -> Meeting | None:
-    # through the cache, as a scan reads it
-    return classify(convert(compact(raw)), _settings())
-
-
-def test_hidden_guests_invitation_is_a_meeting_with_its_organizer() -> None:
-    e = convert(compact(_invitation()))
-    assert (e.organizer, e.organizer_name, e.organizer_self) == (
-        "pat@acme.example",
-        "Pat Morgan",
-        False,
-    )
-    assert e.guests_hidden
-    assert [a.email for a in e.attendees] == [ME]
-    m = classify(e, _settings())
-    assert m is not None and m.client.name == "Acme"
-    assert [(a.email, a.name) for a in m.client_attendees] == [("pat@acme.example", "Pat Morgan")]
-    assert not m.user_is_organizer
-    to, _ = recipients(m, _settings().user)
-    assert [(a.email, a.name) for a in to] == [("pat@acme.example", "Pat Morgan")]
-    assert addressee(m, to, "en") == ("", "Pat Morgan")
-
-
-def test_an_outside_organizer_counts_even_without_attendees_omitted() -> None:
-    raw = _invitation()
-    del raw["attendeesOmitted"], raw["guestsCanSeeOtherGuests"]
-    e = convert(raw)
-    assert not e.guests_hidden
-    m = classify(e, _settings())
-    assert m is not None and [a.email for a in m.client_attendees] == ["pat@acme.example"]
-
-
-def test_guests_hidden_only_when_the_user_is_a_guest() -> None:
-    assert convert(item(guestsCanSeeOtherGuests=False)).guests_hidden
-    assert convert(item(attendeesOmitted=True)).guests_hidden
-    mine = item(organizer={"email": ME, "self": True}, guestsCanSeeOtherGuests=False)
-    assert not convert(mine).guests_hidden
-    assert not convert(item(guestsCanSeeOtherGuests=True, attendeesOmitted=False)).guests_hidden
-    small = compact(_invitation())
-    assert small["attendeesOmitted"] is True and small["guestsCanSeeOtherGuests"] is False
-
-
-@pytest.mark.parametrize(
-    "organizer",
-    [
-        {"email": "c_1a2b3c@group.calendar.google.com", "displayName": "Acme projects"},
-        {"email": "acme.example_3830@resource.calendar.google.com", "displayName": "Room 1"},
-        {"email": "en.german#holiday@group.v.calendar.google.com"},
-        # the user's own secondary calendar, seen on that calendar
-        {"email": "c_99@group.calendar.google.com", "self": True},
-        # a calendar of the user's that is not on Google's domain, seen on itself
-        {"email": "pat@acme.example", "self": True},
-    ],
-)
-def test_a_calendar_as_organizer_is_never_a_participant(organizer: dict[str, Any]) -> None:
-    alone = item(organizer=organizer, attendees=[{"email": ME, "self": True}])
-    assert _meeting_of(alone) is None
-    e = convert(alone)
-    assert not is_meeting(e, _settings().user)
-    # with a client among the guests it is a meeting with the client, and the reply goes to
-    # the client, never to the calendar
-    guests = [{"email": ME, "self": True}, {"email": "ana@acme.example", "displayName": "Ana"}]
-    m = _meeting_of(item(organizer=organizer, attendees=guests))
-    assert m is not None and m.user_is_organizer
-    to, _ = recipients(m, _settings().user)
-    assert [a.email for a in to] == ["ana@acme.example"]
-
-
-def test_a_calendar_organizer_with_hidden_guests_is_load_but_no_client_meeting() -> None:
-    raw = _invitation(organizer={"email": "c_1a2b3c@group.calendar.google.com"})
-    e = convert(raw)
-    assert _meeting_of(raw) is None  # nobody to match, nobody to write to
-    assert is_meeting(e, _settings().user)  # but others attend: it is meeting time
-
-
-def test_the_organizer_is_the_calendar_it_is_read_from() -> None:
-    # an event on a shared calendar, organized by that calendar (any address)
-    raw = item(organizer={"email": "bookings@acme.example"}, attendees=[{"email": ME}])
-    e = to_event(raw, "bookings@acme.example", ME, BERLIN)
-    assert e is not None and classify(e, _settings()) is None
-
-
-def test_a_declined_or_listed_organizer_is_judged_by_the_guest_list() -> None:
-    listed = item(
-        organizer={"email": "pat@acme.example"},
-        attendees=[
-            {"email": ME, "self": True},
-            {"email": "pat@acme.example", "organizer": True, "responseStatus": "declined"},
-        ],
-    )
-    assert _meeting_of(listed) is None  # the organizer said they will not come
-
-
-def test_an_invitation_counts_in_the_days_load() -> None:
-    """Tue (2025-03-04) has 5 h with visible guests; the 1 h hidden-guest invitation from a
-    client makes it 6 h and one more meeting."""
-    guest = [{"email": ME, "self": True}, {"email": "ana@acme.example"}]
-    day = [
-        item(
-            id=f"m{h}",
-            start={"dateTime": f"2025-03-04T{h:02d}:00:00+01:00"},
-            end={"dateTime": f"2025-03-04T{h + 1:02d}:00:00+01:00"},
-            attendees=guest,
-            organizer={"email": "ana@acme.example"},
-        )
-        for h in (8, 9, 10, 11, 12)
-    ]
-    invite = _invitation(
-        id="inv",
-        start={"dateTime": "2025-03-04T15:00:00+01:00"},
-        end={"dateTime": "2025-03-04T16:00:00+01:00"},
-    )
-    user = _settings().user
-    tue = date(2025, 3, 4)
-
-    def load(raws: list[dict[str, Any]]) -> tuple[float, int]:
-        events = [convert(compact(r)) for r in raws]
-        d = measure(events, user, tue, tue).days[tue]
-        return d.meeting_hours, d.meeting_count
-
-    assert load(day) == (5, 5)
-    assert load([*day, invite]) == (6, 6)

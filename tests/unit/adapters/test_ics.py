@@ -6,20 +6,15 @@ import http.server
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 import pytest
-from builders import client, settings
 
 from calbot.adapters.ics import IcsSource
-from calbot.config.settings import Settings
-from calbot.core.classify import classify, is_meeting
-from calbot.core.draft_people import recipients
 from calbot.core.model import Event, EventType, Response
-from calbot.core.workload import measure
 from calbot.errors import SourceError
 from calbot.present.messages import say
 
@@ -195,69 +190,6 @@ def test_every_event_is_aware_and_named(mixed: tuple[dict[str, Event], IcsSource
     for event in mixed[0].values():
         assert event.start.utcoffset() is not None and event.end >= event.start
         assert event.calendar_id == "ics" and event.html_link == ""
-
-
-# -- invitations: ORGANIZER counts, a calendar as organizer never does (SPEC §1.3) -------
-
-
-def _acme() -> Settings:
-    return settings(client("Acme", "acme.example"), email=ME, own_domains=("example.com",))
-
-
-@pytest.fixture(scope="module")
-def invitations() -> dict[str, Event]:
-    events, source = read("invitations.ics", berlin(2025, 6, 9), berlin(2025, 6, 16))
-    assert source.warnings == []
-    return by_uid(events)
-
-
-def test_organizer_name_and_address_are_read(invitations: dict[str, Event]) -> None:
-    only = invitations["organizer-only@calbot.test"]
-    assert (only.organizer, only.organizer_name, only.attendees) == (
-        "lan@acme.example",
-        "Nguyen, Lan",
-        (),
-    )
-    hidden = invitations["hidden-guests@calbot.test"]
-    assert (hidden.organizer, hidden.organizer_name) == ("pat@acme.example", "Pat Morgan")
-    assert [a.email for a in hidden.attendees] == [ME]
-
-
-@pytest.mark.parametrize(
-    ("uid", "organizer"),
-    [
-        ("hidden-guests@calbot.test", "pat@acme.example"),
-        ("organizer-only@calbot.test", "lan@acme.example"),
-    ],
-)
-def test_an_outside_organizer_makes_a_client_meeting(
-    invitations: dict[str, Event], uid: str, organizer: str
-) -> None:
-    m = classify(invitations[uid], _acme())
-    assert m is not None and m.client.name == "Acme" and not m.user_is_organizer
-    assert [a.email for a in m.client_attendees] == [organizer]
-    to, _ = recipients(m, _acme().user)
-    assert [a.email for a in to] == [organizer]
-
-
-@pytest.mark.parametrize(
-    "uid", ["group-organizer@calbot.test", "resource-organizer@calbot.test", "mine@calbot.test"]
-)
-def test_a_calendar_or_the_user_as_organizer_is_no_participant(
-    invitations: dict[str, Event], uid: str
-) -> None:
-    event = invitations[uid]
-    assert classify(event, _acme()) is None
-    assert not is_meeting(event, _acme().user)
-
-
-def test_invitations_count_in_the_days_load(invitations: dict[str, Event]) -> None:
-    """Tue has 5 h of meetings with visible guests; the invitation listing only the user
-    makes it 6 h (calendar-organized events and the user's own block do not count)."""
-    tue, wed = date(2025, 6, 10), date(2025, 6, 11)
-    days = measure(invitations.values(), _acme().user, tue, wed).days
-    assert (days[tue].meeting_hours, days[tue].meeting_count) == (6, 6)
-    assert (days[wed].meeting_hours, days[wed].meeting_count) == (1, 1)
 
 
 def test_x_wr_timezone_calendar() -> None:
