@@ -45,25 +45,69 @@ def is_busy(event: Event, user: UserSettings) -> bool:
     return event.event_type != EventType.WORKING_LOCATION
 
 
+# Google gives its calendars addresses too: a group calendar (shared, or one of the user's
+# secondary calendars), a resource (a room), a subscribed or holiday calendar. Calendars
+# organize events, but nobody can be asked to move a meeting by writing to one.
+_CALENDAR_DOMAIN = "calendar.google.com"
+
+
+def is_calendar_address(email: str) -> bool:
+    """The address of a Google calendar rather than of a person."""
+    domain = email.rpartition("@")[2]
+    return domain == _CALENDAR_DOMAIN or domain.endswith("." + _CALENDAR_DOMAIN)
+
+
+def organizer_of(event: Event, user: UserSettings) -> Attendee | None:
+    """Who organized the event, when that is a person other than the user; else None (the
+    user, a calendar, a room, or nobody named).
+
+    Taken from the guest list when the organizer is listed there (with their response),
+    else built from the event's organizer: Google hides guests from guests and ICS exports
+    often list the ORGANIZER apart from the ATTENDEEs, so an invitation from a client may
+    name the client nowhere else.
+    """
+    email = event.organizer or next((a.email for a in event.attendees if a.organizer), "")
+    if (
+        not email
+        or event.organizer_self
+        or email == user.email
+        or email == event.calendar_id
+        or is_calendar_address(email)
+    ):
+        return None
+    for a in event.attendees:
+        if a.email == email:
+            return None if a.is_self or a.resource else a
+    return Attendee(email=email, name=event.organizer_name, organizer=True)
+
+
 def other_people(event: Event, user: UserSettings) -> list[Attendee]:
-    """Attendees other than the user (rooms excluded), who have not declined."""
-    return [
+    """The participants other than the user who have not declined: the attendees (rooms
+    and calendars invited as guests excluded) and the organizer (`organizer_of`) when the
+    guest list leaves them out."""
+    people = [
         a
         for a in event.attendees
         if not a.resource
         and not a.is_self
         and a.email != user.email
         and a.response != Response.DECLINED
+        and not is_calendar_address(a.email)
     ]
+    organizer = organizer_of(event, user) if event.organizer else None
+    if organizer is not None and organizer not in event.attendees:  # listed: judged above
+        people.append(organizer)
+    return people
 
 
 def is_meeting(event: Event, user: UserSettings) -> bool:
-    """A busy, timed, ordinary event with at least one other person."""
+    """A busy, timed, ordinary event with at least one other person (seen, or hidden from
+    the user's view of the guest list)."""
     return (
         not event.all_day
         and event.event_type == EventType.DEFAULT
         and is_busy(event, user)
-        and bool(other_people(event, user))
+        and (event.guests_hidden or bool(other_people(event, user)))
     )
 
 
@@ -115,14 +159,13 @@ def classify(event: Event, settings: CoreSettings) -> Meeting | None:
     if client.skip:
         return None
     me = self_attendee(event, user)
-    organizer = event.organizer or next((a.email for a in event.attendees if a.organizer), "")
     return Meeting(
         event=event,
         client=client,
         client_attendees=client_attendees,
         colleagues=tuple(a for a in people if user.is_own(a.email)),
-        # An invitation without an organizer is treated as the user's own: replies then go
-        # to the client attendees rather than to nobody.
-        user_is_organizer=organizer in ("", user.email),
+        # An invitation without a person as organizer (none named, or a calendar) is treated
+        # as the user's own: replies then go to the client attendees, never to a calendar.
+        user_is_organizer=organizer_of(event, user) is None,
         user_optional=bool(me and me.optional),
     )

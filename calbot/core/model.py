@@ -82,6 +82,14 @@ class Event:
     # calbot's own note on the user's copy (Google private extended properties), sorted
     notes: tuple[tuple[str, str], ...] = ()
     color_id: str = ""
+    # The organizer as the source knows them (`classify.organizer_of` decides whether they
+    # take part): their display name, and whether the organizer is the calendar this copy
+    # is on (Google's `organizer.self`: the user, or one of the user's own calendars).
+    organizer_name: str = ""
+    organizer_self: bool = False
+    # The guest list as read is incomplete (Google's `attendeesOmitted`, or guests hidden
+    # from guests): others attend whom calbot cannot see.
+    guests_hidden: bool = False
 
     @property
     def duration(self) -> timedelta:

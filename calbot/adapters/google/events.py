@@ -13,9 +13,13 @@ What `to_event` reads (and nothing else: `EVENT_FIELDS` asks Google for exactly 
 - `status` (confirmed/tentative/cancelled), `eventType` (`fromGmail`, `birthday` and any
   type Google adds later → `EventType.OTHER`: busy when timed, never a client meeting),
   `transparency: transparent` (shown as free).
-- `organizer.email`, `attendees[]` (e-mail lower-cased; attendees without an e-mail are
-  dropped: nobody can be matched or written to), `responseStatus`, `optional`, `self`,
-  `organizer`, `resource`.
+- `organizer.email`, `organizer.displayName` → `organizer_name`, `organizer.self` →
+  `organizer_self` (the core decides whether the organizer takes part: a calendar never
+  does), `attendees[]` (e-mail lower-cased; attendees without an e-mail are dropped: nobody
+  can be matched or written to), `responseStatus`, `optional`, `self`, `organizer`,
+  `resource`. `attendeesOmitted: true`, or `guestsCanSeeOtherGuests: false` on an
+  invitation the user did not organize, → `guests_hidden`: the list may hold only the user,
+  the other guests are hidden from them.
 - `recurringEventId` → `series_id`, `iCalUID` (else the id), `hangoutLink` or the first
   `conferenceData` video entry point → `video_link`, `htmlLink`, `colorId`, and calbot's own
   keys (`NOTE_KEYS`) from `extendedProperties.private` → `Event.notes`.
@@ -43,7 +47,8 @@ from calbot.core.untrusted import shortened
 EVENT_FIELDS = (
     "nextPageToken,nextSyncToken,items(id,status,summary,description,location,start,end,"
     "attendees(email,displayName,self,responseStatus,optional,organizer,resource),"
-    "organizer(email,self),recurringEventId,iCalUID,hangoutLink,"
+    "organizer(email,displayName,self),attendeesOmitted,guestsCanSeeOtherGuests,"
+    "recurringEventId,iCalUID,hangoutLink,"
     "conferenceData(entryPoints(uri,entryPointType)),eventType,transparency,htmlLink,"
     "extendedProperties/private,colorId)"
 )
@@ -62,6 +67,8 @@ _TOP = frozenset(
         "transparency",
         "htmlLink",
         "colorId",
+        "attendeesOmitted",
+        "guestsCanSeeOtherGuests",
     }
 )
 _TIME_KEYS = ("date", "dateTime", "timeZone")
@@ -74,7 +81,7 @@ _ATTENDEE_KEYS = (
     "organizer",
     "resource",
 )
-_ORGANIZER_KEYS = ("email", "self")
+_ORGANIZER_KEYS = ("email", "displayName", "self")
 _EMPTY = ("", None)  # left out of compact items
 _EMPTY_FLAG = ("", None, False)  # left out of compact attendees (False: the default)
 # The private extended properties calbot's calendar notes use (`notes.note_properties`).
@@ -169,6 +176,9 @@ def to_event(
         return None
     me = user_email.strip().lower()
     organizer = get("organizer")
+    if not isinstance(organizer, Mapping):
+        organizer = {}
+    organizer_self = organizer.get("self") is True
     event_type = get("eventType")
     attendees = get("attendees")
     notes = get("extendedProperties")
@@ -190,13 +200,17 @@ def to_event(
             else EventType.DEFAULT
         ),
         transparent=get("transparency") == "transparent",
-        organizer=_email(organizer.get("email")) if isinstance(organizer, Mapping) else "",
+        organizer=_email(organizer.get("email")),
         attendees=_attendees(attendees, me) if attendees else (),
         series_id=_text(get("recurringEventId")) or None,
         html_link=_text(get("htmlLink")),
         tz_name=tz_name,
         notes=_private_notes(notes) if notes is not None else (),
         color_id=_text(get("colorId")),
+        organizer_name=_text(organizer.get("displayName")),
+        organizer_self=organizer_self,
+        guests_hidden=get("attendeesOmitted") is True
+        or (get("guestsCanSeeOtherGuests") is False and not organizer_self),
     )
 
 

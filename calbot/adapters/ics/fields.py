@@ -56,6 +56,7 @@ class Template:
     event_type: EventType
     transparent: bool
     organizer: str
+    organizer_name: str
     attendees: tuple[Attendee, ...]
     tz_name: str
 
@@ -65,7 +66,10 @@ def template(component: icalendar.Component, user_email: str) -> Template:
     summary = text_of(component.get("SUMMARY"))
     description = text_of(component.get("DESCRIPTION"))
     location = text_of(component.get("LOCATION"))
-    organizer = email_of(first(component.get("ORGANIZER")))
+    # ORGANIZER is often not repeated as an ATTENDEE; the core counts it as a participant
+    # unless it is the user or a calendar (`classify.organizer_of`).
+    organizer_prop = first(component.get("ORGANIZER"))
+    organizer = email_of(organizer_prop)
     attendees = []
     seen: set[str] = set()
     for address in every(component.get("ATTENDEE")):
@@ -105,6 +109,7 @@ def template(component: icalendar.Component, user_email: str) -> Template:
         event_type=_event_type(component),
         transparent=text_of(component.get("TRANSP")).strip().upper() == "TRANSPARENT",
         organizer=organizer,
+        organizer_name=text_of(getattr(organizer_prop, "params", {}).get("CN")),
         attendees=tuple(attendees),
         tz_name=tz_name,
     )

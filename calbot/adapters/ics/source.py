@@ -160,6 +160,7 @@ class IcsSource:
             event_type=shared.event_type,
             transparent=shared.transparent,
             organizer=shared.organizer,
+            organizer_name=shared.organizer_name,
             attendees=shared.attendees,
             series_id=shared.uid if shared.recurring else None,
             tz_name=shared.tz_name,

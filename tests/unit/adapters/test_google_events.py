@@ -297,7 +297,7 @@ def test_compact_keeps_only_what_is_read_and_converts_the_same() -> None:
         "conferenceData",
         "extendedProperties",
     }
-    assert small["organizer"] == {"email": "me@example.com", "self": True}
+    assert small["organizer"] == {"email": "me@example.com", "displayName": "Me", "self": True}
     assert small["attendees"] == [
         {"email": "a@acme.example", "responseStatus": "accepted"},
         {"email": "me@example.com", "self": True},
@@ -317,7 +317,9 @@ def test_fields_param_names_everything_to_event_reads() -> None:
         "nextPageToken",
         "nextSyncToken",
         "attendees(email,displayName,self,responseStatus,optional,organizer,resource)",
-        "organizer(email,self)",
+        "organizer(email,displayName,self)",
+        "attendeesOmitted",
+        "guestsCanSeeOtherGuests",
         "recurringEventId",
         "iCalUID",
         "hangoutLink",

@@ -1,8 +1,10 @@
 from dataclasses import replace
 
-from builders import ME, block, client, event, person, settings
+from builders import COLLEAGUE, ME, block, client, event, person, settings
+from hypothesis import given
+from hypothesis import strategies as st
 
-from calbot.core.classify import classify, dedupe, is_busy
+from calbot.core.classify import classify, dedupe, is_busy, is_meeting, organizer_of, other_people
 from calbot.core.model import Attendee, EventType, Response, Tier
 
 
@@ -94,3 +96,94 @@ def test_busy_rules():
 def test_tier_is_carried():
     m = classify(event("2026-12-01 10:00"), settings(client(tier=Tier.KEY)))
     assert m is not None and m.client.tier == Tier.KEY
+
+
+# -- the organizer is a participant; a calendar never is (SPEC §1.3) ---------------------
+
+
+def _invited(organizer: str, **kw):
+    """An invitation whose guest list holds only the user."""
+    return event("2026-12-01 10:00", guests=(), organizer=organizer, **kw)
+
+
+def test_an_outside_organizer_missing_from_the_guest_list_is_a_participant():
+    ev = _invited("pat@acme.example", organizer_name="Pat Morgan")
+    assert other_people(ev, settings().user) == [
+        Attendee("pat@acme.example", "Pat Morgan", organizer=True)
+    ]
+    m = classify(ev, settings())
+    assert m is not None and not m.user_is_organizer
+    assert [a.email for a in m.client_attendees] == ["pat@acme.example"]
+
+
+def test_a_listed_organizer_is_taken_from_the_guest_list_once():
+    ev = event("2026-12-01 10:00", guests=("ana@acme.example",), organizer="ana@acme.example")
+    assert [a.email for a in other_people(ev, settings().user)] == ["ana@acme.example"]
+    gone = Attendee("ana@acme.example", response=Response.DECLINED, organizer=True)
+    declined = replace(ev, attendees=(ev.attendees[0], gone))
+    assert other_people(declined, settings().user) == []
+    assert classify(declined, settings()) is None
+    assert organizer_of(declined, settings().user) == gone  # still who organized it
+
+
+def test_calendars_and_the_user_are_never_participants():
+    user = settings().user
+    for organizer in (
+        "c_1a2b@group.calendar.google.com",
+        "acme.example_38@resource.calendar.google.com",
+        "de.german#holiday@group.v.calendar.google.com",
+        ME,
+    ):
+        ev = _invited(organizer)
+        assert organizer_of(ev, user) is None
+        assert not is_meeting(ev, user) and classify(ev, settings()) is None
+    # Google's organizer.self: the calendar this copy is on, whatever its address
+    assert organizer_of(_invited("pat@acme.example", organizer_self=True), user) is None
+    # the calendar the event is read from (a shared calendar organizing its own events)
+    own = _invited("bookings@acme.example", calendar_id="bookings@acme.example")
+    assert organizer_of(own, user) is None and classify(own, settings()) is None
+
+
+def test_a_calendar_organizer_leaves_the_reply_to_the_client_guests():
+    ev = event("2026-12-01 10:00", organizer="c_1a2b@group.calendar.google.com")
+    m = classify(ev, settings())
+    assert m is not None and m.user_is_organizer  # like an invitation without organizer
+    assert [a.email for a in m.client_attendees] == ["ana@acme.example"]
+
+
+def test_a_colleague_organizing_is_a_colleague_in_the_meeting():
+    ev = event("2026-12-01 10:00", guests=("ana@acme.example",), organizer=COLLEAGUE)
+    m = classify(ev, settings())
+    assert m is not None and not m.user_is_organizer
+    assert [a.email for a in m.colleagues] == [COLLEAGUE]
+
+
+def test_hidden_guests_make_meeting_time_but_no_client_meeting():
+    ev = _invited("c_1a2b@group.calendar.google.com", guests_hidden=True)
+    assert is_meeting(ev, settings().user)
+    assert classify(ev, settings()) is None
+
+
+_ADDRESSES = st.sampled_from(
+    [
+        "pat@acme.example",
+        "ana@acme.example",
+        "x@other.example",
+        COLLEAGUE,
+        ME,
+        "c_1@group.calendar.google.com",
+        "r_1@resource.calendar.google.com",
+    ]
+)
+
+
+@given(guests=st.lists(_ADDRESSES, max_size=3, unique=True), organizer=_ADDRESSES)
+def test_participants_are_the_guests_and_a_person_organizer(guests, organizer):
+    """People only (a calendar invited as a guest is where the event is copied, not someone
+    who attends), each once, the organizer among them exactly when a person."""
+    ev = event("2026-12-01 10:00", guests=tuple(g for g in guests if g != ME), organizer=organizer)
+    people = [a.email for a in other_people(ev, settings().user)]
+    assert len(people) == len(set(people))
+    assert not any(p == ME or p.endswith("calendar.google.com") for p in people)
+    person = organizer != ME and not organizer.endswith("calendar.google.com")
+    assert (organizer in people) == person
