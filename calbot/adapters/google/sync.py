@@ -14,6 +14,7 @@ next real scan replays the same changes from the old token.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from calbot.adapters.google.api import ApiError, GoogleApi
-from calbot.adapters.google.events import event_label, item_end
+from calbot.adapters.google.events import EVENT_FIELDS, event_label, item_end
 from calbot.adapters.google.pages import pages
 from calbot.core.messages import Message, message
 from calbot.ports.store import SyncCache
@@ -305,10 +306,16 @@ class CalendarSync:
                 items[event_id] = item
 
 
+# The cache holds items as `EVENT_FIELDS` asked for them: a sync token stored with other
+# fields (an older calbot) starts one full sync, so no cached item lacks a field read now.
+FIELDS_TAG = hashlib.sha256(EVENT_FIELDS.encode("ascii")).hexdigest()[:12]
+
+
 def _pack(covered_from: datetime, token: str | None) -> str | None:
     if token is None:
         return None
-    return json.dumps({"from": covered_from.astimezone(UTC).isoformat(), "token": token})
+    covered = covered_from.astimezone(UTC).isoformat()
+    return json.dumps({"from": covered, "token": token, "fields": FIELDS_TAG})
 
 
 def _unpack(stored: str | None) -> tuple[datetime | None, str | None]:
@@ -322,6 +329,8 @@ def _unpack(stored: str | None) -> tuple[datetime | None, str | None]:
     except (ValueError, TypeError, KeyError):
         return None, None
     if not isinstance(token, str) or not token or covered_from.tzinfo is None:
+        return None, None
+    if data.get("fields") != FIELDS_TAG:
         return None, None
     return covered_from, token
 

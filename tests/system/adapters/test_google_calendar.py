@@ -3,6 +3,7 @@ real state stores, no sleeps (the GoogleApi's back-off sleep is a no-op)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -106,6 +107,28 @@ def store(tmp_path: Path) -> Iterator[SqliteStore]:
 
 
 # -- full and incremental sync ------------------------------------------------------------
+
+
+def test_a_token_stored_with_other_fields_starts_one_full_sync(
+    google: Any, settings: Settings, store: SqliteStore
+) -> None:
+    """A sync token an older calbot stored (its cache holds items fetched with other
+    `fields`, e.g. without the organizer's name) is not used: one full sync refetches every
+    item, then scans are incremental again."""
+    google.add_event(summary="Acme kickoff", start=at(4, 14), end=at(4, 15))
+    scan(settings, store)
+    stored = store.sync_token("primary")
+    assert stored is not None
+    older = json.loads(stored)
+    del older["fields"]
+    with store.transaction():
+        store.put_sync_token("primary", json.dumps(older))
+    google.requests.clear()
+    scan(settings, store)
+    assert ["syncToken" in r.query for r in lists(google)] == [False]
+    google.requests.clear()
+    scan(settings, store)
+    assert ["syncToken" in r.query for r in lists(google)] == [True]
 
 
 def test_full_sync_pages_then_an_unchanged_rescan_is_one_request(
