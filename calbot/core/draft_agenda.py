@@ -22,6 +22,7 @@ _SCRIPT = re.compile(r"<\s*(script|style)\b.*?<\s*/\s*\1\s*>", re.I | re.S)
 _BULLET = re.compile(r"^\s*(?:[-*•·–—▪◦]+|\d{1,2}[.)]|[a-zA-Z][.)](?=\s))\s*")
 _URL_ONLY = re.compile(r"^(?:https?://|www\.|mailto:|tel:)\S*$", re.I)
 # Calendar apps' pasted join instructions, and a heading that only says "Agenda".
+_LABEL = re.compile(r"^(?:agenda|chương trình|nội dung|agenda mesyuarat)\s*:\s*", re.I)
 _NOT_AN_ITEM = re.compile(
     r"google meet|zoom|microsoft teams|meeting id|passcode|dial-in|join by phone|"
     r"-::~|learn more about meet|^(agenda|chương trình|nội dung|agenda mesyuarat)\s*:?$",
@@ -47,6 +48,7 @@ def agenda_items(description: str) -> list[str]:
     items: list[str] = []
     for raw in text.replace("\r", "\n").split("\n"):
         line = _BULLET.sub("", short_text(raw, 1000))
+        line = _LABEL.sub("", line) if _LABEL.match(line) and len(line) > 12 else line
         if not line or _URL_ONLY.match(line) or _NOT_AN_ITEM.search(line):
             continue
         if sum(map(str.isalnum, line)) < 3:

@@ -219,3 +219,18 @@ def test_three_openings_and_one_person_gets_different_ones(
     other = Attendee("zoe@other.example", "Zoe", Response.ACCEPTED, organizer=True)
     m_other = replace(m0, event=replace(m0.event, organizer=other.email, attendees=(other,)))
     assert picker.pick(m_other, action, settings.user) == picks[0]
+
+
+@pytest.mark.parametrize("action", ACTIONS, ids=str)
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_stray_spaces_with_or_without_title(
+    templates: Templates, lang: str, action: Action
+) -> None:
+    for title, series in (("", None), ("X", "s1")):
+        for tier in (Tier.KEY, Tier.STANDARD):
+            meeting, decision, settings = build(lang, action, tier=tier)
+            event = replace(meeting.event, summary=title, series_id=series)
+            body = make_draft(
+                replace(meeting, event=event), decision, settings, templates, say
+            ).body
+            assert "  " not in body and " ," not in body and " ." not in body, body
