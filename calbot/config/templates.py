@@ -60,12 +60,17 @@ class Templates:
         return _render(template, dict(context), self.path_of(name), key)
 
     def draft(
-        self, meeting: Meeting, decision: Decision, settings: CoreSettings, say: Say
+        self,
+        meeting: Meeting,
+        decision: Decision,
+        settings: CoreSettings,
+        say: Say,
+        opening: int = 0,
     ) -> Draft:
         """`make_draft` with these templates. A template that renders no draft for this
         meeting is a ConfigError naming its file, as every other template failure is."""
         try:
-            return make_draft(meeting, decision, settings, self, say)
+            return make_draft(meeting, decision, settings, self, say, opening)
         except TemplateFailed as exc:
             raise ConfigError(self.path_of(exc.name), exc.name, exc.reason) from None
 

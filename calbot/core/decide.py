@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from calbot.core.draft_agenda import box_minutes
 from calbot.core.messages import Clauses, Message, message
 from calbot.core.model import Action, Decision, Meeting, Proposal, Tier
 from calbot.core.scoring import Score, has_agenda, in_person, is_repeated
@@ -143,7 +144,8 @@ def proposal_for(action: Action, s: Scored, scene: Scene) -> tuple[Proposal | No
         return proposal, message("why.reschedule_fits", count=len(proposal.slots))
     if action == Action.BOUNDARY:
         if m.client.chatty:
-            return Proposal(duration_minutes=min(round(minutes), 60)), message("why.boundary_fits")
+            # A box no shorter than booked adds nothing; 15 minutes or less gets the agenda only.
+            return Proposal(duration_minutes=box_minutes(minutes)), message("why.boundary_fits")
         return None, message("why.boundary_no")
     return None, message("why.no_rule")
 

@@ -18,10 +18,11 @@ The variables are built in `calbot.core.draft_context`, the recipients and greet
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Protocol
 
-from calbot.core.draft_context import client_language, draft_context, notes_context
+from calbot.core.draft_context import OPENINGS, client_language, draft_context, notes_context
 from calbot.core.draft_people import display_name, recipients
 from calbot.core.draft_text import split_rendered, tidy_body
 from calbot.core.headers import clean_header_text
@@ -46,6 +47,27 @@ class TemplateFailed(Exception):
     def __init__(self, name: str, reason: str) -> None:
         self.name, self.reason = name, reason
         super().__init__(f"{name}: {reason}")
+
+
+class Openings:
+    """Which opening sentence each draft of one scan gets, so two drafts of one action to
+    the same address never open alike (up to `OPENINGS` of them). Deterministic: a draft
+    starts from its own key's choice, which stays put from scan to scan unless another
+    draft to that person already took it."""
+
+    def __init__(self) -> None:
+        self._taken: dict[tuple[str, str], set[int]] = {}
+
+    def pick(self, meeting: Meeting, action: Action, user: UserSettings) -> int:
+        to = recipients(meeting, user)[0]
+        address = to[0].email.lower() if to else ""
+        taken = self._taken.setdefault((address, action.value), set())
+        digest = hashlib.sha256(meeting.event.draft_key.encode()).digest()
+        first = digest[0] % OPENINGS
+        free = [(first + i) % OPENINGS for i in range(OPENINGS)]
+        choice = next((i for i in free if i not in taken), first)
+        taken.add(choice)
+        return choice
 
 
 def template_name(action: Action | str, lang: str) -> str:
@@ -80,9 +102,9 @@ def reasons(decision: Decision, lang: str, say: Say) -> list[str]:
 def why_line(decision: Decision, lang: str, say: Say) -> str:
     """ "Why: Tue 1 Dec has 6.5 h of meetings, limit 4 h; ... (score 62/100, shorten)"."""
     because = "; ".join(reasons(decision, lang, say)) or "-"
-    line = message(
-        "notes.why_line", reasons=because, score=decision.score, action=decision.action.value
-    )
+    # The action by its name in the user's language, never the code ("boundary").
+    action = message(f"digest.action_{decision.action.value}")
+    line = message("notes.why_line", reasons=because, score=decision.score, action=action)
     return say(line, lang)
 
 
@@ -102,18 +124,23 @@ def private_notes(
 
 
 def make_draft(
-    meeting: Meeting, decision: Decision, settings: CoreSettings, templates: Renderer, say: Say
+    meeting: Meeting,
+    decision: Decision,
+    settings: CoreSettings,
+    templates: Renderer,
+    say: Say,
+    opening: int = 0,
 ) -> Draft:
     """The reply for `meeting` as decided; `say` gives the private notes' reasons their
     text. Raises TemplateFailed when a template renders no "Subject: ..." + body, which
     loading the templates already ruled out for the sample meetings; the renderer's own
-    errors pass through."""
+    errors pass through. `opening` picks the opening sentence (`Openings.pick`)."""
     if decision.action not in DRAFT_ACTIONS:
         raise ValueError(f"no draft for action {decision.action.value!r}")
     user = settings.user
     lang = client_language(meeting)
     to, cc = recipients(meeting, user)
-    ctx = draft_context(meeting, decision, user, lang, to)
+    ctx = draft_context(meeting, decision, user, lang, to, opening)
     name = template_name(decision.action, lang)
     rendered = templates.render(name, ctx)
     try:

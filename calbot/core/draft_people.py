@@ -89,9 +89,76 @@ def addressee(meeting: Meeting, to: list[Attendee], lang: str) -> tuple[str, str
         if lang == "en":
             return "", name
         return "", ""
-    if lang == "en" and clean_header_text(first.name):
-        return "", short_text(first.name, 60)
+    if lang == "en":
+        # Vietnamese and Malay need the given-name order and a form of address that only a
+        # configured contact tells; English can use a first name that is plain to see.
+        return "", first_name(first.name)
     return "", ""
+
+
+# Words that show a display name belongs to a team or a mailbox, not a person.
+_NOT_A_PERSON = frozenset(
+    [
+        "team",
+        "office",
+        "support",
+        "info",
+        "sales",
+        "admin",
+        "billing",
+        "accounts",
+        "account",
+        "hello",
+        "contact",
+        "help",
+        "noreply",
+        "no-reply",
+        "booking",
+        "bookings",
+        "calendar",
+        "reception",
+        "service",
+        "services",
+        "group",
+        "hr",
+        "marketing",
+        "finance",
+        "media",
+        "studio",
+        "agency",
+        "company",
+        "inc",
+        "ltd",
+        "llc",
+        "gmbh",
+        "the",
+    ]
+)
+_HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "madam"})
+# "Chris from Cobalt Media", "Chris at Cobalt", "Chris | Cobalt", "Chris (Cobalt)".
+_AFFILIATION = re.compile(r"\s+(?:from|at|of|@)\s+|\s*[|(\[/–—]\s*|\s+-\s+", re.I)
+_NAME_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_]))*")
+
+
+def first_name(display_name: str) -> str:
+    """The first name a display name makes clear ("Chris Lee", "Chris from Cobalt" →
+    "Chris"), else "" (then the draft uses the neutral greeting): a name with a comma
+    ("Lee, Chris"), an e-mail address, a team or a lone honorific is not clear."""
+    name = clean_header_text(display_name)
+    if not name or "@" in name or "," in name:
+        return ""
+    person = _AFFILIATION.split(name, maxsplit=1)[0].strip()
+    words = person.split()
+    if not 1 <= len(words) <= 3 or any(not _NAME_WORD.fullmatch(w) for w in words):
+        return ""
+    if any(w.lower() in _NOT_A_PERSON for w in words):
+        return ""
+    first = words[0]
+    if first.lower().rstrip(".") in _HONORIFICS or len(first) < 2:
+        return ""
+    if not first[0].isupper() or (first.isupper() and len(first) > 1):
+        return ""
+    return short_text(first, 60)
 
 
 def colleague_name(meeting: Meeting, email: str) -> str:

@@ -13,6 +13,21 @@ def short_text(text: str, limit: int) -> str:
     return text
 
 
+SIGNATURE_LINES = 8  # a signature block, not a letter
+
+
+def signature_text(signature: str, limit: int = 120) -> str:
+    """The user's signature with its line breaks kept: each line cleaned as a header would be
+    (control characters out, at most `limit` characters), blank lines at the ends dropped,
+    at most `SIGNATURE_LINES` lines."""
+    lines = [short_text(line, limit) for line in signature.replace("\r\n", "\n").split("\n")]
+    while lines and not lines[0]:
+        lines.pop(0)
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(lines[:SIGNATURE_LINES])
+
+
 def split_rendered(text: str) -> tuple[str, str]:
     """(subject, body) of a rendered draft template; ValueError when it is not
     "Subject: ..." + blank line + body."""

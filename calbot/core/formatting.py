@@ -177,7 +177,8 @@ def duration_text(minutes: int, lang: str) -> str:
     if lang == "en":
         hour_word = "hour" if hours == 1 else "hours"
     else:
-        hour_word = {"vi": "giờ", "ms": "jam"}[lang]
+        # vi "giờ" after a number reads as a clock time; a length is "tiếng"
+        hour_word = {"vi": "tiếng", "ms": "jam"}[lang]
     text = f"{hours} {hour_word}"
     if mins:
         text += f" {mins} {unit_min}"

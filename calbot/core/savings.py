@@ -5,7 +5,8 @@ from __future__ import annotations
 from calbot.core.model import Action, Decision, Event
 
 # Moving a meeting saves no time; a call saves the trip, counted as half an hour each way; a
-# time box saves at least the quarter hour a chatty meeting would have run over.
+# time box saves what it cuts from the booking, and an agenda alone (a meeting of 15 minutes
+# or less gets no box) the quarter hour a chatty meeting would have run over.
 TRAVEL_MINUTES = 60
 OVERRUN_MINUTES = 15
 
@@ -21,5 +22,5 @@ def saved_minutes(event: Event, decision: Decision) -> int:
     if d.action == Action.CALL:
         return TRAVEL_MINUTES
     if d.action == Action.BOUNDARY:
-        return max(OVERRUN_MINUTES, length - proposed)
+        return length - proposed if 0 < proposed < length else min(OVERRUN_MINUTES, length)
     return 0

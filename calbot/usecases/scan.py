@@ -18,6 +18,7 @@ from calbot.config.settings import Settings
 from calbot.config.templates import Templates
 from calbot.core.classify import classify, dedupe
 from calbot.core.decide import Scene, Scored, decide_all
+from calbot.core.draft import Openings
 from calbot.core.messages import message
 from calbot.core.model import Action
 from calbot.core.records import Note
@@ -140,12 +141,14 @@ def _draft_each_key(
     lang = settings.user.language
     wanted: dict[str, Outcome] = {}
     held: set[str] = set()
+    openings = Openings()  # two drafts to one person open differently
     for outcome in outcomes:  # sorted by start
         key = outcome.meeting.event.draft_key
         if outcome.decision.action == Action.NONE or key in wanted or key in held:
             continue
         try:
-            draft = templates.draft(outcome.meeting, outcome.decision, settings, say)
+            opening = openings.pick(outcome.meeting, outcome.decision.action, settings.user)
+            draft = templates.draft(outcome.meeting, outcome.decision, settings, say, opening)
         except ConfigError as exc:
             label = meeting_label(outcome.meeting.event)
             warnings.append(say(message("warn.no_draft", meeting=label, error=str(exc)), lang))

@@ -1,10 +1,12 @@
 from datetime import UTC, date, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from builders import ME, at, block, client, event, person, settings
 
 from calbot.core.classify import classify
 from calbot.core.decide import Scene, Scored, decide_all, shorter_length
+from calbot.core.draft_agenda import box_minutes
 from calbot.core.model import Action, Tier
 from calbot.core.scoring import score
 from calbot.core.settings import Scoring
@@ -142,7 +144,30 @@ def test_boundary_for_a_chatty_client():
     )
     d = only(decide([target], s=s))
     assert d.action == Action.BOUNDARY
-    assert d.proposal is not None and d.proposal.duration_minutes == 60
+    # The box is the next shorter step, never the booked hour.
+    assert d.proposal is not None and d.proposal.duration_minutes == 45
+
+
+def test_box_steps_above_an_hour() -> None:
+    assert (box_minutes(90), box_minutes(120), box_minutes(180)) == (60, 90, 90)
+
+
+@pytest.mark.parametrize(
+    ("booked", "box"),
+    [(10, None), (15, None), (20, 15), (30, 20), (45, 30), (60, 45), (60, 45)],
+)
+def test_boundary_box_is_the_next_shorter_step(booked: int, box: int | None) -> None:
+    s = settings(client(chatty=True))
+    target = event(
+        "2026-12-01 09:00",
+        booked,
+        organizer=ME,
+        guests=("ana@acme.example", "sam@studio.example"),
+        description="",
+    )
+    d = only(decide([target], s=s))
+    assert d.action == Action.BOUNDARY
+    assert d.proposal is not None and d.proposal.duration_minutes == box
 
 
 def test_order_is_configurable():

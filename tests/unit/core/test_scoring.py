@@ -153,9 +153,13 @@ def test_in_person_needs_a_place_and_no_video():
         (
             "vi",
             "thứ Ba 1/12 có 5 giờ họp, giới hạn 4 giờ",
-            "khách hàng chủ chốt: được bảo vệ, ×0.6",
+            "khách hàng chủ chốt: điểm được giảm, nhân hệ số 0.6",
         ),
-        ("ms", "Selasa 1 Dis ada 5 jam mesyuarat, had 4 jam", "pelanggan utama: dilindungi, ×0.6"),
+        (
+            "ms",
+            "Selasa 1 Dis ada 5 jam mesyuarat, had 4 jam",
+            "pelanggan utama: dilindungi, skor didarab 0.6",
+        ),
     ],
 )
 def test_factor_details_are_in_the_users_language(lang, day_load, tier):

@@ -44,6 +44,11 @@ ACTIONS = (
 )
 CLIENT_TZ = {"en": "America/New_York", "vi": "Asia/Ho_Chi_Minh", "ms": "Asia/Kuala_Lumpur"}
 CONTACT = {"en": ("Smith", "Mr"), "vi": ("Minh", "anh"), "ms": ("Ahmad", "Tuan")}
+STEER = {
+    "en": "To steer back when the talk drifts:",
+    "vi": "Để đưa câu chuyện quay lại khi lạc đề:",
+    "ms": "Untuk membawa perbincangan kembali apabila tersasar:",
+}
 GREETING = {"en": "Dear Mr Smith,", "vi": "Chào anh Minh,", "ms": "Salam sejahtera Tuan Ahmad,"}
 NEUTRAL = {"en": "Hello,", "vi": "Kính gửi Quý khách,", "ms": "Tuan/Puan yang dihormati,"}
 TITLE = {"en": "Roadmap review", "vi": "Rà soát lộ trình", "ms": "Semakan pelan hala tuju"}
@@ -265,7 +270,7 @@ def test_neutral_greeting_without_contact(templates: Templates, lang: str, actio
     draft = draft_for(templates, lang, action, contact=False)
     first = draft.body.split("\n")[0]
     if lang == "en":  # English may use the attendee's display name
-        assert first == "Hi Boss Person,"
+        assert first == "Hi Boss,"
     else:
         assert first == NEUTRAL[lang]
     assert "boss@acme.example" not in draft.body
@@ -343,8 +348,12 @@ def test_boundary_private_notes_in_user_language(templates: Templates, user_lang
     }[user_lang]
     assert reason in notes
     points = [line for line in notes.splitlines() if line.startswith("- ")]
-    assert 3 <= len(points) <= 5
-    time_frame = {"en": "1 hour", "vi": "1 giờ", "ms": "1 jam"}[user_lang]
+    opening, _, steering = notes.partition(STEER[user_lang])
+    assert steering, "talking points to steer back mid-meeting"
+    assert 3 <= sum(line.startswith("- ") for line in opening.splitlines()) <= 5
+    assert 3 <= sum(line.startswith("- ") for line in steering.splitlines()) <= 5
+    # the booked 90 minutes are boxed to an hour, with its end time (17:00 in Ho Chi Minh City)
+    time_frame = {"en": "1 hour", "vi": "1 tiếng", "ms": "1 jam"}[user_lang]
     assert time_frame in notes
     if user_lang == "vi":
         assert vi_problems(notes.split("\n", 1)[1]) == []
@@ -353,4 +362,6 @@ def test_boundary_private_notes_in_user_language(templates: Templates, user_lang
     # the client's draft is Vietnamese and carries none of it
     assert label not in draft.body
     assert not any(p[2:] in draft.body for p in points)
-    assert "1 giờ" in draft.body  # the time frame, told kindly to the client
+    assert "1 tiếng, kết thúc lúc 17:00" in draft.body  # the box, told kindly to the client
+    for untranslated in ("boundary", "×"):
+        assert untranslated not in (notes if user_lang != "en" else "")

@@ -127,7 +127,7 @@ def test_a_nested_message_is_in_the_users_language() -> None:
     """The capped tier factor: the cap has no Vietnamese text, the tier's has."""
     tier = message("factor.tier_key", weight=0.6)
     assert say(message("factor.capped", detail=tier), "vi") == (
-        "khách hàng chủ chốt: được bảo vệ, ×0.6 (0-100)"
+        "khách hàng chủ chốt: điểm được giảm, nhân hệ số 0.6 (0-100)"
     )
 
 
