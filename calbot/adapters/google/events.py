@@ -36,10 +36,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from calbot.adapters.google.event_times import Broken, overlaps, span
 from calbot.core.model import Attendee, Event, EventType, Response
 from calbot.core.untrusted import shortened
 
@@ -95,7 +96,6 @@ _EVENT_TYPES = {
     "workingLocation": EventType.WORKING_LOCATION,
 }
 _STATUSES = frozenset({"confirmed", "tentative", "cancelled"})
-_EDGE_YEARS = (1, 9999)  # the years whose times may not convert to UTC
 _LABEL_CHARS = 60
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -169,10 +169,10 @@ def to_event(
         return None
     zone = ZoneInfo(user_tz) if isinstance(user_tz, str) else user_tz
     try:
-        start, end, all_day, tz_name = _span(item, zone)
-    except _Broken as exc:
+        start, end, all_day, tz_name = span(item, zone)
+    except Broken as exc:
         raise BadEvent(f"{event_label(item)}: {exc}") from None
-    if within is not None and not _overlaps(start, end, *within):
+    if within is not None and not overlaps(start, end, *within):
         return None
     me = user_email.strip().lower()
     organizer = get("organizer")
@@ -226,98 +226,7 @@ def event_label(item: object) -> str:
     return f"{summary!r} ({ident})" if summary else f"event ({ident})"
 
 
-def item_end(item: Mapping[str, Any], zone: tzinfo) -> datetime | None:
-    """When a cached item ends (for pruning the cache), None when unreadable."""
-    raw = item.get("end") or item.get("start")
-    if not isinstance(raw, Mapping):
-        return None
-    try:
-        return _when(raw, zone, "end")[0]
-    except _Broken:
-        return None
-
-
 # -- helpers ----------------------------------------------------------------------------
-
-
-class _Broken(ValueError):
-    """Why an item's times cannot be read (BadEvent adds the item's name)."""
-
-
-def _span(item: Mapping[str, Any], zone: tzinfo) -> tuple[datetime, datetime, bool, str]:
-    """(start, end, all-day?, tz name) of an item."""
-    raw_start, raw_end = item.get("start"), item.get("end")
-    if not isinstance(raw_start, Mapping) or not (
-        raw_start.get("dateTime") or raw_start.get("date")
-    ):
-        raise _Broken("no start")
-    start, all_day, tz_name = _when(raw_start, zone, "start")
-    end_map = isinstance(raw_end, Mapping)
-    if isinstance(raw_end, Mapping) and (raw_end.get("dateTime") or raw_end.get("date")):
-        end, end_all_day, _ = _when(raw_end, zone, "end")
-        if end_all_day != all_day:
-            raise _Broken("start and end mix a date and a date-time")
-    elif raw_end is None or end_map:
-        end = start
-    else:
-        raise _Broken("unreadable end")
-    try:  # year 1 or 9999 in a far zone: not comparable, not convertible
-        if end < start:
-            raise _Broken("ends before it starts")
-        if all_day and end == start:
-            end = _midnight(start.date() + timedelta(days=1), zone)
-        # Offsets stay within a day, so only the first and last year can fall out of range.
-        if start.year in _EDGE_YEARS or end.year in _EDGE_YEARS:
-            start.astimezone(UTC), end.astimezone(UTC)
-    except OverflowError:
-        raise _Broken("a date out of range") from None
-    return start, end, all_day, tz_name
-
-
-def _overlaps(start: datetime, end: datetime, lo: datetime, hi: datetime) -> bool:
-    """[start, end) overlaps [lo, hi); a zero-length event counts when it lies inside."""
-    if start >= hi:
-        return False
-    return end > lo or (end == start and start >= lo)
-
-
-def _when(raw: Mapping[str, Any], zone: tzinfo, which: str) -> tuple[datetime, bool, str]:
-    """(aware datetime, all-day?, tz name) for a `start`/`end` object."""
-    tz_name = raw.get("timeZone")
-    event_zone: ZoneInfo | None = None
-    if isinstance(tz_name, str) and tz_name:
-        try:
-            event_zone = ZoneInfo(tz_name)
-        except (ZoneInfoNotFoundError, ValueError):
-            event_zone = None  # an unknown zone name: keep the offset Google gave
-    value = raw.get("dateTime")
-    if value:
-        if not isinstance(value, str):
-            raise _Broken(f"unreadable {which} {value!r}")
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            raise _Broken(f"unreadable {which} {value[:40]!r}") from None
-        try:
-            if moment.tzinfo is None:  # fromisoformat: no offset, or a fixed one
-                moment = moment.replace(tzinfo=event_zone or zone)
-            elif event_zone is not None:
-                moment = moment.astimezone(event_zone)
-        except OverflowError:
-            raise _Broken(f"{which} {value[:40]!r} is out of range") from None
-        return moment, False, str(event_zone.key) if event_zone is not None else ""
-    value = raw.get("date")
-    if not isinstance(value, str):
-        raise _Broken(f"unreadable {which} {value!r}")
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise _Broken(f"unreadable {which} {value[:40]!r}") from None
-    return _midnight(day, zone), True, ""
-
-
-def _midnight(day: date, zone: tzinfo) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=zone)
 
 
 def _pick(

@@ -23,7 +23,8 @@ from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from calbot.adapters.google.api import ApiError, GoogleApi
-from calbot.adapters.google.events import EVENT_FIELDS, event_label, item_end
+from calbot.adapters.google.event_times import item_end
+from calbot.adapters.google.events import EVENT_FIELDS, event_label
 from calbot.adapters.google.pages import pages
 from calbot.core.messages import Message, message
 from calbot.ports.store import SyncCache

@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from calbot.adapters.google.event_times import item_end
 from calbot.adapters.google.events import (
     EVENT_FIELDS,
     BadEvent,
     compact,
     event_label,
-    item_end,
     to_event,
 )
 from calbot.core.model import Attendee, Event, EventType, Response

@@ -87,7 +87,7 @@ def test_hidden_guests_invitation_is_a_meeting_with_its_organizer() -> None:
     assert not m.user_is_organizer
     to, _ = recipients(m, _settings().user)
     assert [(a.email, a.name) for a in to] == [("pat@acme.example", "Pat Morgan")]
-    assert addressee(m, to, "en") == ("", "Pat Morgan")
+    assert addressee(m, to, "en") == ("", "Pat")  # greeted by the first name
 
 
 def test_an_outside_organizer_counts_even_without_attendees_omitted() -> None:
