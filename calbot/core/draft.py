@@ -50,18 +50,19 @@ class TemplateFailed(Exception):
 
 
 class Openings:
-    """Which opening sentence each draft of one scan gets, so two drafts of one action to
-    the same address never open alike (up to `OPENINGS` of them). Deterministic: a draft
-    starts from its own key's choice, which stays put from scan to scan unless another
-    draft to that person already took it."""
+    """Which opening sentence each draft of one scan gets, so two drafts to the same address
+    never open alike, whatever their actions (up to `OPENINGS` of them: the templates of
+    every action share the openings' places). Deterministic: a draft starts from its own
+    key's choice, which stays put from scan to scan unless another draft to that person
+    already took it."""
 
     def __init__(self) -> None:
-        self._taken: dict[tuple[str, str], set[int]] = {}
+        self._taken: dict[str, set[int]] = {}
 
     def pick(self, meeting: Meeting, action: Action, user: UserSettings) -> int:
         to = recipients(meeting, user)[0]
         address = to[0].email.lower() if to else ""
-        taken = self._taken.setdefault((address, action.value), set())
+        taken = self._taken.setdefault(address, set())
         digest = hashlib.sha256(meeting.event.draft_key.encode()).digest()
         first = digest[0] % OPENINGS
         free = [(first + i) % OPENINGS for i in range(OPENINGS)]

@@ -234,3 +234,20 @@ def test_no_stray_spaces_with_or_without_title(
                 replace(meeting, event=event), decision, settings, templates, say
             ).body
             assert "  " not in body and " ," not in body and " ." not in body, body
+
+
+def test_drafts_of_different_actions_to_one_person_open_differently(
+    templates: Templates,
+) -> None:
+    """The demo's Northwind contact gets a reschedule and a call in one scan: the two
+    openings differ, whichever their own keys would pick."""
+    for lang in LANGS:
+        picker = Openings()
+        bodies = []
+        for i, action in enumerate((Action.RESCHEDULE, Action.CALL, Action.SHORTEN)):
+            meeting, decision, settings = build(lang, action)
+            m = replace(meeting, event=replace(meeting.event, id=f"ev{i}", ical_uid=f"ev{i}@x"))
+            n = picker.pick(m, action, settings.user)
+            bodies.append(make_draft(m, decision, settings, templates, say, n).body)
+        firsts = [body.split("\n")[2].split(". ")[0] for body in bodies]
+        assert len(set(firsts)) == 3, (lang, firsts)
