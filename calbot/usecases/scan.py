@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from calbot.adapters.mail import message_id_for
+from calbot.adapters.mail import message_domain, message_id_for
 from calbot.config.settings import Settings
 from calbot.config.templates import Templates
 from calbot.core.classify import classify, dedupe
@@ -98,7 +98,7 @@ def run_scan(
 
     progress("drafting replies")
     wanted, held = _draft_each_key(outcomes, settings, templates, warnings)
-    domain = settings.user.domain or "calbot.invalid"
+    domain = message_domain(settings.user.domain)
     replies = {key: _reply(key, o, domain, lang) for key, o in wanted.items()}
     result = ScanResult(now, window, outcomes, len(events), 0, warnings)
     seen_keys = {e.draft_key for e in events}

@@ -115,6 +115,22 @@ def test_first_scan_writes_one_eml_per_draft_and_they_parse_back(world):
         assert o.status == "new"
 
 
+def test_a_user_at_an_address_literal_gets_drafts_with_a_reserved_message_id_domain(tmp_path):
+    """`me@[127.0.0.1]` is a valid address but no Message-ID domain: the drafts use
+    `calbot.invalid`, as the digest does, instead of failing the scan."""
+    base = settings(client(language="en", timezone="Europe/London"))
+    s = replace(base, user=replace(base.user, email="me@[127.0.0.1]"))
+    outbox = OutboxSink(tmp_path / "outbox", from_addr=ME, from_name="Me", clock=lambda: NOW)
+    store = SqliteStore.open(tmp_path / "state")
+    try:
+        ports = Ports(ListSource(tuesday()), store, [outbox])
+        result = run_scan(s, ports, load_templates(), now=NOW, window=WINDOW)
+    finally:
+        store.close()
+    (o,) = drafted(result).values()
+    assert parse(outbox.path_of(o.refs["outbox"]))["Message-ID"].endswith("@calbot.invalid>")
+
+
 def test_rerun_with_nothing_changed_writes_nothing(world):
     world.scan()
     before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in world.files()}
