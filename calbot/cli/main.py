@@ -123,6 +123,7 @@ def cmd_init(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_scan(args: argparse.Namespace, out: TextIO) -> int:
+    # imported when the command runs: start-up time (see cmd_init)
     from calbot.usecases.wiring import now_in, scan
 
     settings = load(args)
@@ -141,6 +142,7 @@ def cmd_scan(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
+    # imported when the command runs: start-up time (see cmd_init)
     from calbot.present.meeting_ids import find_meeting
     from calbot.present.render import explain_text
     from calbot.usecases.wiring import now_in, scan
@@ -161,6 +163,7 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
+    # imported when the command runs: start-up time (see cmd_init)
     from calbot.usecases.demo import DEMO_TIMEZONE, run_demo
 
     outbox = Path(args.outbox).expanduser().resolve()
@@ -177,6 +180,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def show(run: ScanRun, settings: Settings, out: TextIO, *, as_json: bool) -> None:
+    # imported when the command runs: start-up time (see cmd_init)
     from calbot.present.render import result_doc, table_rows
 
     result = run.result
