@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import pytest
-from builders import at, event
+from builders import ListSource, at, event
 from replies import reply
 
 from calbot.adapters.google import api as google_api
@@ -31,12 +31,10 @@ from calbot.adapters.memory_state import MemoryStore
 from calbot.config.loader import parse_settings
 from calbot.config.settings import Settings
 from calbot.config.templates import load_templates
-from calbot.core.messages import Message
 from calbot.core.model import (
     Action,
     Draft,
     Event,
-    Slot,
 )
 from calbot.errors import ServiceError
 from calbot.ports.sinks import DraftGone, Written
@@ -531,19 +529,6 @@ NOW = at("2026-11-25 10:00")
 WINDOW = service.Window(
     start=NOW, end=NOW + timedelta(days=14), history_start=NOW - timedelta(days=14)
 )
-
-
-@dataclass
-class ListSource:
-    items: list[Event]
-    requests: int = 0
-    warnings: list[Message] = field(default_factory=list)
-
-    def events(self, start: datetime, end: datetime) -> list[Event]:
-        return [e for e in self.items if e.end > start and e.start < end]
-
-    def extra_busy(self, start: datetime, end: datetime) -> list[Slot]:
-        return []
 
 
 def overloaded_tuesday() -> list[Event]:

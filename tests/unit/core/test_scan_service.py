@@ -8,39 +8,25 @@ from __future__ import annotations
 
 import email
 import email.policy
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from builders import ME, at, client, event, settings
+from builders import ME, ListSource, at, client, event, settings
 from replies import roadmap
 
 from calbot.adapters.outbox import OutboxSink
 from calbot.adapters.sqlite import SqliteStore
 from calbot.config.settings import Outputs
 from calbot.config.templates import load_templates
-from calbot.core.messages import Message
-from calbot.core.model import Action, Event, Slot, Tier
+from calbot.core.model import Action, Slot, Tier
 from calbot.core.vocab import DraftStatus
 from calbot.present.reasons import why_text
 from calbot.usecases.scan import Outcome, Ports, Window, run_scan
 
 NOW = at("2026-11-25 10:00")
 WINDOW = Window(start=NOW, end=NOW + timedelta(days=14), history_start=NOW - timedelta(days=14))
-
-
-@dataclass
-class ListSource:
-    items: list[Event]
-    requests: int = 0
-    warnings: list[Message] = field(default_factory=list)
-
-    def events(self, start: datetime, end: datetime):
-        return [e for e in self.items if e.end > start and e.start < end]
-
-    def extra_busy(self, start: datetime, end: datetime) -> list[Slot]:
-        return []
 
 
 def tuesday():
