@@ -31,6 +31,7 @@ from calbot.usecases.scan import Ports, Progress, ScanResult, Window, quiet, run
 
 if TYPE_CHECKING:
     from calbot.adapters.google.api import GoogleApi
+    from calbot.adapters.google.review import ReviewCalendar
 
 
 def now_in(settings: Settings) -> datetime:
@@ -109,7 +110,7 @@ def make_ports(
     return Ports(source, store, sinks, notes), warnings
 
 
-def review_calendar(api: GoogleApi, settings: Settings, store: StateStore) -> DraftSink:
+def review_calendar(api: GoogleApi, settings: Settings, store: StateStore) -> ReviewCalendar:
     """The private "calbot review" calendar: a review sink, so a meeting shows its status
     only when no mail sink has one."""
     # imported here like the other Google adapters (see make_ports): googleapiclient is slow

@@ -21,7 +21,6 @@ from replies import reply
 from calbot.adapters.google import api as google_api
 from calbot.adapters.google.gmail import GmailSink
 from calbot.adapters.google.review import ReviewCalendar
-from calbot.adapters.google.review_id import META_KEY, id_file_for
 from calbot.adapters.google.scopes import scopes_for
 from calbot.adapters.mail import message_id_for
 from calbot.adapters.memory_state import MemoryStore
@@ -30,7 +29,7 @@ from calbot.config.loader import parse_settings
 from calbot.config.settings import Settings
 from calbot.core.model import Action, Draft
 from calbot.ports.sinks import DraftGone, DraftSink, SinkKind, Written
-from calbot.present.messages import section
+from calbot.usecases.wiring import review_calendar
 
 ME = "me@studio.example"
 NOW = datetime(2026, 11, 25, 8, 30, tzinfo=timezone(timedelta(hours=7)))
@@ -112,20 +111,8 @@ def review_harness(google: Any, tmp_path: Path) -> Harness:
     api = google_api.connect(settings, sleep=lambda s: None)
 
     def make() -> ReviewCalendar:
-        store = MemoryStore()  # a fresh one each time: the id file alone must be enough
-
-        def save(value: str) -> None:
-            with store.transaction():
-                store.put_meta(META_KEY, value)
-
-        return ReviewCalendar(
-            api,
-            settings,
-            labels=section("review.", settings.user.language),
-            id_file=id_file_for(settings),
-            load_id=lambda: store.get_meta(META_KEY),
-            save_id=save,
-        )
+        # a fresh store each time: the id file alone must be enough
+        return review_calendar(api, settings, MemoryStore())
 
     sink = make()
 

@@ -40,6 +40,7 @@ from calbot.errors import ServiceError
 from calbot.ports.sinks import DraftGone, Written
 from calbot.present.messages import say, section
 from calbot.usecases import scan as service
+from calbot.usecases.wiring import review_calendar
 
 ME = "me@studio.example"
 TZ = ZoneInfo("Europe/Berlin")
@@ -110,8 +111,8 @@ def store() -> MemoryStore:
 
 
 def new_sink(api: GoogleApi, settings: Settings, store: MemoryStore | None) -> ReviewCalendar:
-    """A sink wired like the app wires it: the id file beside the token, and the store's
-    meta (written in its own transaction) when there is a store."""
+    """The sink as the app wires it (`wiring.review_calendar`) when there is a store; without
+    one, the id file beside the token alone."""
     if store is None:
         return ReviewCalendar(
             api,
@@ -119,19 +120,7 @@ def new_sink(api: GoogleApi, settings: Settings, store: MemoryStore | None) -> R
             labels=section("review.", settings.user.language),
             id_file=id_file_for(settings),
         )
-
-    def save(value: str) -> None:
-        with store.transaction():
-            store.put_meta(META_KEY, value)
-
-    return ReviewCalendar(
-        api,
-        settings,
-        labels=section("review.", settings.user.language),
-        id_file=id_file_for(settings),
-        load_id=lambda: store.get_meta(META_KEY),
-        save_id=save,
-    )
+    return review_calendar(api, settings, store)
 
 
 @pytest.fixture
