@@ -26,16 +26,23 @@ def _digest(event_id: str) -> str:
 
 def short_ids(outcomes: Sequence[Outcome]) -> dict[str, str]:
     """Event id → the shortest hash prefix (at least `SHORT_ID_MIN` characters) that no
-    other meeting of this scan shares."""
+    other meeting of this scan shares. In sorted order a digest shares the most with its
+    neighbours, so one character past the longer of those two common prefixes is enough."""
     digests = {o.meeting.event.id: _digest(o.meeting.event.id) for o in outcomes}
-    others = sorted(set(digests.values()))
-    out: dict[str, str] = {}
-    for event_id, digest in digests.items():
-        length = SHORT_ID_MIN
-        while any(d != digest and d.startswith(digest[:length]) for d in others):
-            length += 1
-        out[event_id] = digest[:length]
-    return out
+    ordered = sorted(set(digests.values()))
+    length: dict[str, int] = {}
+    for i, digest in enumerate(ordered):
+        shared = max(
+            (_common(digest, ordered[j]) for j in (i - 1, i + 1) if 0 <= j < len(ordered)),
+            default=0,
+        )
+        length[digest] = max(SHORT_ID_MIN, shared + 1)
+    return {event_id: digest[: length[digest]] for event_id, digest in digests.items()}
+
+
+def _common(a: str, b: str) -> int:
+    """How many leading characters two digests (of equal length) share."""
+    return next((k for k, (x, y) in enumerate(zip(a, b, strict=True)) if x != y), len(a))
 
 
 def find_meeting(outcomes: Sequence[Outcome], wanted: str) -> Outcome:
