@@ -23,8 +23,6 @@ from datetime import datetime
 from pathlib import Path
 
 from calbot.adapters import files
-from calbot.adapters.google.api import connect
-from calbot.adapters.google.gmail import GmailSink
 from calbot.adapters.mail import build_message, message_domain
 from calbot.adapters.outbox import OutboxSink
 from calbot.config.settings import Settings
@@ -149,6 +147,11 @@ def _to_gmail(run: DigestRun, settings: Settings, now: datetime) -> Trouble | No
     """The Gmail copy when Gmail is in use; the trouble to report when it failed."""
     if not (settings.outputs.gmail_drafts and settings.source.kind == "google"):
         return None
+    # imported here, as in `wiring.make_ports`: googleapiclient is slow to load, and an
+    # ICS or outbox user's digest never needs it
+    from calbot.adapters.google.api import connect
+    from calbot.adapters.google.gmail import GmailSink
+
     try:
         sink: MessageSink = GmailSink(
             connect(settings),
