@@ -9,6 +9,7 @@ from calbot.core.records import (
     DayLoadRecord,
     DecisionRecord,
     GoodwillEntry,
+    HoldRecord,
     ReviewItem,
     RunRecord,
     SinkRecord,
@@ -61,6 +62,20 @@ def sink_record(sink: str = "outbox", key: str = "primary/evt-1", **kw: object) 
     }
     fields.update(kw)
     return SinkRecord(**fields)  # type: ignore[arg-type]
+
+
+def hold(key: str = "primary/evt-1", days: int = 2, **kw: object) -> HoldRecord:
+    """A one-hour slot `days` after T0, offered in the draft of `key`."""
+    start = T0 + timedelta(days=days)
+    fields: dict[str, object] = {
+        "key": key,
+        "event_id": "evt-1",
+        "client": "Công ty Acme",
+        "start": start,
+        "end": start + timedelta(hours=1),
+    }
+    fields.update(kw)
+    return HoldRecord(**fields)  # type: ignore[arg-type]
 
 
 def run(minutes_after: float = 0, outcome: str = "ok", **kw: object) -> RunRecord:

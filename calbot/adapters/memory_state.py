@@ -17,9 +17,11 @@ from calbot.core.records import (
     DayLoadRecord,
     DecisionRecord,
     GoodwillEntry,
+    HoldRecord,
     ReviewItem,
     RunRecord,
     SinkRecord,
+    check_holds,
     check_review,
     check_run,
     merge_review,
@@ -39,6 +41,7 @@ class _Tables:
     reviews: dict[str, ReviewItem] = field(default_factory=dict)
     week_load: dict[date, DayLoadRecord] = field(default_factory=dict)
     meta: dict[str, str] = field(default_factory=dict)
+    holds: dict[str, list[HoldRecord]] = field(default_factory=dict)  # key → its holds
 
     def copy(self) -> _Tables:
         return _Tables(
@@ -51,6 +54,7 @@ class _Tables:
             dict(self.reviews),
             dict(self.week_load),
             dict(self.meta),
+            {key: list(held) for key, held in self.holds.items()},
         )
 
 
@@ -216,6 +220,19 @@ class MemoryStore:
     def week_load(self) -> list[DayLoadRecord]:
         self._check_open()
         return [self._tables.week_load[d] for d in sorted(self._tables.week_load)]
+
+    def holds(self) -> list[HoldRecord]:
+        self._check_open()
+        every = [h for held in self._tables.holds.values() for h in held]
+        return sorted(every, key=lambda h: (h.start, h.key))
+
+    def put_holds(self, key: str, holds: Sequence[HoldRecord]) -> None:
+        self._check_write()
+        checked = check_holds(key, holds)
+        if checked:
+            self._tables.holds[key] = checked
+        else:
+            self._tables.holds.pop(key, None)
 
     def get_meta(self, name: str) -> str | None:
         self._check_open()

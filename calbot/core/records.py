@@ -3,7 +3,7 @@ store applies to them, no I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
@@ -75,6 +75,35 @@ class ReviewItem:
     status: DraftStatus
     drafted_at: datetime
     reported_at: datetime | None = None  # set by the digest that showed it
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRecord:
+    """A slot offered in a pending draft: busy for every other proposal until the hold ends
+    (SPEC §1.7). A draft key holds its slots as one set, replaced whole."""
+
+    key: str  # Event.draft_key of the meeting whose draft offers the slot
+    event_id: str
+    client: str
+    start: datetime
+    end: datetime
+
+
+def check_holds(key: str, holds: Sequence[HoldRecord]) -> list[HoldRecord]:
+    """The holds as stored under `key`, by start: each must belong to it, be aware, not
+    empty, and start apart from the others."""
+    out: list[HoldRecord] = []
+    for hold in holds:
+        if hold.key != key:
+            raise ValueError(f"a hold of {hold.key!r} cannot be stored under {key!r}")
+        require_aware(hold.start, "start")
+        require_aware(hold.end, "end")
+        if hold.end <= hold.start:
+            raise ValueError(f"a hold must end after it starts: {hold.start.isoformat()}")
+        if any(h.start == hold.start for h in out):
+            raise ValueError(f"{key!r} holds {hold.start.isoformat()} twice")
+        out.append(hold)
+    return sorted(out, key=lambda h: h.start)
 
 
 @dataclass(frozen=True, slots=True)

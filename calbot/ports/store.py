@@ -20,6 +20,7 @@ from calbot.core.records import (
     DayLoadRecord,
     DecisionRecord,
     GoodwillEntry,
+    HoldRecord,
     ReviewItem,
     RunRecord,
     SinkRecord,
@@ -150,6 +151,19 @@ class ReviewLog(Protocol):
         ...
 
 
+class Holds(Protocol):
+    """Slots offered in pending drafts (SPEC §1.7), per draft key."""
+
+    def holds(self) -> list[HoldRecord]:
+        """Every hold, ordered by start, then key."""
+        ...
+
+    def put_holds(self, key: str, holds: Sequence[HoldRecord]) -> None:
+        """Replace the key's holds with `holds` (none: the key holds nothing). Each hold's
+        `key` must be `key`, its times aware, its end after its start (ValueError)."""
+        ...
+
+
 class Meta(Protocol):
     """Small named values: last digest time, the review calendar's id, ..."""
 
@@ -159,7 +173,7 @@ class Meta(Protocol):
 
 
 class StateStore(
-    Decisions, Goodwill, Ledger, SyncCache, RunLog, ReviewLog, Meta, Transactions, Protocol
+    Decisions, Goodwill, Ledger, SyncCache, RunLog, ReviewLog, Holds, Meta, Transactions, Protocol
 ):
     """A whole store: every small protocol, and `close()` for whoever opened it."""
 

@@ -16,6 +16,7 @@ from store_records import (
     assert_holds_sample,
     decision,
     goodwill,
+    hold,
     item,
     review,
     run,
@@ -471,6 +472,52 @@ class TestStoreContract:
                 write()
         assert store.get_meta("m") == "1"
 
+    def test_holds_start_empty_and_round_trip_by_start(self, store: StateStore) -> None:
+        assert store.holds() == []
+        a1, a2 = hold("a", 3), hold("a", 1, start=T0.astimezone(BERLIN_WINTER) + timedelta(days=1))
+        b = hold("b", 2, event_id="evt-2", client="Beta ✎")
+        with store.transaction():
+            store.put_holds("a", [a1, a2])
+            store.put_holds("b", [b])
+        assert store.holds() == [a2, b, a1]
+        for got in store.holds():
+            assert got.start.utcoffset() is not None and got.end.utcoffset() is not None
+
+    def test_put_holds_replaces_the_keys_set_and_none_clears_it(self, store: StateStore) -> None:
+        with store.transaction():
+            store.put_holds("a", [hold("a", 1), hold("a", 2)])
+            store.put_holds("b", [hold("b", 5)])
+        with store.transaction():
+            store.put_holds("a", [hold("a", 4)])
+        assert [(h.key, h.start) for h in store.holds()] == [
+            ("a", hold("a", 4).start),
+            ("b", hold("b", 5).start),
+        ]
+        with store.transaction():
+            store.put_holds("a", [])
+        assert [h.key for h in store.holds()] == ["b"]
+
+    def test_bad_holds_are_refused_and_change_nothing(self, store: StateStore) -> None:
+        naive = datetime(2025, 3, 4, 9, 0)
+        bad = [
+            [hold("other")],  # another key's hold
+            [hold("a", start=naive)],
+            [hold("a", end=hold("a").start)],  # empty
+            [hold("a", 1), hold("a", 1)],  # the same slot twice
+        ]
+        for holds in bad:
+            with store.transaction(), pytest.raises(ValueError):
+                store.put_holds("a", holds)
+        assert store.holds() == []
+
+    def test_holds_roll_back_and_need_a_transaction(self, store: StateStore) -> None:
+        with pytest.raises(RuntimeError), store.transaction():
+            store.put_holds("a", [hold("a")])
+            raise RuntimeError("boom")
+        assert store.holds() == []
+        with pytest.raises(StateUsageError):
+            store.put_holds("a", [hold("a")])
+
     def test_transactions_do_not_nest(self, store: StateStore) -> None:
         with store.transaction():
             store.put_decision(decision())
@@ -490,5 +537,8 @@ def test_readonly_refuses_writes(readonly_store: StateStore) -> None:
         store.add_goodwill(goodwill())
     with store.transaction(), pytest.raises(ReadOnlyStoreError):
         store.put_events("primary", [item("a")])
+    with store.transaction(), pytest.raises(ReadOnlyStoreError):
+        store.put_holds("primary/evt-1", [hold()])
     assert store.goodwill(T0 - timedelta(days=1)) == []
     assert store.cached_events("primary") == []
+    assert store.holds() == []

@@ -134,6 +134,23 @@ def _review_tables(conn: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def _holds(conn: sqlite3.Connection) -> None:
+    """Slots offered in pending drafts (SPEC §1.7): busy for every other proposal. Times
+    are UTC text like every other column, so `start` orders them."""
+    conn.execute(
+        """CREATE TABLE holds (
+            key TEXT NOT NULL,
+            start TEXT NOT NULL,
+            "end" TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            client TEXT NOT NULL,
+            PRIMARY KEY (key, start)
+        )"""
+    )
+    conn.execute("CREATE INDEX holds_start ON holds (start)")
+
+
 def schema_version(conn: sqlite3.Connection) -> int:
     """Migrations applied to this file (0 for a file calbot never set up)."""
     exists = conn.execute(

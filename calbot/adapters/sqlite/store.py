@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from calbot.adapters.memory_state import MemoryStore
 from calbot.adapters.sqlite.cache import CacheTables
+from calbot.adapters.sqlite.holds import HoldTables
 from calbot.adapters.sqlite.ledger import LedgerTables
 from calbot.adapters.sqlite.review import ReviewTables
 from calbot.adapters.sqlite.schema import migrate, schema_version
@@ -28,7 +29,7 @@ DB_NAME = "state.sqlite3"
 BUSY_TIMEOUT_SECONDS = 30.0
 
 
-class SqliteStore(LedgerTables, CacheTables, ReviewTables):
+class SqliteStore(LedgerTables, CacheTables, ReviewTables, HoldTables):
     """`StateStore` in one SQLite file. Open it with `SqliteStore.open`."""
 
     @classmethod

@@ -338,20 +338,20 @@ def test_stored_datetimes_are_utc_text(tmp_path: Path) -> None:
 
 def test_a_store_written_by_calbot_0_1_0_reads_back(tmp_path: Path) -> None:
     """tests/data/state-0.1.0.sqlite3 was written by calbot 0.1.0 (`store_records.write_sample`
-    on the SqliteStore of that release): its schema needs no migration and every table
-    reads back the same, read-only (a dry run) and read-write."""
+    on the SqliteStore of that release, schema version 3). A dry run (read-only) leaves it
+    untouched and says how to upgrade it; a real run migrates it, every table reads back the
+    same and the new holds table starts empty."""
     state = tmp_path / "state"
     state.mkdir(mode=0o700)
     db = state / DB_NAME
     shutil.copyfile(RELEASE_STORE, db)
     before = db.read_bytes()
-    reader = SqliteStore.open(state, readonly=True)
-    assert isinstance(reader, SqliteStore)  # not the empty stand-in for a missing store
-    assert_holds_sample(reader)
-    reader.close()
+    with pytest.raises(CalbotError, match="run once without --dry-run"):
+        SqliteStore.open(state, readonly=True)
     assert db.read_bytes() == before
     store = SqliteStore.open(state)
     assert_holds_sample(store)
+    assert store.holds() == []
     with store.transaction():
         store.add_run(run(60, "locked"))
         store.put_events("primary", [{"id": "a", "status": "cancelled"}])
