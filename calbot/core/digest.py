@@ -10,8 +10,10 @@ What goes in:
 - *waiting*: pending items shown before — listed with `all_items`, else only counted;
 - *gone*: items the user deleted or sent (`user_deleted`) that were not reported yet;
 - pending means: not `user_deleted`, and the meeting has not ended yet;
-- the week: the current ISO week's working days plus any other day with meetings, each
-  against `max_meeting_hours_per_day` (and `max_meetings_per_day`);
+- the chart: the load per day for the coming two weeks against the day's limits, before
+  and after the pending drafts are accepted (`calbot.core.digest_chart`);
+- the holds: the slots each pending reschedule offers (busy for every other proposal until
+  the hold ends, SPEC §1.7), per item and in all;
 - the hours won back: `saved_minutes` of the pending items in this ISO week (and next);
 - trouble: runs since the last digest that did not go well and their warnings, grouped
   (48 identical failures overnight are one line), each with its fix.
@@ -21,13 +23,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from calbot.core.records import DayLoadRecord, ReviewItem, RunRecord
+from calbot.core.digest_chart import ChartDay, load_chart
+from calbot.core.records import DayLoadRecord, HoldRecord, ReviewItem, RunRecord
 from calbot.core.settings import CoreSettings
 from calbot.core.vocab import DraftStatus, RunOutcome
 
@@ -71,6 +74,14 @@ class DraftLink:
 
 
 @dataclass(frozen=True, slots=True)
+class HeldSlot:
+    """A slot a pending draft offers, kept free for it (in the user's timezone)."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class DigestItem:
     key: str
     client: str
@@ -84,32 +95,11 @@ class DigestItem:
     saved_minutes: int
     status: str
     is_new: bool  # not shown by an earlier digest
+    holds: tuple[HeldSlot, ...] = ()  # the slots its draft offers, by start
 
     @property
     def edited(self) -> bool:
         return self.status == DraftStatus.USER_EDITED
-
-
-@dataclass(frozen=True, slots=True)
-class DayBar:
-    day: date
-    minutes: float
-    count: int
-    limit_minutes: float
-    limit_count: int
-    is_today: bool = False
-
-    @property
-    def over_hours(self) -> bool:
-        return self.minutes > self.limit_minutes
-
-    @property
-    def over_count(self) -> bool:
-        return self.count > self.limit_count
-
-    @property
-    def over(self) -> bool:
-        return self.over_hours or self.over_count
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +122,9 @@ class Digest:
     waiting: tuple[DigestItem, ...]  # pending, shown before; empty unless `all_items`
     older_pending: int  # pending items shown before and not listed
     gone: tuple[DigestItem, ...]
-    week: tuple[DayBar, ...]
+    chart: tuple[ChartDay, ...]  # the coming two weeks, before and after the drafts
+    held_slots: int  # slots held for pending drafts, in all
+    pending_calls: int  # pending `call` drafts: they save travel, not meeting time
     saved_this_week: int  # minutes
     saved_next_week: int
     trouble: tuple[Trouble, ...]
@@ -160,9 +152,11 @@ def build_digest(
     since: datetime | None = None,
     outbox_dir: Path | None = None,
     extra_trouble: Sequence[Trouble] = (),
+    holds: Iterable[HoldRecord] = (),
 ) -> Digest:
     """The digest as of `now` (aware). `runs` are those since the last digest (`since`);
-    `outbox_dir` turns outbox refs into paths; `extra_trouble` comes from the shell."""
+    `outbox_dir` turns outbox refs into paths; `extra_trouble` comes from the shell;
+    `holds` are the store's."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     tz = ZoneInfo(settings.user.timezone)
@@ -171,17 +165,21 @@ def build_digest(
     waiting: list[DigestItem] = []
     gone: list[DigestItem] = []
     older = 0
+    pending: list[ReviewItem] = []
+    holds = tuple(holds)
+    held = _held_by_key(holds, tz, now)
     saved_this = saved_next = 0
     this_week = now.date().isocalendar()[:2]
     next_week = (now.date() + timedelta(weeks=1)).isocalendar()[:2]
     for review in sorted(reviews, key=lambda r: (r.start, r.key)):
-        item = _item(review, tz, settings.user.email, outbox_dir)
+        item = _item(review, tz, settings.user.email, outbox_dir, held.get(review.key, ()))
         if review.status == DraftStatus.USER_DELETED:
             if item.is_new:
                 gone.append(item)
             continue
         if review.end <= now:  # over: nothing left to send
             continue
+        pending.append(review)
         week = item.start.date().isocalendar()[:2]
         if week == this_week:
             saved_this += max(review.saved_minutes, 0)
@@ -210,7 +208,9 @@ def build_digest(
         waiting=tuple(waiting),
         older_pending=older,
         gone=tuple(gone),
-        week=tuple(week_bars(week_load, settings, now)),
+        chart=tuple(load_chart(week_load, pending, holds, settings, now)),
+        held_slots=sum(len(held.get(r.key, ())) for r in pending),
+        pending_calls=sum(1 for r in pending if r.action == "call"),
         saved_this_week=saved_this,
         saved_next_week=saved_next,
         trouble=tuple(trouble),
@@ -230,7 +230,27 @@ def gmail_link(user_email: str) -> str:
     return f"https://mail.google.com/mail/u/{quote(user_email, safe='@')}/#drafts"
 
 
-def _item(review: ReviewItem, tz: ZoneInfo, email: str, outbox: Path | None) -> DigestItem:
+def _held_by_key(
+    holds: Iterable[HoldRecord], tz: ZoneInfo, now: datetime
+) -> dict[str, tuple[HeldSlot, ...]]:
+    """The slots still ahead that each draft key holds, by start (a passed slot holds
+    nothing)."""
+    out: dict[str, list[HeldSlot]] = {}
+    for hold in sorted(holds, key=lambda h: (h.start, h.key)):
+        if hold.end > now:
+            out.setdefault(hold.key, []).append(
+                HeldSlot(hold.start.astimezone(tz), hold.end.astimezone(tz))
+            )
+    return {key: tuple(slots) for key, slots in out.items()}
+
+
+def _item(
+    review: ReviewItem,
+    tz: ZoneInfo,
+    email: str,
+    outbox: Path | None,
+    holds: tuple[HeldSlot, ...] = (),
+) -> DigestItem:
     links = []
     for sink, ref in sorted(review.drafts.items()):
         if not ref or sink not in USER_SINKS:  # the review calendar shows itself
@@ -254,36 +274,8 @@ def _item(review: ReviewItem, tz: ZoneInfo, email: str, outbox: Path | None) -> 
         saved_minutes=review.saved_minutes,
         status=review.status,
         is_new=review.reported_at is None,
+        holds=holds,
     )
-
-
-def week_bars(
-    week_load: Iterable[DayLoadRecord], settings: CoreSettings, now: datetime
-) -> list[DayBar]:
-    """The current ISO week: every working day, and any other day with meetings."""
-    today = now.date()
-    monday = today - timedelta(days=today.weekday())
-    by_day = {d.day: d for d in week_load}
-    t = settings.thresholds
-    bars = []
-    for offset in range(7):
-        day = monday + timedelta(days=offset)
-        load = by_day.get(day)
-        minutes = load.meeting_minutes if load else 0.0
-        count = load.meeting_count if load else 0
-        if offset not in settings.user.working_days and not (minutes or count):
-            continue
-        bars.append(
-            DayBar(
-                day=day,
-                minutes=minutes,
-                count=count,
-                limit_minutes=t.max_meeting_hours_per_day * 60,
-                limit_count=t.max_meetings_per_day,
-                is_today=day == today,
-            )
-        )
-    return bars
 
 
 def _run_trouble(runs: Sequence[RunRecord], tz: ZoneInfo) -> list[Trouble]:

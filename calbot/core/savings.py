@@ -24,3 +24,17 @@ def saved_minutes(event: Event, decision: Decision) -> int:
     if d.action == Action.BOUNDARY:
         return length - proposed if 0 < proposed < length else min(OVERRUN_MINUTES, length)
     return 0
+
+
+def minutes_left(action: str, booked: int, saved: int) -> int | None:
+    """What of a meeting's `booked` minutes stays on its day once its draft is accepted,
+    read back from `saved` (what `saved_minutes` said the draft wins); None when the meeting
+    leaves its day (written instead, handed over, or moved — a move lands elsewhere). A
+    call saves the trip, not meeting time; an agenda alone (no box) leaves the booking whole."""
+    if action in (Action.EMAIL, Action.DELEGATE, Action.RESCHEDULE):
+        return None
+    if action == Action.SHORTEN:
+        return max(0, booked - saved)
+    if action == Action.BOUNDARY and booked > OVERRUN_MINUTES:
+        return max(0, booked - saved)
+    return booked

@@ -9,12 +9,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from calbot.core.digest import Digest, DigestItem
+from calbot.core.digest_chart import DayBar
 from calbot.core.untrusted import one_line
 from calbot.present.digest_text import bar_scale
 from calbot.present.digest_words import (
     action_label,
     counted,
     draft_label,
+    held_slots,
     moment,
     phrase,
     status_label,
@@ -71,6 +73,8 @@ def render_html(d: Digest) -> str:
     line = win_back(d)
     if line:
         parts.append(f'<p style="font-size:1.15em;color:#1b6e20"><b>{esc(line)}</b></p>')
+    if d.held_slots:
+        parts.append(_dim_p(counted(lang, "held", d.held_slots)))
     heading = "new_since" if d.since is not None else "new_first"
     parts.append(f"<h2>{esc(phrase(lang, heading, n=len(d.new)))}</h2>")
     if not d.new:
@@ -85,8 +89,8 @@ def render_html(d: Digest) -> str:
     if d.gone:
         parts.append(f"<h2>{esc(phrase(lang, 'gone', n=len(d.gone)))}</h2>")
         parts += [_html_item(item, lang, brief=True) for item in d.gone]
-    if d.week:
-        parts += _html_week(d)
+    if d.chart:
+        parts += _html_chart(d)
     parts += _html_trouble(d)
     if d.last_scan is not None:
         parts.append(_dim_p(phrase(lang, "last_scan", when=moment(d.last_scan, lang))))
@@ -114,6 +118,9 @@ def _html_item(item: DigestItem, lang: str, *, brief: bool = False) -> str:
             reason = f"{reason} · {saves}" if reason else saves
         if reason:
             rows.append(f'<div style="{_CSS_DIM}">{reason}</div>')
+        if item.holds:
+            held = f"{phrase(lang, 'holds')}: {held_slots(item, lang)}"
+            rows.append(f"<div>{esc(held, 1000)}</div>")
         if item.edited:
             rows.append(f'<div style="color:#8a5a00">⚠ {esc(phrase(lang, "edited"))}</div>')
         if item.event_link:
@@ -127,31 +134,48 @@ def _html_item(item: DigestItem, lang: str, *, brief: bool = False) -> str:
     return f'<div style="{_CSS_ITEM}">' + "".join(rows) + "</div>"
 
 
-def _html_week(d: Digest) -> list[str]:
+def _html_chart(d: Digest) -> list[str]:
+    """The load chart in CSS bars (no scripts, no images): a row per day as it is, and
+    under a day the drafts change a lighter row with its load once they are accepted."""
     lang = d.language
-    limit = hours(d.week[0].limit_minutes, lang)
-    parts = [f"<h2>{esc(phrase(lang, 'week', limit=limit))}</h2>", "<div>"]
-    scale = bar_scale(d.week)
-    for bar in d.week:
-        width = min(bar.minutes, scale) / scale * 100
-        mark = bar.limit_minutes / scale * 100
-        color = "#c9463d" if bar.over else "#4a78c2"
-        label = esc(day_label(bar.day, lang))
-        if bar.is_today:
+    limit = hours(d.chart[0].before.limit_minutes, lang)
+    parts = [f"<h2>{esc(phrase(lang, 'chart', limit=limit))}</h2>", "<div>"]
+    scale = bar_scale(d.chart)
+    after = esc("→ " + phrase(lang, "after"))
+    for day in d.chart:
+        label = esc(day_label(day.day, lang))
+        if day.before.is_today:
             label = f"<b>{label}</b>"
-        over = f' <span style="{_CSS_BAD}">⚠ {esc(phrase(lang, "over"))}</span>' if bar.over else ""
-        parts.append(
-            '<div style="display:flex;align-items:center;margin:3px 0">'
-            f'<div style="width:9em">{label}</div>'
-            '<div style="position:relative;width:260px;height:14px;background:#eef1f5">'
-            f'<div style="width:{width:.1f}%;height:14px;background:{color}"></div>'
-            f'<div style="position:absolute;left:{mark:.1f}%;top:-3px;height:20px;'
-            'border-left:2px dashed #333"></div></div>'
-            f'<div style="margin-left:10px">{esc(hours(bar.minutes, lang))} · '
-            f"{esc(counted(lang, 'meetings', bar.count))}{over}</div></div>"
-        )
+        parts.append(_html_bar(day.before, label, scale, lang))
+        if day.changes:
+            parts.append(_html_bar(day.after, after, scale, lang, after=True))
     parts.append("</div>")
+    if any(day.changes for day in d.chart):
+        parts.append(_dim_p(phrase(lang, "chart_key")))
+    if d.pending_calls:
+        parts.append(_dim_p(phrase(lang, "calls")))
     return parts
+
+
+def _html_bar(bar: DayBar, label: str, scale: float, lang: str, *, after: bool = False) -> str:
+    """One bar; `label` is HTML already escaped."""
+    width = min(bar.minutes, scale) / scale * 100
+    mark = bar.limit_minutes / scale * 100
+    color = "#c9463d" if bar.over else "#4a78c2"
+    if after:  # the load once the drafts are accepted: the same colours, lighter
+        color = "#e39a94" if bar.over else "#9db7e0"
+    over = f' <span style="{_CSS_BAD}">⚠ {esc(phrase(lang, "over"))}</span>' if bar.over else ""
+    align = "text-align:right;padding-right:1em;" if after else ""
+    return (
+        '<div style="display:flex;align-items:center;margin:3px 0">'
+        f'<div style="width:9em;{align}{_CSS_DIM if after else ""}">{label}</div>'
+        '<div style="position:relative;width:260px;height:14px;background:#eef1f5">'
+        f'<div style="width:{width:.1f}%;height:14px;background:{color}"></div>'
+        f'<div style="position:absolute;left:{mark:.1f}%;top:-3px;height:20px;'
+        'border-left:2px dashed #333"></div></div>'
+        f'<div style="margin-left:10px">{esc(hours(bar.minutes, lang))} · '
+        f"{esc(counted(lang, 'meetings', bar.count))}{over}</div></div>"
+    )
 
 
 def _html_trouble(d: Digest) -> list[str]:

@@ -3,16 +3,19 @@ text loses its control characters (escape sequences, CR, bidi overrides) on the 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
-from calbot.core.digest import DayBar, Digest, DigestItem
+from calbot.core.digest import Digest, DigestItem
+from calbot.core.digest_chart import ChartDay, DayBar
 from calbot.core.untrusted import one_line
 from calbot.core.vocab import DraftStatus
 from calbot.present.digest_words import (
     action_label,
     counted,
     draft_label,
+    held_slots,
     moment,
     phrase,
     status_label,
@@ -27,8 +30,9 @@ BAR_WIDTH = 20
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 
 
-def bar_scale(bars: tuple[DayBar, ...]) -> float:
-    """Minutes at a full bar: room above the limit, or the busiest day."""
+def bar_scale(chart: Iterable[ChartDay]) -> float:
+    """Minutes at a full bar: room above the limit, or the busiest day (before or after)."""
+    bars = [bar for day in chart for bar in (day.before, day.after)]
     return max([60.0, *(b.limit_minutes * 1.25 for b in bars), *(b.minutes for b in bars)])
 
 
@@ -69,6 +73,10 @@ def text_lines(d: Digest) -> list[Line]:
     line = win_back(d)
     if line:
         out += [[], [(line, "win")]]
+    if d.held_slots:
+        if not line:
+            out.append([])
+        out.append([(counted(lang, "held", d.held_slots), "dim")])
 
     out.append([])
     heading = "new_since" if d.since is not None else "new_first"
@@ -89,22 +97,7 @@ def text_lines(d: Digest) -> list[Line]:
         for item in d.gone:
             out += _item_lines(item, lang, brief=True)
 
-    if d.week:
-        limit = hours(d.week[0].limit_minutes, lang)
-        out += [[], [(phrase(lang, "week", limit=limit), "heading")]]
-        scale = bar_scale(d.week)
-        labels = [day_label(b.day, lang) for b in d.week]
-        pad = max(len(label) for label in labels)
-        for bar, label in zip(d.week, labels, strict=True):
-            style = "bad" if bar.over else ""
-            row: Line = [(f"  {label:<{pad}}  ", "bold" if bar.is_today else "")]
-            row += [(text_bar(bar, scale), style)]
-            meetings = counted(lang, "meetings", bar.count)
-            row += [(f"  {hours(bar.minutes, lang):>7}  {meetings}", "")]
-            if bar.over:
-                row += [(f"  ! {phrase(lang, 'over')}", "bad")]
-            out.append(row)
-
+    out += _chart_lines(d)
     out += _trouble_lines(d)
     if d.last_scan is not None:
         out += [[], [(phrase(lang, "last_scan", when=moment(d.last_scan, lang)), "dim")]]
@@ -128,6 +121,8 @@ def _item_lines(item: DigestItem, lang: str, *, brief: bool = False) -> list[Lin
         reason = f"{reason} · {saves}" if reason else saves
     if reason:
         lines.append([("    " + reason, "dim")])
+    if item.holds:
+        lines.append([(f"    {phrase(lang, 'holds')}: {held_slots(item, lang)}", "")])
     if item.edited:
         lines.append([("    ! " + phrase(lang, "edited"), "warn")])
     if item.event_link:
@@ -138,6 +133,39 @@ def _item_lines(item: DigestItem, lang: str, *, brief: bool = False) -> list[Lin
             [(f"    {draft_label(link, lang)}: ", ""), (target or one_line(link.ref), "link")]
         )
     return lines
+
+
+def _chart_lines(d: Digest) -> list[Line]:
+    """The load chart: one row per day as it is; under a day the drafts change, a second
+    row with its load once they are accepted."""
+    if not d.chart:
+        return []
+    lang = d.language
+    limit = hours(d.chart[0].before.limit_minutes, lang)
+    out: list[Line] = [[], [(phrase(lang, "chart", limit=limit), "heading")]]
+    scale = bar_scale(d.chart)
+    labels = [day_label(c.day, lang) for c in d.chart]
+    after = "→ " + phrase(lang, "after")
+    pad = max(len(after), *(len(label) for label in labels))
+    for day, label in zip(d.chart, labels, strict=True):
+        out.append(_bar_row(day.before, f"{label:<{pad}}", scale, lang, bold=day.before.is_today))
+        if day.changes:
+            out.append(_bar_row(day.after, f"{after:>{pad}}", scale, lang))
+    if any(day.changes for day in d.chart):
+        out.append([("  " + phrase(lang, "chart_key"), "dim")])
+    if d.pending_calls:
+        out.append([("  " + phrase(lang, "calls"), "dim")])
+    return out
+
+
+def _bar_row(bar: DayBar, label: str, scale: float, lang: str, *, bold: bool = False) -> Line:
+    row: Line = [(f"  {label}  ", "bold" if bold else "")]
+    row += [(text_bar(bar, scale), "bad" if bar.over else "")]
+    meetings = counted(lang, "meetings", bar.count)
+    row += [(f"  {hours(bar.minutes, lang):>7}  {meetings}", "")]
+    if bar.over:
+        row += [(f"  ! {phrase(lang, 'over')}", "bad")]
+    return row
 
 
 def _trouble_lines(d: Digest) -> list[Line]:

@@ -50,6 +50,16 @@ def time_span(item: DigestItem, lang: str) -> str:
     return f"{moment(item.start, lang)}–{end}"
 
 
+def held_slots(item: DigestItem, lang: str) -> str:
+    """'Thu 4 Dec 10:00–11:00 · Fri 5 Dec 14:00–15:00': the slots its draft keeps free."""
+    return " · ".join(
+        f"{moment(h.start, lang)}–{h.end:%H:%M}"
+        if h.end.date() == h.start.date()
+        else f"{moment(h.start, lang)}–{moment(h.end, lang)}"
+        for h in item.holds
+    )
+
+
 def action_label(action: str, lang: str) -> str:
     key = f"action_{action}"
     return phrase(lang, key) if has_phrase(key) else one_line(action, 40)

@@ -2,8 +2,8 @@
 `run_digest`, which prints nothing.
 
 One digest, under the state store's lock (it never races a scan):
-1. read the review items, the runs since the last digest and the week's load; check when
-   Google access ends (a Testing app's 7-day refresh token);
+1. read the review items, their holds, the runs since the last digest and the load per
+   day; check when Google access ends (a Testing app's 7-day refresh token);
 2. build the `Digest` (`calbot.core.digest`, pure) — for the terminal as asked (`--all` or
    not), and in full (every pending draft) for the copies that last the day;
 3. leave the full digest as an e-mail to the user through the mail sinks (never the review
@@ -89,6 +89,7 @@ def run_digest(
                 since=last,
                 outbox_dir=_outbox_dir(settings),
                 extra_trouble=extra,
+                holds=store.holds(),
             )
 
         shown, full = build(all_items), build(True)

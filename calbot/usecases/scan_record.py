@@ -67,7 +67,7 @@ def record_review(
     lang: str,
 ) -> None:
     """What the morning digest reads: the drafted replies (their reason in `lang`, as text:
-    the digest shows it as stored) and this week's load."""
+    the digest shows it as stored) and the load per day (`day_loads`)."""
     with store.transaction():
         for key, o in wanted.items():
             d, e = o.decision, o.meeting.event
@@ -90,14 +90,23 @@ def record_review(
         for item in store.reviews():
             if item.key not in wanted and (item.key in seen_keys or window.full):
                 store.delete_review(item.key)
-        monday = window.start.astimezone(workload.tz).date()
-        monday -= timedelta(days=monday.weekday())
-        days = [monday + timedelta(days=i) for i in range(14)]
-        store.put_week_load(
-            [
-                DayLoadRecord(
-                    day, workload.day(day).meeting_minutes, workload.day(day).meeting_count
-                )
-                for day in days
-            ]
-        )
+        store.put_week_load(day_loads(window, workload))
+
+
+#: Days ahead of the scan whose load the digest charts (SPEC §7: the coming two weeks).
+LOAD_DAYS_AHEAD = 14
+
+
+def day_loads(window: Window, workload: Workload) -> list[DayLoadRecord]:
+    """The load per day the digest charts: from the Monday of the scan's week (the days
+    already gone this week give context) through two weeks ahead of the scan, but not past
+    the scan's window (days it did not read would look empty)."""
+    start = window.start.astimezone(workload.tz).date()
+    last = min(start + timedelta(days=LOAD_DAYS_AHEAD), window.end.astimezone(workload.tz).date())
+    day = start - timedelta(days=start.weekday())
+    out = []
+    while day <= last:
+        load = workload.day(day)
+        out.append(DayLoadRecord(day, load.meeting_minutes, load.meeting_count))
+        day += timedelta(days=1)
+    return out

@@ -23,7 +23,8 @@ from calbot.adapters.sqlite import SqliteStore
 from calbot.cli.digest import add_digest_command
 from calbot.config.loader import load_settings
 from calbot.config.settings import Outputs, Settings, Source
-from calbot.core.digest import DayBar, Digest, Trouble, TroubleKind, build_digest, week_bars
+from calbot.core.digest import Digest, Trouble, TroubleKind, build_digest
+from calbot.core.digest_chart import DayBar
 from calbot.core.records import DayLoadRecord, ReviewItem, RunRecord
 from calbot.core.settings import Thresholds, UserSettings
 from calbot.core.vocab import DraftStatus, RunOutcome
@@ -218,29 +219,33 @@ def test_no_scan_for_hours_is_trouble() -> None:
     assert "No trouble: all 2 scans went fine." in render_plain(fine)
 
 
-def test_week_bars_mark_days_over_the_limit() -> None:
+def test_chart_marks_days_over_the_limit_for_the_coming_two_weeks() -> None:
     monday = date(2025, 12, 1)
     load = [
-        DayLoadRecord(monday, 150, 3),
-        DayLoadRecord(monday + timedelta(days=1), 390, 3),  # over hours only
+        DayLoadRecord(monday, 150, 3),  # yesterday: not charted
+        DayLoadRecord(monday + timedelta(days=1), 390, 3),  # today, over hours only
         DayLoadRecord(monday + timedelta(days=2), 200, 5),  # over count only
         DayLoadRecord(monday + timedelta(days=3), 240, 4),  # exactly at the limit
         DayLoadRecord(monday + timedelta(days=6), 45, 1),  # Sunday with a meeting
-        DayLoadRecord(monday + timedelta(days=8), 600, 9),  # next week: not shown
+        DayLoadRecord(monday + timedelta(days=8), 600, 9),  # next Tuesday: charted too
+        DayLoadRecord(monday + timedelta(days=15), 600, 9),  # in two weeks: not charted
     ]
-    bars = week_bars(load, settings(), NOW)
-    assert [b.day.day for b in bars] == [1, 2, 3, 4, 5, 7]  # Fri empty but a working day
-    assert [b.over for b in bars] == [False, True, True, False, False, False]
-    assert [b.is_today for b in bars] == [False, True, False, False, False, False]
+    chart = digest(load=load).chart
+    # today through Monday in two weeks: every working day, and the Sunday with a meeting
+    assert [c.day.day for c in chart] == [2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 15]
+    assert [c.before.over for c in chart][:4] == [True, True, False, False]
+    assert chart[6].before.over and not any(c.changes for c in chart)
+    assert [c.before.is_today for c in chart][:2] == [True, False]
     text = render_plain(digest(load=load))
     rows = [line for line in text.splitlines() if line.startswith("  ") and " h  " in line]
-    assert len(rows) == 6
-    assert [("! over" in row) for row in rows] == [False, True, True, False, False, False]
-    assert "This week's meetings (limit 4 h a day)" in text
+    assert len(rows) == 11
+    assert [("! over" in row) for row in rows][:4] == [True, True, False, False]
+    assert "Meetings per day, the next two weeks (limit 4 h a day)" in text
     over = next(r for r in rows if "Tue 2 Dec" in r)
-    light = next(r for r in rows if "Mon 1 Dec" in r)
-    assert over.count("█") > light.count("█") > 0
+    light = next(r for r in rows if "Fri 5 Dec" in r)
+    assert over.count("█") > 0 and light.count("█") == 0
     assert "┆" in light  # the limit is marked where the bar stops short of it
+    assert "after:" not in text  # no draft changes anything: no "after" rows, no key
 
 
 def test_html_bars_are_inline_styled_and_mark_over_days() -> None:

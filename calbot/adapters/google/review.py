@@ -20,6 +20,15 @@ decision it answers, which give the event its time, title, action and reasons. T
 built, and hashed, in `calbot.adapters.google.review_event`; this sink's `content_hash` is
 that of the whole event, and that is what the ledger keeps for it.
 
+**Held slots.** When the decision offers slots (`decision.proposal.slots`), each gets a hold
+event, written and removed with the review event: `create` and `update` first bring the
+draft's hold events in line (one `events.list` by `calbot_hold`, then an `events.update`
+per moved slot, `events.insert` per new one, `events.delete` per dropped one — and nothing
+for a slot that stayed), then write the review event, so a failure in between leaves a
+review event whose stored hash still asks for the next scan's retry. `update` lists the
+holds only when the new reply has slots or the old event had holds (`calbot_content`);
+`delete` reads the event's properties first (one `events.get`) to find its holds.
+
 **Versions and edits.** A review event's version is its `etag`, which changes whenever the
 user edits the event: calbot then never overwrites it (`user_edited`), and an event the user
 deleted is `user_deleted`, like a Gmail draft. `find` reports `edited=True` when the event's
@@ -39,7 +48,8 @@ Requests (all through `GoogleApi.call`):
 - `update`: `events.get` (a deleted event is still readable, status "cancelled", and an
   update would bring it back), then `events.update` (`sendUpdates=none`); 404/410 or a
   cancelled event → `DraftGone`.
-- `delete`: `events.delete` (`sendUpdates=none`); 404/410 is fine.
+- `delete`: `events.get` (its properties: does it have holds?), then `events.delete`
+  (`sendUpdates=none`) of its holds and of it; 404/410 is fine.
 """
 
 from __future__ import annotations
@@ -51,10 +61,14 @@ from typing import Any
 from calbot.adapters.google.api import ApiError, GoogleApi
 from calbot.adapters.google.review_event import (
     LABELS,
+    PROP_CONTENT,
     PROP_HASH,
+    PROP_HOLD,
     PROP_MID,
+    content_of,
     event_body,
     event_hash,
+    hold_bodies,
     mid_hash,
 )
 from calbot.adapters.google.review_id import ReviewCalendarId
@@ -67,6 +81,8 @@ PAGE_SIZE = 2500  # events.list's maximum
 _LIST_FIELDS = "items(id,etag,extendedProperties/private),nextPageToken"
 _FIND_FIELDS = "items(id,etag,status,summary,description,start,end,extendedProperties)"
 _WRITE_FIELDS = "id,etag"
+_HOLD_FIELDS = "items(id,status,start,extendedProperties/private)"
+MAX_HOLDS = 250  # one page of a draft's hold events (it offers two or three)
 _GONE = frozenset({404, 410})
 
 
@@ -111,7 +127,7 @@ class ReviewCalendar:
 
     def content_hash(self, reply: Reply) -> str:
         """The hash of the whole review event calbot would write for `reply`."""
-        return event_hash(self._body(reply))
+        return content_of(self._body(reply))
 
     def observe(self, refs: Sequence[str]) -> dict[str, str | None]:
         """Each event's etag, None for an event that is gone (or a calendar that is)."""
@@ -172,7 +188,7 @@ class ReviewCalendar:
             return Written(
                 ref=str(ev["id"]),
                 version=str(ev.get("etag") or ""),
-                content_hash=stored,
+                content_hash=str(props.get(PROP_CONTENT) or stored),
                 edited=event_hash(ev) != stored,
             )
         return None
@@ -182,6 +198,7 @@ class ReviewCalendar:
         may hide an insert Google carried out, the event is looked up by its Message-ID's
         hash before any retry."""
         body = self._body(reply)
+        holds = self._holds(reply)
 
         def made_already() -> dict[str, Any] | None:
             found = self.find(reply.message_id)
@@ -190,6 +207,8 @@ class ReviewCalendar:
         for attempt in (1, 2):
             cid = self._ids.for_writing()
             try:
+                if holds:
+                    self._sync_holds(cid, mid_hash(reply.message_id), holds)
                 got = _dict(
                     self._api.call(
                         self._events().insert(
@@ -217,11 +236,20 @@ class ReviewCalendar:
         self._ids.persist(cid)
         try:
             now = self._call(
-                self._events().get(calendarId=cid, eventId=ref, fields="id,status"),
+                self._events().get(
+                    calendarId=cid, eventId=ref, fields="id,status,extendedProperties/private"
+                ),
                 "reading a review event",
             )
+            had_holds = bool(_props(now).get(PROP_CONTENT))
+            holds = self._holds(reply)
+            mid = mid_hash(reply.message_id)
             if now.get("status") == "cancelled":
+                if had_holds:  # the user deleted the review event: its holds go with it
+                    self._sync_holds(cid, mid, [])
                 raise DraftGone(f"review event {ref} was deleted")
+            if holds or had_holds:
+                self._sync_holds(cid, mid, holds)
             got = self._call(
                 self._events().update(
                     calendarId=cid,
@@ -243,13 +271,20 @@ class ReviewCalendar:
         if cid is None:
             return
         try:
-            self._call(
-                self._events().delete(calendarId=cid, eventId=ref, sendUpdates="none"),
-                "removing a review event",
+            ev = self._call(
+                self._events().get(
+                    calendarId=cid, eventId=ref, fields="extendedProperties/private"
+                ),
+                "reading a review event",
             )
         except ApiError as exc:
-            if exc.status not in _GONE:  # already gone: what we wanted
+            if exc.status not in _GONE:
                 raise
+            ev = {}
+        props = _props(ev)
+        if props.get(PROP_CONTENT) and props.get(PROP_MID):
+            self._sync_holds(cid, str(props[PROP_MID]), [])
+        self._delete_event(cid, ref, "removing a review event")
 
     def path_of(self, ref: str) -> None:
         return None  # review events live on Google's side, not in local files
@@ -295,17 +330,78 @@ class ReviewCalendar:
     def _body(self, reply: Reply) -> dict[str, Any]:
         return event_body(reply, self._labels, self._tz)
 
+    def _holds(self, reply: Reply) -> list[dict[str, Any]]:
+        return hold_bodies(reply, self._labels, self._tz)
+
+    def _delete_event(self, cid: str, ref: str, what: str) -> None:
+        try:
+            self._call(self._events().delete(calendarId=cid, eventId=ref, sendUpdates="none"), what)
+        except ApiError as exc:
+            if exc.status not in _GONE:  # already gone: what we wanted
+                raise
+
+    def _sync_holds(self, cid: str, mid: str, wanted: Sequence[dict[str, Any]]) -> None:
+        """Bring the hold events tagged `mid` in line with `wanted` (by start): a hold that
+        is already as wanted stays untouched, others are moved (updated) before any is
+        inserted, and the surplus is deleted — duplicates left by a retried insert too."""
+        got = self._call(
+            self._events().list(
+                calendarId=cid,
+                privateExtendedProperty=f"{PROP_HOLD}={mid}",
+                maxResults=MAX_HOLDS,
+                fields=_HOLD_FIELDS,
+            ),
+            "reading the held slots",
+        )
+        there = [
+            ev
+            for ev in map(_dict, got.get("items") or ())
+            if ev.get("id") and ev.get("status") != "cancelled"
+        ]
+        todo = []
+        for body in wanted:
+            same = next(
+                (ev for ev in there if _props(ev).get(PROP_HASH) == _props(body)[PROP_HASH]), None
+            )
+            if same is None:
+                todo.append(body)
+            else:
+                there.remove(same)
+        for body in todo:
+            if there:
+                ref = str(there.pop(0)["id"])
+                self._call(
+                    self._events().update(
+                        calendarId=cid,
+                        eventId=ref,
+                        sendUpdates="none",
+                        body=body,
+                        fields=_WRITE_FIELDS,
+                    ),
+                    "moving a held slot",
+                )
+            else:
+                self._call(
+                    self._events().insert(
+                        calendarId=cid, sendUpdates="none", body=body, fields=_WRITE_FIELDS
+                    ),
+                    "holding a slot",
+                )
+        for ev in there:
+            self._delete_event(cid, str(ev["id"]), "releasing a held slot")
+
     def _written(self, got: dict[str, Any], body: dict[str, Any], ref: str = "") -> Written:
         event_id = str(got.get("id") or ref)
         etag = str(got.get("etag") or "")
         if not event_id or not etag:
             raise ServiceError("Google answered a review event write without an id or etag")
-        return Written(
-            ref=event_id,
-            version=etag,
-            content_hash=str(body["extendedProperties"]["private"][PROP_HASH]),
-        )
+        return Written(ref=event_id, version=etag, content_hash=content_of(body))
 
 
 def _dict(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _props(ev: dict[str, Any]) -> dict[str, Any]:
+    """An event's private extended properties."""
+    return _dict(_dict(ev.get("extendedProperties")).get("private"))

@@ -90,6 +90,11 @@ TEXT: dict[str, str] = {
     "review.notes": "Private notes (only you see these)",
     "review.footer": "Only you see this calendar. calbot never sends anything.",
     "review.untitled": "(no title)",
+    "review.held": "held for",
+    "review.held_note": (
+        "This time is offered in the draft below and kept free for it: calbot offers it "
+        "to no one else."
+    ),
     "review.calendar": (
         "calbot's proposals: one event per drafted reply, beside the meeting it is "
         "about. Only you see this calendar; calbot never sends anything."
@@ -106,7 +111,20 @@ TEXT: dict[str, str] = {
     "digest.nothing_pending": "No drafts wait for your review.",
     "digest.edited": "you edited this draft — calbot leaves it alone",
     "digest.gone": "You deleted or sent ({n})",
-    "digest.week": "This week's meetings (limit {limit} a day)",
+    "digest.chart": "Meetings per day, the next two weeks (limit {limit} a day)",
+    "digest.chart_key": (
+        "after: once every draft is sent and accepted (a moved meeting counts on its "
+        "first offered slot)"
+    ),
+    "digest.after": "after",
+    "digest.calls": "A call saves the trip, not meeting time: its day stays as it is.",
+    "digest.holds": "kept free",
+    "digest.held": (
+        "{n} offered slots are kept free for your drafts: calbot offers them to no one else."
+    ),
+    "digest.held_one": (
+        "1 offered slot is kept free for your drafts: calbot offers it to no one else."
+    ),
     "digest.over": "over",
     "digest.today": "today",
     "digest.meetings": "{n} meetings",

@@ -35,6 +35,11 @@ TEXT: dict[str, str] = {
         "Hanya anda yang melihat kalendar ini. calbot tidak pernah menghantar apa-apa."
     ),
     "review.untitled": "(tiada tajuk)",
+    "review.held": "dikhaskan untuk",
+    "review.held_note": (
+        "Masa ini ditawarkan dalam draf di bawah dan dikhaskan untuknya: calbot tidak "
+        "menawarkannya kepada orang lain."
+    ),
     "review.calendar": (
         "Cadangan calbot: satu acara bagi setiap draf balasan, di sebelah mesyuarat "
         "berkaitan. Hanya anda yang melihat kalendar ini; calbot tidak pernah "
@@ -55,7 +60,24 @@ TEXT: dict[str, str] = {
     "digest.nothing_pending": "Tiada draf yang menunggu semakan anda.",
     "digest.edited": "anda telah menyunting draf ini — calbot tidak akan mengusiknya",
     "digest.gone": "Dipadam atau dihantar oleh anda ({n})",
-    "digest.week": "Mesyuarat minggu ini (had {limit} sehari)",
+    "digest.chart": "Mesyuarat sehari, dua minggu akan datang (had {limit} sehari)",
+    "digest.chart_key": (
+        "selepas: apabila semua draf dihantar dan diterima (mesyuarat yang dipindahkan "
+        "dikira pada slot pertama yang ditawarkan)"
+    ),
+    "digest.after": "selepas",
+    "digest.calls": (
+        "Panggilan menjimatkan masa perjalanan, bukan masa mesyuarat: harinya kekal sama."
+    ),
+    "digest.holds": "dikhaskan",
+    "digest.held": (
+        "{n} slot yang ditawarkan dikhaskan untuk draf anda: calbot tidak menawarkannya "
+        "kepada orang lain."
+    ),
+    "digest.held_one": (
+        "1 slot yang ditawarkan dikhaskan untuk draf anda: calbot tidak menawarkannya "
+        "kepada orang lain."
+    ),
     "digest.over": "melebihi had",
     "digest.today": "hari ini",
     "digest.meetings": "{n} mesyuarat",

@@ -33,6 +33,11 @@ TEXT: dict[str, str] = {
     "review.notes": "Ghi chú riêng (chỉ bạn thấy)",
     "review.footer": "Chỉ bạn thấy lịch này. calbot không bao giờ tự gửi gì.",
     "review.untitled": "(không có tiêu đề)",
+    "review.held": "giữ chỗ cho",
+    "review.held_note": (
+        "Khung giờ này được đề xuất trong bản nháp bên dưới và đang được giữ cho bản nháp "
+        "đó: calbot không đề xuất nó cho ai khác."
+    ),
     "review.calendar": (
         "Đề xuất của calbot: mỗi bản nháp trả lời là một sự kiện, cạnh cuộc họp liên "
         "quan. Chỉ bạn thấy lịch này; calbot không bao giờ tự gửi gì."
@@ -51,7 +56,24 @@ TEXT: dict[str, str] = {
     "digest.nothing_pending": "Không có bản nháp nào đang chờ bạn xem.",
     "digest.edited": "bạn đã sửa bản nháp này — calbot sẽ không động vào nó nữa",
     "digest.gone": "Bạn đã xoá hoặc đã gửi ({n})",
-    "digest.week": "Lịch họp tuần này (giới hạn {limit} mỗi ngày)",
+    "digest.chart": "Giờ họp mỗi ngày trong hai tuần tới (giới hạn {limit} mỗi ngày)",
+    "digest.chart_key": (
+        "sau: khi mọi bản nháp đã được gửi và được đồng ý (cuộc họp dời lịch tính vào "
+        "khung giờ đề xuất đầu tiên)"
+    ),
+    "digest.after": "sau",
+    "digest.calls": (
+        "Chuyển sang gọi điện giúp bớt thời gian di chuyển, không bớt giờ họp: ngày đó giữ nguyên."
+    ),
+    "digest.holds": "đang giữ chỗ",
+    "digest.held": (
+        "{n} khung giờ đã đề xuất đang được giữ cho các bản nháp của bạn: calbot không đề "
+        "xuất chúng cho ai khác."
+    ),
+    "digest.held_one": (
+        "1 khung giờ đã đề xuất đang được giữ cho bản nháp của bạn: calbot không đề xuất "
+        "nó cho ai khác."
+    ),
     "digest.over": "quá giới hạn",
     "digest.today": "hôm nay",
     "digest.meetings": "{n} cuộc họp",

@@ -163,6 +163,13 @@ def review_events(google: Any, cid: str) -> list[dict[str, Any]]:
     return [e for e in google._cals[cid].events.values() if e["status"] != "cancelled"]
 
 
+def held_apart(google: Any, cid: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(the review events, the hold events) on the calendar."""
+    every = review_events(google, cid)
+    holds = [e for e in every if "calbot_hold" in e["extendedProperties"]["private"]]
+    return [e for e in every if e not in holds], holds
+
+
 # --- the sink ------------------------------------------------------------------------------
 
 
@@ -566,7 +573,9 @@ def test_a_scan_cycle_creates_keeps_updates_and_deletes_the_review_event(
     assert o.status == "new"
     cid = sink.calendar_id
     assert cid is not None
-    (ev,) = review_events(google, cid)
+    (ev,), holds = held_apart(google, cid)
+    assert o.decision.proposal is not None
+    assert len(holds) == len(o.decision.proposal.slots) > 0  # one per offered slot
     assert ev["id"] == o.refs["review_calendar"]
     assert ev["summary"] == "✎ reschedule: Acme sync 9"
     assert datetime.fromisoformat(ev["start"]["dateTime"]) == at("2026-12-01 09:00")
@@ -591,10 +600,11 @@ def test_a_scan_cycle_creates_keeps_updates_and_deletes_the_review_event(
     result, _ = scan()
     (o,) = acted(result)
     assert o.status == "updated"
-    (moved,) = review_events(google, cid)
+    (moved,), _ = held_apart(google, cid)
     assert moved["id"] == ev["id"]
     assert datetime.fromisoformat(moved["start"]["dateTime"]) == at("2026-12-01 08:00")
-    assert google.count("calendar.events.update") == 1
+    updates = [r for r in google.requests if r.route == "calendar.events.update"]
+    assert sum(1 for r in updates if r.path.endswith("/" + ev["id"])) == 1
 
     # 4. the day is no longer overloaded: the review event goes
     source.items = source.items[:2]
