@@ -23,6 +23,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import google_auth_httplib2
+import httplib2
+from googleapiclient.discovery import build
+
 from . import discovery
 from .errors import Reply
 from .google import FakeGoogle
@@ -105,3 +109,31 @@ class TeamFakeGoogle(FakeGoogle):
                 return super()._api(m, params, method, query, body, headers)
             with self.as_user(user):
                 return super()._api(m, params, method, query, body, headers)
+
+
+# --- the real client libraries over this fake (test side) -------------------------------
+
+
+def api_client(fake: FakeGoogle, creds: Any, api: str = "calendar") -> Any:
+    """A real googleapiclient Calendar v3 / Gmail v1 client on `fake`, as `creds`."""
+    http = google_auth_httplib2.AuthorizedHttp(creds, http=httplib2.Http(timeout=10))
+    root = fake.root + ("calendar/v3/" if api == "calendar" else "")
+    return build(
+        api,
+        "v3" if api == "calendar" else "v1",
+        http=http,
+        static_discovery=True,
+        cache_discovery=False,
+        client_options={"api_endpoint": root},
+    )
+
+
+def event_summaries(fake: FakeGoogle, creds: Any) -> list[str]:
+    """The summaries on the primary calendar that `creds` reach."""
+    items = api_client(fake, creds).events().list(calendarId="primary").execute()["items"]
+    return sorted(e["summary"] for e in items)
+
+
+def at(hour: int) -> dict[str, str]:
+    """An event time on a fixed day (Tuesday 8 December 2026, UTC)."""
+    return {"dateTime": f"2026-12-08T{hour:02d}:00:00Z"}
