@@ -113,7 +113,7 @@ def test_budgets_hold_end_to_end_on_the_fakes_request_log(
         t.start()
     for t in threads:
         t.join(timeout=60)
-    slack = 0.2  # arrival at the fake trails the grant by a few ms, unevenly
+    slack = 0.4  # arrival at the fake trails the grant unevenly (ms, more on a busy machine)
     for user in USERS[:2]:
         arrivals = [at_ for route, at_ in team_google.requests_of(user)]
         assert most_in_any_window(arrivals, window - slack) <= per_user, user
