@@ -141,3 +141,31 @@ def test_a_bad_grant_jwt_is_refused(
     assert team_google.token_subjects[token] == ANA
     with pytest.raises(RefreshError, match=refusal):
         _client.jwt_grant(request, team_google.token_uri, assertion, can_retry=False)
+
+
+def test_a_team_users_merged_config_reads_their_calendar_through_calbots_adapter(
+    team_google: TeamFakeGoogle, key_file: Path
+) -> None:
+    from calbot.adapters.google.api import connect
+    from calbot.team.config import parse_team_settings, user_settings
+
+    team = parse_team_settings(
+        {
+            "team": {"database_url": "postgresql://db/x", "broker_url": "redis://r/0"},
+            "google": {"service_account_file": str(key_file), "api_root": team_google.root},
+            "defaults": {
+                "user": {"timezone": "Europe/Berlin"},
+                "outputs": {"gmail_drafts": False},
+                "clients": [{"name": "Acme", "domains": ["acme.example"]}],
+            },
+        },
+        path="team.toml",
+        env={"CALBOT_SECRET_KEY": "unused-here"},
+    )
+    seen = {}
+    for email in (ANA, BO):
+        settings = user_settings(team, {"user": {"email": email}}, path=f"{email}.toml")
+        api = connect(settings)
+        items = api.call(api.calendar.events().list(calendarId="primary"), what="reading")
+        seen[email] = sorted(e["summary"] for e in items["items"])
+    assert seen == {ANA: ["Ana with Acme"], BO: ["Bo with Cobalt", "Bo with Delta"]}
