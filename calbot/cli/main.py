@@ -99,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_google_commands(sub, common)
     add_digest_command(sub, common)
     add_run_command(sub, common)
+    # Team mode: a light module (no Celery, no psycopg) that registers `calbot team`.
+    from calbot.team.cli import add_team_command
+
+    add_team_command(sub, common)
     return parser
 
 

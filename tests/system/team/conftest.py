@@ -1,0 +1,78 @@
+"""Team mode's real servers, started per test in temp dirs on free 127.0.0.1 ports and
+stopped after: PostgreSQL and Redis (Debian packages), and the many-user fake Google.
+
+A missing server binary skips the test naming the `apt-get install` that brings it, except
+under CI=true, where it fails: CI must run them all."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fakes.team import TeamFakeGoogle
+from servers.postgres_server import APT as PG_APT
+from servers.postgres_server import PostgresServer, find_pg_bin
+from servers.redis_server import APT as REDIS_APT
+from servers.redis_server import RedisServer, find_redis
+
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.system)
+
+
+def missing(what: str, apt: str) -> None:
+    message = f"{what} not found — {apt}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    binary = find_redis()
+    if binary is None:
+        missing("redis-server", REDIS_APT)
+        raise AssertionError("unreachable")
+    server = RedisServer(binary, tmp_path / "redis")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres() -> Iterator[PostgresServer]:
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        missing("PostgreSQL (initdb, pg_ctl)", PG_APT)
+        raise AssertionError("unreachable")
+    server = PostgresServer(bin_dir)
+    try:
+        server.init()
+        server.start()
+        yield server
+    finally:
+        try:
+            server.stop()
+        finally:
+            server.remove()
+
+
+@pytest.fixture
+def team_google() -> Iterator[TeamFakeGoogle]:
+    fake = TeamFakeGoogle()
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+    problems = [*fake.violations, *(f"fake bug: {e}" for e in fake.fake_errors)]
+    if problems:
+        pytest.fail("Google API misuse seen by the fake:\n  " + "\n  ".join(problems))
