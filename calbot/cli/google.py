@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from calbot.cli.completion import no_color
+from calbot.cli.init import config_flag
 from calbot.cli.options import config_path
 from calbot.core.untrusted import one_line
 from calbot.errors import ConfigError
@@ -50,7 +51,8 @@ def add_google_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="check config, templates, token, scopes and API reach",
         description="Checks everything a scan needs and says how to fix each problem. Exit "
-        "status: 0 all good, 3 Google access expired or revoked, 2 config problem, 1 other.",
+        "status: 0 all good, 3 Google access expired or revoked, 2 config problem, 4 the "
+        "ICS URL cannot be reached, 1 other.",
     )
     p.set_defaults(run=cmd_doctor)
 
@@ -60,12 +62,14 @@ def cmd_auth(args: argparse.Namespace, out: TextIO) -> int:
     from calbot.adapters.google.oauth_flow import run_auth_flow
     from calbot.config.loader import load_settings
 
-    settings = load_settings(config_path(args), check_templates=False)
+    path = config_path(args)
+    settings = load_settings(path, check_templates=False)
     run_auth_flow(
         settings,
         client_secret=args.client_secret,
         no_browser=args.no_browser,
         out=lambda line: print(line, file=out, flush=True),
+        config_flag=config_flag(path),
     )
     return 0
 
@@ -91,7 +95,6 @@ def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
 def _config_check(path: Path, exc: ConfigError) -> Check:
     """The failing config line, its fix said once: a missing file's message is only the
     fact, the fix names `calbot init` (with this --config)."""
-    from calbot.cli.init import config_flag
     from calbot.config.loader import MISSING_FILE
 
     if exc.reason == MISSING_FILE:

@@ -38,8 +38,10 @@ def run_auth_flow(
     out: Callable[[str], None] = print,
     open_browser: bool = True,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    config_flag: str = "",
 ) -> Path:
-    """Google's installed-app flow; writes the token file (0600) and returns its path."""
+    """Google's installed-app flow; writes the token file (0600) and returns its path.
+    `config_flag` (" --config PATH" or "") goes into the next commands it suggests."""
     if settings.google.service_account_file:
         raise UsageError(
             "[google] service_account_file is set: a service account needs no `calbot auth` "
@@ -77,7 +79,7 @@ def run_auth_flow(
             "Google did not grant: " + ", ".join(missing) + " — calbot will not be able to "
             "do that part; run `calbot auth` again and tick every box to grant it."
         )
-    out("Next: `calbot doctor`, then `calbot scan --dry-run`.")
+    out(f"Next: `calbot doctor{config_flag}`, then `calbot scan{config_flag} --dry-run`.")
     return path
 
 
