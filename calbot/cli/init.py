@@ -83,6 +83,9 @@ def cmd_init(
         if not interactive:
             raise UsageError("--source ics needs --ics PATH|URL (the calendar to read)")
         ics = _ask(ask, "The .ics file or its http(s)/webcal address: ")
+    if ics is not None and "://" not in ics and not ics.startswith("~"):
+        # the scan may run from another folder (a service, cron): a relative path would break
+        ics = str(Path(ics).absolute())
     text = starter_for(starter_config(), source, ics)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")

@@ -277,6 +277,15 @@ def test_init_with_an_ics_file_writes_a_config_that_scans_it(tmp_path: Path) -> 
     assert "auth" not in text
 
 
+def test_init_makes_a_relative_ics_path_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, path = _init(tmp_path, "--ics", "cal.ics", ask=_no_questions)
+    assert code == 0
+    assert load_settings(path, check_templates=False).source.path == str(tmp_path / "cal.ics")
+
+
 def test_init_asks_on_a_terminal(tmp_path: Path) -> None:
     answers = iter(["ics", "https://cal.example/x.ics"])
     code, _, path = _init(tmp_path, ask=lambda _: next(answers), interactive=True)
