@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from calbot.cli.completion import no_color
+from calbot.cli.init import config_flag
 from calbot.cli.options import config_path
 from calbot.core.untrusted import one_line
 from calbot.errors import ConfigError
@@ -49,7 +51,8 @@ def add_google_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="check config, templates, token, scopes and API reach",
         description="Checks everything a scan needs and says how to fix each problem. Exit "
-        "status: 0 all good, 3 Google access expired or revoked, 2 config problem, 1 other.",
+        "status: 0 all good, 3 Google access expired or revoked, 2 config problem, 4 the "
+        "ICS URL cannot be reached, 1 other.",
     )
     p.set_defaults(run=cmd_doctor)
 
@@ -59,12 +62,14 @@ def cmd_auth(args: argparse.Namespace, out: TextIO) -> int:
     from calbot.adapters.google.oauth_flow import run_auth_flow
     from calbot.config.loader import load_settings
 
-    settings = load_settings(config_path(args), check_templates=False)
+    path = config_path(args)
+    settings = load_settings(path, check_templates=False)
     run_auth_flow(
         settings,
         client_secret=args.client_secret,
         no_browser=args.no_browser,
         out=lambda line: print(line, file=out, flush=True),
+        config_flag=config_flag(path),
     )
     return 0
 
@@ -78,16 +83,32 @@ def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
     try:
         settings = load_settings(path, check_templates=False)  # templates: their own check
     except ConfigError as exc:
-        checks = [Check("config", False, str(exc), f"edit {path} (or `calbot init`)", exit_code=2)]
+        checks = [_config_check(path, exc)]
     else:
         checks = run_checks(
             settings, now=datetime.now(UTC), state_dir=default_state_dir(os.environ)
         )
-    print_checks(checks, out)
+    print_checks(checks, out, no_color=no_color(args))
     return exit_code_for(checks)
 
 
-def print_checks(checks: list[Check], out: TextIO) -> None:
+def _config_check(path: Path, exc: ConfigError) -> Check:
+    """The failing config line, its fix said once: a missing file's message is only the
+    fact, the fix names `calbot init` (with this --config)."""
+    from calbot.config.loader import MISSING_FILE
+
+    if exc.reason == MISSING_FILE:
+        return Check(
+            "config",
+            False,
+            f"{path}: no such file",
+            f"`calbot init{config_flag(path)}` writes a starter config (or try `calbot demo`)",
+            exit_code=2,
+        )
+    return Check("config", False, str(exc), f"edit {path}", exit_code=2)
+
+
+def print_checks(checks: list[Check], out: TextIO, *, no_color: bool | None = None) -> None:
     """A table on a terminal; one plain line per check when piped. A detail can quote a
     server's error text or an event's: every field goes through `one_line` (no control
     characters, no line breaks), and into rich only as `Text`, never read as markup."""
@@ -104,7 +125,7 @@ def print_checks(checks: list[Check], out: TextIO) -> None:
                 mark = Text("warn", style="yellow")
             fix = c.fix if not c.ok or c.warning else ""
             table.add_row(mark, *(Text(one_line(x)) for x in (c.name, c.detail, fix)))
-        Console(file=out).print(table)
+        Console(file=out, no_color=no_color).print(table)
     else:
         for c in checks:
             label = ("warn" if c.warning else "ok") if c.ok else "FAIL"

@@ -17,18 +17,29 @@ from typing import TYPE_CHECKING, TextIO
 from zoneinfo import ZoneInfo
 
 from calbot import __version__
+from calbot.cli.completion import add_completion_command, no_color
 from calbot.cli.digest import add_digest_command
 from calbot.cli.google import add_google_commands
+from calbot.cli.init import add_init_command
 from calbot.cli.options import config_path, load, state_dir
 from calbot.cli.run import add_run_command
 from calbot.core.untrusted import json_escaped, one_line
-from calbot.errors import CalbotError, UsageError
+from calbot.errors import CalbotError
 from calbot.usecases.failures import failure_of
 
 if TYPE_CHECKING:
     from calbot.config.settings import Settings
     from calbot.usecases.wiring import ScanRun
 
+VERSION_HELP = "print calbot's version and exit"
+CONFIG_HELP = (
+    "config file (default: $CALBOT_CONFIG, else ~/.config/calbot/calbot.toml); "
+    "before or after the command (after wins)"
+)
+COLOR_HELP = (
+    "colours on a terminal: --color even when NO_COLOR is set, --no-color never "
+    "(default: on, unless NO_COLOR is set)"
+)
 EPILOG = (
     "calbot never sends anything and never moves a meeting: it leaves drafts for you to "
     "review. Start with `calbot demo`."
@@ -42,13 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
         "replies (reschedule, shorten, call, e-mail, delegate, time box) for you to review.",
         epilog=EPILOG,
     )
-    parser.add_argument("--version", action="version", version=f"calbot {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--config",
-        metavar="PATH",
-        help="config file (default: $CALBOT_CONFIG, else ~/.config/calbot/calbot.toml)",
+    parser.add_argument(
+        "-V", "--version", action="version", version=f"calbot {__version__}", help=VERSION_HELP
     )
+    # --config and --color go before the command too (as in gcalcli and khal); the ones
+    # after it win (`parse_args` merges them)
+    parser.add_argument("--config", dest="config_before", metavar="PATH", help=CONFIG_HELP)
+    parser.add_argument(
+        "--color", dest="color_before", action=argparse.BooleanOptionalAction, help=COLOR_HELP
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", help=CONFIG_HELP)
+    common.add_argument("--color", action=argparse.BooleanOptionalAction, help=COLOR_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser(
@@ -61,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--json",
         action="store_true",
-        help="print the result document (see the README) instead of the table",
+        help="print the scan's result as JSON (its fields: README, `--json` result document) "
+        "instead of the table",
     )
     p.add_argument(
         "--outbox",
@@ -71,11 +88,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=cmd_demo)
 
-    p = sub.add_parser("init", parents=[common], help="write a commented starter config")
-    p.add_argument("--force", action="store_true", help="overwrite an existing config")
-    p.set_defaults(run=cmd_init)
+    add_init_command(sub, common)
 
-    p = sub.add_parser("scan", parents=[common], help="one scan: score meetings, write drafts")
+    p = sub.add_parser(
+        "scan",
+        parents=[common],
+        help="one scan: score meetings, write drafts",
+        description="Reads your calendar for the window (now to [source] horizon), scores "
+        "every client meeting, and writes a draft reply for each one at or above "
+        "thresholds.act_at to the configured sinks (Gmail drafts, the outbox). Nothing is "
+        "sent. Prints a table of the client meetings, or the result as JSON.",
+    )
     p.add_argument("--dry-run", action="store_true", help="write nothing anywhere, state included")
     p.add_argument("--json", action="store_true", help="print the result document on stdout")
     p.add_argument(
@@ -85,7 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_scan)
 
     p = sub.add_parser(
-        "explain", parents=[common], help="a meeting's factors, points, action and draft"
+        "explain",
+        parents=[common],
+        help="a meeting's factors, points, action and draft",
+        description="Shows why one meeting got its score and action: each factor with its "
+        "points and reason, the action, and the draft with its status. Writes nothing.",
     )
     p.add_argument(
         "event_id",
@@ -99,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_google_commands(sub, common)
     add_digest_command(sub, common)
     add_run_command(sub, common)
+    add_completion_command(sub, common)
     # Team mode: a light module (no Celery, no psycopg) that registers `calbot team`.
     from calbot.team.cli import add_team_command
 
@@ -106,31 +134,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The parsed command line, `--config` and `--color` given before the command used
+    when the command's own are not given."""
+    args = build_parser().parse_args(argv)
+    for name in ("config", "color"):
+        if getattr(args, name, None) is None:
+            setattr(args, name, getattr(args, f"{name}_before", None))
+    return args
+
+
 # --- commands ------------------------------------------------------------------------------
 
 
-def cmd_init(args: argparse.Namespace, out: TextIO) -> int:
+def cmd_scan(args: argparse.Namespace, out: TextIO) -> int:
     # The commands import their use case when they run: the use cases load Jinja2, the
     # calendar libraries and the adapters, which `calbot --help` must not wait for.
-    from calbot.config.loader import starter_config
-
-    path = config_path(args)
-    if path.exists() and not args.force:
-        raise UsageError(f"{path} already exists; use --force to overwrite it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(starter_config(), encoding="utf-8")
-    tmp.replace(path)
-    print(f"Wrote a starter config to {path}", file=out)
-    print("Edit the lines marked CHANGE ME, then run `calbot scan --dry-run`.", file=out)
-    return 0
-
-
-def cmd_scan(args: argparse.Namespace, out: TextIO) -> int:
-    # imported when the command runs: start-up time (see cmd_init)
+    from calbot.config.placeholders import placeholders_left
     from calbot.usecases.wiring import now_in, scan
 
     settings = load(args)
+    left = placeholders_left(config_path(args))
+    if left:
+        # a warning, never a stop: the user may be trying calbot out before editing
+        print(
+            f"calbot: warning: {config_path(args)} still has the starter's placeholders "
+            f"({', '.join(left)}): replace each value that says CHANGE ME",
+            file=sys.stderr,
+        )
     with progress_reporter(enabled=not args.json) as progress:
         run = scan(
             settings,
@@ -141,12 +172,12 @@ def cmd_scan(args: argparse.Namespace, out: TextIO) -> int:
             dry_run=args.dry_run,
             progress=progress,
         )
-    show(run, settings, out, as_json=args.json)
+    show(run, settings, out, as_json=args.json, no_color=no_color(args))
     return 0
 
 
 def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
-    # imported when the command runs: start-up time (see cmd_init)
+    # imported when the command runs: start-up time (see cmd_scan)
     from calbot.present.meeting_ids import find_meeting
     from calbot.present.render import explain_text
     from calbot.usecases.wiring import now_in, scan
@@ -167,13 +198,13 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
-    # imported when the command runs: start-up time (see cmd_init)
+    # imported when the command runs: start-up time (see cmd_scan)
     from calbot.usecases.demo import DEMO_TIMEZONE, run_demo
 
     outbox = Path(args.outbox).expanduser().resolve()
     with progress_reporter(enabled=not args.json) as progress:
         run, settings = run_demo(outbox, datetime.now(ZoneInfo(DEMO_TIMEZONE)), progress)
-    show(run, settings, out, as_json=args.json)
+    show(run, settings, out, as_json=args.json, no_color=no_color(args))
     if not args.json:
         print(f"\nDrafts (.eml, open them in any mail app): {outbox}", file=out)
         print("Nothing was sent. `calbot init` writes a config for your own calendar.", file=out)
@@ -183,8 +214,10 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
 # --- output --------------------------------------------------------------------------------
 
 
-def show(run: ScanRun, settings: Settings, out: TextIO, *, as_json: bool) -> None:
-    # imported when the command runs: start-up time (see cmd_init)
+def show(
+    run: ScanRun, settings: Settings, out: TextIO, *, as_json: bool, no_color: bool | None = None
+) -> None:
+    # imported when the command runs: start-up time (see cmd_scan)
     from calbot.present.render import result_doc, table_rows
 
     result = run.result
@@ -205,7 +238,7 @@ def show(run: ScanRun, settings: Settings, out: TextIO, *, as_json: bool) -> Non
         for row in rows:
             # Text, not str: rich would read "[...]" in an event title as markup
             table.add_row(*(Text(cell) for cell in row))
-        Console(file=out).print(table)
+        Console(file=out, no_color=no_color).print(table)
     else:
         print("\t".join(headers), file=out)
         for row in rows:
@@ -234,8 +267,7 @@ def progress_reporter(*, enabled: bool) -> Iterator[Callable[[str], None]]:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
     run: Callable[[argparse.Namespace, TextIO], int] = args.run
     _logs_off_stderr()
     try:

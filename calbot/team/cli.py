@@ -23,7 +23,10 @@ def add_team_command(sub: Any, common: argparse.ArgumentParser) -> None:
     team = sub.add_parser(
         "team",
         help=HELP,
-        description="Team mode (SPEC §11). Needs `pip install 'calbot[team]'`.",
+        description=(
+            "Team mode: many users on PostgreSQL, Celery and Redis."
+            " Needs `pip install 'calbot[team]'`."
+        ),
     )
     team.set_defaults(run=cmd_team_usage)
     options = argparse.ArgumentParser(add_help=False)

@@ -1,9 +1,10 @@
 """`calbot doctor`: every check between a config file and a working scan, each failure with
 its fix. Nothing here prints; `calbot.cli.google.cmd_doctor` shows the list.
 
-The checks, in order: the config (validated before this runs), the templates, that no
-calbot module can send (`calbot.usecases.nosend` over the installed package), that the state
-dir and the outbox are private (folders 0700, files 0600: they hold client data); then —
+The checks, in order: the config (validated before this runs), any starter placeholder left
+(`doctor_source`), the templates, that no calbot module can send (`calbot.usecases.nosend`
+over the installed package), that the state dir and the outbox are private (folders 0700,
+files 0600: they hold client data); an ICS source's file or URL (`doctor_source`); then —
 when the config uses Google at all — the credentials and the reach of each API
 (`doctor_google`); last, that no token or client secret was copied into the state dir or the
 outbox (`doctor_files`).
@@ -23,6 +24,7 @@ from calbot.errors import ConfigError
 from calbot.usecases.doctor_check import Check
 from calbot.usecases.doctor_files import no_send, private_folder, secrets_copied
 from calbot.usecases.doctor_google import google_checks, google_unused
+from calbot.usecases.doctor_source import ics_source, placeholders
 
 __all__ = ["run_checks"]
 
@@ -36,10 +38,15 @@ def run_checks(
 ) -> list[Check]:
     """Every check, in order. `state_dir` None skips that folder's checks."""
     checks = [Check("config", True, f"{settings.path} is valid")]
+    unreplaced = placeholders(settings)
+    if unreplaced is not None:
+        checks.append(unreplaced)
     checks.append(_templates(settings))
     checks.append(no_send(gmail=GMAIL_COMPOSE in scopes_for(settings)))
     folders = _client_data_folders(settings, state_dir)
     checks.extend(private_folder(name, folder) for name, folder in folders)
+    if settings.source.kind == "ics":
+        checks.append(ics_source(settings))
     if scopes_for(settings):
         google_checks(settings, now, connect, checks)
     else:

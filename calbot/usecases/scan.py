@@ -108,7 +108,9 @@ def run_scan(
         synced = sync_sink(sink, replies, ports.store, scope, now=now, dry_run=dry_run)
         _take(sink, synced, wanted, result, lang)
     for outcome in wanted.values():
-        if dry_run:
+        # "dry_run" is what a real scan would write; a draft every sink already holds
+        # unchanged keeps its status (`sync_sink` reports it)
+        if dry_run and not (ports.sinks and len(outcome.statuses) == len(ports.sinks)):
             outcome.dry_run = True
     if ports.notes is not None and not dry_run:
         progress("noting decisions on the calendar")

@@ -83,6 +83,9 @@ def sync_sink(
         for step in steps:
             if step.want is not None and step.prior is not None:
                 report.refs[step.key] = step.prior.ref
+                if step.op.kind == Kind.KEEP and step.op.status is not None:
+                    # already written and nothing to write: its status, not "dry_run"
+                    report.statuses[step.key] = step.op.status
         return report
     creating = {s.want.message_id for s in steps if s.want and s.op.kind in _CREATING}
     adoptable = sink.adoptable({r.ref for r in records.values()}, creating) if creating else set()

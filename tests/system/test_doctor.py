@@ -301,6 +301,7 @@ def test_ics_config_needs_no_google(tmp_path: Path, clock: Clock) -> None:
 def test_ics_source_with_gmail_on_uses_no_google(tmp_path: Path, clock: Clock) -> None:
     """With an ICS source the scan writes to the outbox only (Gmail drafts need the Google
     source): no token to check, no scope to ask for, and a warning saying so."""
+    (tmp_path / "cal.ics").write_text("BEGIN:VCALENDAR\nEND:VCALENDAR\n")
     data = {
         "user": {"email": "me@example.com", "unknown_external_is_client": True},
         "source": {"kind": "ics", "path": str(tmp_path / "cal.ics")},

@@ -53,7 +53,7 @@ def parse(data: dict[str, Any]) -> Any:
 
 def test_starter_config_validates() -> None:
     settings = parse(tomllib.loads(starter_config()))
-    assert settings.user.email == "you@example.com"
+    assert settings.user.email == "you@change-me.example"
     assert settings.user.timezone == "Europe/Berlin"
     assert settings.user.working_hours == TimeRange(time(9, 0), time(17, 30))
     assert settings.user.working_days == (0, 1, 2, 3, 4)
@@ -63,7 +63,7 @@ def test_starter_config_validates() -> None:
     assert settings.schedule.scan_every == timedelta(minutes=30)
     [client] = settings.clients
     assert client.tier is Tier.STANDARD
-    assert client.contacts == (Contact("minh@acme.example", "Minh", "anh"),)
+    assert client.contacts == (Contact("minh@client.change-me.example", "Minh", "anh"),)
 
 
 def test_starter_scoring_section_only_documents_the_defaults() -> None:

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 from calbot.adapters.google.auth import check_private, iso_z, write_private_json
 from calbot.adapters.google.scopes import GMAIL_COMPOSE, scope_reasons, scopes_for
 from calbot.config.settings import Settings
-from calbot.errors import AuthError, TokenFileError, UsageError
+from calbot.errors import AuthError, ServiceError, TokenFileError, UsageError
 
 __all__ = ["NO_BROWSER_REDIRECT", "install_client_secret", "run_auth_flow"]
 
@@ -38,8 +38,10 @@ def run_auth_flow(
     out: Callable[[str], None] = print,
     open_browser: bool = True,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    config_flag: str = "",
 ) -> Path:
-    """Google's installed-app flow; writes the token file (0600) and returns its path."""
+    """Google's installed-app flow; writes the token file (0600) and returns its path.
+    `config_flag` (" --config PATH" or "") goes into the next commands it suggests."""
     if settings.google.service_account_file:
         raise UsageError(
             "[google] service_account_file is set: a service account needs no `calbot auth` "
@@ -77,7 +79,7 @@ def run_auth_flow(
             "Google did not grant: " + ", ".join(missing) + " — calbot will not be able to "
             "do that part; run `calbot auth` again and tick every box to grant it."
         )
-    out("Next: `calbot doctor`, then `calbot scan --dry-run`.")
+    out(f"Next: `calbot doctor{config_flag}`, then `calbot scan{config_flag} --dry-run`.")
     return path
 
 
@@ -168,7 +170,14 @@ def _paste_flow(flow: Any, input: Callable[[str], str], out: Callable[[str], Non
         "Google then sends the browser to a localhost page that will not load: copy that "
         "page's whole address (or just its code=... value) and paste it here."
     )
-    answer = input("Address or code: ").strip()
+    try:
+        answer = input("Address or code: ").strip()
+    except EOFError:
+        # stdin closed or not a terminal (cron, a pipe): nothing can ever be pasted
+        raise UsageError(
+            "auth --no-browser reads the pasted address from stdin, which is closed — "
+            "run it in a terminal"
+        ) from None
     if not answer:
         raise AuthError("no address or code pasted — run `calbot auth --no-browser` again")
     code = answer
@@ -216,6 +225,13 @@ def _fetch(flow: Any, fetch: Callable[[], Any]) -> Any:
         if token is None:
             raise
         return token
+    except OSError as exc:
+        # requests' connection errors and timeouts are OSErrors: Google was not reached,
+        # so it refused nothing
+        raise ServiceError(
+            f"could not reach Google to finish the sign-in ({type(exc).__name__}) — check "
+            "this machine's network and run `calbot auth` again"
+        ) from None
     except Exception as exc:
         # oauthlib's errors carry the OAuth error code in `.error`; never echo bodies.
         code = getattr(exc, "error", None) or type(exc).__name__
