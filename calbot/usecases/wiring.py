@@ -81,6 +81,8 @@ def make_ports(
         )
         if settings.outputs.gmail_drafts or settings.outputs.calendar_notes:
             warnings.append(message("warn.ics_outputs"))
+    elif settings.source.kind == "caldav":
+        source = caldav_source(settings, store, dry_run=dry_run)
     else:
         from calbot.adapters.google.api import connect
         from calbot.adapters.google.auth import testing_expiry_warning
@@ -226,3 +228,10 @@ def scan(
             record_unlocked(state_dir, failed_run(exc, now))
         raise
     return ScanRun(result, outbox_paths(ports.sinks, result))
+
+
+def caldav_source(settings: Settings, store: StateStore, *, dry_run: bool) -> CalendarSource:
+    """The CalDAV source (imported only when chosen: the `caldav` library is heavy)."""
+    from calbot.adapters.caldav import CaldavSource, connect
+
+    return CaldavSource(connect(settings), settings, store, writable=not dry_run)
