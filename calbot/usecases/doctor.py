@@ -40,6 +40,10 @@ def run_checks(
     checks.append(no_send(gmail=GMAIL_COMPOSE in scopes_for(settings)))
     folders = _client_data_folders(settings, state_dir)
     checks.extend(private_folder(name, folder) for name, folder in folders)
+    if settings.source.kind == "caldav":  # the CalDAV server's checks (doctor_caldav)
+        from calbot.usecases.doctor_caldav import caldav_checks
+
+        caldav_checks(settings, checks)
     if scopes_for(settings):
         google_checks(settings, now, connect, checks)
     else:

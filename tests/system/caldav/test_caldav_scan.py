@@ -267,3 +267,26 @@ def test_a_server_that_stays_down_exits_4(setup, tmp_path):
     r = scan(config, env)
     assert r.returncode == 4, r.stderr
     assert "still failing" in r.stderr
+
+
+def doctor(config: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "calbot", "doctor", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_doctor_checks_login_calendars_and_sync(setup, calendar, tmp_path):
+    config, env = setup
+    r = doctor(config, env)
+    out = r.stdout + r.stderr
+    assert "caldav login" in out
+    assert "'Work'" in out
+    assert "RFC 6578" in out
+    (tmp_path / "caldav-password").write_text("wrong\n", encoding="utf-8")
+    r = doctor(config, env)
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert str(tmp_path / "caldav-password") in r.stdout + r.stderr
