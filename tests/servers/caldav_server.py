@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -48,9 +49,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def self_signed(tmp: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (and its key) that no system CA signed."""
+    cert, key = tmp / "cert.pem", tmp / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
 @contextlib.contextmanager
-def running(tmp: Path, *, deadline_seconds: float = 30) -> Iterator[CaldavServer]:
-    """Radicale on a free port of 127.0.0.1 with its storage under `tmp`."""
+def running(
+    tmp: Path, *, deadline_seconds: float = 30, tls: tuple[Path, Path] | None = None
+) -> Iterator[CaldavServer]:
+    """Radicale on a free port of 127.0.0.1 with its storage under `tmp`; over https with
+    `tls` = (certificate, key)."""
     tmp.mkdir(parents=True, exist_ok=True)
     port = free_port()
     users = tmp / "users"
@@ -61,6 +78,7 @@ def running(tmp: Path, *, deadline_seconds: float = 30) -> Iterator[CaldavServer
             [
                 "[server]",
                 f"hosts = 127.0.0.1:{port}",
+                *(["ssl = True", f"certificate = {tls[0]}", f"key = {tls[1]}"] if tls else []),
                 "[auth]",
                 "type = htpasswd",
                 f"htpasswd_filename = {users}",
@@ -87,7 +105,7 @@ def running(tmp: Path, *, deadline_seconds: float = 30) -> Iterator[CaldavServer
             stderr=subprocess.STDOUT,
             env=env,
         )
-    url = f"http://127.0.0.1:{port}/"
+    url = f"{'https' if tls else 'http'}://127.0.0.1:{port}/"
     try:
         _wait_until_up(url, process, log, deadline_seconds)
         server = CaldavServer(url, USER, PASSWORD, f"{url}{USER}/", log)
@@ -107,7 +125,8 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, limit:
         if process.poll() is not None:
             raise RuntimeError(f"radicale exited {process.returncode}: {log.read_text()[-2000:]}")
         try:
-            with urllib.request.urlopen(url + ".web/", timeout=2):
+            probe = ssl._create_unverified_context()  # only asks "is it up?"
+            with urllib.request.urlopen(url + ".web/", timeout=2, context=probe):
                 return
         except urllib.error.HTTPError:
             return  # it answered
