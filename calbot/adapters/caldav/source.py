@@ -76,11 +76,11 @@ class CaldavSource:
     def _sync(self) -> dict[str, dict[str, dict[str, Any]]]:
         if self._synced is not None:
             return self._synced
+        calendars = self._discover(fresh=False)
         fresh = False
         while True:
-            self._calendars = self._discover(fresh=fresh)
             try:
-                self._synced = {
+                synced = {
                     cal.url: sync_calendar(
                         self._dav,
                         cal.url,
@@ -88,18 +88,23 @@ class CaldavSource:
                         cache=self._store,
                         writable=self._writable,
                     )
-                    for cal in self._calendars
+                    for cal in calendars
                 }
-                return self._synced
-            except CalendarGone as gone:
-                if fresh:  # just discovered and already gone: nothing to read there
-                    self._warn(message("warn.item_skipped", calendar=str(gone), problem="404"))
-                    self._calendars = [c for c in self._calendars if c.url != str(gone)]
-                    continue
+            except CalendarGone as exc:
+                gone = str(exc)
                 if self._writable:
                     with self._store.transaction():
-                        self._store.drop_calendar(str(gone))
-                fresh = True
+                        self._store.drop_calendar(gone)
+                if not fresh:  # moved or deleted since it was cached: look again, once
+                    calendars = self._discover(fresh=True)
+                    fresh = True
+                else:  # gone even just after discovery: read the others
+                    problem = "the calendar: it answered 404 just after discovery"
+                    self._warn(message("warn.item_skipped", calendar=gone, problem=problem))
+                    calendars = [c for c in calendars if c.url != gone]
+                continue
+            self._calendars, self._synced = calendars, synced
+            return synced
 
     def _discover(self, *, fresh: bool) -> list[Calendar]:
         s = self._settings
@@ -109,8 +114,6 @@ class CaldavSource:
                 with self._store.transaction():
                     remember(self._store, self._dav, s.caldav.username, s.source.calendars, chosen)
 
-        if self._calendars and fresh is False:
-            return self._calendars
         return discover(
             self._dav,
             self._store,
