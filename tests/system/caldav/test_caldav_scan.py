@@ -290,3 +290,31 @@ def test_doctor_checks_login_calendars_and_sync(setup, calendar, tmp_path):
     r = doctor(config, env)
     assert r.returncode == 3, r.stdout + r.stderr
     assert str(tmp_path / "caldav-password") in r.stdout + r.stderr
+
+
+def test_the_review_calendar_holds_one_event_per_draft_and_no_more_on_rescan(
+    setup, calendar, caldav_server
+):
+    config, env = setup
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("[outputs]\n", "[outputs]\nreview_calendar = true\n"))
+    doc = scanned(config, env)
+    drafted = [m for m in doc["meetings"] if m["draft"]]
+    assert drafted
+    user = DAVClient(
+        caldav_server.url, username=caldav_server.user, password=caldav_server.password
+    )
+    (review,) = [c for c in user.principal().calendars() if c.get_display_name() == "calbot review"]
+    titles = sorted(str(e.icalendar_component["SUMMARY"]) for e in review.events())
+    assert len(titles) == len(drafted)
+    assert all(t.startswith("✎ ") for t in titles)
+    # a lost state finds the calendar and its events again: no second calendar, no copies
+    import shutil
+
+    shutil.rmtree(Path(env["CALBOT_STATE_DIR"]))
+    scanned(config, env)
+    names = [c.get_display_name() for c in user.principal().calendars()]
+    assert names.count("calbot review") == 1
+    assert len(list(review.events())) == len(drafted)
+    # the scan never reads its own review calendar as a source of meetings
+    assert not any(m["summary"].startswith("✎") for m in scanned(config, env)["meetings"])
