@@ -42,7 +42,10 @@ _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 class CaldavAuthError(AuthError):
-    """The server refused the login; the fix is the password, not `calbot auth`."""
+    """The server refused the login; the fix is the password, not `calbot auth` (`fix`
+    says so, for whoever reports it: the worker's failure table does not read it yet)."""
+
+    fix = f"check the CalDAV password (caldav.password_file or ${PASSWORD_ENV})"
 
 
 class CaldavTlsError(CalbotError):

@@ -318,3 +318,27 @@ def test_the_review_calendar_holds_one_event_per_draft_and_no_more_on_rescan(
     assert len(list(review.events())) == len(drafted)
     # the scan never reads its own review calendar as a source of meetings
     assert not any(m["summary"].startswith("✎") for m in scanned(config, env)["meetings"])
+
+
+def test_a_dry_run_reads_the_calendar_and_writes_nothing(setup, calendar, caldav_server):
+    config, env = setup
+    scanned(config, env)
+    state = Path(env["CALBOT_STATE_DIR"])
+
+    def files() -> dict[Path, bytes]:  # SQLite's -wal/-shm come and go with connections
+        return {p: p.read_bytes() for p in state.rglob("*.sqlite3")}
+
+    before = files()
+    calendar.save_event(
+        ical=week_events(monday_next_week())["bluebird-review"].replace(
+            "bluebird-review", "bluebird-second"
+        )
+    )
+    r = scan(config, env, "--dry-run")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert len(by_summary(doc)["Bluebird roadmap review"]) == 2  # the new one is seen
+    assert files() == before
+    puts = [m for m, _ in caldav_server.requests() if m in ("PUT", "DELETE", "MKCALENDAR")]
+    # only the test's own: its calendar, its events and the one it added
+    assert len(puts) == 1 + len(week_events(monday_next_week())) + 1
