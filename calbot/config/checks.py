@@ -234,3 +234,19 @@ def clock(value: Any) -> str:
     except ValueError:
         raise BadValue(f'{quoted(text)} is not a time of day like "07:30"') from None
     return f"{at:%H:%M}"
+
+
+_LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def caldav_url(value: Any) -> str:
+    """An https:// URL; plain http:// only to this machine (a test server), never over a
+    network where the password and the calendar would travel in clear."""
+    text = string(value).strip()
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BadValue(f'{quoted(value)} is not a URL like "https://caldav.example.net/"')
+    host = parts.hostname
+    if parts.scheme == "http" and not (host in _LOOPBACK_HOSTS or host.startswith("127.")):
+        raise BadValue(f"{quoted(value)} is plain http: use https:// (http only for 127.0.0.1)")
+    return text

@@ -23,7 +23,15 @@ from zoneinfo import ZoneInfo
 import platformdirs
 
 from calbot.config import checks
-from calbot.config.settings import GoogleSettings, Limits, Outputs, Schedule, Settings, Source
+from calbot.config.settings import (
+    CaldavSettings,
+    GoogleSettings,
+    Limits,
+    Outputs,
+    Schedule,
+    Settings,
+    Source,
+)
 from calbot.config.table import Table
 from calbot.core.model import CLIENT_HOURS, WEEKDAYS_MON_FRI, Client, Contact, Tier, TimeRange
 from calbot.core.settings import LANGUAGES, Scoring, Thresholds, UserSettings
@@ -45,10 +53,12 @@ MISSING_FILE = (
 DEFAULT_WORKING_HOURS = TimeRange(time(9, 0), time(17, 30))
 SECTIONS = (
     "user", "source", "google", "thresholds", "scoring", "clients", "outputs", "schedule", "limits",
+    "caldav",
 )  # fmt: skip
 _SECTION_TYPES: dict[str, type[Any]] = {
     "user": UserSettings, "source": Source, "google": GoogleSettings, "thresholds": Thresholds,
     "scoring": Scoring, "outputs": Outputs, "schedule": Schedule, "limits": Limits,
+    "caldav": CaldavSettings,
 }  # fmt: skip
 NOTE_COLORS = ("", *(str(n) for n in range(1, 12)))  # Google Calendar's event colour ids
 
@@ -133,6 +143,7 @@ def parse_settings(
     outputs = _outputs(section("outputs"))
     schedule = _schedule(section("schedule"))
     limits = Limits(**_numbers(section("limits"), Limits, lambda _: (0, None, True)))
+    caldav = _caldav(section("caldav"), source)
     if problems:
         raise ConfigProblems(path, problems)
     if check_templates:
@@ -150,6 +161,7 @@ def parse_settings(
         outputs=outputs,
         schedule=schedule,
         limits=limits,
+        caldav=caldav,
     )
 
 
@@ -175,7 +187,7 @@ def _user(t: Table) -> UserSettings:
 
 
 def _source(t: Table, now: datetime) -> Source:
-    kind = t.get("kind", "google", checks.choice(("google", "ics"), "source kind"))
+    kind = t.get("kind", "google", checks.choice(("google", "ics", "caldav"), "source kind"))
     before = len(t.problems)
     path = t.get("path", "", checks.path_or_url)
     if kind == "ics" and not path and len(t.problems) == before:
@@ -183,7 +195,9 @@ def _source(t: Table, now: datetime) -> Source:
     return Source(
         kind=kind,
         calendars=t.get(
-            "calendars", ("primary",), checks.list_of(checks.string, allow_empty=False)
+            "calendars",
+            () if kind == "caldav" else ("primary",),  # caldav: () = every calendar with events
+            checks.list_of(checks.string, allow_empty=False),
         ),
         busy_calendars=t.get("busy_calendars", (), checks.list_of(checks.string)),
         path=path,
@@ -343,3 +357,19 @@ def _zone_or_utc(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         return ZoneInfo("UTC")
+
+
+def _caldav(t: Table, source: Source) -> CaldavSettings:
+    """`[caldav]`: checked always, required when `source.kind = "caldav"`."""
+    settings = CaldavSettings(
+        url=t.get("url", "", checks.caldav_url),
+        username=t.get("username", "", checks.string),
+        password_file=t.get("password_file", "", checks.path),
+        ca_file=t.get("ca_file", "", checks.path),
+    )
+    if source.kind == "caldav" and not t.broken:
+        if "url" not in t.data:
+            t.problem("url", 'required when source.kind = "caldav": the server\'s https:// URL')
+        if "username" not in t.data:
+            t.problem("username", 'required when source.kind = "caldav": your login name')
+    return settings

@@ -71,3 +71,15 @@ class Settings:
     outputs: Outputs = field(default_factory=Outputs)
     schedule: Schedule = field(default_factory=Schedule)
     limits: Limits = field(default_factory=Limits)
+    caldav: CaldavSettings = field(default_factory=lambda: CaldavSettings())
+
+
+@dataclass(frozen=True, slots=True)
+class CaldavSettings:
+    """`[caldav]`, read when `source.kind = "caldav"`. The password itself is never here: it
+    is read from `password_file` (mode 0600) or `$CALBOT_CALDAV_PASSWORD` when connecting."""
+
+    url: str = ""
+    username: str = ""
+    password_file: str = ""
+    ca_file: str = ""

@@ -47,6 +47,10 @@ def run_checks(
     checks.extend(private_folder(name, folder) for name, folder in folders)
     if settings.source.kind == "ics":
         checks.append(ics_source(settings))
+    if settings.source.kind == "caldav":  # the CalDAV server's checks (doctor_caldav)
+        from calbot.usecases.doctor_caldav import caldav_checks
+
+        caldav_checks(settings, checks)
     if scopes_for(settings):
         google_checks(settings, now, connect, checks)
     else:

@@ -30,6 +30,7 @@ from calbot.usecases.runlog import failed_run, ok_run, record_quietly, record_ru
 from calbot.usecases.scan import Ports, Progress, ScanResult, Window, quiet, run_scan
 
 if TYPE_CHECKING:
+    from calbot.adapters.caldav import Dav
     from calbot.adapters.google.api import GoogleApi
     from calbot.adapters.google.review import ReviewCalendar
 
@@ -81,6 +82,9 @@ def make_ports(
         )
         if settings.outputs.gmail_drafts or settings.outputs.calendar_notes:
             warnings.append(message("warn.ics_outputs"))
+    elif settings.source.kind == "caldav":
+        source, review = caldav_ports(settings, store, dry_run=dry_run)
+        sinks.extend(review)
     else:
         from calbot.adapters.google.api import connect
         from calbot.adapters.google.auth import testing_expiry_warning
@@ -226,3 +230,39 @@ def scan(
             record_unlocked(state_dir, failed_run(exc, now))
         raise
     return ScanRun(result, outbox_paths(ports.sinks, result))
+
+
+def caldav_ports(
+    settings: Settings, store: StateStore, *, dry_run: bool
+) -> tuple[CalendarSource, list[DraftSink]]:
+    """The CalDAV source, and the CalDAV review calendar when `outputs.review_calendar` is on
+    (imported only when chosen: the `caldav` library is heavy)."""
+    from calbot.adapters.caldav import CaldavSource, connect
+
+    dav = connect(settings)
+    source = CaldavSource(dav, settings, store, writable=not dry_run)
+    if not settings.outputs.review_calendar:
+        return source, []
+    return source, [caldav_review_calendar(dav, settings, store, dry_run=dry_run)]
+
+
+def caldav_review_calendar(
+    dav: Dav, settings: Settings, store: StateStore, *, dry_run: bool = False
+) -> DraftSink:
+    """The "calbot review" calendar on the CalDAV server; its URL kept in the store (a dry
+    run keeps nothing: it only reads)."""
+    from calbot.adapters.caldav.review import META_KEY, CaldavReviewCalendar
+
+    def save_url(value: str) -> None:
+        if dry_run:
+            return
+        with store.transaction():
+            store.put_meta(META_KEY, value)
+
+    return CaldavReviewCalendar(
+        dav,
+        labels=section("review.", settings.user.language),
+        tz_name=settings.user.timezone,
+        load_url=lambda: store.get_meta(META_KEY),
+        save_url=save_url,
+    )

@@ -129,13 +129,69 @@ def review_harness(google: Any, tmp_path: Path) -> Harness:
     return Harness("review_calendar", SinkKind.REVIEW, sink, make, edit, delete)
 
 
-HARNESSES = ("outbox", "gmail", "review_calendar")
+def caldav_review_harness(server: Any, tmp_path: Path) -> Harness:
+    """The review calendar on a real Radicale (a fresh store each time: found by name and
+    calbot's property)."""
+    from caldav.davclient import DAVClient
+
+    from calbot.adapters.caldav import connect as caldav_connect
+    from calbot.usecases.wiring import caldav_review_calendar
+
+    settings = parse_settings(
+        {
+            "user": {"email": ME, "name": "Alex Doe", "timezone": "Europe/Berlin"},
+            "source": {"kind": "caldav"},
+            "caldav": {"url": server.url, "username": server.user},
+            "clients": [{"name": "Acme", "domains": ["acme.example"], "language": "vi"}],
+            "outputs": {"review_calendar": True, "outbox": ""},
+        },
+        path="test.toml",
+        check_templates=False,
+    )
+    dav = caldav_connect(settings, {"CALBOT_CALDAV_PASSWORD": server.password})
+    user = DAVClient(server.url, username=server.user, password=server.password)
+
+    def make() -> DraftSink:
+        return caldav_review_calendar(dav, settings, MemoryStore())
+
+    def delete(ref: str) -> None:
+        user.delete(ref)
+
+    def edit(ref: str) -> None:
+        text = user.request(ref, "GET").raw
+        user.put(ref, text.replace("What calbot wrote.", "What I wrote."), {})
+
+    return Harness("review_calendar", SinkKind.REVIEW, make(), make, edit, delete)
 
 
-@pytest.fixture(params=HARNESSES)
+HARNESSES = ("outbox", "gmail", "review_calendar", "caldav_review")
+
+
+@pytest.fixture
+def radicale(tmp_path: Path) -> Any:
+    import importlib.util
+    import os
+
+    if importlib.util.find_spec("radicale") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("radicale is missing: pip install -e '.[test]'")
+        pytest.skip("radicale is missing: pip install -e '.[test]'")
+    from servers.caldav_server import running
+
+    with running(tmp_path / "radicale") as server:
+        yield server
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(h, marks=pytest.mark.system) if h == "caldav_review" else h for h in HARNESSES
+    ]
+)
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Harness:
     if request.param == "outbox":
         return outbox_harness(tmp_path)
+    if request.param == "caldav_review":
+        return caldav_review_harness(request.getfixturevalue("radicale"), tmp_path)
     google = request.getfixturevalue("google")  # only the Google sinks start the fake
     if request.param == "gmail":
         return gmail_harness(google, tmp_path)
