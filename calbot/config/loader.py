@@ -23,7 +23,15 @@ from zoneinfo import ZoneInfo
 import platformdirs
 
 from calbot.config import checks
-from calbot.config.settings import GoogleSettings, Limits, Outputs, Schedule, Settings, Source
+from calbot.config.settings import (
+    GoogleSettings,
+    ImapSettings,
+    Limits,
+    Outputs,
+    Schedule,
+    Settings,
+    Source,
+)
 from calbot.config.table import Table
 from calbot.core.model import CLIENT_HOURS, WEEKDAYS_MON_FRI, Client, Contact, Tier, TimeRange
 from calbot.core.settings import LANGUAGES, Scoring, Thresholds, UserSettings
@@ -45,10 +53,12 @@ MISSING_FILE = (
 DEFAULT_WORKING_HOURS = TimeRange(time(9, 0), time(17, 30))
 SECTIONS = (
     "user", "source", "google", "thresholds", "scoring", "clients", "outputs", "schedule", "limits",
+    "imap",
 )  # fmt: skip
 _SECTION_TYPES: dict[str, type[Any]] = {
     "user": UserSettings, "source": Source, "google": GoogleSettings, "thresholds": Thresholds,
     "scoring": Scoring, "outputs": Outputs, "schedule": Schedule, "limits": Limits,
+    "imap": ImapSettings,
 }  # fmt: skip
 NOTE_COLORS = ("", *(str(n) for n in range(1, 12)))  # Google Calendar's event colour ids
 
@@ -133,6 +143,7 @@ def parse_settings(
     outputs = _outputs(section("outputs"))
     schedule = _schedule(section("schedule"))
     limits = Limits(**_numbers(section("limits"), Limits, lambda _: (0, None, True)))
+    imap = _imap(section("imap"), outputs, top)
     if problems:
         raise ConfigProblems(path, problems)
     if check_templates:
@@ -150,6 +161,7 @@ def parse_settings(
         outputs=outputs,
         schedule=schedule,
         limits=limits,
+        imap=imap,
     )
 
 
@@ -223,6 +235,7 @@ def _scoring(t: Table) -> Scoring:
 def _outputs(t: Table) -> Outputs:
     return Outputs(
         gmail_drafts=t.get("gmail_drafts", False, checks.boolean),
+        imap_drafts=t.get("imap_drafts", False, checks.boolean),
         calendar_notes=t.get("calendar_notes", False, checks.boolean),
         review_calendar=t.get("review_calendar", False, checks.boolean),
         outbox=t.get("outbox", "", checks.path),
@@ -343,3 +356,33 @@ def _zone_or_utc(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         return ZoneInfo("UTC")
+
+
+# --- [imap] (the IMAP drafts sink) ----------------------------------------------------------
+
+
+def _imap(t: Table, outputs: Outputs, top: Table) -> ImapSettings:
+    """`[imap]`, checked fully only when `outputs.imap_drafts` is on; one mail sink per user."""
+    d = ImapSettings()
+    imap = ImapSettings(
+        host=t.get("host", "", checks.string).strip(),
+        port=t.get("port", 0, checks.number(True, 1, 65535, False)),
+        username=t.get("username", "", checks.string).strip(),
+        password_file=t.get("password_file", checks.expand(d.password_file), checks.path),
+        security=t.get("security", "tls", checks.choice(("tls", "starttls"), "security")),
+        drafts_folder=t.get("drafts_folder", "", checks.string).strip(),
+        ca_file=t.get("ca_file", "", checks.path),
+    )
+    if not outputs.imap_drafts:
+        return imap
+    if outputs.gmail_drafts:
+        top.problem(
+            "outputs.imap_drafts",
+            "gmail_drafts and imap_drafts are both on — one mail sink per user: "
+            "turn one off (the outbox may stay on beside either)",
+        )
+    if not imap.host and not t.broken:
+        t.problem("host", 'required when outputs.imap_drafts = true, e.g. "imap.fastmail.com"')
+    if not imap.username and not t.broken:
+        t.problem("username", "required when outputs.imap_drafts = true: your mailbox login")
+    return imap

@@ -9,6 +9,7 @@ modes, request counts, the review calendar's id) stays in that sink's own tests.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
@@ -129,13 +130,46 @@ def review_harness(google: Any, tmp_path: Path) -> Harness:
     return Harness("review_calendar", SinkKind.REVIEW, sink, make, edit, delete)
 
 
-HARNESSES = ("outbox", "gmail", "review_calendar")
+def imap_harness(request: pytest.FixtureRequest, tmp_path: Path) -> Harness:
+    """The IMAP sink on a real Dovecot (tests/servers/imap_server.py); a ref is a Message-ID."""
+    from servers import imap_server
+
+    from calbot.adapters.imap.connect import Session
+    from calbot.adapters.imap.sink import ImapSink
+    from calbot.config.settings import ImapSettings
+
+    stack = contextlib.ExitStack()
+    request.addfinalizer(stack.close)
+    server = stack.enter_context(imap_server.running_dovecot(tmp_path / "dovecot"))
+    imap = ImapSettings(
+        host="127.0.0.1", port=server.port, username=imap_server.USER, ca_file=str(server.cert)
+    )
+    env = {"CALBOT_IMAP_PASSWORD": imap_server.PASSWORD}
+
+    def make() -> ImapSink:
+        sink = ImapSink(
+            Session(imap, env=env), from_addr=ME, from_name="Alex Doe", clock=lambda: NOW
+        )
+        request.addfinalizer(sink.close)
+        return sink
+
+    def edit(ref: str) -> None:
+        imap_server.user_edits(server, ref, b"What calbot wrote.", b"What I wrote.")
+
+    return Harness(
+        "imap", SinkKind.MAIL, make(), make, edit, lambda ref: imap_server.user_deletes(server, ref)
+    )
+
+
+HARNESSES = ("outbox", "gmail", "review_calendar", pytest.param("imap", marks=pytest.mark.system))
 
 
 @pytest.fixture(params=HARNESSES)
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Harness:
     if request.param == "outbox":
         return outbox_harness(tmp_path)
+    if request.param == "imap":
+        return imap_harness(request, tmp_path)
     google = request.getfixturevalue("google")  # only the Google sinks start the fake
     if request.param == "gmail":
         return gmail_harness(google, tmp_path)
