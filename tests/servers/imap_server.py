@@ -186,7 +186,8 @@ class Proxy:
     """A TCP proxy in front of the server that can break the connection mid-command.
 
     TLS passes through untouched, so it tells commands apart by size: the client's first
-    chunk over `big` bytes is an APPEND's message literal. `mode`:
+    chunk over `big` bytes is an APPEND's message literal (imaplib sends its closing CRLF
+    apart, and the TLS handshake's ClientHello is some 500 bytes). `mode`:
     - "drop_before": close both sides instead of forwarding that chunk (not stored);
     - "drop_after": forward it, then close instead of forwarding the answer (stored, the
       client never hears so);
@@ -219,7 +220,8 @@ class Proxy:
             threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
 
     def _pipe(self, client: socket.socket, upstream: socket.socket) -> None:
-        state = {"armed": False}  # True once the big chunk went up in this connection
+        # armed: the big chunk went up in this connection; answered: the server spoke since
+        state = {"armed": False, "answered": False}
 
         def down() -> None:
             while True:
@@ -235,6 +237,8 @@ class Proxy:
                     client.sendall(data)
                 except OSError:
                     break
+                if state["armed"]:
+                    state["answered"] = True
             _close(client, upstream)
 
         threading.Thread(target=down, daemon=True).start()
@@ -245,7 +249,7 @@ class Proxy:
                 break
             if not data:
                 break
-            if state["armed"] and self.mode == "hold_after":
+            if state["answered"] and self.mode == "hold_after":
                 self.held.set()
                 continue  # swallowed: the command after the APPEND never reaches the server
             if len(data) > self.big and self.mode and not self.tripped.is_set():
