@@ -8,8 +8,8 @@ terminal text, plain text and HTML; `calbot.usecases.digest` does the I/O.
 What goes in:
 - *new*: pending items the previous digest has not shown (`reported_at` is None);
 - *waiting*: pending items shown before — listed with `all_items`, else only counted;
-- *gone*: items the user deleted or sent (`user_deleted`) that were not reported yet;
-- pending means: not `user_deleted`, and the meeting has not ended yet;
+- *gone*: items the user deleted or sent (`user_deleted`, `sent`) that were not reported yet;
+- pending means: not `user_deleted` nor `sent`, and the meeting has not ended yet;
 - the week: the current ISO week's working days plus any other day with meetings, each
   against `max_meeting_hours_per_day` (and `max_meetings_per_day`);
 - the hours won back: `saved_minutes` of the pending items in this ISO week (and next);
@@ -39,7 +39,7 @@ FIRST_LOOKBACK = timedelta(days=1)
 STALE_AFTER = timedelta(hours=1)
 
 #: Sinks whose drafts the digest links to (the user opens them to review and send).
-USER_SINKS = ("gmail", "outbox")
+USER_SINKS = ("gmail", "outbox", "imap")
 
 
 class TroubleKind(StrEnum):
@@ -176,7 +176,7 @@ def build_digest(
     next_week = (now.date() + timedelta(weeks=1)).isocalendar()[:2]
     for review in sorted(reviews, key=lambda r: (r.start, r.key)):
         item = _item(review, tz, settings.user.email, outbox_dir)
-        if review.status == DraftStatus.USER_DELETED:
+        if review.status in (DraftStatus.USER_DELETED, DraftStatus.SENT):
             if item.is_new:
                 gone.append(item)
             continue

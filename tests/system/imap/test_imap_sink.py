@@ -274,3 +274,25 @@ def test_a_certificate_that_does_not_verify_is_refused(mailbox):
     assert code == 4, err
     assert "does not verify" in err and "ca_file" in err and "Traceback" not in err
     assert mailbox.drafts() == {}
+
+
+def test_sent_and_deleted_drafts_are_told_apart(mailbox):
+    mailbox.scan()
+    first, second = sorted(mailbox.drafts())[:2]
+    imap_server.user_deletes(mailbox.dovecot, first, sends=True)
+    imap_server.user_deletes(mailbox.dovecot, second)
+    doc = mailbox.scan()
+    assert statuses(doc) == {"unchanged": 4, "sent": 1, "user_deleted": 1}
+    again = mailbox.scan()  # remembered, never re-created
+    assert statuses(again) == {"unchanged": 4, "sent": 1, "user_deleted": 1}
+    assert len(mailbox.drafts()) == 4
+
+    config = str(mailbox.tmp / "calbot.toml")
+    digest = subprocess.run(
+        [sys.executable, "-m", "calbot", "digest", "--config", config],
+        capture_output=True, text=True, env=mailbox.env, timeout=DEADLINE, check=False,
+    )  # fmt: skip
+    assert digest.returncode == 0, digest.stderr
+    assert "[sent]" in digest.stdout and digest.stdout.count("[sent]") == 1
+    # the digest itself waits in the same Drafts folder, once
+    assert sum("calbot.digest." in mid for mid in mailbox.drafts()) == 1
