@@ -268,3 +268,10 @@ class TestSinkContract:
         assert found is not None and found.edited
         assert found.ref == written.ref and found.version == now
         assert found.content_hash == written.content_hash  # what calbot wrote, not what is there
+
+    def test_a_deleted_draft_is_not_reported_sent(self, harness: Harness) -> None:
+        sink = harness.sink
+        assert sink.sent([]) == set()
+        written = sink.create(FIRST)
+        harness.user_deletes(written.ref)
+        assert sink.sent([written.ref]) == set()  # deleted, not sent: no sink may say sent
