@@ -151,6 +151,9 @@ class OutboxSink:
             raise ValueError(f"not an outbox file name: {ref!r}")
         return self.folder / ref
 
+    def sent(self, refs: Sequence[str]) -> set[str]:
+        return set()  # what the user did with a file is not known: deleted or sent
+
     # -- internals -------------------------------------------------------------------------
 
     def _candidates(self, message_id: str) -> Iterator[Path]:

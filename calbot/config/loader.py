@@ -26,6 +26,7 @@ from calbot.config import checks
 from calbot.config.settings import (
     CaldavSettings,
     GoogleSettings,
+    ImapSettings,
     Limits,
     Outputs,
     Schedule,
@@ -54,11 +55,13 @@ DEFAULT_WORKING_HOURS = TimeRange(time(9, 0), time(17, 30))
 SECTIONS = (
     "user", "source", "google", "thresholds", "scoring", "clients", "outputs", "schedule", "limits",
     "caldav",
+    "imap",
 )  # fmt: skip
 _SECTION_TYPES: dict[str, type[Any]] = {
     "user": UserSettings, "source": Source, "google": GoogleSettings, "thresholds": Thresholds,
     "scoring": Scoring, "outputs": Outputs, "schedule": Schedule, "limits": Limits,
     "caldav": CaldavSettings,
+    "imap": ImapSettings,
 }  # fmt: skip
 NOTE_COLORS = ("", *(str(n) for n in range(1, 12)))  # Google Calendar's event colour ids
 
@@ -144,6 +147,7 @@ def parse_settings(
     schedule = _schedule(section("schedule"))
     limits = Limits(**_numbers(section("limits"), Limits, lambda _: (0, None, True)))
     caldav = _caldav(section("caldav"), source)
+    imap = _imap(section("imap"), outputs, top)
     if problems:
         raise ConfigProblems(path, problems)
     if check_templates:
@@ -162,6 +166,7 @@ def parse_settings(
         schedule=schedule,
         limits=limits,
         caldav=caldav,
+        imap=imap,
     )
 
 
@@ -237,6 +242,7 @@ def _scoring(t: Table) -> Scoring:
 def _outputs(t: Table) -> Outputs:
     return Outputs(
         gmail_drafts=t.get("gmail_drafts", False, checks.boolean),
+        imap_drafts=t.get("imap_drafts", False, checks.boolean),
         calendar_notes=t.get("calendar_notes", False, checks.boolean),
         review_calendar=t.get("review_calendar", False, checks.boolean),
         outbox=t.get("outbox", "", checks.path),
@@ -373,3 +379,33 @@ def _caldav(t: Table, source: Source) -> CaldavSettings:
         if "username" not in t.data:
             t.problem("username", 'required when source.kind = "caldav": your login name')
     return settings
+
+
+# --- [imap] (the IMAP drafts sink) ----------------------------------------------------------
+
+
+def _imap(t: Table, outputs: Outputs, top: Table) -> ImapSettings:
+    """`[imap]`, checked fully only when `outputs.imap_drafts` is on; one mail sink per user."""
+    d = ImapSettings()
+    imap = ImapSettings(
+        host=t.get("host", "", checks.string).strip(),
+        port=t.get("port", 0, checks.number(True, 1, 65535, False)),
+        username=t.get("username", "", checks.string).strip(),
+        password_file=t.get("password_file", checks.expand(d.password_file), checks.path),
+        security=t.get("security", "tls", checks.choice(("tls", "starttls"), "security")),
+        drafts_folder=t.get("drafts_folder", "", checks.string).strip(),
+        ca_file=t.get("ca_file", "", checks.path),
+    )
+    if not outputs.imap_drafts:
+        return imap
+    if outputs.gmail_drafts:
+        top.problem(
+            "outputs.imap_drafts",
+            "gmail_drafts and imap_drafts are both on — one mail sink per user: "
+            "turn one off (the outbox may stay on beside either)",
+        )
+    if not imap.host and not t.broken:
+        t.problem("host", 'required when outputs.imap_drafts = true, e.g. "imap.fastmail.com"')
+    if not imap.username and not t.broken:
+        t.problem("username", "required when outputs.imap_drafts = true: your mailbox login")
+    return imap

@@ -17,6 +17,7 @@ from calbot.core.settings import Scoring, Thresholds, UserSettings
 @dataclass(frozen=True, slots=True)
 class Outputs:
     gmail_drafts: bool = False
+    imap_drafts: bool = False  # drafts (and the digest) in an IMAP Drafts folder: [imap]
     calendar_notes: bool = False
     review_calendar: bool = False
     outbox: str = ""  # a folder; "" disables
@@ -72,6 +73,7 @@ class Settings:
     schedule: Schedule = field(default_factory=Schedule)
     limits: Limits = field(default_factory=Limits)
     caldav: CaldavSettings = field(default_factory=lambda: CaldavSettings())
+    imap: ImapSettings = field(default_factory=lambda: ImapSettings())
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +85,20 @@ class CaldavSettings:
     username: str = ""
     password_file: str = ""
     ca_file: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ImapSettings:
+    """`[imap]`: the mailbox whose Drafts folder takes the drafts (`outputs.imap_drafts`)."""
+
+    host: str = ""
+    port: int = 0  # 0: the usual port for `security` (993 for tls, 143 for starttls)
+    username: str = ""
+    password_file: str = "~/.config/calbot/imap-password"  # noqa: S105 (a path)
+    security: str = "tls"  # tls | starttls; never plain text
+    drafts_folder: str = ""  # "" = the folder marked \\Drafts, else one named Drafts
+    ca_file: str = ""  # a CA bundle for a private server; "" = the system's
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or (143 if self.security == "starttls" else 993)

@@ -8,8 +8,8 @@ terminal text, plain text and HTML; `calbot.usecases.digest` does the I/O.
 What goes in:
 - *new*: pending items the previous digest has not shown (`reported_at` is None);
 - *waiting*: pending items shown before — listed with `all_items`, else only counted;
-- *gone*: items the user deleted or sent (`user_deleted`) that were not reported yet;
-- pending means: not `user_deleted`, and the meeting has not ended yet;
+- *gone*: items the user deleted or sent (`user_deleted`, `sent`) that were not reported yet;
+- pending means: not `user_deleted` nor `sent`, and the meeting has not ended yet;
 - the chart: the load per day for the coming two weeks against the day's limits, before
   and after the pending drafts are accepted (`calbot.core.digest_chart`);
 - the holds: the slots each pending reschedule offers (busy for every other proposal until
@@ -42,7 +42,7 @@ FIRST_LOOKBACK = timedelta(days=1)
 STALE_AFTER = timedelta(hours=1)
 
 #: Sinks whose drafts the digest links to (the user opens them to review and send).
-USER_SINKS = ("gmail", "outbox")
+USER_SINKS = ("gmail", "outbox", "imap")
 
 
 class TroubleKind(StrEnum):
@@ -173,7 +173,7 @@ def build_digest(
     next_week = (now.date() + timedelta(weeks=1)).isocalendar()[:2]
     for review in sorted(reviews, key=lambda r: (r.start, r.key)):
         item = _item(review, tz, settings.user.email, outbox_dir, held.get(review.key, ()))
-        if review.status == DraftStatus.USER_DELETED:
+        if review.status in (DraftStatus.USER_DELETED, DraftStatus.SENT):
             if item.is_new:
                 gone.append(item)
             continue

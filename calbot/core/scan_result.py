@@ -15,6 +15,7 @@ _SHOWN_FIRST = (
     DraftStatus.UPDATED,
     DraftStatus.NEW,
     DraftStatus.UNCHANGED,
+    DraftStatus.SENT,
     DraftStatus.USER_DELETED,
 )
 

@@ -111,6 +111,12 @@ class DraftSink(Protocol):
         the user can open); None for one that does not."""
         ...
 
+    def sent(self, refs: Sequence[str]) -> set[str]:
+        """Of `refs`, drafts no longer there, those the sink knows the user sent (IMAP sees
+        the Sent folder); a sink that cannot tell (Gmail's compose scope, the outbox, the
+        review calendar) returns an empty set, and they stay `user_deleted`."""
+        ...
+
 
 class NoteSink(Protocol):
     """Notes on calendar events. Never changes anything the client sees."""

@@ -107,7 +107,7 @@ def _html_item(item: DigestItem, lang: str, *, brief: bool = False) -> str:
     rows = [
         f"<div><b>{esc(time_span(item, lang))}</b> · {esc(item.client, 80)} · "
         f"<b>{esc(action_label(item.action, lang))}</b>"
-        + (f' <span style="color:#1f6f8b">[{esc(tag)}]</span>' if tag and not brief else "")
+        + (f' <span style="color:#1f6f8b">[{esc(tag)}]</span>' if tag else "")
         + "</div>",
         f"<div>{esc(item.summary, 200)}</div>",
     ]

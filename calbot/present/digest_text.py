@@ -110,7 +110,7 @@ def _item_lines(item: DigestItem, lang: str, *, brief: bool = False) -> list[Lin
         (f"{one_line(item.client, 80)} · {action_label(item.action, lang)}", ""),
     ]
     tag = status_label(item, lang)
-    if tag and not brief:
+    if tag:  # a brief (gone) item shows one only when it is known sent
         head.append((f"  [{tag}]", "tag"))
     lines: list[Line] = [head, [("    " + one_line(item.summary, 120), "")]]
     if brief:

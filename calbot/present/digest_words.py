@@ -66,7 +66,7 @@ def action_label(action: str, lang: str) -> str:
 
 
 def status_label(item: DigestItem, lang: str) -> str:
-    shown = item.status in (DraftStatus.NEW, DraftStatus.UPDATED)
+    shown = item.status in (DraftStatus.NEW, DraftStatus.UPDATED, DraftStatus.SENT)
     return phrase(lang, f"status_{item.status}") if shown else ""
 
 

@@ -94,7 +94,7 @@ def run_digest(
 
         shown, full = build(all_items), build(True)
         run = DigestRun(digest=shown, full=full, html_path=state_dir / HTML_NAME)
-        problem = _to_gmail(run, settings, now)
+        problem = _to_gmail(run, settings, now) or _to_imap(run, settings, now)
         if problem is not None:
             run.digest = replace(shown, trouble=(*shown.trouble, problem))
             run.full = replace(full, trouble=(*full.trouble, problem))
@@ -165,6 +165,35 @@ def _to_gmail(run: DigestRun, settings: Settings, now: datetime) -> Trouble | No
         )
     except CalbotError as exc:
         return Trouble(TroubleKind.DELIVERY, " ".join(str(exc).split()), now)
+    return None
+
+
+def _to_imap(run: DigestRun, settings: Settings, now: datetime) -> Trouble | None:
+    """The digest left in the IMAP Drafts folder, the same mail sink as the drafts (kept in
+    `run.gmail`: the mail sink's copy, so the outbox one is skipped as for Gmail)."""
+    if not settings.outputs.imap_drafts:
+        return None
+    from calbot.adapters.imap.connect import Session  # imapclient only for IMAP users
+    from calbot.adapters.imap.sink import ImapSink
+
+    sink = ImapSink(
+        Session(
+            settings.imap,
+            timeout=settings.limits.http_timeout_seconds,
+            retry_budget=settings.limits.retry_budget_seconds,
+        ),
+        from_addr=settings.user.email,
+        from_name=settings.user.name,
+        clock=lambda: now,
+    )
+    try:
+        run.gmail = sink.leave(
+            digest_message(run.full, settings, now), digest_message_id(settings, now), label=LABEL
+        )
+    except CalbotError as exc:
+        return Trouble(TroubleKind.DELIVERY, " ".join(str(exc).split()), now)
+    finally:
+        sink.close()
     return None
 
 

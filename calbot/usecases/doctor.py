@@ -24,6 +24,7 @@ from calbot.errors import ConfigError
 from calbot.usecases.doctor_check import Check
 from calbot.usecases.doctor_files import no_send, private_folder, secrets_copied
 from calbot.usecases.doctor_google import google_checks, google_unused
+from calbot.usecases.doctor_imap import imap_checks
 from calbot.usecases.doctor_source import ics_source, placeholders
 
 __all__ = ["run_checks"]
@@ -55,6 +56,7 @@ def run_checks(
         google_checks(settings, now, connect, checks)
     else:
         checks.append(google_unused(settings))
+    checks.extend(imap_checks(settings))  # none unless outputs.imap_drafts
     if folders:
         checks.append(secrets_copied(settings, [folder for _, folder in folders]))
     return checks

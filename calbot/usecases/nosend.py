@@ -5,8 +5,11 @@ attendees. `calbot doctor` runs it over the installed package; the test suite ru
 
 It is deliberately blunt: any use of an attribute named like a send method (`.send`, also
 when only looked up and called later), `getattr`/`methodcaller` with such a name, Gmail's
-`messages().insert(...)`/`.import_(...)` (they put mail in a mailbox), `smtplib`, and a
-Calendar write with `sendUpdates`/`sendNotifications` other than "none"/False."""
+`messages().insert(...)`/`.import_(...)` (they put mail in a mailbox), `smtplib` (imported,
+or named to `importlib`/`__import__`), an IMAP `MOVE`/`COPY` (imapclient's `.move`/`.copy`
+of messages to a folder — such as Sent — or the raw commands), and a Calendar write with
+`sendUpdates`/`sendNotifications` other than "none"/False. The IMAP sink only APPENDs to
+Drafts and removes its own drafts by UID: nothing it writes can reach Sent."""
 
 from __future__ import annotations
 
@@ -17,6 +20,11 @@ __all__ = ["SEND_NAMES", "package_send_calls", "send_calls"]
 
 SEND_NAMES = frozenset({"send", "send_message", "sendmail", "send_draft", "send_mail", "import_"})
 _NOTIFY_KEYWORDS = frozenset({"sendUpdates", "sendNotifications"})
+# imapclient's methods that put messages in another folder (Sent among them)
+_IMAP_TRANSFERS = frozenset({"move", "copy", "uid_move", "uid_copy"})
+# imaplib-level calls that take a raw IMAP command name as their first argument
+_RAW_COMMANDS = frozenset({"uid", "_command", "_simple_command", "_command_and_check", "xatom"})
+_TRANSFER_WORDS = frozenset({"MOVE", "COPY", "UID MOVE", "UID COPY"})
 
 
 def send_calls(tree: ast.AST) -> list[str]:
@@ -45,11 +53,31 @@ def _call_problems(node: ast.Call) -> list[str]:
         found.append(f"line {node.lineno}: {name}({_names(node.args)})")
     if isinstance(func, ast.Attribute) and func.attr == "insert" and _on_messages(func.value):
         found.append(f"line {node.lineno}: messages().insert")
+    found.extend(_imap_and_smtp(node, name))
     for kw in node.keywords:
         if kw.arg in _NOTIFY_KEYWORDS and not (
             isinstance(kw.value, ast.Constant) and kw.value.value in ("none", False)
         ):
             found.append(f"line {node.lineno}: {kw.arg}={ast.unparse(kw.value)}")
+    return found
+
+
+def _imap_and_smtp(node: ast.Call, name: str) -> list[str]:
+    """IMAP MOVE/COPY (messages to another folder, e.g. Sent) and smtplib by name."""
+    found = []
+    first = node.args[0] if node.args else None
+    word = (
+        first.value.upper()
+        if isinstance(first, ast.Constant) and isinstance(first.value, str)
+        else ""
+    )
+    folder_given = len(node.args) >= 2 or any(kw.arg == "folder" for kw in node.keywords)
+    if isinstance(node.func, ast.Attribute) and name in _IMAP_TRANSFERS and folder_given:
+        found.append(f"line {node.lineno}: IMAP .{name}")
+    if name in _RAW_COMMANDS and word in _TRANSFER_WORDS:
+        found.append(f"line {node.lineno}: IMAP {word}")
+    if any(isinstance(a, ast.Constant) and a.value == "smtplib" for a in node.args):
+        found.append(f"line {node.lineno}: {name}('smtplib')")
     return found
 
 

@@ -7,7 +7,7 @@ ledger row, so a crash at any point leaves nothing a rerun would duplicate or mi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -69,6 +69,7 @@ def sync_sink(
     reports the refs the ledger already knows."""
     records = store.sink_records(sink.name)
     observed = sink.observe([r.ref for r in records.values()]) if records else {}
+    sent = _sent(sink, records.values(), observed)
     stale = {k for k in records if (k in scope.seen or scope.full) and k not in scope.held}
     steps = []
     for key in sorted(set(replies) | stale):
@@ -77,6 +78,8 @@ def sync_sink(
         now_there = observed.get(stored.ref) if stored else None
         prior = _recheck(sink, stored, now_there) if stored and not dry_run else stored
         op = plan(want, prior, now_there, seen=key in scope.seen)
+        if op.status == DraftStatus.USER_DELETED and stored is not None and stored.ref in sent:
+            op = replace(op, status=DraftStatus.SENT)  # where the sink can tell (IMAP)
         steps.append(_Step(key, want, reply, stored, prior, op))
     report = SinkSync()
     if dry_run:
@@ -109,6 +112,17 @@ def sync_sink(
             report.deleted += 1
         _remember(store, sink.name, step, status, written, now)
     return report
+
+
+def _sent(
+    sink: DraftSink, records: Iterable[SinkRecord], observed: Mapping[str, str | None]
+) -> set[str]:
+    """The refs of drafts gone from the sink that the user sent: known from the ledger, else
+    asked of the sink (only for drafts that just left, so a rescan asks nothing more)."""
+    gone = [r for r in records if r.status != DraftStatus.DELETING and observed.get(r.ref) is None]
+    known = {r.ref for r in gone if r.status == DraftStatus.SENT}
+    ask = [r.ref for r in gone if r.status not in (DraftStatus.SENT, DraftStatus.USER_DELETED)]
+    return known | (sink.sent(ask) if ask else set())
 
 
 def _desired(sink: DraftSink, key: str, reply: Reply) -> Desired:

@@ -110,8 +110,33 @@ def make_ports(
         warning = testing_expiry_warning(settings, now)
         if warning:
             warnings.append(warning)
+    sinks.extend(make_imap(settings))
     sinks.extend(make_outbox(settings))
     return Ports(source, store, sinks, notes), warnings
+
+
+def make_imap(settings: Settings) -> list[DraftSink]:
+    """The IMAP drafts sink when `outputs.imap_drafts` is on (imported only then). It
+    connects on its first request, so building it costs nothing."""
+    if not settings.outputs.imap_drafts:
+        return []
+    from calbot.adapters.imap.connect import Session
+    from calbot.adapters.imap.sink import ImapSink
+
+    tz = ZoneInfo(settings.user.timezone)
+    session = Session(
+        settings.imap,
+        timeout=settings.limits.http_timeout_seconds,
+        retry_budget=settings.limits.retry_budget_seconds,
+    )
+    return [
+        ImapSink(
+            session,
+            from_addr=settings.user.email,
+            from_name=settings.user.name,
+            clock=lambda: datetime.now(tz),
+        )
+    ]
 
 
 def review_calendar(api: GoogleApi, settings: Settings, store: StateStore) -> ReviewCalendar:

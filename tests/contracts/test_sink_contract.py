@@ -9,6 +9,7 @@ modes, request counts, the review calendar's id) stays in that sink's own tests.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
@@ -164,7 +165,39 @@ def caldav_review_harness(server: Any, tmp_path: Path) -> Harness:
     return Harness("review_calendar", SinkKind.REVIEW, make(), make, edit, delete)
 
 
-HARNESSES = ("outbox", "gmail", "review_calendar", "caldav_review")
+def imap_harness(request: pytest.FixtureRequest, tmp_path: Path) -> Harness:
+    """The IMAP sink on a real Dovecot (tests/servers/imap_server.py); a ref is a Message-ID."""
+    from servers import imap_server
+
+    from calbot.adapters.imap.connect import Session
+    from calbot.adapters.imap.sink import ImapSink
+    from calbot.config.settings import ImapSettings
+
+    stack = contextlib.ExitStack()
+    request.addfinalizer(stack.close)
+    server = stack.enter_context(imap_server.running_dovecot(tmp_path / "dovecot"))
+    imap = ImapSettings(
+        host="127.0.0.1", port=server.port, username=imap_server.USER, ca_file=str(server.cert)
+    )
+    env = {"CALBOT_IMAP_PASSWORD": imap_server.PASSWORD}
+
+    def make() -> ImapSink:
+        sink = ImapSink(
+            Session(imap, env=env), from_addr=ME, from_name="Alex Doe", clock=lambda: NOW
+        )
+        request.addfinalizer(sink.close)
+        return sink
+
+    def edit(ref: str) -> None:
+        imap_server.user_edits(server, ref, b"What calbot wrote.", b"What I wrote.")
+
+    return Harness(
+        "imap", SinkKind.MAIL, make(), make, edit, lambda ref: imap_server.user_deletes(server, ref)
+    )
+
+
+HARNESSES = ("outbox", "gmail", "review_calendar", "caldav_review", "imap")
+SYSTEM_HARNESSES = ("caldav_review", "imap")  # real servers: the full suite runs them
 
 
 @pytest.fixture
@@ -184,7 +217,7 @@ def radicale(tmp_path: Path) -> Any:
 
 @pytest.fixture(
     params=[
-        pytest.param(h, marks=pytest.mark.system) if h == "caldav_review" else h for h in HARNESSES
+        pytest.param(h, marks=pytest.mark.system) if h in SYSTEM_HARNESSES else h for h in HARNESSES
     ]
 )
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Harness:
@@ -192,6 +225,8 @@ def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Harness:
         return outbox_harness(tmp_path)
     if request.param == "caldav_review":
         return caldav_review_harness(request.getfixturevalue("radicale"), tmp_path)
+    if request.param == "imap":
+        return imap_harness(request, tmp_path)
     google = request.getfixturevalue("google")  # only the Google sinks start the fake
     if request.param == "gmail":
         return gmail_harness(google, tmp_path)
@@ -290,3 +325,10 @@ class TestSinkContract:
         assert found is not None and found.edited
         assert found.ref == written.ref and found.version == now
         assert found.content_hash == written.content_hash  # what calbot wrote, not what is there
+
+    def test_a_deleted_draft_is_not_reported_sent(self, harness: Harness) -> None:
+        sink = harness.sink
+        assert sink.sent([]) == set()
+        written = sink.create(FIRST)
+        harness.user_deletes(written.ref)
+        assert sink.sent([written.ref]) == set()  # deleted, not sent: no sink may say sent

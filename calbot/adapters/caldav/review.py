@@ -189,6 +189,9 @@ class CaldavReviewCalendar:
     def path_of(self, ref: str) -> Path | None:
         return None
 
+    def sent(self, refs: Sequence[str]) -> set[str]:
+        return set()  # a review event is never sent
+
     # -- writing ----------------------------------------------------------------------
 
     @staticmethod

@@ -183,6 +183,9 @@ class GmailSink:
     def path_of(self, ref: str) -> None:
         return None  # drafts live in the mailbox, not in local files
 
+    def sent(self, refs: Sequence[str]) -> set[str]:
+        return set()  # it cannot tell a sent draft from a deleted one
+
     # -- internals -------------------------------------------------------------------------
 
     def _drafts(self) -> Any:

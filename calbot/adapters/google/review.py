@@ -289,6 +289,9 @@ class ReviewCalendar:
     def path_of(self, ref: str) -> None:
         return None  # review events live on Google's side, not in local files
 
+    def sent(self, refs: Sequence[str]) -> set[str]:
+        return set()  # it cannot tell a sent draft from a deleted one
+
     # -- the calendar's id -----------------------------------------------------------------
 
     @property

@@ -146,6 +146,8 @@ TEXT: dict[str, str] = {
     "digest.sink_outbox": "file",
     "digest.status_new": "new",
     "digest.status_updated": "updated",
+    "digest.status_sent": "sent",
+    "digest.sink_imap": "IMAP draft",
     "digest.action_delegate": "delegate",
     "digest.action_call": "call instead",
     "digest.action_email": "e-mail instead",

@@ -100,6 +100,8 @@ TEXT: dict[str, str] = {
     "digest.sink_outbox": "fail",
     "digest.status_new": "baharu",
     "digest.status_updated": "dikemas kini",
+    "digest.status_sent": "telah dihantar",
+    "digest.sink_imap": "draf IMAP",
     "digest.action_delegate": "wakilkan kepada rakan sepasukan",
     "digest.action_call": "telefon sahaja",
     "digest.action_email": "e-mel sahaja",

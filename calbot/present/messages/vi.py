@@ -95,6 +95,8 @@ TEXT: dict[str, str] = {
     "digest.sink_outbox": "tệp",
     "digest.status_new": "mới",
     "digest.status_updated": "đã cập nhật",
+    "digest.status_sent": "đã gửi",
+    "digest.sink_imap": "bản nháp IMAP",
     "digest.action_delegate": "nhờ đồng nghiệp dự thay",
     "digest.action_call": "gọi điện thay vì gặp mặt",
     "digest.action_email": "trao đổi qua email thay vì họp",
