@@ -166,21 +166,24 @@ def _get(url: str, where: str, read_timeout: float, left: float, too_slow: str) 
 
 class _Watchdog:
     """Shuts down the sockets of one download when its deadline passes: a read blocked in
-    the kernel (or a header line arriving a byte at a time) ends at once."""
+    the kernel (or a header line arriving a byte at a time) ends at once. It keeps the
+    sockets themselves: urllib drops the connection's reference once the headers are in,
+    while the body is still read through it."""
 
     def __init__(self, seconds: float) -> None:
         self.expired = False
         self._lock = threading.Lock()
-        self._connections: list[http.client.HTTPConnection] = []
+        self._sockets: list[socket.socket] = []
         self._timer = threading.Timer(max(seconds, 0.0), self._expire)
         self._timer.daemon = True
         self._timer.start()
 
-    def watch(self, connection: http.client.HTTPConnection) -> None:
+    def watch(self, sock: socket.socket) -> None:
         with self._lock:
-            if self.expired:  # e.g. a redirect after the deadline
-                raise TimeoutError("download deadline passed")
-            self._connections.append(connection)
+            self._sockets.append(sock)
+            expired = self.expired
+        if expired:  # connected just as the deadline passed
+            self._shut(sock)
 
     def cancel(self) -> None:
         self._timer.cancel()
@@ -188,12 +191,32 @@ class _Watchdog:
     def _expire(self) -> None:
         with self._lock:
             self.expired = True
-            connections = list(self._connections)
-        for connection in connections:
-            sock = connection.sock
-            if sock is not None:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
+            sockets = list(self._sockets)
+        for sock in sockets:
+            self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: socket.socket) -> None:
+        # socket.socket's own shutdown, also for an SSLSocket (whose override would drop
+        # the TLS state under the reading thread): the reader sees the end of the stream
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+class _WatchedHTTP(http.client.HTTPConnection):
+    watchdog: _Watchdog
+
+    def connect(self) -> None:
+        super().connect()
+        self.watchdog.watch(self.sock)
+
+
+class _WatchedHTTPS(http.client.HTTPSConnection):
+    watchdog: _Watchdog
+
+    def connect(self) -> None:
+        super().connect()
+        self.watchdog.watch(self.sock)
 
 
 class _HTTPHandler(urllib.request.HTTPHandler):
@@ -205,8 +228,8 @@ class _HTTPHandler(urllib.request.HTTPHandler):
         return self.do_open(self._connection, req)
 
     def _connection(self, host: str, **kwargs: Any) -> http.client.HTTPConnection:
-        connection = http.client.HTTPConnection(host, **kwargs)
-        self._watchdog.watch(connection)
+        connection = _WatchedHTTP(host, **kwargs)
+        connection.watchdog = self._watchdog
         return connection
 
 
@@ -219,8 +242,8 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
         return self.do_open(self._connection, req)
 
     def _connection(self, host: str, **kwargs: Any) -> http.client.HTTPConnection:
-        connection = http.client.HTTPSConnection(host, **kwargs)
-        self._watchdog.watch(connection)
+        connection = _WatchedHTTPS(host, **kwargs)
+        connection.watchdog = self._watchdog
         return connection
 
 
