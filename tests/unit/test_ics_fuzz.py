@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calbot.adapters.ics import IcsSource
+from calbot.adapters.ics import IcsSource, expand
 from calbot.adapters.ics.expand import MAX_OCCURRENCES
 
 TZ = ZoneInfo("Europe/Berlin")
@@ -67,7 +68,7 @@ def rules(draw: st.DrawFn) -> tuple[str, str]:
 
 
 @settings(
-    max_examples=100,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
@@ -92,3 +93,66 @@ def test_any_rrule_reads_a_window_within_the_cap(
     for warning in source.warnings:
         assert dict(warning.args)["event"] == "event 'fuzz' 'Fuzz'"
     assert all(start - timedelta(minutes=30) < e.start < start + timedelta(days=28) for e in events)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("tame")
+
+
+@st.composite
+def tame_rules(draw: st.DrawFn) -> tuple[str, str]:
+    """(DTSTART, RRULE) that the unbounded expansion can afford: hourly or coarser, DTSTART
+    at most three years before the window."""
+    start = _stamp(2023 + draw(st.integers(0, 3)), draw(st.integers(0, 365 * 86400 - 1)))
+    freq = draw(st.sampled_from(("HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY")))
+    parts = [f"FREQ={freq}"]
+    names = sorted(set(_PARTS) - {"BYSECOND", "BYMINUTE"})
+    for name in draw(st.lists(st.sampled_from(names), max_size=3, unique=True)):
+        value = draw(_PARTS[name])
+        if name == "COUNT":
+            value = str(int(value) % 3000 + 1)
+        parts.append(f"{name}={value}")
+    return start, ";".join(parts)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rule=tame_rules(), window_day=st.integers(0, 364))
+def test_bounded_expansion_finds_what_the_library_finds(
+    folder: Path, rule: tuple[str, str], window_day: int
+) -> None:
+    """Moving DTSTART by whole periods (and COUNT with it) changes no occurrence: the same
+    starts as `recurring_ical_events.of(...).between(...)` wherever that stays under the cap."""
+    import icalendar
+    import recurring_ical_events
+
+    dtstart, rrule = rule
+    text = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:fuzz\r\nBEGIN:VEVENT\r\nUID:fuzz\r\n"
+        f"SUMMARY:Fuzz\r\nDTSTART;TZID=Europe/Berlin:{dtstart}\r\nDURATION:PT30M\r\n"
+        f"RRULE:{rrule}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    start = datetime(2026, 1, 1, tzinfo=TZ) + timedelta(days=window_day)
+    end = start + timedelta(days=28)
+    # The reference is the library's own unbounded expansion. A rule no date satisfies
+    # would make it search until 9999 (seconds per example): the search is cut at 2028,
+    # after the window, as `expand` cuts its own.
+    expand._LIMIT.year = 2028
+    try:
+        expected = sorted(
+            o["DTSTART"].dt
+            for o in recurring_ical_events.of(icalendar.Calendar.from_ical(text)).between(
+                start - timedelta(minutes=30), end
+            )
+        )
+    except Exception:  # the library cannot read it: then we only must not fail (above)
+        return
+    finally:
+        expand._LIMIT.year = None
+    if len(expected) > MAX_OCCURRENCES:
+        return
+    path = folder / "tame.ics"
+    path.write_text(text, encoding="utf-8")
+    source = IcsSource(str(path), "me@example.com", "Europe/Berlin")
+    found = sorted(e.start for e in source.events(start, end))
+    assert found == [s for s in expected if s + timedelta(minutes=30) > start], rrule
