@@ -9,7 +9,7 @@ timeout alone never fires against one byte every half second). Answers a server 
 when busy (429, 500, 502, 503, 504) and failures to connect or read are retried with the
 same back-off as Google's requests — `calbot.adapters.google.api`'s caps and its reading of
 `Retry-After`, within `[limits] retry_budget_seconds` and the download deadline — then
-`ServiceError` (exit 4). Any other HTTP answer (404, 401, 403, ...) is a `SourceError`
+`CalendarServerError` (exit 4). Any other HTTP answer (404, 401, 403, ...) is a `SourceError`
 (exit 2: check `source.path`)."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from calbot.adapters.ics.values import reason
-from calbot.errors import ServiceError, SourceError
+from calbot.errors import CalendarServerError, SourceError
 
 MAX_DOWNLOAD_BYTES = 256 * 1024 * 1024
 
@@ -77,7 +77,7 @@ class _Retry(Exception):
 
 def fetch(location: str, where: str, limits: FetchLimits | None = None) -> bytes:
     """GET an `is_url` location (webcal:// as https://), retried as the module docstring
-    says; `where` as for `read_file`. Raises `SourceError` or `ServiceError`."""
+    says; `where` as for `read_file`. Raises `SourceError` or `CalendarServerError`."""
     # Google's back-off caps, not a copy of them; imported only here, where an ICS user
     # needs them (Google's client libraries stay unloaded until a try fails).
     limits = limits or FetchLimits()
@@ -108,7 +108,7 @@ def fetch(location: str, where: str, limits: FetchLimits | None = None) -> bytes
         deadline_left = limits.download_timeout - elapsed
         if tries >= MAX_TRIES or budget_left <= 0 or delay > budget_left or delay >= deadline_left:
             plural = "try" if tries == 1 else "tries"
-            raise ServiceError(
+            raise CalendarServerError(
                 f"{where}: still failing after {tries} {plural} ({failure}); try again later"
             )
         limits.sleep(delay)
