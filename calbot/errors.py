@@ -53,6 +53,11 @@ class ServiceError(CalbotError):
     exit_code = 4
 
 
+class CalendarServerError(ServiceError):
+    """An ICS calendar URL still failing after retries (exit 4). Not Google: the run log and
+    the digest must not say "Google was unreachable"."""
+
+
 class SourceError(CalbotError):
     """The calendar could not be read (missing file, unparseable ICS)."""
 

@@ -55,6 +55,7 @@ class Schedule:
 class Limits:
     http_timeout_seconds: float = 30
     retry_budget_seconds: float = 120
+    download_timeout_seconds: float = 120  # a whole ICS download, however slow (issue 11 #7)
     lock_wait_seconds: float = 60
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from calbot.adapters.ics.download import fetch, is_url, read_file
+from calbot.adapters.ics.download import FetchLimits, fetch, is_url, read_file
 from calbot.adapters.ics.parse import parse
-from calbot.adapters.ics.values import redact
 from calbot.config.placeholders import placeholders_left
 from calbot.config.settings import Settings
-from calbot.errors import CalbotError
+from calbot.core.redact import redact_location
+from calbot.errors import CalbotError, CalendarServerError
 from calbot.usecases.doctor_check import Check
 
 __all__ = ["DOCTOR_TIMEOUT", "ics_source", "placeholders"]
@@ -25,16 +25,18 @@ DOCTOR_TIMEOUT = 10.0  # seconds for the one GET of an ICS URL (the scan's limit
 def ics_source(settings: Settings) -> Check:
     """The ICS file or URL of `[source] path` can be read and parsed."""
     location = settings.source.path
-    where = redact(location)
+    where = redact_location(location)
     url = is_url(location)
     try:
         if url:
             timeout = min(DOCTOR_TIMEOUT, settings.limits.http_timeout_seconds)
-            data = fetch(location, where, timeout)
+            # one try: doctor reports, the scan retries
+            once = FetchLimits(read_timeout=timeout, download_timeout=timeout, retry_budget=0.0)
+            data = fetch(location, where, once)
         else:
             data = read_file(location, where)
     except CalbotError as exc:
-        if url:
+        if isinstance(exc, CalendarServerError):
             return Check(
                 "source",
                 False,
@@ -47,7 +49,9 @@ def ics_source(settings: Settings) -> Check:
             "source",
             False,
             str(exc),
-            f"point [source] path in {settings.path} at your exported .ics file",
+            f"check the calendar's iCal address in [source] path of {settings.path}"
+            if url
+            else f"point [source] path in {settings.path} at your exported .ics file",
             exit_code=2,
         )
     try:

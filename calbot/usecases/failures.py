@@ -14,6 +14,7 @@ from calbot.core.vocab import RunOutcome
 from calbot.errors import (
     AuthError,
     CalbotError,
+    CalendarServerError,
     LockedError,
     OpenSecretFileError,
     ServiceError,
@@ -34,6 +35,8 @@ OUTCOMES: tuple[tuple[type[CalbotError], RunOutcome, int, str], ...] = (
     (OpenSecretFileError, RunOutcome.FAILED, logging.ERROR, RETRY_TEXT),
     (AuthError, RunOutcome.AUTH, logging.ERROR, AUTH_FIX),
     (LockedError, RunOutcome.LOCKED, logging.WARNING, LOCKED_TEXT),
+    # an ICS URL down: a failed scan (the digest says "a scan failed"), not "Google down"
+    (CalendarServerError, RunOutcome.FAILED, logging.WARNING, RETRY_TEXT),
     (ServiceError, RunOutcome.GOOGLE_DOWN, logging.WARNING, GOOGLE_DOWN_TEXT),
     (CalbotError, RunOutcome.FAILED, logging.ERROR, RETRY_TEXT),
 )

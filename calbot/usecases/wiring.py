@@ -79,6 +79,8 @@ def make_ports(
             settings.user.email,
             settings.user.timezone,
             http_timeout=settings.limits.http_timeout_seconds,
+            download_timeout=settings.limits.download_timeout_seconds,
+            retry_budget=settings.limits.retry_budget_seconds,
         )
         if settings.outputs.gmail_drafts or settings.outputs.calendar_notes:
             warnings.append(message("warn.ics_outputs"))

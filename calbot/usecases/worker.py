@@ -12,10 +12,13 @@ never overlap:
 - ``digest`` daily at ``schedule.digest_at`` in the user's zone, with `DailyAt` (DST-correct;
   APScheduler 3.11's CronTrigger skips a midnight run after clocks go forward).
 
-SIGTERM and SIGINT stop the scheduler; a scan under way finishes (its state writes are one
-transaction, so there is nothing half-written to abandon); then `run` returns 0. A second
-signal while waiting abandons the scan and exits at once (143/130) — still safe, because the
-state store is transactional and drafts are found again by their Message-ID.
+SIGTERM and SIGINT stop the scheduler; a scan under way gets `STOP_GRACE` to finish (its
+state writes are one transaction, so there is nothing half-written to abandon); then `run`
+returns 0. A scan still running after that (a server dribbling a download, Google's
+back-off) is abandoned and the worker exits 143/130, as at a second signal while waiting —
+still safe, because the state store is transactional, the kernel drops the state lock with
+the process, and drafts are found again by their Message-ID. So one signal ends the worker
+within `STOP_GRACE` and a little, whatever it is doing (issue 11 #7).
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ __all__ = ["Worker", "misfire_grace", "run_worker"]
 log = logging.getLogger("calbot.worker")
 
 MAX_GRACE = timedelta(minutes=5)
+STOP_GRACE = timedelta(seconds=7)  # after a signal, the job under way may finish (SIGTERM: 10 s)
 DIGEST_GRACE = timedelta(hours=1)  # a digest up to an hour late (machine asleep) still runs
 
 
@@ -170,9 +174,13 @@ class Worker:
             )
             if not self._stopping:
                 scheduler.start()
-            # the scheduler stopped; a job under way runs to its end
-            with self._job_lock:
-                self._stopping = True
+            # the scheduler stopped; a job under way runs to its end, or, when a signal
+            # stopped the worker, for at most STOP_GRACE
+            grace = STOP_GRACE.total_seconds() if self._signal_name else -1
+            if not self._job_lock.acquire(timeout=grace):
+                self._abandon()
+            self._stopping = True
+            self._job_lock.release()
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
@@ -194,6 +202,19 @@ class Worker:
         # wait=False: `run` waits for the job under way (on `_job_lock`) instead
         with contextlib.suppress(SchedulerNotRunningError):
             scheduler.shutdown(wait=False)
+
+    def _abandon(self) -> None:
+        """Leave with the job under way still running (see the module docstring)."""
+        name = self._signal_name
+        emit(
+            log,
+            "worker.abort",
+            logging.WARNING,
+            signal=name,
+            note=f"the job under way did not end within {STOP_GRACE.total_seconds():g} s "
+            "of the signal: abandoned",
+        )
+        os._exit(128 + signal.Signals[name].value)
 
     def _stopper(self) -> None:
         self._stop_signal.wait()
@@ -229,7 +250,7 @@ def _schedule_key(settings: Settings) -> tuple[object, ...]:
 def _schedule_fields(settings: Settings) -> dict[str, object]:
     tz = ZoneInfo(settings.user.timezone)
     fields: dict[str, object] = {
-        "scan_every": int(settings.schedule.scan_every.total_seconds()),
+        "scan_every": duration_text(settings.schedule.scan_every),
         "digest_at": settings.schedule.digest_at,
         "timezone": settings.user.timezone,
     }
@@ -239,6 +260,16 @@ def _schedule_fields(settings: Settings) -> dict[str, object]:
     if next_digest is not None:
         fields["next_digest"] = next_digest.isoformat()
     return fields
+
+
+def duration_text(every: timedelta) -> str:
+    """How the log shows a duration, with its unit: "30s", "5min", "2h"."""
+    seconds = int(every.total_seconds())
+    if seconds % 3600 == 0 and seconds:
+        return f"{seconds // 3600}h"
+    if seconds % 60 == 0 and seconds:
+        return f"{seconds // 60}min"
+    return f"{seconds}s"
 
 
 def run_worker(

@@ -13,12 +13,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import icalendar
 from recurring_ical_events import EventAdapter, Occurrence, Series
 
-from calbot.adapters.ics.download import fetch, is_url, read_file
+from calbot.adapters.ics.download import FetchLimits, fetch, is_url, read_file
+from calbot.adapters.ics.expand import MAX_OCCURRENCES, starts
 from calbot.adapters.ics.fields import Template, template
 from calbot.adapters.ics.parse import dropped_lines, parse, problem, synthetic_uid
-from calbot.adapters.ics.values import label, reason, redact, to_aware
+from calbot.adapters.ics.values import label, reason, to_aware
 from calbot.core.messages import Message, message
 from calbot.core.model import Event, Slot
+from calbot.core.redact import redact_location
 from calbot.errors import SourceError
 
 _PAD = timedelta(days=1)
@@ -34,8 +36,12 @@ class IcsSource:
         user_tz: str,
         *,
         http_timeout: float = 30,
+        download_timeout: float = 120,
+        retry_budget: float = 120,
+        fetch_limits: FetchLimits | None = None,
         calendar_id: str = "ics",
     ) -> None:
+        """`fetch_limits`, when given, replaces the three limits (tests pass a clock)."""
         self.location = location
         self.calendar_id = calendar_id
         self.warnings: list[Message] = []
@@ -43,8 +49,11 @@ class IcsSource:
         try:
             self._zone = ZoneInfo(user_tz)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise SourceError(f"{location}: unknown time zone {user_tz!r}") from exc
-        self._timeout = http_timeout
+            where = redact_location(location)
+            raise SourceError(f"{where}: unknown time zone {user_tz!r}") from exc
+        self._limits = fetch_limits or FetchLimits(
+            read_timeout=http_timeout, download_timeout=download_timeout, retry_budget=retry_budget
+        )
         self._requests = 0
         self._data: bytes | None = None
         self._series: list[_Series] | None = None
@@ -66,6 +75,8 @@ class IcsSource:
         span_end = (end + _PAD).astimezone(zone)
         found: list[Event] = []
         for series in all_series:
+            series.capped = False
+            series.window = (start.astimezone(zone), end.astimezone(zone))
             try:
                 for occurrence in series.between(span_start, span_end):
                     event = self._event(occurrence)
@@ -74,6 +85,15 @@ class IcsSource:
             except Exception as exc:  # one bad series must not stop the rest
                 why = message("warn.ics_cannot_expand", error=reason(exc))
                 self._warn(series.label, why)
+            if series.capped:
+                self._note(
+                    message(
+                        "warn.ics_too_many_occurrences",
+                        calendar=self.calendar_id,
+                        event=series.label,
+                        limit=MAX_OCCURRENCES,
+                    )
+                )
         found.sort(key=lambda e: (e.start, e.id))
         return iter(found)
 
@@ -83,14 +103,15 @@ class IcsSource:
         if self._series is None:
             if self._data is None:
                 self._data = self._read()
-            self._series = self._build_series(parse(redact(self.location), self._data))
+            where = redact_location(self.location)
+            self._series = self._build_series(parse(where, self._data))
         return self._series
 
     def _read(self) -> bytes:
-        where = redact(self.location)
+        where = redact_location(self.location)
         if is_url(self.location):
             self._requests += 1
-            return fetch(self.location, where, self._timeout)
+            return fetch(self.location, where, self._limits)
         return read_file(self.location, where)
 
     def _build_series(self, calendar: icalendar.Calendar) -> list[_Series]:
@@ -201,12 +222,33 @@ class _Occurrence(Occurrence):  # type: ignore[misc]
 
 
 class _Series(Series):  # type: ignore[misc]
+    """A series whose rules are expanded by `expand.starts` (bounded; see there), at most
+    `MAX_OCCURRENCES` per window: `capped` says the window held more."""
+
     def __init__(self, adapters: list[_Adapter]) -> None:
         super().__init__(adapters)
         self.label = label(adapters[0].component)
+        self.capped = False
+        # the scan's window: rule-made occurrences are looked for there alone (not in the
+        # padded span `events` asks for), so the cap counts occurrences the scan can use
+        self.window: tuple[datetime, datetime] | None = None
 
     def occurrence(self, adapter: _Adapter, start: Any = None, end: Any = None) -> _Occurrence:
         return _Occurrence(adapter, start, end, self.sequence, is_override=start is None)
+
+    def rrule_between(self, span_start: Any, span_stop: Any) -> Iterator[Any]:
+        if not isinstance(self.recurrence, Series.RecurrenceRules):
+            yield from super().rrule_between(span_start, span_stop)
+            return
+        if self.window is not None:
+            span_start, span_stop = self.window
+        lo = span_start - self._subtract_from_start
+        hi = span_stop + self._add_to_stop
+        for count, start in enumerate(starts(self.recurrence, lo, hi), 1):
+            if count > MAX_OCCURRENCES:
+                self.capped = True
+                return
+            yield start
 
 
 def _instance_key(value: date, zone: ZoneInfo) -> str:

@@ -1,9 +1,8 @@
 """Reading iCalendar property values, and how messages name a VEVENT, a failure and a
-location (never with a password in it)."""
+location (`calbot.core.redact`: never a secret address whole)."""
 
 from __future__ import annotations
 
-import urllib.parse
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -68,12 +67,3 @@ def label(component: icalendar.Component) -> str:
 
 def reason(exc: object) -> str:
     return shortened(str(exc) or type(exc).__name__, 160)
-
-
-def redact(location: str) -> str:
-    """The location without a password in it (URLs like https://user:secret@host/...)."""
-    parts = urllib.parse.urlsplit(location)
-    if parts.password is None:
-        return location
-    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))

@@ -78,6 +78,10 @@ TEXT: dict[str, str] = {
     "warn.ics_cannot_expand": "cannot expand the recurrence ({error})",
     "warn.ics_bad_recurrence": "bad recurrence ({error})",
     "warn.ics_unusable_time": "unusable occurrence time ({error})",
+    "warn.ics_too_many_occurrences": (
+        "{calendar}: {event} repeats more than {limit} times in the scanned days; "
+        "only the first {limit} were read"
+    ),
     "warn.ends_before_start": "ends before it starts",
     # the first line of a draft's private notes
     "notes.why_line": "Why: {reasons} (score {score}/100, {action})",

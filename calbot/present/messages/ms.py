@@ -140,4 +140,8 @@ TEXT: dict[str, str] = {
     "digest.edited_gmail": "Anda telah menyunting ringkasan hari ini dalam Gmail, jadi calbot"
     " membiarkannya",
     "digest.saved_outbox": "Ringkasan ditulis ke peti keluar: {path}",
+    "warn.ics_too_many_occurrences": (
+        "{calendar}: {event} berulang lebih daripada {limit} kali dalam hari yang diimbas; "
+        "hanya {limit} yang pertama dibaca"
+    ),
 }

@@ -134,4 +134,8 @@ TEXT: dict[str, str] = {
     "digest.updated_gmail": "Đã cập nhật bản tin trong mục Thư nháp Gmail: {subject}",
     "digest.edited_gmail": "Bạn đã sửa bản tin hôm nay trong Gmail nên calbot để nguyên",
     "digest.saved_outbox": "Đã ghi bản tin vào hộp thư đi: {path}",
+    "warn.ics_too_many_occurrences": (
+        "{calendar}: {event} lặp lại hơn {limit} lần trong những ngày được quét; "
+        "chỉ {limit} lần đầu được đọc"
+    ),
 }
