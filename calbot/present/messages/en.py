@@ -79,6 +79,7 @@ TEXT: dict[str, str] = {
     "warn.ics_bad_recurrence": "bad recurrence ({error})",
     "warn.ics_unusable_time": "unusable occurrence time ({error})",
     "warn.ends_before_start": "ends before it starts",
+    "warn.event_unusable_times": "skipped {event}: its times cannot be used ({problem})",
     # the first line of a draft's private notes
     "notes.why_line": "Why: {reasons} (score {score}/100, {action})",
     # the review calendar: its description and each review event's
