@@ -68,6 +68,7 @@ TEXT: dict[str, str] = {
     ),
     "warn.event_gone": "the event no longer exists",
     "warn.copy_not_yours": "not allowed to change this copy of the event",
+    "warn.note_refused": "Google refused the change; tried again at the next scan",
     "warn.ics_skipped": "{calendar}: skipped {event}: {why}",
     "warn.ics_unreadable_lines": "{calendar}: {event}: ignored unreadable {lines} line(s)",
     "warn.ics_bad_value": "bad {name} value ({error})",
