@@ -1,9 +1,13 @@
-"""Writing a private file atomically: the one way calbot writes tokens, ids and drafts."""
+"""Writing a private file atomically: the one way calbot writes tokens, ids and drafts; and
+reading one safely: a FIFO, directory or (where refused) link in its place is an error, never
+a hang or a read of something else."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -30,3 +34,65 @@ def write_private(path: Path, data: bytes) -> None:
         os.fsync(folder)
     finally:
         os.close(folder)
+
+
+class NotRegularFile(OSError):
+    """A path calbot would read or replace is a directory, FIFO, device, socket or (where
+    links are refused) a symbolic link."""
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def read_regular(path: Path, *, limit: int, follow_links: bool = True) -> bytes:
+    """The bytes of `path` when it is a regular file of at most `limit` bytes.
+
+    Opened with O_NONBLOCK (a FIFO's open and read never wait for a writer) and, unless
+    `follow_links`, O_NOFOLLOW; the file type is checked on the open descriptor, so nothing
+    can swap the file between the check and the read. Raises FileNotFoundError,
+    NotRegularFile (its `strerror` says what the path is instead), or OSError."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_links:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow_links:
+            raise NotRegularFile(errno.ELOOP, "a symbolic link", str(path)) from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFile(errno.EINVAL, _kind(info.st_mode), str(path))
+        if info.st_size > limit:
+            raise NotRegularFile(errno.EFBIG, f"larger than {limit} bytes", str(path))
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := os.read(fd, 65536):
+            size += len(chunk)
+            if size > limit:  # grew while read
+                raise NotRegularFile(errno.EFBIG, f"larger than {limit} bytes", str(path))
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def regular_or_missing(path: Path) -> None:
+    """Nothing when `path` is a regular file (not a link) or does not exist; else
+    NotRegularFile saying what it is. For a path calbot is about to replace."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        raise NotRegularFile(errno.EEXIST, _kind(mode), str(path))

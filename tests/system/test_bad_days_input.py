@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sqlite3
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -234,3 +238,71 @@ def test_a_second_410_in_the_restarted_full_sync_is_exit_4(account, monkeypatch)
     again = account.scan()
     assert again.code == 0, again.err
     assert len(drafted(again.doc)) == 5
+
+
+# --- #11: a token file calbot cannot use ------------------------------------------------------
+
+
+def rewrite_token(account: Account, **fields: Any) -> None:
+    info = json.loads(account.token.read_text(encoding="utf-8"))
+    info.update(fields)
+    account.token.write_text(json.dumps(info), encoding="utf-8")
+    account.token.chmod(0o600)
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"scopes": 5}, "scopes"),
+        ({"scopes": [1, 2]}, "scopes"),
+        ({"token_uri": 42}, "token_uri"),
+        ({"token_uri": "file:///etc/passwd"}, "token_uri"),
+        ({"token_uri": "not a url"}, "token_uri"),
+        ({"token_uri": "http://token.example/token"}, "token_uri"),  # http off this machine
+        ({"client_id": ["x"]}, "client_id"),
+    ],
+    ids=["scopes_5", "scopes_ints", "token_uri_42", "token_uri_file", "token_uri_words",
+         "token_uri_http_remote", "client_id_list"],
+)  # fmt: skip
+def test_a_token_file_field_of_the_wrong_kind_is_exit_3_naming_it_at_once(account, fields, named):
+    rewrite_token(account, **fields)
+    account.google.expire_access_tokens()  # a refresh would be needed: none must be tried
+    account.google.clear_log()
+    began = time.monotonic()
+    run = account.scan()
+    assert run.code == 3, run.err
+    line = one_line(run.err)
+    assert str(account.token) in line and f"{named} " in line and "calbot auth" in line, line
+    assert time.monotonic() - began < 5
+    assert not account.google.requests
+
+
+def scan_process(account: Account, timeout: float = 60) -> tuple[int, str]:
+    """A real `python -m calbot scan` (a hang fails the test instead of stopping pytest)."""
+
+    env = dict(os.environ, CALBOT_STATE_DIR=str(account.state))
+    env.pop("CALBOT_CONFIG", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "calbot", "scan", "--config", str(account.config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+    return done.returncode, done.stderr
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory"])
+def test_a_fifo_or_directory_as_the_token_file_is_exit_3_without_hanging(account, kind):
+    account.token.unlink()
+    if kind == "fifo":
+        os.mkfifo(account.token, 0o600)
+    else:
+        account.token.mkdir(mode=0o700)
+    began = time.monotonic()
+    code, err = scan_process(account)
+    assert code == 3, err
+    (line,) = err.splitlines()
+    assert str(account.token) in line and f"a {kind}" in line.replace("FIFO", "fifo"), line
+    assert time.monotonic() - began < 30
