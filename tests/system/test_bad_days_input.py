@@ -47,6 +47,7 @@ class Run:
     code: int
     doc: dict[str, Any]
     err: str
+    out: str = ""
 
 
 class Account:
@@ -108,7 +109,7 @@ domains = ["acme.example"]
         code = main([*args, "--config", str(self.config)], out=out)
         text = out.getvalue()
         doc = json.loads(text) if code == 0 and "--json" in args else {}
-        return Run(code, doc, self.capsys.readouterr().err)
+        return Run(code, doc, self.capsys.readouterr().err, text)
 
     def scan(self, *extra: str) -> Run:
         return self.run("scan", "--json", *extra)
@@ -306,3 +307,64 @@ def test_a_fifo_or_directory_as_the_token_file_is_exit_3_without_hanging(account
     (line,) = err.splitlines()
     assert str(account.token) in line and f"a {kind}" in line.replace("FIFO", "fifo"), line
     assert time.monotonic() - began < 30
+
+
+# --- #12: a corrupt state store -------------------------------------------------------------------
+
+
+def break_store(account: Account, how: str) -> Path:
+    path = account.state / "state.sqlite3"
+    if how == "directory":
+        account.state.mkdir(mode=0o700, exist_ok=True)
+        path.mkdir(mode=0o700)
+        return path
+    assert account.scan().code == 0  # a real store first
+    for extra in ("-wal", "-shm"):  # checkpointed by the scan's close
+        assert not path.with_name(path.name + extra).exists() or extra == "-shm"
+    data = path.read_bytes()
+    if how == "garbage":
+        path.write_bytes(b"\x8f garbage, not a database \x00" * 200)
+    else:  # truncated
+        path.write_bytes(data[: len(data) // 3])
+    return path
+
+
+COMMANDS = {
+    "scan": ["scan", "--json"],
+    "scan_dry_run": ["scan", "--dry-run"],
+    "digest": ["digest"],
+    "explain": ["explain", "some-event"],
+    "doctor": ["doctor"],
+}
+
+
+@pytest.mark.parametrize("how", ["garbage", "truncated", "directory"])
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_a_corrupt_state_store_is_exit_2_naming_the_file_and_the_fix(account, how, command):
+    path = break_store(account, how)
+    run = account.run(*COMMANDS[command])
+    if command == "doctor":  # the doctor reports it among its checks
+        assert run.code == 2, run.out + run.err
+        assert str(path) in run.out and "move it aside" in run.out, run.out
+        return
+    assert run.code == 2, run.err
+    line = one_line(run.err)
+    assert str(path) in line and "move it aside" in line and "lost store is safe" in line, line
+
+
+@pytest.mark.parametrize("how", ["garbage", "directory"])
+def test_the_worker_with_a_corrupt_state_store_is_exit_2_at_once(account, how):
+    path = break_store(account, how)
+    env = dict(os.environ, CALBOT_STATE_DIR=str(account.state))
+    env.pop("CALBOT_CONFIG", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "calbot", "run", "--config", str(account.config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.splitlines()
+    assert str(path) in line and "move it aside" in line, line
