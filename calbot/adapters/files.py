@@ -10,6 +10,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 
 def write_private(path: Path, data: bytes) -> None:
@@ -53,13 +54,13 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def read_regular(path: Path, *, limit: int, follow_links: bool = True) -> bytes:
-    """The bytes of `path` when it is a regular file of at most `limit` bytes.
+def open_regular(path: Path, *, follow_links: bool = True) -> BinaryIO:
+    """`path` opened for reading, when it is a regular file.
 
-    Opened with O_NONBLOCK (a FIFO's open and read never wait for a writer) and, unless
-    `follow_links`, O_NOFOLLOW; the file type is checked on the open descriptor, so nothing
-    can swap the file between the check and the read. Raises FileNotFoundError,
-    NotRegularFile (its `strerror` says what the path is instead), or OSError."""
+    Opened with O_NONBLOCK (opening a FIFO never waits for a writer) and, unless
+    `follow_links`, O_NOFOLLOW; the type is checked on the open descriptor, so nothing can
+    swap the file between the check and the read. Raises FileNotFoundError, NotRegularFile
+    (its `strerror` says what the path is instead) or OSError."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     if not follow_links:
         flags |= getattr(os, "O_NOFOLLOW", 0)
@@ -70,21 +71,23 @@ def read_regular(path: Path, *, limit: int, follow_links: bool = True) -> bytes:
             raise NotRegularFile(errno.ELOOP, "a symbolic link", str(path)) from None
         raise
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise NotRegularFile(errno.EINVAL, _kind(info.st_mode), str(path))
-        if info.st_size > limit:
-            raise NotRegularFile(errno.EFBIG, f"larger than {limit} bytes", str(path))
-        chunks: list[bytes] = []
-        size = 0
-        while chunk := os.read(fd, 65536):
-            size += len(chunk)
-            if size > limit:  # grew while read
-                raise NotRegularFile(errno.EFBIG, f"larger than {limit} bytes", str(path))
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularFile(errno.EINVAL, _kind(mode), str(path))
+        return os.fdopen(fd, "rb")
+    except BaseException:
         os.close(fd)
+        raise
+
+
+def read_regular(path: Path, *, limit: int, follow_links: bool = True) -> bytes:
+    """The bytes of `path` (see `open_regular`) when it holds at most `limit` bytes; else
+    NotRegularFile."""
+    with open_regular(path, follow_links=follow_links) as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise NotRegularFile(errno.EFBIG, f"larger than {limit} bytes", str(path))
+    return data
 
 
 def regular_or_missing(path: Path) -> None:

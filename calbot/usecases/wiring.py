@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from calbot.adapters.lock import StateLock
-from calbot.adapters.outbox import OutboxSink
+from calbot.adapters.outbox import OutboxSink, folder_problem
 from calbot.adapters.sqlite import SqliteStore
 from calbot.config.dates import FIRST_YEAR, LAST_YEAR, check_moment, check_span, parse_when
 from calbot.config.settings import Settings
 from calbot.config.templates import load_templates
 from calbot.core.messages import Message, message
 from calbot.errors import (
+    ConfigError,
     LockedError,
     UsageError,
 )
@@ -75,6 +76,10 @@ def make_ports(
     calendar notes as configured, plus the outbox when one is set. The ICS and Google
     adapters are imported only when chosen: each pulls in a heavy library the other
     configuration never needs (icalendar, googleapiclient)."""
+    if settings.outputs.outbox and not dry_run:  # before any sink exists, let alone writes
+        problem = folder_problem(settings.outputs.outbox)
+        if problem:
+            raise ConfigError(str(settings.path), "outputs.outbox", problem)
     sinks: list[DraftSink] = []
     notes: NoteSink | None = None
     warnings: list[Message] = []

@@ -368,3 +368,81 @@ def test_the_worker_with_a_corrupt_state_store_is_exit_2_at_once(account, how):
     assert done.returncode == 2, done.stderr
     (line,) = done.stderr.splitlines()
     assert str(path) in line and "move it aside" in line, line
+
+
+# --- #10: the outbox ----------------------------------------------------------------------------
+
+
+def use_outbox(account: Account, folder: Path) -> None:
+    account.configure(outputs=f'outbox = "{folder}"')
+
+
+@pytest.mark.parametrize("how", ["a_file", "under_a_file", "unwritable"])
+def test_a_bad_outbox_is_exit_2_naming_the_key_before_any_draft_is_written(account, how):
+    folder = account.dir / "outbox"
+    if how == "a_file":
+        folder.write_text("not a folder", encoding="utf-8")
+    elif how == "under_a_file":
+        (account.dir / "plain").write_text("x", encoding="utf-8")
+        folder = account.dir / "plain" / "outbox"
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root may write into any folder: nothing to refuse")
+        folder.mkdir(mode=0o500)
+    use_outbox(account, folder)
+    account.google.clear_log()
+    run = account.scan()
+    assert run.code == 2, run.err
+    line = one_line(run.err)
+    assert "outputs.outbox" in line and str(account.config) in line, line
+    assert account.google.count("gmail.drafts.create") == 0
+    assert account.google.count("calendar.events.patch") == 0
+    assert not account.google.requests
+
+
+def make_fifo(path: Path) -> None:
+    os.mkfifo(path, 0o600)
+
+
+def test_a_directory_fifo_or_link_where_a_draft_goes_is_left_alone(account):
+    folder = account.dir / "outbox"
+    use_outbox(account, folder)
+    first = account.scan()
+    assert first.code == 0, first.err
+    names = sorted(p.name for p in folder.glob("calbot-*.eml"))
+    assert len(names) == 5
+    # a lost store: every draft file must be written again, and three places are taken
+    (account.state / "state.sqlite3").unlink()
+    for name in names:
+        (folder / name).unlink()
+    outside = account.dir / "precious.txt"
+    outside.write_text("not calbot's", encoding="utf-8")
+    (folder / names[0]).mkdir()
+    make_fifo(folder / names[1])
+    (folder / names[2]).symlink_to(outside)
+    code, err = scan_process(account)
+    assert code == 0, err
+    assert outside.read_text(encoding="utf-8") == "not calbot's"
+    assert (folder / names[0]).is_dir()
+    assert (folder / names[1]).is_fifo()
+    assert (folder / names[2]).is_symlink()
+    assert all((folder / n).is_file() and not (folder / n).is_symlink() for n in names[3:])
+    for name, kind in zip(names[:3], ("a directory", "a FIFO", "a symbolic link"), strict=True):
+        assert f"{folder / name} is {kind}" in err, err
+
+
+def test_a_draft_file_replaced_by_a_fifo_or_directory_is_observed_without_hanging(account):
+    folder = account.dir / "outbox"
+    use_outbox(account, folder)
+    assert account.scan().code == 0
+    names = sorted(p.name for p in folder.glob("calbot-*.eml"))
+    (folder / names[0]).unlink()
+    make_fifo(folder / names[0])
+    (folder / names[1]).unlink()
+    (folder / names[1]).mkdir()
+    (folder / ".calbot-leftover.tmp").mkdir()  # not a temp file calbot wrote
+    account.add_meeting(15)  # the day's load changes: every draft would be rewritten
+    code, err = scan_process(account)
+    assert code == 0, err
+    assert (folder / names[0]).is_fifo() and (folder / names[1]).is_dir()
+    assert (folder / ".calbot-leftover.tmp").is_dir()
