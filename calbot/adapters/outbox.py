@@ -19,7 +19,13 @@ from email import policy
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
-from calbot.adapters.files import write_private
+from calbot.adapters.files import (
+    NotRegularFile,
+    open_regular,
+    read_regular,
+    regular_or_missing,
+    write_private,
+)
 from calbot.adapters.mail import build_message, draft_hash, message_hashes
 from calbot.core.messages import Message
 from calbot.core.vocab import DraftStatus
@@ -27,6 +33,10 @@ from calbot.ports.sinks import DraftGone, Left, Reply, SinkKind, Written
 
 _SUFFIX = ".eml"
 _HEADER_LIMIT = 256 * 1024  # bytes read when looking for a Message-ID
+_FILE_LIMIT = 64 * 1024 * 1024  # a draft the user grew past this is not read whole
+# The version of a draft path holding something else (a directory, FIFO, link): it never
+# matches what calbot wrote, so the draft reads as the user's and is left alone.
+_NOT_A_FILE = "not-a-regular-file"
 
 
 def _version(data: bytes) -> str:
@@ -78,9 +88,11 @@ class OutboxSink:
         result: dict[str, str | None] = {}
         for ref in refs:
             try:
-                result[ref] = _version(self.path_of(ref).read_bytes())
+                result[ref] = _version(_read(self.path_of(ref)))
             except FileNotFoundError:
                 result[ref] = None
+            except NotRegularFile:
+                result[ref] = _NOT_A_FILE
         return result
 
     def find(self, message_id: str) -> Written | None:
@@ -89,8 +101,8 @@ class OutboxSink:
         for path in self._candidates(message_id):
             if _message_id_in(path) == wanted:
                 try:
-                    data = path.read_bytes()
-                except FileNotFoundError:  # removed by the user between two reads
+                    data = _read(path)
+                except (FileNotFoundError, NotRegularFile):  # changed between two reads
                     continue
                 now, written = message_hashes(data)
                 return Written(
@@ -125,12 +137,14 @@ class OutboxSink:
 
         Raises `DraftGone` when the file is no longer there (the user moved or deleted it
         since `observe`): it is not written again."""
-        if not self.path_of(ref).is_file():
+        if not _is_regular(self.path_of(ref)):
             raise DraftGone(f"outbox draft {ref} is no longer in {self.folder}")
         return self._write(ref, reply)
 
     def delete(self, ref: str) -> None:
         path = self.path_of(ref)
+        if not _is_regular(path):  # gone, or something calbot did not write: left alone
+            return
         try:
             path.unlink()
         except FileNotFoundError:
@@ -160,13 +174,13 @@ class OutboxSink:
         if not self.folder.is_dir():
             return
         expected = self.folder / file_name_for(message_id)
-        if expected.is_file():
+        if _is_regular(expected):
             yield expected
         yield from (path for path in self._draft_files() if path != expected)
 
     def _draft_files(self) -> Iterator[Path]:
         for path in sorted(self.folder.glob(f"*{_SUFFIX}")):
-            if not path.name.startswith(".") and path.is_file():
+            if not path.name.startswith(".") and _is_regular(path):
                 yield path
 
     def _ensure_folder(self) -> None:
@@ -187,8 +201,9 @@ class OutboxSink:
             return
         self._cleaned = True
         for stale in self.folder.glob(".calbot-*.tmp"):
-            with contextlib.suppress(FileNotFoundError):
-                stale.unlink()
+            if _is_regular(stale):  # never a folder or link someone put there
+                with contextlib.suppress(FileNotFoundError):
+                    stale.unlink()
 
     def _write(self, ref: str, reply: Reply) -> Written:
         target = self.path_of(ref)
@@ -200,6 +215,7 @@ class OutboxSink:
             date=self._clock(),
         )
         self._ensure_folder()
+        _check_target(target)
         write_private(target, data)
         return Written(ref=ref, version=_version(data), content_hash=self.content_hash(reply))
 
@@ -213,6 +229,7 @@ class OutboxSink:
         target = self.path_of(f"calbot-{label}-{self._clock():%Y%m%d}{_SUFFIX}")
         status = DraftStatus.UPDATED if target.exists() else DraftStatus.NEW
         self._ensure_folder()
+        _check_target(target)
         write_private(target, message)
         return Left(status, str(target))
 
@@ -221,7 +238,7 @@ def _read_head(path: Path) -> bytes:
     """The header block of a message file (up to the first empty line)."""
     lines: list[bytes] = []
     size = 0
-    with open(path, "rb") as f:
+    with open_regular(path, follow_links=False) as f:
         for line in f:
             if line in (b"\r\n", b"\n"):
                 break
@@ -238,3 +255,45 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _read(path: Path) -> bytes:
+    """A draft file's bytes: a regular file only, never through a link (NotRegularFile)."""
+    return read_regular(path, limit=_FILE_LIMIT, follow_links=False)
+
+
+def _is_regular(path: Path) -> bool:
+    """A regular file itself (a link to one is not: calbot never writes links)."""
+    try:
+        regular_or_missing(path)
+    except NotRegularFile:
+        return False
+    return path.exists()
+
+
+def _check_target(target: Path) -> None:
+    """A draft is written only where nothing but a regular file is: a directory, FIFO or
+    link in its place is the user's, left alone. ValueError: the scan warns about that
+    draft and goes on."""
+    try:
+        regular_or_missing(target)
+    except NotRegularFile as exc:
+        raise ValueError(
+            f"{target} is {exc.strerror}, not a draft calbot wrote; left alone"
+        ) from None
+
+
+def folder_problem(folder: str | Path) -> str | None:
+    """Why drafts cannot go into `folder`, or None: checked before any sink writes, so a
+    bad outbox stops the scan before a Gmail draft is made. The folder (or, while it does
+    not exist, the nearest parent that does) must be a writable directory."""
+    path = Path(folder).expanduser()
+    probe = path
+    while not probe.exists() and not probe.is_symlink() and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir():
+        what = "a file" if probe.is_file() else "not a folder"
+        return f"{probe} is {what}, not a folder for the drafts"
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return f"{probe} is not writable"
+    return None

@@ -20,9 +20,15 @@ def config_path(args: argparse.Namespace) -> Path:
 
 
 def state_dir() -> Path:
+    """The state dir, after checking the store file in it can be read (a cheap header check:
+    garbage, a truncated file or a directory stops every command that uses the store at
+    once, exit 2 naming the file and the fix — the worker too, before its first scan)."""
+    from calbot.adapters.sqlite.store import DB_NAME, check_store_file
     from calbot.config.loader import default_state_dir
 
-    return default_state_dir(os.environ)
+    folder = default_state_dir(os.environ)
+    check_store_file(folder / DB_NAME)
+    return folder
 
 
 def load(args: argparse.Namespace) -> Settings:

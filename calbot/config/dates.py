@@ -62,7 +62,13 @@ from calbot.config.date_grammar import grammar_for
 from calbot.config.date_phrases import BadPhrase, NotBuiltIn, localize, read_phrase
 from calbot.config.date_words import shown
 
-__all__ = ["parse_when"]
+__all__ = ["FIRST_YEAR", "LAST_YEAR", "MAX_WINDOW", "check_moment", "check_span", "parse_when"]
+
+# A scan's window (`--from`/`--to`) stays inside these years and this length: calendars have
+# nothing to say outside them, and every day of the window (and of its history and slot
+# search) is walked, so the bounds also keep any date arithmetic far from year 1 and 9999.
+FIRST_YEAR, LAST_YEAR = 1970, 2100
+MAX_WINDOW = timedelta(days=366)
 
 DEFAULT_LANGUAGES: tuple[str, ...] = ("en", "vi", "ms")
 
@@ -144,3 +150,20 @@ def parse_when(text: str, now: datetime, languages: Sequence[str] = DEFAULT_LANG
     if result is None:
         raise error
     return result
+
+
+def check_moment(option: str, when: datetime) -> datetime:
+    """`when` itself when its year is in FIRST_YEAR..LAST_YEAR; else ValueError naming
+    `option` (e.g. "--to")."""
+    if not FIRST_YEAR <= when.year <= LAST_YEAR:
+        raise ValueError(f"{option}: {when:%Y-%m-%d} is outside the years {FIRST_YEAR}–{LAST_YEAR}")
+    return when
+
+
+def check_span(start: datetime, end: datetime, options: str = "--from/--to") -> None:
+    """ValueError when `end` is more than MAX_WINDOW after `start`."""
+    if end - start > MAX_WINDOW:
+        raise ValueError(
+            f"{options}: {start:%Y-%m-%d} to {end:%Y-%m-%d} is more than "
+            f"{MAX_WINDOW.days} days; scan a shorter window"
+        )

@@ -6,6 +6,7 @@ ZoneInfo compares wall clocks, which is wrong across a DST change.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from calbot.core.classify import is_busy, is_meeting
+from calbot.core.messages import Message, message
 from calbot.core.model import Event, EventType, Slot
 from calbot.core.settings import UserSettings
 
@@ -77,6 +79,57 @@ def free_gaps(window: Interval, busy: list[Interval]) -> list[Interval]:
 def clip(interval: Interval, window: Interval) -> Interval | None:
     start, end = max(interval[0], window[0]), min(interval[1], window[1])
     return (start, end) if start < end else None
+
+
+# How far past a scan's window an event keeps its own times. No real meeting is this long,
+# so clipping changes nothing a user would see, while an event "ending in 9999" (or starting
+# in year 1) no longer makes any walk over its days run for millennia or past year 9999.
+CLIP_MARGIN = timedelta(days=7)
+
+
+def clip_events(
+    events: Iterable[Event], start: datetime, end: datetime
+) -> tuple[list[Event], list[Message]]:
+    """The events overlapping [start - CLIP_MARGIN, end + CLIP_MARGIN), each cut to that
+    span, before any day arithmetic; and a warning naming each event whose times cannot be
+    used at all (they do not convert to UTC: year 1 or 9999 in a far zone). A bad event is
+    skipped, never the scan. `start`/`end` are aware and well inside years 1..9999."""
+    lo = (start - CLIP_MARGIN).astimezone(UTC)
+    hi = (end + CLIP_MARGIN).astimezone(UTC)
+    kept: list[Event] = []
+    warnings: list[Message] = []
+    for event in events:
+        try:
+            first, last = _utc(event)
+            if event.end.tzinfo is None or event.start.tzinfo is None:
+                raise ValueError("no timezone")
+        except (OverflowError, ValueError, TypeError) as exc:
+            warnings.append(
+                message("warn.event_unusable_times", event=event_label(event), problem=str(exc))
+            )
+            continue
+        if last <= lo or first >= hi:
+            if first == last and lo <= first < hi:  # an instant at the edge: keep it
+                kept.append(event)
+            continue
+        if first >= lo and last <= hi:
+            kept.append(event)
+            continue
+        zone = event.start.tzinfo
+        kept.append(
+            dataclasses.replace(
+                event,
+                start=max(first, lo).astimezone(zone),
+                end=min(last, hi).astimezone(event.end.tzinfo or zone),
+            )
+        )
+    return kept, warnings
+
+
+def event_label(event: Event) -> str:
+    """How a warning names an event: its title (one line, cut) and where it lives."""
+    title = " ".join(event.summary.split())[:60]
+    return f"{title!r} ({event.calendar_id}/{event.id})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,17 +196,31 @@ def measure(
     blocking: dict[date, list[Interval]] = defaultdict(list)  # busy, focus time excluded
     busy: list[Interval] = []
     busy_days: dict[date, list[Interval]] = defaultdict(list)
+    # Only these days are measured: every span is cut to them (a day around, for the local
+    # midnights) before its days are walked, so an event of any length costs a few days.
+    outer = (
+        local_midnight(first_day, tz) - timedelta(days=1),
+        local_midnight(last_day, tz) + timedelta(days=2),
+    )
     for event in events:
         if not is_busy(event, user):
             continue
-        span = _utc(event)
+        try:
+            whole = _utc(event)
+            starts_on = event.start.astimezone(tz).date()
+        except OverflowError:  # year 1 or 9999 in a far zone: nowhere near these days
+            continue
+        cut = clip(whole, outer) if whole[0] < whole[1] else whole
+        if cut is None or not (outer[0] <= cut[0] <= outer[1]):
+            continue
+        span = cut
         if event.all_day:  # an all-day out-of-office blocks its whole local days
-            away = list(local_days(event.start, event.end, tz))
+            away = list(local_days(span[0], span[1], tz))
             span = (local_midnight(away[0], tz), local_midnight(away[-1] + timedelta(1), tz))
         busy.append(span)
         meeting = is_meeting(event, user)
         if meeting:
-            counts[event.start.astimezone(tz).date()] += 1
+            counts[starts_on] += 1
         for day in local_days(span[0], span[1], tz):
             busy_days[day].append(span)
             if meeting:
@@ -164,7 +231,10 @@ def measure(
     days: dict[date, DayLoad] = {}
     weeks: dict[tuple[int, int], float] = defaultdict(float)
     for slot in extra_busy:
-        span = (slot.start.astimezone(UTC), slot.end.astimezone(UTC))
+        cut = clip((slot.start.astimezone(UTC), slot.end.astimezone(UTC)), outer)
+        if cut is None:
+            continue
+        span = cut
         busy.append(span)
         for day in local_days(span[0], span[1], tz):
             busy_days[day].append(span)

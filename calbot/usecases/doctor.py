@@ -18,6 +18,7 @@ from pathlib import Path
 
 from calbot.adapters.google.api import GoogleApi, connect
 from calbot.adapters.google.scopes import GMAIL_COMPOSE, scopes_for
+from calbot.adapters.sqlite.store import DB_NAME, StoreUnreadable, check_store_file
 from calbot.config.settings import Settings
 from calbot.config.templates import load_templates
 from calbot.errors import ConfigError
@@ -52,6 +53,8 @@ def run_checks(
         from calbot.usecases.doctor_caldav import caldav_checks
 
         caldav_checks(settings, checks)
+    if state_dir is not None:
+        checks.append(_state_store(state_dir))
     if scopes_for(settings):
         google_checks(settings, now, connect, checks)
     else:
@@ -83,3 +86,13 @@ def _templates(settings: Settings) -> Check:
             exit_code=2,
         )
     return Check("templates", True, f"{where} templates load")
+
+
+def _state_store(state_dir: Path) -> Check:
+    """The store file is one calbot can read (the header check every command makes)."""
+    path = state_dir / DB_NAME
+    try:
+        check_store_file(path)
+    except StoreUnreadable as exc:
+        return Check("state store", False, str(exc), f"mv {path} {path}.broken", exit_code=2)
+    return Check("state store", True, f"{path} is readable" if path.exists() else "none yet")

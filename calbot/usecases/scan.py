@@ -24,7 +24,7 @@ from calbot.core.model import Action
 from calbot.core.records import Note
 from calbot.core.scan_result import Outcome, ScanResult, Window
 from calbot.core.scoring import client_week_counts, repeat_count, score
-from calbot.core.workload import measure
+from calbot.core.workload import clip_events, measure
 from calbot.errors import ConfigError
 from calbot.ports.calendar import CalendarSource
 from calbot.ports.sinks import DraftSink, NoteSink, Reply, SinkKind
@@ -64,7 +64,10 @@ def run_scan(
 ) -> ScanResult:
     tz = ZoneInfo(settings.user.timezone)
     progress("reading calendar")
-    events = dedupe(ports.source.events(window.history_start, window.end))
+    events, unusable = clip_events(
+        ports.source.events(window.history_start, window.end), window.history_start, window.end
+    )
+    events = dedupe(events)
 
     progress("scoring meetings")
     meetings = [m for e in events if (m := classify(e, settings)) is not None]
@@ -76,7 +79,7 @@ def run_scan(
         ports.source.extra_busy(window.start, window.end),
     )
     lang = settings.user.language
-    warnings = [say(w, lang) for w in ports.source.warnings]
+    warnings = [say(w, lang) for w in (*ports.source.warnings, *unusable)]
     counts = client_week_counts(meetings, tz)
     scored = []
     for m in meetings:

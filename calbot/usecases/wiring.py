@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from calbot.adapters.lock import StateLock
-from calbot.adapters.outbox import OutboxSink
+from calbot.adapters.outbox import OutboxSink, folder_problem
 from calbot.adapters.sqlite import SqliteStore
-from calbot.config.dates import parse_when
+from calbot.config.dates import FIRST_YEAR, LAST_YEAR, check_moment, check_span, parse_when
 from calbot.config.settings import Settings
 from calbot.config.templates import load_templates
 from calbot.core.messages import Message, message
 from calbot.errors import (
+    ConfigError,
     LockedError,
     UsageError,
 )
@@ -44,12 +45,20 @@ def scan_window(
     settings: Settings, now: datetime, start_text: str | None, end_text: str | None
 ) -> Window:
     """--from replaces now as the start; the horizon and history count from it."""
-    try:
-        start = parse_when(start_text, now) if start_text else now
-        end = parse_when(end_text, now) if end_text else parse_when(settings.source.horizon, start)
+    try:  # each bound checked before any arithmetic on it (year 9999 + 14 days overflows)
+        start = check_moment("--from", parse_when(start_text, now)) if start_text else now
+        if end_text:
+            end = check_moment("--to", parse_when(end_text, now))
+        else:
+            end = check_moment("--to", parse_when(settings.source.horizon, start))
         history = parse_when(settings.source.history, start)
+        if end > start:
+            check_span(start, end)
     except ValueError as exc:
-        raise UsageError(f"--from/--to: {exc}") from None
+        text = str(exc)
+        raise UsageError(text if text.startswith("--") else f"--from/--to: {text}") from None
+    except OverflowError:  # defensive: the checks above keep the dates far from the edges
+        raise UsageError(f"--from/--to: outside the years {FIRST_YEAR}–{LAST_YEAR}") from None
     if end <= start:
         raise UsageError(
             f"--to ({end:%Y-%m-%d %H:%M}) is not after --from ({start:%Y-%m-%d %H:%M})"
@@ -68,6 +77,10 @@ def make_ports(
     calendar notes as configured, plus the outbox when one is set. The ICS and Google
     adapters are imported only when chosen: each pulls in a heavy library the other
     configuration never needs (icalendar, googleapiclient)."""
+    if settings.outputs.outbox and not dry_run:  # before any sink exists, let alone writes
+        problem = folder_problem(settings.outputs.outbox)
+        if problem:
+            raise ConfigError(str(settings.path), "outputs.outbox", problem)
     sinks: list[DraftSink] = []
     notes: NoteSink | None = None
     warnings: list[Message] = []

@@ -113,6 +113,7 @@ def test_all_green(ready: Settings, clock: Clock, google: Any, tmp_path: Path) -
         "templates",
         "sending",
         "state dir",
+        "state store",
         "token permissions",
         "token",
         "scopes",

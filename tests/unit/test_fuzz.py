@@ -39,7 +39,7 @@ from calbot.core.model import Action, Decision, Draft, Event, Proposal, Slot
 from calbot.core.scoring import client_week_counts, repeat_count, score
 from calbot.core.settings import LANGUAGES
 from calbot.core.untrusted import is_unsafe, json_escaped
-from calbot.core.workload import measure
+from calbot.core.workload import clip_events, measure
 from calbot.present.messages import say
 from calbot.present.render import explain_text, result_doc, table_rows
 from calbot.usecases.scan import Outcome, ScanResult, Window
@@ -127,8 +127,24 @@ wrong = st.one_of(st.none(), st.integers(), st.booleans(), st.lists(st.integers(
 
 @st.composite
 def moments(draw: st.DrawFn) -> datetime:
+    if draw(st.integers(0, 5)) == 0:  # anywhere in the representable range (issue 11, #4)
+        naive = draw(
+            st.one_of(
+                st.datetimes(min_value=datetime.min, max_value=datetime.max),
+                st.sampled_from([datetime.min, datetime.max, datetime(9999, 12, 31, 23, 30)]),
+            )
+        )
+        return naive.replace(tzinfo=draw(st.sampled_from([UTC, TZ, ZoneInfo("Asia/Tokyo")])))
     edge = draw(st.sampled_from(EDGES))
     return edge + timedelta(minutes=draw(st.integers(-36 * 60, 36 * 60)))
+
+
+def shifted(start: datetime, minutes: int) -> datetime:
+    """`start` plus `minutes`, kept inside the representable range."""
+    try:
+        return start + timedelta(minutes=minutes)
+    except OverflowError:
+        return start
 
 
 @st.composite
@@ -157,7 +173,10 @@ def times(draw: st.DrawFn, start: datetime) -> Any:
     if kind == "floating":
         out: dict[str, Any] = {"dateTime": start.replace(tzinfo=None).isoformat()}
     else:
-        local = start.astimezone(ZoneInfo(draw(st.sampled_from(ZONES[:4]))))
+        try:
+            local = start.astimezone(ZoneInfo(draw(st.sampled_from(ZONES[:4]))))
+        except OverflowError:  # year 1 or 9999 shown in another zone: keep its own
+            local = start
         out = {"dateTime": local.isoformat()}
     if kind in ("zoned", "floating") and zone:
         out["timeZone"] = zone
@@ -191,7 +210,9 @@ def google_items(draw: st.DrawFn) -> Any:
     if draw(st.integers(0, 30)) == 0:
         return draw(st.one_of(wrong, texts))  # not even an object
     start = draw(moments())
-    end = start + timedelta(minutes=draw(st.integers(-30, 6 * 60)))
+    end = shifted(start, draw(st.integers(-30, 6 * 60)))
+    if draw(st.integers(0, 8)) == 0:  # ends in year 9999 (or starts in year 1)
+        end = datetime(9999, 12, 31, 23, 30, tzinfo=UTC)
     item = draw(
         st.fixed_dictionaries(
             {"id": st.one_of(st.text(min_size=1, max_size=20), st.sampled_from(PAYLOADS))},
@@ -321,13 +342,21 @@ def event_kind(label: str) -> None:
         event(label)
 
 
-def run_path(item: Any, lang: str, forced: Action, templates: Templates) -> None:
+def run_path(
+    item: Any, lang: str, forced: Action, templates: Templates, *, limited: bool = True
+) -> None:
+    """`limited`: the adapter drops events outside the window (as a scan's source does);
+    else every event comes through and the core clips it to the window (`clip_events`)."""
     settings = SETTINGS[lang]
     lo = EDGES[0] - timedelta(days=300)
     hi = EDGES[-1] + timedelta(days=300)
     try:
         event = to_event(
-            compact(item) if isinstance(item, dict) else item, "primary", ME, TZ, within=(lo, hi)
+            compact(item) if isinstance(item, dict) else item,
+            "primary",
+            ME,
+            TZ,
+            within=(lo, hi) if limited else None,
         )
     except BadEvent as exc:
         assert "\n" not in str(exc) and "\r" not in str(exc)
@@ -339,6 +368,14 @@ def run_path(item: Any, lang: str, forced: Action, templates: Templates) -> None
         return
     for text in (event.id, event.summary, event.description, event.location, event.organizer):
         text.encode("utf-8")
+    kept, unusable = clip_events([event], lo, hi)
+    for warning in unusable:
+        assert "\n" not in say(warning, lang)
+        event_kind("times unusable")
+    if not kept:
+        event_kind("outside the window")
+        return
+    (event,) = kept
     meeting = classify(event, settings)
     if meeting is None:
         event_kind("not a client meeting")
@@ -366,9 +403,9 @@ def run_path(item: Any, lang: str, forced: Action, templates: Templates) -> None
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(google_items(), st.sampled_from(LANGUAGES), st.sampled_from(DRAFT_ACTIONS))
-def test_google_event_to_draft_never_breaks(templates, item, lang, forced):
-    run_path(item, lang, forced, templates)
+@given(google_items(), st.sampled_from(LANGUAGES), st.sampled_from(DRAFT_ACTIONS), st.booleans())
+def test_google_event_to_draft_never_breaks(templates, item, lang, forced, limited):
+    run_path(item, lang, forced, templates, limited=limited)
 
 
 # --- ICS ------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from google.oauth2 import service_account
@@ -57,6 +58,7 @@ log = logging.getLogger("calbot.google")
 TESTING_LIFETIME = timedelta(days=7)  # refresh tokens of an app in "Testing" status
 WARN_AHEAD = timedelta(days=1)
 REQUIRED_KEYS = ("refresh_token", "token_uri", "client_id", "client_secret")
+_TOKEN_LIMIT = 1024 * 1024  # a token file is a few hundred bytes
 
 
 # --- credentials ---------------------------------------------------------------------------
@@ -94,20 +96,59 @@ def load_credentials(settings: Settings) -> Any:
         raise TokenFileError(
             f"token file {path} lacks {', '.join(missing)} — run `calbot auth` again"
         )
-    scopes = info.get("scopes") or info.get("scope")
-    if isinstance(scopes, str):
-        scopes = scopes.split()
+    scopes = _checked_fields(path, info)
     creds = SavingCredentials(  # type: ignore[no-untyped-call]
         token=info.get("token") or None,
         refresh_token=info["refresh_token"],
         token_uri=info["token_uri"],
         client_id=info["client_id"],
         client_secret=info["client_secret"],
-        scopes=list(scopes) if scopes else None,
+        scopes=scopes,
         expiry=_naive_utc(info.get("expiry")),
     )
     creds.token_file = path
     return creds
+
+
+def _checked_fields(path: Path, info: Mapping[str, Any]) -> list[str] | None:
+    """The granted scopes, after checking every field google-auth will use has the right
+    type: a wrong one fails here, at once, naming the field (exit 3), instead of deep in
+    google-auth (exit 1) or as a token endpoint retried for minutes (exit 4)."""
+
+    def bad(key: str, why: str) -> TokenFileError:
+        return TokenFileError(f"token file {path}: {key} {why} — run `calbot auth` again")
+
+    for key in REQUIRED_KEYS:
+        if not isinstance(info[key], str):
+            raise bad(key, "is not text")
+    if info.get("token") is not None and not isinstance(info["token"], str):
+        raise bad("token", "is not text")
+    if not _usable_token_uri(info["token_uri"]):
+        raise bad("token_uri", "is not an https:// address")
+    key = "scopes" if info.get("scopes") else "scope"
+    scopes = info.get(key)
+    if not scopes:
+        return None
+    if isinstance(scopes, str):
+        return scopes.split()
+    if not isinstance(scopes, list) or not all(isinstance(x, str) and x for x in scopes):
+        raise bad(key, "is not a list of scopes")
+    return list(scopes)
+
+
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def _usable_token_uri(uri: str) -> bool:
+    """https with a host; or http to this machine (the tests' fake token endpoint)."""
+    try:
+        parts = urlsplit(uri.strip())
+        host = parts.hostname
+    except ValueError:
+        return False
+    if not host or any(ch.isspace() for ch in uri.strip()):
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and host in _LOOPBACK)
 
 
 def _service_account(settings: Settings) -> Any:
@@ -134,10 +175,14 @@ def _service_account(settings: Settings) -> Any:
 def read_token_info(path: Path) -> dict[str, Any]:
     """The token file's JSON, after checking that only its owner can read it."""
     check_private(path, "Google token")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+    try:  # never opens a FIFO for a blocking read, nor reads a directory or a huge file
+        data = json.loads(files.read_regular(path, limit=_TOKEN_LIMIT).decode("utf-8"))
     except FileNotFoundError:
         raise TokenFileError(f"no Google token at {path} — run `calbot auth`") from None
+    except files.NotRegularFile as exc:
+        raise TokenFileError(
+            f"token file {path} is {exc.strerror}, not a token — run `calbot auth`"
+        ) from None
     except (OSError, UnicodeDecodeError, ValueError):
         raise TokenFileError(
             f"token file {path} cannot be read as JSON — run `calbot auth` to write a new one"

@@ -15,8 +15,9 @@ organizer), so nothing the client sees can change.
   tell a colour it set from one the user chose — unless the sink was built with
   `colors=`: the colours calbot itself uses; an event showing one of those gets its colour
   reset to the calendar's default on `clear`.
-- An event gone between the read and the patch (404, or 410 "deleted") or not writable by
-  the user (403, e.g. a copy that is not theirs) adds a warning to `warnings` (a `Message`,
+- An event gone between the read and the patch (404, or 410 "deleted"), not writable by
+  the user (403, e.g. a copy that is not theirs) or refusing this patch (400, 409, 412)
+  adds a warning to `warnings` (a `Message`,
   which the scan renders in the user's language) and the scan goes on. Any other API
   error propagates.
 """
@@ -33,6 +34,11 @@ from calbot.core.messages import Message, message
 from calbot.core.model import Event
 from calbot.core.records import Note
 
+# Answers about this one event, not about Google or calbot's access: 400 (Google will not
+# take this patch on this event), 409 (a conflicting change), 412 (the event changed since
+# it was read). Its note waits for the next scan; the other notes, the decisions and the
+# drafts go on.
+_REFUSED = frozenset({400, 409, 412})
 # 403 reasons that mean "slow down", not "not yours": those are not a per-event problem.
 _RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"})
 
@@ -113,6 +119,8 @@ class CalendarNotes:
                 problem = message("warn.event_gone")
             elif exc.status == 403 and exc.reason not in _RATE_LIMIT_REASONS:
                 problem = message("warn.copy_not_yours")
+            elif exc.status in _REFUSED:
+                problem = message("warn.note_refused")
             else:
                 raise
             self.warnings.append(

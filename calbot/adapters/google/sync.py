@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,9 @@ from calbot.ports.store import SyncCache
 
 __all__ = ["SYNC_MARGIN", "CalendarGone", "CalendarSync", "Change"]
 
+log = logging.getLogger("calbot.google")
+
+FULL_SYNC_TRIES = 2  # a full sync that meets a 410 while paging starts over once
 SYNC_MARGIN = timedelta(days=30)  # a full sync reaches this far before the window start
 PRUNE_STEP = timedelta(days=7)  # prune the cache once the window moved this far
 STAGING_SUFFIX = " (full sync in progress)"  # calendar ids hold no spaces
@@ -230,58 +234,80 @@ class CalendarSync:
         read (a cache is read only after a sync from its token): the pages are written
         straight to the calendar instead of a staging one, which saves rewriting every row
         at the swap. A crash midway leaves rows without a token, which the next full sync
-        drops first, as it drops a staging calendar."""
+        drops first, as it drops a staging calendar.
+
+        A 410 while paging (Google let the page token expire) starts the full sync over,
+        once: what the broken attempt streamed is withdrawn first (as removals), so nothing
+        of it outlives the restart. A second 410 stops the scan (exit 4)."""
         covered_from = min(start, self._now) - SYNC_MARGIN
         time_min = covered_from.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        try:
-            if not self._writable:
-                items: dict[str, dict[str, Any]] = {}
-                for page, _ in pages(self._api, cal, timeMin=time_min):
-                    self._apply(items, page)
-                self._synced[cal] = _Synced(covered_from, items=items)
-                yield from items.items()
-                return
-            # Pages go to a staging calendar in short transactions (no transaction stays
-            # open across a request: another process must not wait on this one's network);
-            # the last transaction swaps it in with the token, so the cache changes at once.
-            staging = cal + STAGING_SUFFIX
-            target = cal if in_place else staging
-            with self._cache.transaction():
-                self._cache.drop_calendar(staging)  # what a crash mid-sync left behind
-                if in_place:
-                    self._cache.drop_calendar(cal)
-            instances: dict[str, list[str]] = {}  # series id → its instances so far
-            next_token = None
-            for page, page_next_token in pages(self._api, cal, timeMin=time_min):
-                written: list[dict[str, Any]] = []
-                for item in page:
-                    event_id = item.get("id")
-                    if not isinstance(event_id, str) or not event_id:
-                        self._warn(message("warn.item_without_id", item=event_label(item)))
-                        continue
-                    if item.get("status") == "cancelled":
-                        for i in [event_id, *instances.pop(event_id, ())]:
-                            written.append({"id": i, "status": "cancelled"})
-                            yield i, None
-                    else:
-                        series = item.get("recurringEventId")
-                        if isinstance(series, str):
-                            instances.setdefault(series, []).append(event_id)
-                        written.append(item)
-                        yield event_id, item
-                if written:
-                    with self._cache.transaction():
-                        self._cache.put_events(target, written)
-                next_token = page_next_token
-            with self._cache.transaction():
-                if not in_place:
-                    self._cache.drop_calendar(cal)
-                    self._cache.move_events(staging, cal)
-                self._cache.put_sync_token(cal, _pack(covered_from, next_token))
-        except ApiError as exc:
-            if exc.status == 404:
-                self._gone(cal, covered_from)
-            raise
+        for attempt in range(1, FULL_SYNC_TRIES + 1):
+            streamed: list[str] = []
+            try:
+                yield from self._full_once(cal, covered_from, time_min, in_place, streamed)
+            except ApiError as exc:
+                if exc.status == 404:
+                    self._gone(cal, covered_from)
+                if exc.status != 410 or attempt == FULL_SYNC_TRIES:
+                    raise
+                log.warning(
+                    "Google asked for a new full sync of %s while paging; starting over", cal
+                )
+                for event_id in streamed:  # withdrawn: the next attempt streams them again
+                    yield event_id, None
+                continue
+            return
+
+    def _full_once(
+        self, cal: str, covered_from: datetime, time_min: str, in_place: bool, streamed: list[str]
+    ) -> Iterator[Change]:
+        """One attempt at `_full`; every id it yields is added to `streamed`."""
+        if not self._writable:
+            items: dict[str, dict[str, Any]] = {}
+            for page, _ in pages(self._api, cal, timeMin=time_min):
+                self._apply(items, page)
+            self._synced[cal] = _Synced(covered_from, items=items)
+            yield from items.items()
+            return
+        # Pages go to a staging calendar in short transactions (no transaction stays
+        # open across a request: another process must not wait on this one's network);
+        # the last transaction swaps it in with the token, so the cache changes at once.
+        staging = cal + STAGING_SUFFIX
+        target = cal if in_place else staging
+        with self._cache.transaction():
+            self._cache.drop_calendar(staging)  # what a crash mid-sync left behind
+            if in_place:
+                self._cache.drop_calendar(cal)
+        instances: dict[str, list[str]] = {}  # series id → its instances so far
+        next_token = None
+        for page, page_next_token in pages(self._api, cal, timeMin=time_min):
+            written: list[dict[str, Any]] = []
+            for item in page:
+                event_id = item.get("id")
+                if not isinstance(event_id, str) or not event_id:
+                    self._warn(message("warn.item_without_id", item=event_label(item)))
+                    continue
+                if item.get("status") == "cancelled":
+                    for i in [event_id, *instances.pop(event_id, ())]:
+                        written.append({"id": i, "status": "cancelled"})
+                        streamed.append(i)
+                        yield i, None
+                else:
+                    series = item.get("recurringEventId")
+                    if isinstance(series, str):
+                        instances.setdefault(series, []).append(event_id)
+                    written.append(item)
+                    streamed.append(event_id)
+                    yield event_id, item
+            if written:
+                with self._cache.transaction():
+                    self._cache.put_events(target, written)
+            next_token = page_next_token
+        with self._cache.transaction():
+            if not in_place:
+                self._cache.drop_calendar(cal)
+                self._cache.move_events(staging, cal)
+            self._cache.put_sync_token(cal, _pack(covered_from, next_token))
         self._synced[cal] = _Synced(covered_from)
 
     def _gone(self, cal: str, covered_from: datetime) -> NoReturn:

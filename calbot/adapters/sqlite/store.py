@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -42,8 +43,9 @@ class SqliteStore(LedgerTables, CacheTables, ReviewTables, HoldTables):
         """
         state_dir = Path(state_dir).expanduser()
         path = state_dir / DB_NAME
-        if readonly and not path.exists():
+        if readonly and not path.exists() and not path.is_symlink():
             return MemoryStore(readonly=True)
+        check_store_file(path)
         try:
             if readonly:
                 uri = f"file:{quote(str(path.resolve()))}?mode=ro"
@@ -53,7 +55,7 @@ class SqliteStore(LedgerTables, CacheTables, ReviewTables, HoldTables):
                 conn = _connect(str(path), uri=False)
                 conn.execute("PRAGMA journal_mode=WAL")
         except sqlite3.Error as exc:
-            raise CalbotError(f"cannot open the state store at {path}: {exc}") from exc
+            raise _open_error(path, exc) from exc
         try:
             if readonly and schema_version(conn) == 0:  # a file calbot never set up
                 conn.close()
@@ -61,7 +63,7 @@ class SqliteStore(LedgerTables, CacheTables, ReviewTables, HoldTables):
             migrate(conn, path, readonly=readonly)
         except sqlite3.Error as exc:
             conn.close()
-            raise CalbotError(f"cannot open the state store at {path}: {exc}") from exc
+            raise _open_error(path, exc) from exc
         except BaseException:
             conn.close()
             raise
@@ -95,6 +97,74 @@ class SqliteStore(LedgerTables, CacheTables, ReviewTables, HoldTables):
 
     def close(self) -> None:
         self._conn.close()
+
+
+class StoreUnreadable(CalbotError):
+    """The state store file is not a database calbot can read: exit 2 (SPEC §2), with the
+    fix. Losing the store is safe — drafts are found again and adopted — so the fix is to
+    move the file aside, never to repair it by hand."""
+
+    exit_code = 2
+
+    def __init__(self, path: Path, problem: str) -> None:
+        self.path = path
+        super().__init__(
+            f"the state store {path} cannot be read ({problem}) — move it aside "
+            f"(mv {path} {path}.broken) and run again; a lost store is safe: calbot finds "
+            "and adopts its drafts again"
+        )
+
+
+_HEADER = b"SQLite format 3\x00"
+
+
+def check_store_file(path: Path) -> None:
+    """StoreUnreadable when `path` is there but cannot be calbot's store: not a regular
+    file (a directory, a FIFO — never opened), not an SQLite file, or shorter than its own
+    header says (truncated). Cheap (one 100-byte read), so it runs at every open; damage
+    inside the pages is SQLite's to find."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreUnreadable(path, exc.strerror or type(exc).__name__) from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise StoreUnreadable(path, f"it is {kind}")
+    if info.st_size == 0:  # a store being created
+        return
+    try:
+        with open(path, "rb") as f:
+            head = f.read(100)
+    except OSError as exc:
+        raise StoreUnreadable(path, exc.strerror or type(exc).__name__) from None
+    if len(head) < 100 or not head.startswith(_HEADER):
+        raise StoreUnreadable(path, "not an SQLite database")
+    page_size = int.from_bytes(head[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(head[28:32], "big")
+    # The page count is valid only when "version-valid-for" matches the change counter;
+    # while a WAL file is beside it a checkpoint may be under way: SQLite decides then.
+    counted = head[92:96] == head[24:28]
+    wal = path.with_name(path.name + "-wal")
+    if counted and info.st_size < page_size * pages and not _nonempty(wal):
+        raise StoreUnreadable(path, f"truncated: {info.st_size} of {page_size * pages} bytes")
+
+
+def _nonempty(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except OSError:
+        return False
+
+
+def _open_error(path: Path, exc: sqlite3.Error) -> CalbotError:
+    """A damaged file is the user's to move aside (exit 2); a busy or unopenable one is
+    not (OperationalError: locked, no permission, disk full...)."""
+    if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+        return StoreUnreadable(path, str(exc))
+    return CalbotError(f"cannot open the state store at {path}: {exc}")
 
 
 def _connect(database: str, *, uri: bool) -> sqlite3.Connection:

@@ -68,6 +68,7 @@ TEXT: dict[str, str] = {
     ),
     "warn.event_gone": "the event no longer exists",
     "warn.copy_not_yours": "not allowed to change this copy of the event",
+    "warn.note_refused": "Google refused the change; tried again at the next scan",
     "warn.ics_skipped": "{calendar}: skipped {event}: {why}",
     "warn.ics_unreadable_lines": "{calendar}: {event}: ignored unreadable {lines} line(s)",
     "warn.ics_bad_value": "bad {name} value ({error})",
@@ -83,6 +84,7 @@ TEXT: dict[str, str] = {
         "only the first {limit} were read"
     ),
     "warn.ends_before_start": "ends before it starts",
+    "warn.event_unusable_times": "skipped {event}: its times cannot be used ({problem})",
     # the first line of a draft's private notes
     "notes.why_line": "Why: {reasons} (score {score}/100, {action})",
     # the review calendar: its description and each review event's

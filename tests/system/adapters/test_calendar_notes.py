@@ -257,12 +257,22 @@ def test_read_only_copy_is_a_warning(google: Any, notes: CalendarNotes) -> None:
     assert len(notes.warnings) == 1 and "403" in shown(notes)[0]
 
 
+@pytest.mark.parametrize("status", [400, 409, 412])
+def test_a_patch_google_refuses_for_this_event_is_a_warning(
+    google: Any, notes: CalendarNotes, status: int
+) -> None:
+    ev = add_meeting(google)
+    google.fail("calendar.events.patch", status)
+    notes.put(as_event(ev), NOTE)
+    assert len(notes.warnings) == 1 and f"({status})" in shown(notes)[0]
+
+
 def test_other_errors_propagate(google: Any, notes: CalendarNotes) -> None:
     ev = add_meeting(google)
-    google.fail("calendar.events.patch", 400)
+    google.fail("calendar.events.patch", 405)
     with pytest.raises(ApiError) as caught:
         notes.put(as_event(ev), NOTE)
-    assert caught.value.status == 400
+    assert caught.value.status == 405
     assert notes.warnings == []
 
 

@@ -245,8 +245,9 @@ def test_sqlite_too_new_schema_is_a_one_line_error(tmp_path: Path, readonly: boo
 
 def test_sqlite_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / DB_NAME).write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(CalbotError, match="cannot open the state store at"):
+    with pytest.raises(CalbotError, match=r"cannot be read .* move it aside") as caught:
         SqliteStore.open(tmp_path)
+    assert caught.value.exit_code == 2  # SPEC §2: a store that cannot be read
 
 
 def test_readonly_missing_store_creates_nothing(tmp_path: Path) -> None:
