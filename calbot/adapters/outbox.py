@@ -20,7 +20,13 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from calbot.adapters.files import write_private
-from calbot.adapters.mail import build_message, draft_hash, message_hashes
+from calbot.adapters.mail import (
+    build_message,
+    draft_hash,
+    message_hashes,
+    message_holds,
+)
+from calbot.core.decide import offered_slots
 from calbot.core.messages import Message
 from calbot.core.vocab import DraftStatus
 from calbot.ports.sinks import DraftGone, Left, Reply, SinkKind, Written
@@ -53,6 +59,7 @@ class OutboxSink:
 
     name = "outbox"
     kind = SinkKind.MAIL
+    tells_sent = False  # a draft gone from it may have been sent
 
     def __init__(
         self,
@@ -98,6 +105,7 @@ class OutboxSink:
                     version=_version(data),
                     content_hash=written,
                     edited=now != written,
+                    holds=message_holds(data),
                 )
         return None
 
@@ -195,6 +203,7 @@ class OutboxSink:
             from_name=self._from_name,
             message_id=reply.message_id,
             date=self._clock(),
+            holds=offered_slots(reply.decision),
         )
         self._ensure_folder()
         write_private(target, data)

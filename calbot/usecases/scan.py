@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,13 +17,14 @@ from calbot.adapters.mail import message_domain, message_id_for
 from calbot.config.settings import Settings
 from calbot.config.templates import Templates
 from calbot.core.classify import classify, dedupe
-from calbot.core.decide import Scene, Scored, decide_all
+from calbot.core.decide import Scene, Scored, decide_all, event_fingerprint
 from calbot.core.draft import Openings
 from calbot.core.messages import message
-from calbot.core.model import Action
-from calbot.core.records import Note
+from calbot.core.model import Action, Event, Slot
+from calbot.core.records import DecisionRecord, HoldRecord, Note
 from calbot.core.scan_result import Outcome, ScanResult, Window
 from calbot.core.scoring import client_week_counts, repeat_count, score
+from calbot.core.vocab import DraftStatus
 from calbot.core.workload import measure
 from calbot.errors import ConfigError
 from calbot.ports.calendar import CalendarSource
@@ -31,7 +32,7 @@ from calbot.ports.sinks import DraftSink, NoteSink, Reply, SinkKind
 from calbot.ports.store import StateStore
 from calbot.present.messages import say
 from calbot.present.reasons import acting_reasons, main_reason
-from calbot.usecases.scan_record import record_decisions, record_review
+from calbot.usecases.scan_record import HoldScope, next_holds, record_decisions, record_review
 from calbot.usecases.sink_sync import Scope, SinkSync, meeting_label, sync_sink
 
 __all__ = ["Outcome", "Ports", "Progress", "ScanResult", "Window", "quiet", "run_scan"]
@@ -83,12 +84,16 @@ def run_scan(
         if window.start <= m.event.start < window.end:
             n = repeat_count(m, counts, tz)
             scored.append(Scored(m, score(m, workload, n, settings), n))
+    seen_keys = {e.draft_key for e in events}
+    previous = ports.store.holds()
+    ended = _ended_holds(previous, events, ports.store.decisions(), seen_keys, window.full)
     scene = Scene(
         now=now,
         horizon_end=window.end,
         workload=workload,
         settings=settings,
         asked=_asked(ports.store, now - timedelta(days=settings.thresholds.goodwill_days)),
+        holds=tuple(h for h in previous if h.start > now and h.key not in ended),
     )
     decisions = decide_all(scored, scene)
     outcomes = sorted(
@@ -97,16 +102,17 @@ def run_scan(
     )
 
     progress("drafting replies")
-    wanted, held = _draft_each_key(outcomes, settings, templates, warnings)
+    wanted, failed = _draft_each_key(outcomes, settings, templates, warnings)
     domain = message_domain(settings.user.domain)
     replies = {key: _reply(key, o, domain, lang) for key, o in wanted.items()}
     result = ScanResult(now, window, outcomes, len(events), 0, warnings)
-    seen_keys = {e.draft_key for e in events}
-    scope = Scope(seen=seen_keys, held=held, full=window.full)
+    scope = Scope(seen=seen_keys, held=failed, full=window.full)
+    learned: dict[str, tuple[Slot, ...]] = {}
     for sink in ports.sinks:
         progress(f"writing drafts to {sink.name}")
         synced = sync_sink(sink, replies, ports.store, scope, now=now, dry_run=dry_run)
         _take(sink, synced, wanted, result, lang)
+        learned = synced.learned | learned  # the first sink's word wins
     for outcome in wanted.values():
         if dry_run:
             outcome.dry_run = True
@@ -114,11 +120,55 @@ def run_scan(
         progress("noting decisions on the calendar")
         _sync_notes(ports.notes, outcomes, wanted, settings.outputs.note_color, lang)
         warnings += [say(w, lang) for w in ports.notes.warnings]
+    unsent = {
+        key
+        for key, o in wanted.items()
+        if o.status == DraftStatus.USER_DELETED
+        and any(s.tells_sent and o.statuses.get(s.name) == o.status for s in ports.sinks)
+    }
+    hold_scope = HoldScope(now, seen_keys, window.full, ended, failed, unsent, learned)
+    holds = next_holds(previous, wanted, hold_scope)
+    result.holds = sorted(
+        (
+            replace(h, start=h.start.astimezone(tz), end=h.end.astimezone(tz))
+            for key_holds in holds.values()
+            for h in key_holds
+        ),
+        key=lambda h: (h.start, h.key),
+    )
     if not dry_run:
-        record_decisions(wanted, outcomes, ports.store, now)
+        record_decisions(wanted, outcomes, ports.store, now, holds)
         record_review(wanted, seen_keys, window, workload, ports.store, now, lang)
     result.api_requests = ports.source.requests
     return result
+
+
+def _ended_holds(
+    holds: Sequence[HoldRecord],
+    events: Sequence[Event],
+    decisions: dict[str, DecisionRecord],
+    seen: set[str],
+    full: bool,
+) -> set[str]:
+    """The draft keys whose holds end because the meeting moved (its times or people differ
+    from those the recorded reschedule was decided on) or was cancelled (a full-window scan
+    no longer sees it; a narrow one cannot tell)."""
+    by_id = {e.id: e for e in events}
+    ended: set[str] = set()
+    for hold in holds:
+        event = by_id.get(hold.event_id)
+        if event is None:
+            if full and hold.key not in seen:
+                ended.add(hold.key)
+            continue
+        known = decisions.get(hold.event_id)
+        if (
+            known is not None
+            and known.action == Action.RESCHEDULE.value
+            and known.fingerprint != event_fingerprint(event, Action.RESCHEDULE)
+        ):
+            ended.add(hold.key)
+    return ended
 
 
 def _asked(store: StateStore, since: datetime) -> dict[str, frozenset[str]]:

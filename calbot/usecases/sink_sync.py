@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from calbot.core.messages import Message, message
-from calbot.core.model import Event
+from calbot.core.model import Event, Slot
 from calbot.core.reconcile import Desired, Kind, Op, plan
 from calbot.core.records import SinkRecord
 from calbot.core.vocab import DraftStatus
@@ -39,6 +39,9 @@ class SinkSync:
     statuses: dict[str, DraftStatus] = field(default_factory=dict)
     warnings: list[Message] = field(default_factory=list)
     deleted: int = 0  # own untouched drafts removed because no longer wanted
+    # the slots adopted drafts say they offer (`X-Calbot-Holds`), by key: what a lost
+    # state store re-learns
+    learned: dict[str, tuple[Slot, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +107,8 @@ def sync_sink(
                 report.refs[step.key] = ref
         if step.op.kind == Kind.DELETE:
             report.deleted += 1
+        if written is not None and written.holds and step.want is not None:
+            report.learned[step.key] = written.holds  # only `find` fills them: adopted
         _remember(store, sink.name, step, status, written, now)
     return report
 
