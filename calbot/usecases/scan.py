@@ -85,7 +85,8 @@ def run_scan(
             n = repeat_count(m, counts, tz)
             scored.append(Scored(m, score(m, workload, n, settings), n))
     seen_keys = {e.draft_key for e in events}
-    previous = ports.store.holds()
+    domain = message_domain(settings.user.domain)
+    previous = ports.store.holds() or _relearn_holds(ports, scored, domain, now)
     ended = _ended_holds(previous, events, ports.store.decisions(), seen_keys, window.full)
     scene = Scene(
         now=now,
@@ -103,7 +104,6 @@ def run_scan(
 
     progress("drafting replies")
     wanted, failed = _draft_each_key(outcomes, settings, templates, warnings)
-    domain = message_domain(settings.user.domain)
     replies = {key: _reply(key, o, domain, lang) for key, o in wanted.items()}
     result = ScanResult(now, window, outcomes, len(events), 0, warnings)
     scope = Scope(seen=seen_keys, held=failed, full=window.full)
@@ -141,6 +141,34 @@ def run_scan(
         record_review(wanted, seen_keys, window, workload, ports.store, now, lang)
     result.api_requests = ports.source.requests
     return result
+
+
+def _relearn_holds(
+    ports: Ports, scored: Sequence[Scored], domain: str, now: datetime
+) -> list[HoldRecord]:
+    """A store that knows no draft at all (lost, or new) re-learns the holds of calbot's
+    reschedule drafts still in the mail sinks from their `X-Calbot-Holds`, before deciding:
+    their slots stay busy for every other proposal and kept by their own. One listing per
+    sink when there is nothing to find (as adoption costs anyway), one look-up per draft."""
+    if any(ports.store.sink_records(sink.name) for sink in ports.sinks):
+        return []
+    meetings = {s.meeting.event.draft_key: s.meeting for s in reversed(scored)}
+    ids = {message_id_for(key, Action.RESCHEDULE.value, domain): key for key in meetings}
+    holds: dict[str, list[HoldRecord]] = {}
+    for sink in ports.sinks:
+        if sink.kind is not SinkKind.MAIL or not ids:
+            continue
+        for message_id in sorted(sink.adoptable((), ids)):
+            key = ids[message_id]
+            found = sink.find(message_id) if key not in holds else None
+            if found is not None and found.holds:
+                m = meetings[key]
+                holds[key] = [
+                    HoldRecord(key, m.event.id, m.client.name, slot.start, slot.end)
+                    for slot in found.holds
+                    if slot.start > now
+                ]
+    return [h for key_holds in holds.values() for h in key_holds]
 
 
 def _ended_holds(

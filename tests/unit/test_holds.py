@@ -28,6 +28,7 @@ from calbot.usecases.scan import Ports, Window, run_scan
 from calbot.usecases.scan_record import HoldScope, next_holds
 
 NOW = at("2026-11-25 10:00")
+TEMPLATES = load_templates()
 WINDOW = Window(start=NOW, end=NOW + timedelta(days=14), history_start=NOW - timedelta(days=14))
 # Two clients in one zone: without holds both would be offered the same best hours.
 CLIENTS = {
@@ -65,7 +66,7 @@ class World:
         self.store = MemoryStore()
         self.folder = tmp_path / "outbox"
         self.outbox = sink(self.folder, from_addr=ME, from_name="Me", clock=lambda: NOW)
-        self.templates = load_templates()
+        self.templates = TEMPLATES
 
     def scan(self, *, now: datetime = NOW, window: Window = WINDOW, dry_run: bool = False):
         ports = Ports(self.source, self.store, [self.outbox])
