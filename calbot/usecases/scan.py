@@ -86,7 +86,11 @@ def run_scan(
             scored.append(Scored(m, score(m, workload, n, settings), n))
     seen_keys = {e.draft_key for e in events}
     domain = message_domain(settings.user.domain)
-    previous = ports.store.holds() or _relearn_holds(ports, scored, domain, now)
+    previous = ports.store.holds()
+    present: dict[str, set[str]] = {}
+    if not previous:
+        act_at = settings.thresholds.act_at
+        previous, present = _relearn_holds(ports, scored, act_at, domain, now)
     ended = _ended_holds(previous, events, ports.store.decisions(), seen_keys, window.full)
     scene = Scene(
         now=now,
@@ -110,7 +114,15 @@ def run_scan(
     learned: dict[str, tuple[Slot, ...]] = {}
     for sink in ports.sinks:
         progress(f"writing drafts to {sink.name}")
-        synced = sync_sink(sink, replies, ports.store, scope, now=now, dry_run=dry_run)
+        synced = sync_sink(
+            sink,
+            replies,
+            ports.store,
+            scope,
+            now=now,
+            dry_run=dry_run,
+            present=present.get(sink.name),
+        )
         _take(sink, synced, wanted, result, lang)
         learned = synced.learned | learned  # the first sink's word wins
     for outcome in wanted.values():
@@ -144,23 +156,35 @@ def run_scan(
 
 
 def _relearn_holds(
-    ports: Ports, scored: Sequence[Scored], domain: str, now: datetime
-) -> list[HoldRecord]:
-    """A store that knows no draft at all (lost, or new) re-learns the holds of calbot's
-    reschedule drafts still in the mail sinks from their `X-Calbot-Holds`, before deciding:
-    their slots stay busy for every other proposal and kept by their own. One listing per
-    sink when there is nothing to find (as adoption costs anyway), one look-up per draft."""
-    if any(ports.store.sink_records(sink.name) for sink in ports.sinks):
-        return []
-    meetings = {s.meeting.event.draft_key: s.meeting for s in reversed(scored)}
-    ids = {message_id_for(key, Action.RESCHEDULE.value, domain): key for key in meetings}
+    ports: Ports, scored: Sequence[Scored], act_at: int, domain: str, now: datetime
+) -> tuple[list[HoldRecord], dict[str, set[str]]]:
+    """A mail sink whose ledger is empty (a lost store, or a new one) may hold calbot's
+    drafts: the holds of its reschedule drafts are re-learned from their `X-Calbot-Holds`
+    before deciding, so their slots stay busy for every other proposal and kept by their
+    own. Also returns, per such sink, which of the drafts this scan might write are there
+    already: the sync's adoption needs no second listing."""
+    meetings = {
+        s.meeting.event.draft_key: s.meeting
+        for s in reversed(scored)
+        if s.score.total >= act_at and s.meeting.event.start > now  # could get a draft
+    }
+    ids = {
+        message_id_for(key, action.value, domain): (key, action)
+        for key in meetings
+        for action in Action
+        if action != Action.NONE
+    }
     holds: dict[str, list[HoldRecord]] = {}
+    present: dict[str, set[str]] = {}
     for sink in ports.sinks:
-        if sink.kind is not SinkKind.MAIL or not ids:
+        if sink.kind is not SinkKind.MAIL or not ids or ports.store.sink_records(sink.name):
             continue
-        for message_id in sorted(sink.adoptable((), ids)):
-            key = ids[message_id]
-            found = sink.find(message_id) if key not in holds else None
+        present[sink.name] = found_ids = sink.adoptable((), ids)
+        for message_id in sorted(found_ids):
+            key, action = ids[message_id]
+            if action != Action.RESCHEDULE or key in holds:
+                continue
+            found = sink.find(message_id)
             if found is not None and found.holds:
                 m = meetings[key]
                 holds[key] = [
@@ -168,7 +192,7 @@ def _relearn_holds(
                     for slot in found.holds
                     if slot.start > now
                 ]
-    return [h for key_holds in holds.values() for h in key_holds]
+    return [h for key_holds in holds.values() for h in key_holds], present
 
 
 def _ended_holds(

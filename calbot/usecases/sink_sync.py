@@ -67,9 +67,11 @@ def sync_sink(
     *,
     now: datetime,
     dry_run: bool,
+    present: Set[str] | None = None,
 ) -> SinkSync:
     """Bring `sink` in line with `replies` (draft key → reply); a dry run only plans, and
-    reports the refs the ledger already knows."""
+    reports the refs the ledger already knows. `present`: the Message-IDs already known to
+    have a draft the (empty) ledger does not know, when the scan has asked the sink."""
     records = store.sink_records(sink.name)
     observed = sink.observe([r.ref for r in records.values()]) if records else {}
     stale = {k for k in records if (k in scope.seen or scope.full) and k not in scope.held}
@@ -88,7 +90,11 @@ def sync_sink(
                 report.refs[step.key] = step.prior.ref
         return report
     creating = {s.want.message_id for s in steps if s.want and s.op.kind in _CREATING}
-    adoptable = sink.adoptable({r.ref for r in records.values()}, creating) if creating else set()
+    if present is not None and not records:
+        adoptable = set(present) & creating
+    else:
+        known = {r.ref for r in records.values()}
+        adoptable = sink.adoptable(known, creating) if creating else set()
     for step in steps:
         if step.op.kind == Kind.DELETE and step.prior is not None:
             # Say so first: a crash right after the delete must not read as the user's.
