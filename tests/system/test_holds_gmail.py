@@ -21,6 +21,7 @@ from calbot.adapters.sqlite import SqliteStore
 from calbot.config.loader import parse_settings
 from calbot.config.templates import load_templates
 from calbot.core.vocab import DraftStatus
+from calbot.ports.store import StateStore
 from calbot.usecases.scan import Ports, Window, run_scan
 
 ME = "me@studio.example"
@@ -85,7 +86,7 @@ class World:
         return str(o.refs["gmail"])
 
 
-def held(store: SqliteStore) -> dict[str, list[tuple[datetime, datetime]]]:
+def held(store: StateStore) -> dict[str, list[tuple[datetime, datetime]]]:
     out: dict[str, list[tuple[datetime, datetime]]] = {}
     for h in store.holds():
         out.setdefault(h.event_id, []).append((h.start.astimezone(UTC), h.end.astimezone(UTC)))
