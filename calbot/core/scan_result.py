@@ -21,7 +21,7 @@ _SHOWN_FIRST = (
 
 
 # A draft that left the user's drafts is no longer waiting for them.
-_NOT_PENDING = frozenset({DraftStatus.USER_DELETED, DraftStatus.SENT, DraftStatus.DELETED})
+NOT_PENDING = frozenset({DraftStatus.USER_DELETED, DraftStatus.SENT, DraftStatus.DELETED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +72,8 @@ class ScanResult:
     # every slot held by a pending draft after this scan (what it would hold, in a dry
     # run), by start, in the user's zone
     holds: list[HoldRecord] = field(default_factory=list)
+    # pending drafts of meetings a narrow (--from/--to) scan did not see
+    pending_elsewhere: int = 0
 
     @property
     def drafted(self) -> int:
@@ -80,6 +82,8 @@ class ScanResult:
 
     @property
     def pending(self) -> int:
-        """Drafts of this scan's meetings still waiting for the user: written (this scan
-        or before) and neither deleted nor sent since. In a dry run, those it would leave."""
-        return sum(1 for o in self.outcomes if o.draft is not None and o.status not in _NOT_PENDING)
+        """Drafts still waiting for the user: written (this scan or before) and neither
+        deleted nor sent since, those of meetings outside a narrow window included. In a
+        dry run, those it would leave."""
+        here = sum(1 for o in self.outcomes if o.draft is not None and o.status not in NOT_PENDING)
+        return here + self.pending_elsewhere

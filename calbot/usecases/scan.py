@@ -22,7 +22,7 @@ from calbot.core.draft import Openings
 from calbot.core.messages import message
 from calbot.core.model import Action, Event, Slot
 from calbot.core.records import DecisionRecord, HoldRecord, Note
-from calbot.core.scan_result import Outcome, ScanResult, Window
+from calbot.core.scan_result import NOT_PENDING, Outcome, ScanResult, Window
 from calbot.core.scoring import client_week_counts, repeat_count, score
 from calbot.core.vocab import DraftStatus
 from calbot.core.workload import measure
@@ -151,8 +151,22 @@ def run_scan(
     if not dry_run:
         record_decisions(wanted, outcomes, ports.store, now, holds)
         record_review(wanted, seen_keys, window, workload, ports.store, now, lang)
+    result.pending_elsewhere = _pending_unseen(ports, seen_keys)
     result.api_requests = ports.source.requests
     return result
+
+
+def _pending_unseen(ports: Ports, seen: set[str]) -> int:
+    """Drafts in the mail sinks' ledger still waiting for the user whose meeting this scan
+    did not see (outside a narrow window; a full scan lets those records go)."""
+    keys = {
+        record.key
+        for sink in ports.sinks
+        if sink.kind is SinkKind.MAIL
+        for record in ports.store.sink_records(sink.name).values()
+        if record.key not in seen and record.status not in NOT_PENDING | {DraftStatus.DELETING}
+    }
+    return len(keys)
 
 
 def _relearn_holds(
