@@ -41,6 +41,9 @@ class Scene:
     # slots offered by pending drafts (SPEC §1.7): busy for every other draft key's
     # proposal, free (and kept while they fit) for their own key's
     holds: tuple[HoldRecord, ...] = ()
+    # slots proposed earlier in this scan (decide_all): busy for every other key as well,
+    # but never "kept" as a key's own (a series' occurrences would stack them up)
+    chosen: tuple[HoldRecord, ...] = ()
 
 
 def fingerprint(meeting: Meeting, action: Action) -> str:
@@ -101,7 +104,9 @@ def reschedule_slots(meeting: Meeting, scene: Scene) -> Proposal | None:
 
     key = event.draft_key
     others: tuple[Interval, ...] = tuple(
-        (h.start.astimezone(UTC), h.end.astimezone(UTC)) for h in scene.holds if h.key != key
+        (h.start.astimezone(UTC), h.end.astimezone(UTC))
+        for h in (*scene.holds, *scene.chosen)
+        if h.key != key
     )
 
     def busy_on(day: date) -> tuple[Interval, ...]:
@@ -241,6 +246,6 @@ def decide_all(scored: Sequence[Scored], scene: Scene) -> dict[str, Decision]:
                 HoldRecord(key, event.id, client, slot.start, slot.end)
                 for slot in decision.proposal.slots
             )
-            scene = replace(scene, holds=scene.holds + chosen)
+            scene = replace(scene, chosen=scene.chosen + chosen)
         out[s.meeting.event.id] = decision
     return out

@@ -323,3 +323,24 @@ def test_next_holds_drops_passed_slots_of_meetings_a_narrow_scan_did_not_see() -
     )
     assert next_holds([hold(2), hold(3)], {}, scope) == {"k": (hold(3),)}
     assert next_holds([hold(2), hold(3)], {}, replace(scope, full=True)) == {}
+
+
+def test_a_series_acted_on_twice_holds_one_set_of_slots(world: World) -> None:
+    # two overloaded Tuesdays, the same weekly Acme meeting on both: one draft, one set
+    # the later Tuesday is fuller, so its occurrence is decided first
+    days = []
+    for day, hours in (("2026-12-01", (9, 10, 11, 13)), ("2026-12-08", (8, 9, 10, 11, 13, 16))):
+        days += [
+            event(f"{day} {h:02d}:00", 60, id=f"{day}-{h}", guests=("x@dart.example",))
+            for h in hours
+        ]
+        days.append(event(f"{day} 14:00", 60, id=f"w{day}", series_id="weekly"))
+    world.source.items = days
+    first = world.scan()
+    later = world.scan(now=NOW + timedelta(hours=1))
+    weekly = [o for o in later.outcomes if o.meeting.event.series_id == "weekly"]
+    assert weekly[1].decision.score > weekly[0].decision.score
+    assert [o.decision.action for o in weekly] == [Action.RESCHEDULE] * 2
+    held = [h for h in later.holds if h.key == "cal/weekly"]
+    assert 2 <= len(held) <= 3
+    assert held == [h for h in first.holds if h.key == "cal/weekly"]
