@@ -180,6 +180,7 @@ DRAFT_HEADERS = frozenset(
         "message-id",
         "x-calbot",
         "x-calbot-content",
+        "x-calbot-holds",  # a reschedule draft's offered slots
         "mime-version",
         "content-type",
         "content-transfer-encoding",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.errors import HeaderParseError
 from email.headerregistry import Address
@@ -25,7 +25,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from calbot.core.headers import clean_header_text
-from calbot.core.model import Draft
+from calbot.core.model import Draft, Slot
 
 _MESSAGE_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>")  # printable ASCII except < > and space
 _DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
@@ -83,6 +83,43 @@ def message_hashes(raw: bytes) -> tuple[str, str]:
     return content_hash(to, cc, str(msg["Subject"] or ""), body), written
 
 
+HOLDS_HEADER = "X-Calbot-Holds"
+_MAX_HOLDS = 10  # a draft offers 2-3 slots; more in a header is not calbot's
+
+
+def holds_header(slots: Sequence[Slot]) -> str:
+    """`X-Calbot-Holds`: "start/end" pairs in UTC ISO 8601, comma-separated. Built from the
+    decision's own times, never from text in the event."""
+
+    def utc(moment: datetime) -> str:
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    return ", ".join(f"{utc(s.start)}/{utc(s.end)}" for s in slots)
+
+
+def message_holds(raw: bytes) -> tuple[Slot, ...]:
+    """The slots a stored draft's `X-Calbot-Holds` names (UTC), () when it has none. The
+    user may have edited the header as well: anything that is not a list of well-formed,
+    aware, non-empty pairs gives () rather than a guess."""
+    msg = message_from_bytes(raw, policy=policy.default)
+    text = " ".join(str(msg[HOLDS_HEADER] or "").split())
+    if not text:
+        return ()
+    slots: list[Slot] = []
+    for pair in text.split(","):
+        parts = pair.strip().split("/")
+        if len(parts) != 2 or len(slots) >= _MAX_HOLDS:
+            return ()
+        try:
+            start, end = (datetime.fromisoformat(p) for p in parts)
+        except ValueError:
+            return ()
+        if start.utcoffset() is None or end.utcoffset() is None or end <= start:
+            return ()
+        slots.append(Slot(start.astimezone(UTC), end.astimezone(UTC)))
+    return tuple(sorted(slots, key=lambda s: s.start))
+
+
 def _address(addr: str, name: str = "") -> Address:
     """A header address from untrusted parts; ValueError when `addr` is not an address."""
     addr_spec = clean_header_text(addr, limit=None)
@@ -103,12 +140,14 @@ def build_message(
     date: datetime,
     html: str = "",
     kind: str = "draft",
+    holds: Sequence[Slot] = (),
 ) -> bytes:
     """The draft as an RFC 5322 message (CRLF line endings), ready to store, never to send.
 
     Headers: From, To (with `draft.to_names` as display names), Cc when present, Subject,
     Date (from the timezone-aware `date`), Message-ID exactly as given, `X-Calbot: <kind>`
-    and `X-Calbot-Content` (the `draft_hash` of what calbot wrote).
+    and `X-Calbot-Content` (the `draft_hash` of what calbot wrote), and `X-Calbot-Holds`
+    (`holds_header`) when the draft offers slots.
     The body is text/plain UTF-8, quoted-printable (safe for any line length), with `html`
     as its alternative when given (the digest).
     Raises ValueError for an unusable address, Message-ID or a naive `date`.
@@ -132,6 +171,8 @@ def build_message(
     msg["Message-ID"] = message_id
     msg["X-Calbot"] = kind
     msg[CONTENT_HEADER] = draft_hash(draft)
+    if holds:
+        msg[HOLDS_HEADER] = holds_header(holds)
     msg.set_content(draft.body, subtype="plain", charset="utf-8", cte="quoted-printable")
     if html:
         msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")

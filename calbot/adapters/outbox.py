@@ -26,7 +26,8 @@ from calbot.adapters.files import (
     regular_or_missing,
     write_private,
 )
-from calbot.adapters.mail import build_message, draft_hash, message_hashes
+from calbot.adapters.mail import build_message, draft_hash, message_hashes, message_holds
+from calbot.core.decide import offered_slots
 from calbot.core.messages import Message
 from calbot.core.vocab import DraftStatus
 from calbot.ports.sinks import DraftGone, Left, Reply, SinkKind, Written
@@ -63,6 +64,7 @@ class OutboxSink:
 
     name = "outbox"
     kind = SinkKind.MAIL
+    tells_sent = False  # a draft gone from it may have been sent
 
     def __init__(
         self,
@@ -110,6 +112,7 @@ class OutboxSink:
                     version=_version(data),
                     content_hash=written,
                     edited=now != written,
+                    holds=message_holds(data),
                 )
         return None
 
@@ -213,6 +216,7 @@ class OutboxSink:
             from_name=self._from_name,
             message_id=reply.message_id,
             date=self._clock(),
+            holds=offered_slots(reply.decision),
         )
         self._ensure_folder()
         _check_target(target)

@@ -218,7 +218,7 @@ def show(
     run: ScanRun, settings: Settings, out: TextIO, *, as_json: bool, no_color: bool | None = None
 ) -> None:
     # imported when the command runs: start-up time (see cmd_scan)
-    from calbot.present.render import result_doc, table_rows
+    from calbot.present.render import count_line, result_doc, table_rows
 
     result = run.result
     if as_json:
@@ -243,12 +243,7 @@ def show(
         print("\t".join(headers), file=out)
         for row in rows:
             print("\t".join(row), file=out)
-    drafted = sum(1 for o in result.outcomes if o.draft is not None)
-    print(
-        f"\n{len(result.outcomes)} client meetings, {drafted} drafts "
-        f"({result.drafted} new or updated); {result.events_seen} events read.",
-        file=out,
-    )
+    print(f"\n{count_line(result)}", file=out)
 
 
 @contextmanager

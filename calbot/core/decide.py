@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from calbot.core.draft_agenda import box_minutes
 from calbot.core.messages import Clauses, Message, message
-from calbot.core.model import Action, Decision, Meeting, Proposal, Tier
+from calbot.core.model import Action, Decision, Event, Meeting, Proposal, Slot, Tier
+from calbot.core.records import HoldRecord
 from calbot.core.scoring import Score, has_agenda, in_person, is_repeated
 from calbot.core.settings import CoreSettings
-from calbot.core.slots import SlotQuery, find_slots
-from calbot.core.workload import Workload, iso_week
+from calbot.core.slots import SlotQuery, find_slots, slot_fits
+from calbot.core.workload import Interval, Workload, iso_week
 
 # Asking a client to move or drop a meeting spends goodwill (the goodwill budget).
 GOODWILL_ACTIONS = frozenset({Action.RESCHEDULE, Action.EMAIL})
@@ -37,11 +38,22 @@ class Scene:
     settings: CoreSettings
     # draft keys already asked (reschedule/email) per client inside the goodwill window
     asked: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # slots offered by pending drafts (SPEC §1.7): busy for every other draft key's
+    # proposal, free (and kept while they fit) for their own key's
+    holds: tuple[HoldRecord, ...] = ()
+    # slots proposed earlier in this scan (decide_all): busy for every other key as well,
+    # but never "kept" as a key's own (a series' occurrences would stack them up)
+    chosen: tuple[HoldRecord, ...] = ()
 
 
 def fingerprint(meeting: Meeting, action: Action) -> str:
     """What the decision depends on: a change re-opens a draft the user deleted."""
-    e = meeting.event
+    return event_fingerprint(meeting.event, action)
+
+
+def event_fingerprint(e: Event, action: Action) -> str:
+    """`fingerprint` from the event alone: a meeting whose reschedule fingerprint differs
+    from the recorded one has moved (or changed), which ends its held slots."""
     people = ",".join(sorted(a.email for a in e.attendees))
     start, end = e.start.astimezone(UTC).isoformat(), e.end.astimezone(UTC).isoformat()
     text = "|".join([action.value, start, end, e.location.strip(), people])
@@ -90,6 +102,18 @@ def reschedule_slots(meeting: Meeting, scene: Scene) -> Proposal | None:
             return None
         return after
 
+    key = event.draft_key
+    others: tuple[Interval, ...] = tuple(
+        (h.start.astimezone(UTC), h.end.astimezone(UTC))
+        for h in (*scene.holds, *scene.chosen)
+        if h.key != key
+    )
+
+    def busy_on(day: date) -> tuple[Interval, ...]:
+        # a hold is a few intervals at most per key: all of them, whatever the day, is
+        # cheaper than sorting them by day (the slot search clips to the day anyway)
+        return workload.busy_on(day) + others
+
     query = SlotQuery(
         duration=event.duration,
         earliest=earliest,
@@ -100,10 +124,29 @@ def reschedule_slots(meeting: Meeting, scene: Scene) -> Proposal | None:
         original_day=own_day,
         freed=(event.start.astimezone(UTC), event.end.astimezone(UTC)),
     )
-    slots = find_slots(workload.busy_on, settings.user, query, load_after_move)
+    own = _own_slots(key, scene, settings.user.timezone)
+    if len(own) >= 2 and all(
+        slot_fits(slot, busy_on, settings.user, query, load_after_move) for slot in own
+    ):
+        # no churn: the slots this meeting's pending draft offers stay while they fit
+        return Proposal(duration_minutes=round(minutes), slots=own)
+    slots = find_slots(busy_on, settings.user, query, load_after_move)
     if len(slots) < 2:
         return None
     return Proposal(duration_minutes=round(minutes), slots=tuple(slots))
+
+
+def _own_slots(key: str, scene: Scene, timezone: str) -> tuple[Slot, ...]:
+    tz = ZoneInfo(timezone)
+    own = sorted((h.start, h.end) for h in scene.holds if h.key == key)
+    return tuple(Slot(start.astimezone(tz), end.astimezone(tz)) for start, end in own)
+
+
+def offered_slots(decision: Decision) -> tuple[Slot, ...]:
+    """The slots a draft for `decision` offers, and so holds: a reschedule's proposal."""
+    if decision.action != Action.RESCHEDULE or decision.proposal is None:
+        return ()
+    return decision.proposal.slots
 
 
 def proposal_for(action: Action, s: Scored, scene: Scene) -> tuple[Proposal | None, Message]:
@@ -185,6 +228,9 @@ def decide_all(scored: Sequence[Scored], scene: Scene) -> dict[str, Decision]:
 
     Meetings compete for a client's budget by score, then by start: the first one to be
     asked spends it, and the client's other meetings get one of the remaining actions.
+    In the same order, each reschedule's slots become held for the meetings decided after
+    it, so no two proposals of one scan share a slot. Holds from earlier scans stay busy
+    for the whole scan, even those about to end: a hold ends only once recorded.
     """
     asked = {client: set(keys) for client, keys in scene.asked.items()}
     out: dict[str, Decision] = {}
@@ -194,5 +240,12 @@ def decide_all(scored: Sequence[Scored], scene: Scene) -> dict[str, Decision]:
         decision = decide_one(s, scene, spent)
         if decision.action in GOODWILL_ACTIONS:
             asked.setdefault(client, set()).add(key)
+        if decision.action == Action.RESCHEDULE and decision.proposal is not None:
+            event = s.meeting.event
+            chosen = tuple(
+                HoldRecord(key, event.id, client, slot.start, slot.end)
+                for slot in decision.proposal.slots
+            )
+            scene = replace(scene, chosen=scene.chosen + chosen)
         out[s.meeting.event.id] = decision
     return out

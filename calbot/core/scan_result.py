@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from calbot.core.model import Decision, Draft, Meeting
+from calbot.core.records import HoldRecord
 from calbot.core.vocab import DraftStatus
 
 # The one status a meeting shows, when its sinks differ: the first of these that any has.
@@ -18,6 +19,10 @@ _SHOWN_FIRST = (
     DraftStatus.SENT,
     DraftStatus.USER_DELETED,
 )
+
+
+# A draft that left the user's drafts is no longer waiting for them.
+NOT_PENDING = frozenset({DraftStatus.USER_DELETED, DraftStatus.SENT, DraftStatus.DELETED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +70,21 @@ class ScanResult:
     api_requests: int
     warnings: list[str]
     deleted: int = 0  # own untouched drafts removed because no longer wanted
+    # every slot held by a pending draft after this scan (what it would hold, in a dry
+    # run), by start, in the user's zone
+    holds: list[HoldRecord] = field(default_factory=list)
+    # pending drafts of meetings a narrow (--from/--to) scan did not see
+    pending_elsewhere: int = 0
 
     @property
     def drafted(self) -> int:
+        """Drafts this scan created or updated (SPEC §3): 0 on an unchanged rescan."""
         return sum(1 for o in self.outcomes if o.status in (DraftStatus.NEW, DraftStatus.UPDATED))
+
+    @property
+    def pending(self) -> int:
+        """Drafts still waiting for the user: written (this scan or before) and neither
+        deleted nor sent since, those of meetings outside a narrow window included. In a
+        dry run, those it would leave."""
+        here = sum(1 for o in self.outcomes if o.draft is not None and o.status not in NOT_PENDING)
+        return here + self.pending_elsewhere

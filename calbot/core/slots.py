@@ -110,6 +110,35 @@ def best_in_day(window: Interval, blocked: list[Interval], query: SlotQuery) -> 
     return best[1] if best else None
 
 
+def slot_fits(
+    slot: Slot,
+    busy_on: Callable[[date], Sequence[Interval]],
+    user: UserSettings,
+    query: SlotQuery,
+    load_after_move: Callable[[date], float | None],
+) -> bool:
+    """Whether `slot` (one a pending draft already offers) is still one `find_slots` could
+    offer: the meeting's length, after the notice period, before the horizon, inside both
+    sides' working hours and days, free, on a day that stays under the limits and is not the
+    original one. Such a slot is kept rather than recomputed (no churn from scan to scan)."""
+    tz = ZoneInfo(user.timezone)
+    start, end = slot.start.astimezone(UTC), slot.end.astimezone(UTC)
+    if end - start != query.duration or start < query.earliest or end > query.latest:
+        return False
+    day = start.astimezone(tz).date()
+    window = working_window(day, user, tz)
+    if window is None or day == query.original_day or load_after_move(day) is None:
+        return False
+    if not (window[0] <= start and end <= window[1]):
+        return False
+    if start.astimezone(query.client_tz).weekday() not in query.client_days:
+        return False
+    if not inside_client_day(start, end, query.client_tz, query.client_hours):
+        return False
+    blocked = (i for d in local_days(start, end, tz) for i in busy_on(d) if i != query.freed)
+    return all(b_end <= start or b_start >= end for b_start, b_end in blocked)
+
+
 def find_slots(
     busy_on: Callable[[date], Sequence[Interval]],
     user: UserSettings,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from calbot.core.messages import Message
-from calbot.core.model import Decision, Draft, Event, Meeting
+from calbot.core.model import Decision, Draft, Event, Meeting, Slot
 from calbot.core.records import Note
 from calbot.core.vocab import DraftStatus
 
@@ -55,6 +55,9 @@ class Written:
     # has been edited since (its text no longer matches that hash).
     content_hash: str = ""
     edited: bool = False
+    # For `find`: the slots the draft says it offers (its `X-Calbot-Holds`), so a lost
+    # state store re-learns the holds of the drafts it adopts.
+    holds: tuple[Slot, ...] = ()
 
 
 class DraftGone(Exception):
@@ -67,6 +70,10 @@ class DraftSink(Protocol):
 
     name: str  # the sink's key in the ledger and in a meeting's refs
     kind: SinkKind
+    # Whether a draft that left this sink is known not sent (IMAP sees the Sent folder):
+    # only then does its `user_deleted` end the draft's held slots. Gmail, the outbox and
+    # the review calendar cannot tell a sent draft from a deleted one: False.
+    tells_sent: bool
 
     @property
     def warnings(self) -> Sequence[Message]:

@@ -72,15 +72,29 @@ def result_doc(result: ScanResult, ref_paths: Mapping[str, str], lang: str) -> d
         "generated_at": iso(result.generated_at),
         "window": {"from": iso(result.window.start), "to": iso(result.window.end)},
         "meetings": [meeting_doc(o, ref_paths, lang) for o in result.outcomes],
+        "holds": [
+            {"event_id": h.event_id, "client": h.client, "start": iso(h.start), "end": iso(h.end)}
+            for h in result.holds
+        ],
         "stats": {
             "events_seen": result.events_seen,
             "client_meetings": len(result.outcomes),
             "drafted": result.drafted,
+            "pending": result.pending,
             "api_requests": result.api_requests,
             "deleted_drafts": result.deleted,
         },
         "warnings": result.warnings,
     }
+
+
+def count_line(result: ScanResult) -> str:
+    """The line under the scan table: the same counts as `--json`'s stats and holds."""
+    held = f", {len(result.holds)} slots held" if result.holds else ""
+    return (
+        f"{len(result.outcomes)} client meetings, {result.pending} drafts waiting "
+        f"({result.drafted} written this scan){held}; {result.events_seen} events read."
+    )
 
 
 def table_rows(result: ScanResult, tz: ZoneInfo) -> list[tuple[str, str, str, str, str, str, str]]:

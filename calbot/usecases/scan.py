@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,13 +17,14 @@ from calbot.adapters.mail import message_domain, message_id_for
 from calbot.config.settings import Settings
 from calbot.config.templates import Templates
 from calbot.core.classify import classify, dedupe
-from calbot.core.decide import Scene, Scored, decide_all
+from calbot.core.decide import Scene, Scored, decide_all, event_fingerprint
 from calbot.core.draft import Openings
 from calbot.core.messages import message
-from calbot.core.model import Action
-from calbot.core.records import Note
-from calbot.core.scan_result import Outcome, ScanResult, Window
+from calbot.core.model import Action, Event, Slot
+from calbot.core.records import DecisionRecord, HoldRecord, Note
+from calbot.core.scan_result import NOT_PENDING, Outcome, ScanResult, Window
 from calbot.core.scoring import client_week_counts, repeat_count, score
+from calbot.core.vocab import DraftStatus
 from calbot.core.workload import clip_events, measure
 from calbot.errors import ConfigError
 from calbot.ports.calendar import CalendarSource
@@ -31,7 +32,7 @@ from calbot.ports.sinks import DraftSink, NoteSink, Reply, SinkKind
 from calbot.ports.store import StateStore
 from calbot.present.messages import say
 from calbot.present.reasons import acting_reasons, main_reason
-from calbot.usecases.scan_record import record_decisions, record_review
+from calbot.usecases.scan_record import HoldScope, next_holds, record_decisions, record_review
 from calbot.usecases.sink_sync import Scope, SinkSync, meeting_label, sync_sink
 
 __all__ = ["Outcome", "Ports", "Progress", "ScanResult", "Window", "quiet", "run_scan"]
@@ -86,12 +87,21 @@ def run_scan(
         if window.start <= m.event.start < window.end:
             n = repeat_count(m, counts, tz)
             scored.append(Scored(m, score(m, workload, n, settings), n))
+    seen_keys = {e.draft_key for e in events}
+    domain = message_domain(settings.user.domain)
+    previous = ports.store.holds()
+    present: dict[str, set[str]] = {}
+    if not previous:
+        act_at = settings.thresholds.act_at
+        previous, present = _relearn_holds(ports, scored, act_at, domain, now)
+    ended = _ended_holds(previous, events, ports.store.decisions(), seen_keys, window.full)
     scene = Scene(
         now=now,
         horizon_end=window.end,
         workload=workload,
         settings=settings,
         asked=_asked(ports.store, now - timedelta(days=settings.thresholds.goodwill_days)),
+        holds=tuple(h for h in previous if h.start > now and h.key not in ended),
     )
     decisions = decide_all(scored, scene)
     outcomes = sorted(
@@ -100,16 +110,24 @@ def run_scan(
     )
 
     progress("drafting replies")
-    wanted, held = _draft_each_key(outcomes, settings, templates, warnings)
-    domain = message_domain(settings.user.domain)
+    wanted, failed = _draft_each_key(outcomes, settings, templates, warnings)
     replies = {key: _reply(key, o, domain, lang) for key, o in wanted.items()}
     result = ScanResult(now, window, outcomes, len(events), 0, warnings)
-    seen_keys = {e.draft_key for e in events}
-    scope = Scope(seen=seen_keys, held=held, full=window.full)
+    scope = Scope(seen=seen_keys, held=failed, full=window.full)
+    learned: dict[str, tuple[Slot, ...]] = {}
     for sink in ports.sinks:
         progress(f"writing drafts to {sink.name}")
-        synced = sync_sink(sink, replies, ports.store, scope, now=now, dry_run=dry_run)
+        synced = sync_sink(
+            sink,
+            replies,
+            ports.store,
+            scope,
+            now=now,
+            dry_run=dry_run,
+            present=present.get(sink.name),
+        )
         _take(sink, synced, wanted, result, lang)
+        learned = synced.learned | learned  # the first sink's word wins
     for outcome in wanted.values():
         # "dry_run" is what a real scan would write; a draft every sink already holds
         # unchanged keeps its status (`sync_sink` reports it)
@@ -119,11 +137,109 @@ def run_scan(
         progress("noting decisions on the calendar")
         _sync_notes(ports.notes, outcomes, wanted, settings.outputs.note_color, lang)
         warnings += [say(w, lang) for w in ports.notes.warnings]
+    unsent = {
+        key
+        for key, o in wanted.items()
+        if o.status == DraftStatus.USER_DELETED
+        and any(s.tells_sent and o.statuses.get(s.name) == o.status for s in ports.sinks)
+    }
+    hold_scope = HoldScope(now, seen_keys, window.full, ended, failed, unsent, learned)
+    holds = next_holds(previous, wanted, hold_scope)
+    result.holds = sorted(
+        (
+            replace(h, start=h.start.astimezone(tz), end=h.end.astimezone(tz))
+            for key_holds in holds.values()
+            for h in key_holds
+        ),
+        key=lambda h: (h.start, h.key),
+    )
     if not dry_run:
-        record_decisions(wanted, outcomes, ports.store, now)
+        record_decisions(wanted, outcomes, ports.store, now, holds)
         record_review(wanted, seen_keys, window, workload, ports.store, now, lang)
+    result.pending_elsewhere = _pending_unseen(ports, seen_keys)
     result.api_requests = ports.source.requests
     return result
+
+
+def _pending_unseen(ports: Ports, seen: set[str]) -> int:
+    """Drafts in the mail sinks' ledger still waiting for the user whose meeting this scan
+    did not see (outside a narrow window; a full scan lets those records go)."""
+    keys = {
+        record.key
+        for sink in ports.sinks
+        if sink.kind is SinkKind.MAIL
+        for record in ports.store.sink_records(sink.name).values()
+        if record.key not in seen and record.status not in NOT_PENDING | {DraftStatus.DELETING}
+    }
+    return len(keys)
+
+
+def _relearn_holds(
+    ports: Ports, scored: Sequence[Scored], act_at: int, domain: str, now: datetime
+) -> tuple[list[HoldRecord], dict[str, set[str]]]:
+    """A mail sink whose ledger is empty (a lost store, or a new one) may hold calbot's
+    drafts: the holds of its reschedule drafts are re-learned from their `X-Calbot-Holds`
+    before deciding, so their slots stay busy for every other proposal and kept by their
+    own. Also returns, per such sink, which of the drafts this scan might write are there
+    already: the sync's adoption needs no second listing."""
+    meetings = {
+        s.meeting.event.draft_key: s.meeting
+        for s in reversed(scored)
+        if s.score.total >= act_at and s.meeting.event.start > now  # could get a draft
+    }
+    ids = {
+        message_id_for(key, action.value, domain): (key, action)
+        for key in meetings
+        for action in Action
+        if action != Action.NONE
+    }
+    holds: dict[str, list[HoldRecord]] = {}
+    present: dict[str, set[str]] = {}
+    for sink in ports.sinks:
+        if sink.kind is not SinkKind.MAIL or not ids or ports.store.sink_records(sink.name):
+            continue
+        present[sink.name] = found_ids = sink.adoptable((), ids)
+        for message_id in sorted(found_ids):
+            key, action = ids[message_id]
+            if action != Action.RESCHEDULE or key in holds:
+                continue
+            found = sink.find(message_id)
+            if found is not None and found.holds:
+                m = meetings[key]
+                holds[key] = [
+                    HoldRecord(key, m.event.id, m.client.name, slot.start, slot.end)
+                    for slot in found.holds
+                    if slot.start > now
+                ]
+    return [h for key_holds in holds.values() for h in key_holds], present
+
+
+def _ended_holds(
+    holds: Sequence[HoldRecord],
+    events: Sequence[Event],
+    decisions: dict[str, DecisionRecord],
+    seen: set[str],
+    full: bool,
+) -> set[str]:
+    """The draft keys whose holds end because the meeting moved (its times or people differ
+    from those the recorded reschedule was decided on) or was cancelled (a full-window scan
+    no longer sees it; a narrow one cannot tell)."""
+    by_id = {e.id: e for e in events}
+    ended: set[str] = set()
+    for hold in holds:
+        event = by_id.get(hold.event_id)
+        if event is None:
+            if full and hold.key not in seen:
+                ended.add(hold.key)
+            continue
+        known = decisions.get(hold.event_id)
+        if (
+            known is not None
+            and known.action == Action.RESCHEDULE.value
+            and known.fingerprint != event_fingerprint(event, Action.RESCHEDULE)
+        ):
+            ended.add(hold.key)
+    return ended
 
 
 def _asked(store: StateStore, since: datetime) -> dict[str, frozenset[str]]:

@@ -1,14 +1,22 @@
-"""What a scan leaves in the state store besides the sinks' ledger: the decision per meeting
-and the goodwill ledger (read by the next scan), the drafted replies and the week's load
-(read by the morning digest)."""
+"""What a scan leaves in the state store besides the sinks' ledger: the decision per meeting,
+the goodwill ledger and the held slots (read by the next scan), the drafted replies and the
+week's load (read by the morning digest)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence, Set
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from calbot.core.decide import GOODWILL_ACTIONS
-from calbot.core.records import DayLoadRecord, DecisionRecord, GoodwillEntry, ReviewItem
+from calbot.core.decide import GOODWILL_ACTIONS, offered_slots
+from calbot.core.model import Slot
+from calbot.core.records import (
+    DayLoadRecord,
+    DecisionRecord,
+    GoodwillEntry,
+    HoldRecord,
+    ReviewItem,
+)
 from calbot.core.savings import saved_minutes
 from calbot.core.scan_result import Outcome, Window
 from calbot.core.vocab import DraftStatus
@@ -16,13 +24,94 @@ from calbot.core.workload import Workload
 from calbot.ports.store import StateStore
 from calbot.present.reasons import main_reason
 
+# A draft calbot does not rewrite (the user deleted, edited or sent it) still says what it
+# said: the slots it held stay those, not this scan's proposal.
+_AS_WRITTEN = frozenset({DraftStatus.USER_DELETED, DraftStatus.USER_EDITED, DraftStatus.SENT})
+
+
+@dataclass(frozen=True, slots=True)
+class HoldScope:
+    """What decides which holds a scan keeps (SPEC §1.7), besides its replies."""
+
+    now: datetime
+    seen: Set[str]  # draft keys of every event the scan read
+    full: bool  # a full-window scan: a key it did not see is cancelled
+    ended: Set[str]  # keys whose meeting moved or was cancelled
+    failed: Set[str]  # keys whose draft could not be rendered: left as they are
+    unsent: Set[str]  # keys whose draft a sink that tells sent knows deleted unsent
+    learned: Mapping[str, tuple[Slot, ...]]  # from the headers of adopted drafts
+
+
+def next_holds(
+    previous: Sequence[HoldRecord], wanted: Mapping[str, Outcome], scope: HoldScope
+) -> dict[str, tuple[HoldRecord, ...]]:
+    """Every draft key's holds after this scan (keys holding nothing left out).
+
+    A pending reschedule draft holds its proposal's slots; one the user deleted (where that
+    may mean sent), edited or sent keeps what it held. A hold ends when its slot starts, the
+    meeting moves or is cancelled, the decision changes, or the draft is known deleted
+    unsent; a narrow scan keeps the holds of meetings it did not see.
+    """
+    before: dict[str, list[HoldRecord]] = {}
+    for hold in previous:
+        before.setdefault(hold.key, []).append(hold)
+
+    def live(holds: Sequence[HoldRecord]) -> tuple[HoldRecord, ...]:
+        return tuple(h for h in holds if h.start > scope.now)
+
+    out: dict[str, tuple[HoldRecord, ...]] = {}
+    for key in sorted(set(before) | set(wanted) | set(scope.learned)):
+        o = wanted.get(key)
+        if o is not None:
+            slots = offered_slots(o.decision)
+            event, client = o.meeting.event, o.meeting.client.name
+            held = before.get(key) or [
+                HoldRecord(key, event.id, client, s.start, s.end)
+                for s in scope.learned.get(key, ())
+            ]
+            if not slots or key in scope.unsent:
+                kept: tuple[HoldRecord, ...] = ()
+            elif o.status in _AS_WRITTEN and held and key not in scope.ended:
+                kept = live(held)
+            else:
+                kept = tuple(HoldRecord(key, event.id, client, s.start, s.end) for s in slots)
+        elif key in scope.failed or not (key in scope.seen or scope.full):
+            kept = live(before.get(key, ()))
+        else:  # decided otherwise, past, or cancelled
+            kept = ()
+        if kept:
+            out[key] = kept
+    return out
+
+
+def _same(a: Sequence[HoldRecord], b: Sequence[HoldRecord]) -> bool:
+    def norm(holds: Sequence[HoldRecord]) -> set[tuple[str, str, datetime, datetime]]:
+        return {
+            (h.event_id, h.client, h.start.astimezone(UTC), h.end.astimezone(UTC)) for h in holds
+        }
+
+    return norm(a) == norm(b)
+
 
 def record_decisions(
-    wanted: Mapping[str, Outcome], outcomes: Sequence[Outcome], store: StateStore, now: datetime
+    wanted: Mapping[str, Outcome],
+    outcomes: Sequence[Outcome],
+    store: StateStore,
+    now: datetime,
+    holds: Mapping[str, Sequence[HoldRecord]] | None = None,
 ) -> None:
-    """Decisions per meeting and the goodwill ledger ("asked" means drafted)."""
+    """Decisions per meeting, the goodwill ledger ("asked" means drafted) and, when given,
+    the holds (`next_holds`) in the same transaction: a crash never leaves a decision
+    recorded without the holds that go with it."""
     known = store.decisions()
     with store.transaction():
+        if holds is not None:
+            stored: dict[str, list[HoldRecord]] = {}
+            for hold in store.holds():
+                stored.setdefault(hold.key, []).append(hold)
+            for key in sorted(set(stored) | set(holds)):
+                if not _same(stored.get(key, ()), holds.get(key, ())):
+                    store.put_holds(key, holds.get(key, ()))
         for o in outcomes:
             d = o.decision
             event = o.meeting.event

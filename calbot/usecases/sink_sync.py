@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from calbot.core.messages import Message, message
-from calbot.core.model import Event
+from calbot.core.model import Event, Slot
 from calbot.core.reconcile import Desired, Kind, Op, plan
 from calbot.core.records import SinkRecord
 from calbot.core.vocab import DraftStatus
@@ -39,6 +39,9 @@ class SinkSync:
     statuses: dict[str, DraftStatus] = field(default_factory=dict)
     warnings: list[Message] = field(default_factory=list)
     deleted: int = 0  # own untouched drafts removed because no longer wanted
+    # the slots adopted drafts say they offer (`X-Calbot-Holds`), by key: what a lost
+    # state store re-learns
+    learned: dict[str, tuple[Slot, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +67,11 @@ def sync_sink(
     *,
     now: datetime,
     dry_run: bool,
+    present: Set[str] | None = None,
 ) -> SinkSync:
     """Bring `sink` in line with `replies` (draft key → reply); a dry run only plans, and
-    reports the refs the ledger already knows."""
+    reports the refs the ledger already knows. `present`: the Message-IDs already known to
+    have a draft the (empty) ledger does not know, when the scan has asked the sink."""
     records = store.sink_records(sink.name)
     observed = sink.observe([r.ref for r in records.values()]) if records else {}
     sent = _sent(sink, records.values(), observed)
@@ -91,7 +96,11 @@ def sync_sink(
                     report.statuses[step.key] = step.op.status
         return report
     creating = {s.want.message_id for s in steps if s.want and s.op.kind in _CREATING}
-    adoptable = sink.adoptable({r.ref for r in records.values()}, creating) if creating else set()
+    if present is not None and not records:
+        adoptable = set(present) & creating
+    else:
+        known = {r.ref for r in records.values()}
+        adoptable = sink.adoptable(known, creating) if creating else set()
     for step in steps:
         if step.op.kind == Kind.DELETE and step.prior is not None:
             # Say so first: a crash right after the delete must not read as the user's.
@@ -110,6 +119,8 @@ def sync_sink(
                 report.refs[step.key] = ref
         if step.op.kind == Kind.DELETE:
             report.deleted += 1
+        if written is not None and written.holds and step.want is not None:
+            report.learned[step.key] = written.holds  # only `find` fills them: adopted
         _remember(store, sink.name, step, status, written, now)
     return report
 

@@ -248,8 +248,11 @@ def test_review_calendar_holds_one_event_per_draft(google, account):
     assert code == 0
     review = [c for c in google._cals.values() if c.app_created]
     assert len(review) == 1 and review[0].summary == "calbot review"
-    (ev,) = review[0].events.values()
+    events = list(review[0].events.values())
+    holds = [e for e in events if "calbot_hold" in e["extendedProperties"]["private"]]
+    (ev,) = [e for e in events if e not in holds]
     drafted = next(m for m in doc["meetings"] if m["draft"])
+    assert len(holds) == len(drafted["proposal"]["slots"]) > 0  # one private event per slot
     assert ev["summary"].startswith("✎ reschedule:") and drafted["summary"] in ev["summary"]
     top = max(drafted["factors"], key=lambda f: f["points"])  # the reasons, strongest first
     assert ev["description"].startswith(f"Why:\n- {top['detail']}")

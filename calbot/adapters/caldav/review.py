@@ -56,6 +56,7 @@ class CaldavReviewCalendar:
 
     name = "review_calendar"
     kind = SinkKind.REVIEW
+    tells_sent = False  # a review event is never sent
 
     def __init__(
         self,

@@ -41,7 +41,13 @@ from email.parser import BytesHeaderParser
 from typing import Any
 
 from calbot.adapters.google.api import ApiError, GoogleApi
-from calbot.adapters.mail import build_message, draft_hash, message_hashes
+from calbot.adapters.mail import (
+    build_message,
+    draft_hash,
+    message_hashes,
+    message_holds,
+)
+from calbot.core.decide import offered_slots
 from calbot.core.messages import Message
 from calbot.core.vocab import DraftStatus
 from calbot.errors import ServiceError
@@ -60,6 +66,7 @@ class GmailSink:
 
     name = "gmail"
     kind = SinkKind.MAIL
+    tells_sent = False  # a draft gone from it may have been sent
 
     def __init__(
         self,
@@ -112,6 +119,7 @@ class GmailSink:
                 version=str(message.get("id") or ""),
                 content_hash=written,
                 edited=now != written,
+                holds=message_holds(raw),
             )
         return None
 
@@ -204,6 +212,7 @@ class GmailSink:
             from_name=self._from_name,
             message_id=reply.message_id,
             date=self._clock(),
+            holds=offered_slots(reply.decision),
         )
         return base64.urlsafe_b64encode(data).decode("ascii")
 

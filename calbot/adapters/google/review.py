@@ -91,6 +91,7 @@ class ReviewCalendar:
 
     name = "review_calendar"
     kind = SinkKind.REVIEW
+    tells_sent = False  # a draft gone from it may have been sent
 
     def __init__(
         self,

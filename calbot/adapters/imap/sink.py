@@ -58,6 +58,7 @@ class ImapSink:
 
     name = "imap"
     kind = SinkKind.MAIL
+    tells_sent = True  # the Sent folder tells a sent draft from a deleted one
 
     def __init__(
         self,
