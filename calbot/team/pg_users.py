@@ -15,6 +15,12 @@ _COLUMNS = (
     " last_scan_at, last_outcome, last_error, last_fix, drafts_pending"
 )
 
+_ADD_USER = (
+    "INSERT INTO users (email, config, token) VALUES (%s, %s, %s)"  # noqa: S608
+    " ON CONFLICT (email) DO UPDATE SET config = excluded.config,"
+    " token = COALESCE(excluded.token, users.token) RETURNING " + _COLUMNS
+)
+
 
 @dataclass(frozen=True, slots=True)
 class UserRow:
@@ -40,13 +46,7 @@ def normal_email(email: str) -> str:
 
 def add_user(conn: Any, email: str, config: str, token: bytes | None = None) -> UserRow:
     """Store a user (or replace an existing user's config, and token when one is given)."""
-    row = conn.execute(
-        "INSERT INTO users (email, config, token) VALUES (%s, %s, %s)"
-        " ON CONFLICT (email) DO UPDATE SET config = excluded.config,"
-        " token = COALESCE(excluded.token, users.token)"
-        f" RETURNING {_COLUMNS}",
-        (normal_email(email), config, token),
-    ).fetchone()
+    row = conn.execute(_ADD_USER, (normal_email(email), config, token)).fetchone()
     return UserRow(*row)
 
 
