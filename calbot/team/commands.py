@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from calbot.team.pg_users import UserRow
 
 REMOVED_NOTE = (
-    "its config, token and calbot's state are deleted; its Gmail drafts and calendar notes"
-    " are left as they are"
+    "their config, token and calbot's state are deleted; their Gmail drafts and calendar"
+    " notes are left as they are"
 )
 
 

@@ -19,15 +19,17 @@ from calbot.team.secrets import SecretBox
 def user_credentials(
     settings: Settings, *, key: ServiceAccountKey | None, vault: TokenVault, box: SecretBox | None
 ) -> Any:
-    """Delegated credentials acting as the user when the team has a service account, else
-    the user's own stored token (re-saved encrypted after each refresh)."""
-    if key is not None:
-        return key.for_user(settings.user.email, scopes_for(settings))
+    """The user's own stored token when they have one (a user outside the Workspace
+    domain; re-saved encrypted after each refresh), else delegated credentials acting as
+    the user from the team's service account."""
+    email = settings.user.email
+    if vault.load_token(email) is None and key is not None:
+        return key.for_user(email, scopes_for(settings))
     if box is None:
         from calbot.errors import ConfigError
 
-        raise ConfigError("team config", "team.secret_key_file", "required for stored tokens")
-    return oauth_for_user(settings.user.email, vault, box)
+        raise ConfigError("team config", "team.secret_key_file", "required to open stored tokens")
+    return oauth_for_user(email, vault, box)
 
 
 def team_api(settings: Settings, creds: Any, budgets: Budgets | None) -> GoogleApi:

@@ -8,7 +8,7 @@ not nest, a read-only store refuses every write, datetimes in and out are timezo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
@@ -44,16 +44,26 @@ class PgStore(PgLedgerTables, PgReviewTables):
 
     @classmethod
     def open(
-        cls, conn: Any, user_id: int, *, readonly: bool = False, label: str = "", owns: bool = True
+        cls,
+        conn: Any,
+        user_id: int,
+        *,
+        readonly: bool = False,
+        label: str = "",
+        owns: bool = True,
+        guard: Callable[[], None] | None = None,
     ) -> PgStore:
         """The user's store on `conn` (a connection from `connect`); the schema must be
-        current (`calbot team migrate`). `owns`: `close()` closes the connection."""
+        current (`calbot team migrate`). `owns`: `close()` closes the connection. `guard`:
+        called before every transaction; it raises to stop the writes (the scan lost its
+        advisory lock)."""
         require_current(conn)
         store = cls(conn, user_id, readonly=readonly, label=label)
-        store._owns = owns
+        store._owns, store._guard = owns, guard
         return store
 
     _owns = True
+    _guard: Callable[[], None] | None = None
 
     def transaction(self) -> AbstractContextManager[None]:
         """Writes inside commit together at the end, or not at all on an exception."""
@@ -65,6 +75,8 @@ class PgStore(PgLedgerTables, PgReviewTables):
             raise StateUsageError("the state store is closed")
         if self._in_transaction:
             raise StateUsageError("state store transactions do not nest")
+        if self._guard is not None and not self.readonly:
+            self._guard()
         self._in_transaction = True
         try:
             if self.readonly:  # nothing to commit; writes inside raise ReadOnlyStoreError

@@ -25,7 +25,14 @@ from zoneinfo import ZoneInfo
 
 from calbot.config.settings import Settings
 from calbot.core.untrusted import one_line
-from calbot.errors import AuthError, CalbotError, ConfigError, LockedError, UsageError
+from calbot.errors import (
+    AuthError,
+    CalbotError,
+    ConfigError,
+    LockedError,
+    ServiceError,
+    UsageError,
+)
 from calbot.team.budgets import Budgets
 from calbot.team.config import TeamSettings, user_settings
 from calbot.team.credentials import ServiceAccountKey
@@ -109,6 +116,21 @@ def acquire_user_lock(conn: Any, user_id: int, wait_seconds: float) -> bool:
         time.sleep(LOCK_POLL_SECONDS)
 
 
+def check_lock(lock_conn: Any, email: str) -> None:
+    """Raise unless the connection holding the user's lock is still alive: a scan whose
+    lock went (PostgreSQL restarted, the connection cut) stops before its next write, since
+    another scan of the user may now run."""
+    import psycopg
+
+    try:
+        lock_conn.execute("SELECT 1")
+    except psycopg.Error:
+        raise ServiceError(
+            f"lost the scan lock of {email} (the database connection dropped); stopped"
+            " before writing — the next scan carries on"
+        ) from None
+
+
 def scan_user(
     team: TeamSettings,
     user_id: int,
@@ -141,7 +163,7 @@ def scan_user(
                     f"a scan of {user.email} is already running; gave up after {wait:g} s"
                 )
                 return UserScan(user_id, user.email, "locked", exc.exit_code, str(exc))
-            return _scan_locked(team, user, conn, budgets, box, key, dry_run, now)
+            return _scan_locked(team, user, conn, budgets, box, key, dry_run, now, lock_conn)
         finally:
             conn.close()
     finally:
@@ -164,6 +186,7 @@ def _scan_locked(
     key: ServiceAccountKey | None,
     dry_run: bool,
     now: datetime | None,
+    lock_conn: Any,
 ) -> UserScan:
     from calbot.team.google import team_api, user_credentials
     from calbot.usecases.failures import failure_of
@@ -175,7 +198,14 @@ def _scan_locked(
         settings = settings_of(team, user)
         result.settings = settings
         clock = now or datetime.now(ZoneInfo(settings.user.timezone))
-        store = PgStore.open(conn, user.user_id, readonly=dry_run, label=user.email, owns=False)
+        store = PgStore.open(
+            conn,
+            user.user_id,
+            readonly=dry_run,
+            label=user.email,
+            owns=False,
+            guard=lambda: check_lock(lock_conn, user.email),
+        )
         api = None
         if settings.source.kind != "ics":
             creds = user_credentials(settings, key=key, vault=UserTokens(conn), box=box)
@@ -190,8 +220,9 @@ def _scan_locked(
     except Exception as exc:  # one user's failure is recorded, never raised to the queue
         failure = failure_of(exc)
         result.outcome, result.exit_code = str(failure.outcome), failure.exit_code
-        result.error = failure.error
-        result.fix = _fix(exc, key is not None, failure.note)
+        # the single-user fix (`calbot auth`) does not apply here: the team's is in `fix`
+        result.error = failure.error.split(" — run `calbot auth`")[0]
+        result.fix = _fix(exc, key is not None and not user.has_token, failure.note)
     result.finished_at = datetime.now(ZoneInfo("UTC"))
     if not dry_run:
         record_scan(

@@ -110,3 +110,28 @@ def test_migrations_are_numbered_idempotent_and_required(pg_cluster: object) -> 
     assert migrate(conn) == (LATEST, LATEST)
     assert schema_version(conn) == LATEST
     conn.close()
+
+
+def test_a_scan_that_lost_its_lock_connection_stops_before_its_next_write(team_db: str) -> None:
+    from calbot.errors import ServiceError
+    from calbot.team.user_scan import acquire_user_lock, check_lock
+
+    conn, lock_conn = connect(team_db), connect(team_db)
+    ana = add_user(conn, "ana@agency.example", "")
+    assert acquire_user_lock(lock_conn, ana.user_id, 0)
+    store = PgStore.open(
+        conn, ana.user_id, owns=False, guard=lambda: check_lock(lock_conn, "ana@agency.example")
+    )
+    with store.transaction():
+        store.put_decision(decision())
+    pid = lock_conn.info.backend_pid
+    conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(ServiceError, match="lost the scan lock"), store.transaction():
+        store.put_decision(decision("primary/evt-2"))
+    assert list(store.decisions()) == ["primary/evt-1"]
+    # the lock went with the connection: another scan may take it now
+    other = connect(team_db)
+    assert acquire_user_lock(other, ana.user_id, 5)
+    other.close()
+    lock_conn.close()
+    conn.close()

@@ -94,7 +94,9 @@ class Team:
         with contextlib.redirect_stderr(err):
             code = main(["team", *args[:1], "--team-config", str(self.config), *args[1:]], out=out)
         text, errors = out.getvalue(), err.getvalue()
-        for secret in self.secrets:
+        with self.fake._lock:  # every access and refresh token the fake issued
+            issued = [*self.fake.token_subjects, *self.fake.refresh_owners]
+        for secret in (*self.secrets, *issued):
             assert secret not in text and secret not in errors
         return code, text, errors
 
@@ -255,7 +257,7 @@ def test_status_shows_a_broken_config_and_a_revoked_delegation_with_the_fix(team
     team.fake.revoke_delegation(BO)
     assert team.run("scan", ANA)[0] == 0
     code, _, err = team.run("scan", BO)
-    assert code == 3 and "Domain-wide delegation" in err
+    assert code == 3 and "Domain-wide delegation" in err and "calbot auth" not in err
     code, _, err = team.run("scan", CY)
     assert code == 2 and "lock_wait_seconds" in err
     assert team.fake.drafts_of(ANA) and not team.fake.drafts_of(BO)
@@ -288,15 +290,33 @@ def test_add_user_validates_first_and_remove_user_keeps_drafts(team: Team) -> No
     stored = conn.execute("SELECT token FROM users WHERE email = %s", (BO,)).fetchone()[0]
     assert access.encode() not in bytes(stored)
 
+    # bo, outside the domain, scans with the stored token (refreshed and re-saved)
+    overload(team.fake, BO)
+    team.fake.expire_access_tokens()
+    code, _, err = team.run("scan", BO)
+    assert code == 0, err
+    assert team.fake.drafts_of(BO) and team.fake.refreshes == 1
+    resaved = conn.execute("SELECT token FROM users WHERE email = %s", (BO,)).fetchone()[0]
+    assert bytes(resaved) != bytes(stored)
+
     overload(team.fake, ANA)
     team.run("add-user", str(team.user_config(ANA)))
     assert team.run("scan", ANA)[0] == 0
     drafts = team.fake.drafts_of(ANA)
+    ana_id = get_user(conn, ANA).user_id
+    assert conn.execute("SELECT count(*) FROM decisions WHERE user_id = %s", (ana_id,)).fetchone()[
+        0
+    ]
     code, out, _ = team.run("remove-user", ANA)
     assert code == 0 and "drafts" in out and "left as they are" in out
     assert team.fake.drafts_of(ANA) == drafts
-    left = conn.execute("SELECT count(*) FROM decisions").fetchone()[0]
-    assert left == 0
+    for table in ("decisions", "sink_records", "event_cache", "runs", "reviews"):
+        left = conn.execute(
+            f"SELECT count(*) FROM {table} WHERE user_id = %s",
+            (ana_id,),
+        ).fetchone()[0]
+        assert left == 0, table
+    assert conn.execute("SELECT count(*) FROM decisions").fetchone()[0]  # bo's stay
     assert [u["email"] for u in json.loads(team.run("users", "--json")[1])] == [BO]
     assert team.run("remove-user", ANA)[0] == 2
     conn.close()
