@@ -28,6 +28,8 @@ REMOVED_NOTE = (
     " notes are left as they are"
 )
 
+REMOVE_WAIT_SECONDS = 30.0
+
 
 def add_store_commands(commands: Any, options: argparse.ArgumentParser) -> None:
     p = commands.add_parser("migrate", parents=[options], help="create or upgrade the schema")
@@ -198,12 +200,16 @@ def cmd_users(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_remove_user(args: argparse.Namespace, out: TextIO) -> int:
-    from calbot.errors import UsageError
-    from calbot.team.pg_users import normal_email, remove_user
+    from calbot.errors import LockedError
+    from calbot.team.pg_users import get_user, normal_email, remove_user
+    from calbot.team.user_scan import acquire_user_lock
 
     with _database(_team(args)) as conn:
-        if not remove_user(conn, args.email):
-            raise UsageError(f"no team user {normal_email(args.email)}")
+        user = get_user(conn, args.email)
+        # never under a running scan: it would fail half-way on the deleted rows
+        if not acquire_user_lock(conn, user.user_id, REMOVE_WAIT_SECONDS):
+            raise LockedError(f"a scan of {user.email} is running; try again when it ends")
+        remove_user(conn, user.email)
     print(f"removed {normal_email(args.email)}: {REMOVED_NOTE}", file=out)
     return 0
 
