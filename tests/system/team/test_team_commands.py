@@ -84,6 +84,7 @@ class Team:
     folder: Path
     config: Path
     url: str
+    broker: str
     secrets: tuple[str, ...]  # what no output may ever contain
 
     def run(self, *args: str) -> tuple[int, str, str]:
@@ -127,7 +128,7 @@ def team(
     )
     private_key = json.loads(key_file.read_text())["private_key"]
     body = private_key.split("-----")[2].strip().splitlines()[1]
-    yield Team(team_google, tmp_path, config, team_db, (secret, body))
+    yield Team(team_google, tmp_path, config, team_db, redis_server.url, (secret, body))
 
 
 def scan_json(team: Team, email: str, *extra: str) -> dict:  # type: ignore[type-arg]
@@ -172,13 +173,19 @@ def test_add_user_then_scan_makes_the_single_user_drafts_and_a_rescan_writes_not
     assert any(m["draft"] for m in expected["meetings"])  # the test can fail
 
     team.fake.clear_log()
+    single_user_requests = len(team.fake.requests_of(ANA))  # not through the budgets
     doc = scan_json(team, ANA)
     assert plan(doc) == plan(expected)
     drafts = team.fake.drafts_of(ANA)
     assert len(drafts) == sum(1 for m in doc["meetings"] if m["draft"]) == doc["stats"]["drafted"]
     assert team.fake.drafts_of(BO) == {}
-    # every API request went through ana's budget in Redis
-    assert team.fake.requests_of(ANA)
+    # every API request ana made took one from her budget in Redis (token requests none)
+    import redis
+
+    client = redis.Redis.from_url(team.broker)
+    team_requests = len(team.fake.requests_of(ANA)) - single_user_requests
+    assert client.zcard(f"calbot:budget:user:{ANA}") == team_requests > 0
+    client.close()
 
     team.fake.clear_log()
     again = scan_json(team, ANA)
