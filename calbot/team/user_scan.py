@@ -207,7 +207,7 @@ def _scan_locked(
             guard=lambda: check_lock(lock_conn, user.email),
         )
         api = None
-        if settings.source.kind != "ics":
+        if settings.source.kind == "google":  # ICS (and CalDAV) need no Google clients
             creds = user_credentials(settings, key=key, vault=UserTokens(conn), box=box)
             api = team_api(settings, creds, budgets)
         # the state dir is unused: the store is given, and no lock file is taken
