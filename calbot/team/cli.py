@@ -2,9 +2,9 @@
 imports nothing heavy, so `calbot --help` stays fast and works without the team extra.
 Every command first checks the extra (exit 2 naming `pip install 'calbot[team]'`).
 
-Built so far: `calbot team check [USER_CONFIG ...]` validates the team config and, merged
-with its `[defaults]`, each user config given. The store-backed commands (`migrate`,
-`add-user`, `users`, `remove-user`, `scan`, `status`) come with the PostgreSQL store.
+`calbot team check [USER_CONFIG ...]` validates the team config and, merged with its
+`[defaults]`, each user config given; the store-backed commands (`migrate`, `add-user`,
+`users`, `remove-user`, `scan`, `status`, `digest`) are in `calbot.team.commands`.
 """
 
 from __future__ import annotations
@@ -43,6 +43,9 @@ def add_team_command(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("user_configs", nargs="*", metavar="USER_CONFIG", help="a user's calbot.toml")
     p.set_defaults(run=cmd_check)
+    from calbot.team.commands import add_store_commands  # light: imports nothing heavy
+
+    add_store_commands(commands, options)
 
 
 def cmd_team_usage(args: argparse.Namespace, out: TextIO) -> int:
@@ -52,20 +55,19 @@ def cmd_team_usage(args: argparse.Namespace, out: TextIO) -> int:
     raise UsageError("calbot team: name a command (see `calbot team --help`)")
 
 
+def team_config_path(args: argparse.Namespace) -> Path:
+    from calbot.team.config import default_team_config_path
+
+    if args.team_config:
+        return Path(args.team_config).expanduser()
+    return default_team_config_path(os.environ)
+
+
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     require_team_extra()
-    from calbot.team.config import (
-        default_team_config_path,
-        load_team_settings,
-        read_user_config,
-        user_settings,
-    )
+    from calbot.team.config import load_team_settings, read_user_config, user_settings
 
-    path = (
-        Path(args.team_config).expanduser()
-        if args.team_config
-        else default_team_config_path(os.environ)
-    )
+    path = team_config_path(args)
     team = load_team_settings(path, os.environ)
     print(f"{path}: team config OK", file=out)
     for name in args.user_configs:

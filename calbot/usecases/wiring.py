@@ -69,14 +69,20 @@ def scan_window(
 
 
 def make_ports(
-    settings: Settings, store: StateStore, now: datetime, *, dry_run: bool
+    settings: Settings,
+    store: StateStore,
+    now: datetime,
+    *,
+    dry_run: bool,
+    api: GoogleApi | None = None,
 ) -> tuple[Ports, list[Message]]:
     """The adapters one scan talks to, chosen by the config, and warnings about that choice.
 
     ICS: read a file or URL, drafts to the outbox. Google: Calendar, Gmail drafts and
     calendar notes as configured, plus the outbox when one is set. The ICS and Google
     adapters are imported only when chosen: each pulls in a heavy library the other
-    configuration never needs (icalendar, googleapiclient)."""
+    configuration never needs (icalendar, googleapiclient). `api`: Google clients built by
+    the caller (team mode: per-user credentials, shared request budgets)."""
     if settings.outputs.outbox and not dry_run:  # before any sink exists, let alone writes
         problem = folder_problem(settings.outputs.outbox)
         if problem:
@@ -107,7 +113,8 @@ def make_ports(
         from calbot.adapters.google.gmail import GmailSink
         from calbot.adapters.google.notes import CalendarNotes
 
-        api = connect(settings)
+        if api is None:
+            api = connect(settings)
         source = GoogleCalendarSource(api, settings, store, writable=not dry_run, now=now)
         if settings.outputs.review_calendar:
             sinks.append(review_calendar(api, settings, store))
@@ -235,8 +242,10 @@ def scan(
     dry_run: bool = False,
     progress: Progress = quiet,
     store: StateStore | None = None,
+    api: GoogleApi | None = None,
 ) -> ScanRun:
-    """One scan with the configured source and sinks; `store` replaces the state dir's.
+    """One scan with the configured source and sinks; `store` replaces the state dir's,
+    `api` the Google clients `connect(settings)` would build.
 
     Templates are loaded (and so validated) before anything else is read. A real scan
     (not a dry run) is logged in the store's runs, failures included, for the digest.
@@ -248,7 +257,7 @@ def scan(
             if store is None:
                 store = stack.enter_context(open_state(settings, state_dir, dry_run=dry_run))
             try:
-                ports, notices = make_ports(settings, store, now, dry_run=dry_run)
+                ports, notices = make_ports(settings, store, now, dry_run=dry_run, api=api)
                 result = run_scan(
                     settings,
                     ports,

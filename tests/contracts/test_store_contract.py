@@ -5,6 +5,7 @@ empty store, writable or read-only)."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -51,8 +52,57 @@ def open_sqlite(state_dir: Path, readonly: bool) -> StateStore:
 OPENERS: dict[str, Opener] = {"memory": open_memory, "sqlite": open_sqlite}
 
 
-@pytest.fixture(params=sorted(OPENERS))
+@pytest.fixture(scope="session")
+def contract_postgres() -> Iterator[str]:
+    """One migrated PostgreSQL database for the whole session (team mode's store)."""
+    from servers.pg_session import fresh_database, start_session_postgres
+
+    from calbot.team.pg_schema import migrate
+    from calbot.team.pg_store import connect
+
+    for server in start_session_postgres():
+        url = fresh_database(server)
+        conn = connect(url)
+        migrate(conn)
+        conn.close()
+        yield url
+
+
+_PG_USERS = itertools.count(1)
+
+
+def postgres_opener(url: str) -> Opener:
+    """A new user per state dir: each test's store starts empty though all share one
+    database (the store is bound to its user)."""
+    from calbot.team.pg_store import PgStore, connect
+    from calbot.team.pg_users import add_user
+
+    users: dict[Path, int] = {}
+
+    def open_postgres(state_dir: Path, readonly: bool) -> StateStore:
+        conn = connect(url)
+        if state_dir not in users:
+            email = f"user-{next(_PG_USERS)}@contract.invalid"
+            users[state_dir] = add_user(conn, email, "").user_id
+        return PgStore.open(conn, users[state_dir], readonly=readonly)
+
+    return open_postgres
+
+
+#: Openers that need a server: a fixture yields what they connect to; the `system` mark
+#: keeps them out of the fast set and in the full suite.
+SERVER_OPENERS: dict[str, tuple[str, Callable[[str], Opener]]] = {
+    "postgres": ("contract_postgres", postgres_opener),
+}
+
+
+@pytest.fixture(
+    params=[*sorted(OPENERS), *(pytest.param(n, marks=pytest.mark.system) for n in SERVER_OPENERS)]
+)
 def opener(request: pytest.FixtureRequest) -> Opener:
+    if request.param in SERVER_OPENERS:
+        fixture, make = SERVER_OPENERS[request.param]
+        return make(request.getfixturevalue(fixture))
     return OPENERS[request.param]
 
 

@@ -76,3 +76,28 @@ def team_google() -> Iterator[TeamFakeGoogle]:
     problems = [*fake.violations, *(f"fake bug: {e}" for e in fake.fake_errors)]
     if problems:
         pytest.fail("Google API misuse seen by the fake:\n  " + "\n  ".join(problems))
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PostgresServer]:
+    """One PostgreSQL cluster for the session; `team_db` makes a database per test."""
+    from servers.pg_session import start_session_postgres
+
+    yield from start_session_postgres()
+
+
+@pytest.fixture
+def team_db(pg_cluster: PostgresServer) -> str:
+    """The URL of a fresh database, migrated to team mode's schema."""
+    from servers.pg_session import fresh_database
+
+    from calbot.team.pg_schema import migrate
+    from calbot.team.pg_store import connect
+
+    url = fresh_database(pg_cluster)
+    conn = connect(url)
+    try:
+        migrate(conn)
+    finally:
+        conn.close()
+    return url
