@@ -436,7 +436,8 @@ def test_demo_outbox_is_ignored_and_deploy_files_cite_existing_docs() -> None:
         if a.dest == "outbox"
     )
     assert f"{default}/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
-    for path in [ROOT / "README.md", *sorted((ROOT / "deploy").iterdir())]:
+    deploy_files = sorted(p for p in (ROOT / "deploy").rglob("*") if p.is_file())
+    for path in [ROOT / "README.md", *deploy_files]:
         for name in re.findall(r"\bdocs/[\w./-]+\.md\b", path.read_text(encoding="utf-8")):
             assert (ROOT / name).exists(), f"{path.name} cites {name}"
 
