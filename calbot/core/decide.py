@@ -81,8 +81,8 @@ def reschedule_slots(meeting: Meeting, scene: Scene) -> Proposal | None:
     settings, workload, t = scene.settings, scene.workload, scene.settings.thresholds
     event = meeting.event
     earliest = scene.now + timedelta(hours=t.min_notice_hours)
-    if event.start < earliest:
-        return None
+    if event.start < earliest or event.duration <= timedelta(0):
+        return None  # too soon to ask; or nothing to move (a zero-length entry)
     minutes = event.duration.total_seconds() / 60
     own_day = event.start.astimezone(workload.tz).date()
 

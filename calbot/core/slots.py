@@ -154,6 +154,8 @@ def find_slots(
     `load_after_move(day)` that day's meeting minutes with the meeting added, or None when
     the day would go over a limit.
     """
+    if query.duration <= timedelta(0):
+        return []  # an empty slot holds nothing and offers nothing
     tz = ZoneInfo(user.timezone)
     picks: list[tuple[tuple[bool, bool, int], DayPick]] = []
     day = query.earliest.astimezone(tz).date()

@@ -251,3 +251,17 @@ def test_on_an_empty_calendar_no_slot_touches_either_sides_last_hour(
         )
         if shared_end - shared_start >= timedelta(minutes=minutes) + timedelta(hours=1):
             assert slot.end <= shared_end - timedelta(hours=1)
+
+
+def test_a_zero_length_entry_gets_no_slots_and_no_reschedule():
+    """An empty slot would be an empty hold (the store refuses one): nothing to offer."""
+    assert slots_for(BERLIN, minutes=0) == []
+    s = settings(client())
+    day = [event(f"2026-12-01 {h:02d}:00", 60) for h in (9, 10, 11, 13, 14)]
+    empty = event("2026-12-01 16:00", 0)
+    w = measure([*day, empty], s.user, date(2026, 11, 16), date(2026, 12, 13))
+    m = classify(empty, s)
+    assert m is not None
+    scene = Scene(now=NOW, horizon_end=NOW + timedelta(days=14), workload=w, settings=s)
+    d = decide_all([Scored(m, score(m, w, 1, s), 1)], scene)[empty.id]
+    assert d.action != Action.RESCHEDULE
