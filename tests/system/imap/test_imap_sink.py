@@ -13,10 +13,11 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ import pytest
 from servers import imap_server
 from servers.imap_server import Dovecot, Proxy, messages
 
+from calbot.adapters.sqlite import SqliteStore
 from calbot.usecases.demo import demo_calendar
 
 DEADLINE = 60.0
@@ -296,3 +298,66 @@ def test_sent_and_deleted_drafts_are_told_apart(mailbox):
     assert "[sent]" in digest.stdout and digest.stdout.count("[sent]") == 1
     # the digest itself waits in the same Drafts folder, once
     assert sum("calbot.digest." in mid for mid in mailbox.drafts()) == 1
+
+
+IMAP_FIX = "check the IMAP password ([imap] password_file or $CALBOT_IMAP_PASSWORD)"
+
+
+def worker_lines(mailbox: Mailbox, until: str) -> list[dict[str, Any]]:
+    """`calbot run` until it logs `until` (then SIGTERM): its JSON log lines."""
+    config = str(mailbox.tmp / "calbot.toml")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "calbot", "run", "--log-format", "json", "--config", config],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=mailbox.env,
+    )  # fmt: skip
+    lines: list[dict[str, Any]] = []
+    killer = threading.Timer(DEADLINE, proc.kill)  # the deadline: never a hang
+    killer.start()
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if line.startswith("{"):
+                lines.append(json.loads(line))
+                if lines[-1]["event"] == until:
+                    break
+    finally:
+        killer.cancel()
+        proc.terminate()
+        proc.wait(timeout=DEADLINE)
+    assert any(e["event"] == until for e in lines), lines
+    return lines
+
+
+def test_a_refused_password_says_the_imap_fix_everywhere(mailbox):
+    """The CLI line, the worker's log, the run record and the digest name the IMAP
+    password — never `calbot auth`, which is for Google."""
+    mailbox.scan()
+    mailbox.password_file.write_text("not-it\n", encoding="utf-8")
+    code, _, err = mailbox.run()
+    assert code == 3, err
+    assert err.strip().endswith(IMAP_FIX) and "calbot auth" not in err
+
+    events = worker_lines(mailbox, "auth.refused")
+    refused = next(e for e in events if e["event"] == "auth.refused")
+    assert refused["fix"] == IMAP_FIX
+    failed = next(e for e in events if e["event"] == "scan.failed")
+    assert failed["outcome"] == "auth" and IMAP_FIX in failed["note"]
+    assert "calbot auth" not in json.dumps(events) and "Google" not in json.dumps(events)
+
+    store = SqliteStore.open(mailbox.tmp / "state", readonly=True)
+    try:
+        runs = [r for r in store.runs(datetime(2000, 1, 1, tzinfo=UTC)) if r.outcome == "auth"]
+    finally:
+        store.close()
+    assert len(runs) == 2 and all(run.error.endswith(IMAP_FIX) for run in runs)
+
+    mailbox.env["CALBOT_IMAP_PASSWORD"] = imap_server.PASSWORD  # the digest must get through
+    config = str(mailbox.tmp / "calbot.toml")
+    digest = subprocess.run(
+        [sys.executable, "-m", "calbot", "digest", "--config", config],
+        capture_output=True, text=True, env=mailbox.env, timeout=DEADLINE, check=False,
+    )  # fmt: skip
+    assert digest.returncode == 0, digest.stderr
+    assert "the IMAP server refused calbot's password" in digest.stdout
+    assert IMAP_FIX in digest.stdout
+    assert "calbot auth" not in digest.stdout and "Google access" not in digest.stdout
