@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from imapclient import IMAPClient
 from servers import imap_server
 from servers.imap_server import Dovecot, Proxy, messages
 
@@ -46,7 +47,12 @@ class Mailbox:
         self.write_config()
 
     def write_config(
-        self, *, signature: str = "Alex", port: int | None = None, ca: bool = True
+        self,
+        *,
+        signature: str = "Alex",
+        port: int | None = None,
+        ca: bool = True,
+        security: str = "tls",
     ) -> None:
         ca_line = f'ca_file = "{self.dovecot.cert}"' if ca else ""
         (self.tmp / "calbot.toml").write_text(
@@ -69,6 +75,7 @@ outbox = ""
 [imap]
 host = "127.0.0.1"
 port = {port or self.dovecot.port}
+security = "{security}"
 username = "{imap_server.USER}"
 password_file = "{self.password_file}"
 {ca_line}
@@ -180,8 +187,17 @@ def test_drafts_are_appended_once_and_an_unchanged_rescan_writes_nothing(mailbox
     assert all({b"\\Draft", b"\\Seen"} <= set(f) for f in flags.values())
     uids = {m: [u for u, _ in v] for m, v in drafts.items()}
 
+    since = len(mailbox.dovecot.log())
     again = mailbox.scan()
     assert statuses(again) == {"unchanged": 6}
+    # one SELECT/SEARCH round (the Message-IDs of Drafts in one FETCH), no APPEND, no
+    # STORE or EXPUNGE; the connection logged out at the end of the scan
+    verbs = [c.split(" (")[0].split(" 1,")[0] for c in mailbox.dovecot.commands(since)]
+    assert verbs == [
+        "LOGIN", 'LIST "" "*"', 'SELECT "Drafts"', "CAPABILITY", "UID SEARCH ALL",
+        "UID FETCH", "LOGOUT",
+    ], verbs  # fmt: skip
+    assert mailbox.dovecot.logouts(since) == 1
     assert {m: [u for u, _ in v] for m, v in mailbox.drafts().items()} == uids  # no APPEND
 
 
@@ -276,6 +292,27 @@ def test_a_certificate_that_does_not_verify_is_refused(mailbox):
     assert code == 4, err
     assert "does not verify" in err and "ca_file" in err and "Traceback" not in err
     assert mailbox.drafts() == {}
+
+
+def test_starttls_on_the_plain_port(mailbox):
+    """`security = "starttls"` on the plain listener: Dovecot logs each login "TLS" when
+    the session was upgraded ("secured" for a plain loopback one, which it would accept);
+    the certificate is verified against `ca_file`."""
+    plain = IMAPClient("127.0.0.1", port=mailbox.dovecot.starttls_port, ssl=False, timeout=10)
+    since = len(mailbox.dovecot.log())
+    plain.login(imap_server.USER, imap_server.PASSWORD)  # the check below can tell
+    plain.logout()
+    assert mailbox.dovecot.logins(since) == ["secured"]
+    mailbox.write_config(port=mailbox.dovecot.starttls_port, security="starttls")
+    since = len(mailbox.dovecot.log())
+    assert statuses(mailbox.scan()) == {"new": 6}
+    assert mailbox.dovecot.logins(since) == ["TLS"]
+    assert statuses(mailbox.scan()) == {"unchanged": 6}
+    assert len(mailbox.drafts()) == 6
+    mailbox.write_config(port=mailbox.dovecot.starttls_port, security="starttls", ca=False)
+    code, _, err = mailbox.run()
+    assert code == 4, err
+    assert "does not verify" in err and "Traceback" not in err
 
 
 def test_sent_and_deleted_drafts_are_told_apart(mailbox):
