@@ -2,7 +2,9 @@
 file), the `caldav` library's `DAVClient` (its auth, its TLS, its errors) with every request
 counted, and one table from what went wrong to calbot's errors:
 
-- 401 → `CaldavAuthError` (exit 3) naming where the password came from;
+- 401 → `CaldavAuthError` (exit 3) naming where the password came from — after one retry
+  that lets the library answer the server's own challenge (`WWW-Authenticate: Digest`
+  from a server that refuses Basic), once per connection;
 - a certificate that does not verify → `CaldavTlsError` (exit 2: the fix is `ca_file`),
   raised at once and never retried without verification;
 - 5xx, 429, a refused or dropped connection, a timeout → retried with exponential back-off
@@ -117,6 +119,7 @@ class Dav:
         self.password_source = password_source
         self._budget = settings.limits.retry_budget_seconds
         self._sleep = sleep
+        self._negotiated = False  # Basic was refused and the server's challenge answered
         verify: bool | str = str(Path(c.ca_file).expanduser()) if c.ca_file else True
         # Basic auth from the first request (not a 401 round trip first): https only, or a
         # loopback test server (the config refuses plain http elsewhere). This is what
@@ -165,6 +168,12 @@ class Dav:
                     return result
                 trouble = f"HTTP {status}"
             except dav_error.AuthorizationError as exc:
+                if exc.status == 401 and not self._negotiated:
+                    # Basic refused: once, let the library answer the server's challenge
+                    # (a Digest-only server); a wrong password is refused again
+                    self._negotiated = True
+                    self.client.auth, self.client.auth_type = None, None
+                    continue
                 if exc.status == 401 or exc.status is None:
                     raise self._auth_error() from None
                 raise ServiceError(f"{self.url}: {what}: refused ({exc.status})") from None

@@ -287,6 +287,8 @@ def test_doctor_checks_login_calendars_and_sync(setup, calendar, tmp_path):
     assert "caldav login" in out
     assert "'Work'" in out
     assert "RFC 6578" in out
+    assert "google: not used: the source is a CalDAV calendar" in out
+    assert "ICS" not in out
     (tmp_path / "caldav-password").write_text("wrong\n", encoding="utf-8")
     r = doctor(config, env)
     assert r.returncode == 3, r.stdout + r.stderr
