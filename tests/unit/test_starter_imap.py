@@ -33,3 +33,29 @@ def test_the_commented_caldav_and_imap_blocks_parse() -> None:
     assert settings.imap.host == "imap.example.net" and settings.imap.effective_port == 993
     assert settings.imap.password_file.endswith("/.config/calbot/imap-password")
     assert settings.caldav.url == "https://caldav.example.net/"
+
+
+def test_the_readme_provider_settings_parse() -> None:
+    """Fastmail, iCloud and Gmail-over-IMAP in the README: each block, with a user and a
+    client around it, is a config calbot accepts (the providers themselves are not tried)."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    part = readme.split("### Exact settings: Fastmail, iCloud, Gmail over IMAP, Nextcloud")[1]
+    blocks = re.findall(r"```toml\n(.*?)```", part.split("\n## ")[0], re.S)
+    assert len(blocks) == 3
+    hosts = []
+    for block in blocks:
+        text = (
+            '[user]\nemail = "you@example.com"\ntimezone = "Europe/Berlin"\n'
+            + block
+            + '\n[[clients]]\nname = "Acme"\ndomains = ["acme.example"]\n'
+        )
+        now = datetime(2026, 1, 5, 9, tzinfo=ZoneInfo("UTC"))
+        settings = parse_settings(
+            tomllib.loads(text), path="c.toml", now=now, check_templates=False
+        )
+        assert settings.outputs.imap_drafts and not settings.outputs.gmail_drafts
+        hosts.append(settings.imap.host)
+    assert hosts == ["imap.fastmail.com", "imap.mail.me.com", "imap.gmail.com"]
