@@ -24,10 +24,47 @@ class UsageError(CalbotError):
     exit_code = 2
 
 
+#: What to do about an `AuthError`, by the service that refused calbot. The digest tells
+#: them apart by the fix a run record's error ends with (see `auth_service`).
+AUTH_FIXES = {
+    "google": "run `calbot auth`",
+    "caldav": "check the CalDAV password (caldav.password_file or $CALBOT_CALDAV_PASSWORD)",
+    "imap": "check the IMAP password ([imap] password_file or $CALBOT_IMAP_PASSWORD)",
+}
+
+
 class AuthError(CalbotError):
-    """Google access expired or was revoked."""
+    """A service refused calbot's credentials: Google access expired or was revoked (the
+    default), or a CalDAV/IMAP server refused the password. `fix` says what to do; the CLI
+    line, the worker's log, the run record and the digest all take it from here."""
 
     exit_code = 3
+    service = "google"
+
+    @property
+    def fix(self) -> str:
+        return AUTH_FIXES[self.service]
+
+
+def auth_service(error: str) -> str:
+    """The service whose `AuthError` a run record's one-line `error` came from ("google"
+    when it ends with no other service's fix): calbot appends the fix last, so untrusted
+    text earlier in the line cannot change the answer."""
+    for service, fix in AUTH_FIXES.items():
+        if service != "google" and error.endswith(fix):
+            return service
+    return "google"
+
+
+class PasswordRefused(AuthError):
+    """A CalDAV or IMAP password missing, unreadable or refused by the server. The message
+    always ends with the service's fix (appended when it does not already)."""
+
+    service = "caldav"
+
+    def __init__(self, message: str) -> None:
+        fix = AUTH_FIXES[self.service]
+        super().__init__(message if message.endswith(fix) else f"{message} — {fix}")
 
 
 class TokenFileError(AuthError):
@@ -43,8 +80,12 @@ class OpenSecretFileError(TokenFileError):
 
     def __init__(self, message: str, path: object) -> None:
         self.path = path
-        self.fix = f"chmod 600 {path}"
+        self.chmod = f"chmod 600 {path}"
         super().__init__(message)
+
+    @property
+    def fix(self) -> str:
+        return self.chmod
 
 
 class ServiceError(CalbotError):

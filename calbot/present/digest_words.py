@@ -14,6 +14,7 @@ from calbot.core.digest import Digest, DigestItem, DraftLink, Trouble, TroubleKi
 from calbot.core.messages import Arg, message
 from calbot.core.untrusted import one_line
 from calbot.core.vocab import DraftStatus
+from calbot.errors import auth_service
 from calbot.present.messages import TEXT, day_label, hours, say
 
 _SECTION = "digest."  # the digest's codes in the message catalogues
@@ -111,6 +112,10 @@ def trouble_parts(t: Trouble, lang: str) -> tuple[str, str, str]:
         fix_key = "fix_expiry"
     if kind == TroubleKind.DELIVERY and "calbot auth" in t.detail:
         fix_key = "fix_auth"
+    if kind == TroubleKind.AUTH and auth_service(t.detail) != "google":
+        # a CalDAV or IMAP password, told by the fix calbot put last in the run's error
+        what = phrase(lang, f"trouble_auth_{auth_service(t.detail)}")
+        fix_key = f"fix_auth_{auth_service(t.detail)}"
     when = ""
     if t.last is not None:
         when = (

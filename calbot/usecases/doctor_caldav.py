@@ -8,7 +8,6 @@ import os
 from collections.abc import Callable, Mapping
 
 from calbot.adapters.caldav.connection import (
-    PASSWORD_ENV,
     CaldavAuthError,
     CaldavTlsError,
     Dav,
@@ -20,8 +19,6 @@ from calbot.errors import AuthError, CalbotError, SourceError
 from calbot.usecases.doctor_check import Check
 
 __all__ = ["caldav_checks"]
-
-_PASSWORD_FIX = f"put the password in caldav.password_file (mode 0600) or ${PASSWORD_ENV}"
 
 
 def caldav_checks(
@@ -35,14 +32,16 @@ def caldav_checks(
     try:
         dav = open_dav(settings, os.environ if env is None else env)
     except AuthError as exc:
-        checks.append(Check("caldav password", False, str(exc), _PASSWORD_FIX, exit_code=3))
+        what = str(exc).removesuffix(f" — {exc.fix}")  # the fix has its own place
+        checks.append(Check("caldav password", False, what, exc.fix, exit_code=3))
         return
     checks.append(Check("caldav password", True, f"read from {dav.password_source}"))
     try:
         found = list_calendars(dav)
     except CaldavAuthError as exc:
+        what = str(exc).removesuffix(f" — {exc.fix}")
         fix = f"check the password in {dav.password_source} and caldav.username"
-        checks.append(Check("caldav login", False, str(exc), fix, exit_code=3))
+        checks.append(Check("caldav login", False, what, fix, exit_code=3))
         return
     except CaldavTlsError as exc:
         fix = "set caldav.ca_file to the CA bundle that signed the server's certificate"

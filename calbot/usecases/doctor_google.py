@@ -62,8 +62,28 @@ def google_checks(
 
 
 def google_unused(settings: Settings) -> Check:
-    """The one Google line of a config without Google (an ICS source)."""
+    """The one Google line of a config without Google (an ICS or CalDAV source)."""
     outputs = settings.outputs
+    if settings.source.kind == "caldav":
+        # the review calendar works on CalDAV (MKCALENDAR): only Google's own outputs idle
+        idle = [
+            name
+            for name, on in (
+                ("Gmail drafts", outputs.gmail_drafts),
+                ("calendar notes", outputs.calendar_notes),
+            )
+            if on
+        ]
+        if idle:
+            return Check(
+                "google",
+                True,
+                f"not used: with a CalDAV calendar as the source, {' and '.join(idle)} "
+                f"{'are' if len(idle) > 1 else 'is'} off",
+                "set outputs.imap_drafts = true for drafts in your mailbox's Drafts folder",
+                warning=True,
+            )
+        return Check("google", True, "not used: the source is a CalDAV calendar")
     if outputs.gmail_drafts or outputs.calendar_notes or outputs.review_calendar:
         return Check(
             "google",

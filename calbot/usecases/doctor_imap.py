@@ -39,7 +39,8 @@ def imap_checks(settings: Settings, *, env: Mapping[str, str] | None = None) -> 
     try:
         client = session.run("LOGIN", lambda c: c)
     except AuthError as exc:
-        return [Check("IMAP login", False, str(exc), _password_fix(settings), exit_code=3)]
+        what = str(exc).removesuffix(f" — {exc.fix}")  # the fix has its own place
+        return [Check("IMAP login", False, what, exc.fix, exit_code=3)]
     except CalbotError as exc:
         fix = "set [imap] ca_file" if "certificate" in str(exc) else "check [imap] host and port"
         return [Check("IMAP login", False, str(exc), fix, exit_code=exc.exit_code)]
@@ -110,10 +111,3 @@ def _sent(listed: list[tuple[tuple[bytes, ...], bytes, str]]) -> Check:
             warning=True,
         )
     return Check("IMAP Sent", True, f"{name!r}: tells a sent draft from a deleted one")
-
-
-def _password_fix(settings: Settings) -> str:
-    return (
-        f"put the right password (an app password for Gmail or iCloud) in "
-        f"{settings.imap.password_file} (chmod 600), or set $CALBOT_IMAP_PASSWORD"
-    )

@@ -17,6 +17,7 @@ from calbot.errors import (
     CalendarServerError,
     LockedError,
     OpenSecretFileError,
+    PasswordRefused,
     ServiceError,
 )
 
@@ -51,6 +52,7 @@ class Failure:
     level: int
     error: str  # the one-line message for the user (calbot's errors carry no secrets)
     note: str  # what the worker does about it
+    fix: str = ""  # what the user must do: an AuthError's own `fix` (Google, CalDAV, IMAP)
 
 
 def failure_of(exc: BaseException) -> Failure:
@@ -59,9 +61,15 @@ def failure_of(exc: BaseException) -> Failure:
     if isinstance(exc, CalbotError):
         for kind, outcome, level, note in OUTCOMES:
             if isinstance(exc, kind):
+                fix = exc.fix if isinstance(exc, AuthError) else ""
+                if isinstance(exc, PasswordRefused) and not message.endswith(fix):
+                    message = f"{one_line(str(exc), 600)} — {fix}"  # the digest reads it
                 if isinstance(exc, OpenSecretFileError):
                     note = f"run `{exc.fix}`; {note}"
-                return Failure(outcome, exc.exit_code, level, message, note)
+                elif isinstance(exc, AuthError) and exc.service != "google":
+                    # a CalDAV or IMAP password: not "Google access expired"
+                    note = f"{exc.fix}; {RETRY_TEXT}"
+                return Failure(outcome, exc.exit_code, level, message, note, fix)
     return Failure(
         RunOutcome.FAILED,
         UNEXPECTED_EXIT,

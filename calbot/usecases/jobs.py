@@ -195,8 +195,10 @@ def _log_failed(event: str, failure: Failure, note: str, **fields: object) -> No
         note=note,
         **fields,
     )
-    if failure.outcome == RunOutcome.AUTH:
-        emit(log, "auth.expired", logging.ERROR, fix="run `calbot auth`", msg=AUTH_FIX)
+    if failure.outcome == RunOutcome.AUTH and failure.note == AUTH_FIX:
+        emit(log, "auth.expired", logging.ERROR, fix=failure.fix, msg=AUTH_FIX)
+    elif failure.outcome == RunOutcome.AUTH:  # a CalDAV or IMAP password was refused
+        emit(log, "auth.refused", logging.ERROR, fix=failure.fix, msg=failure.error)
 
 
 def _digest_fields(run: DigestRun) -> dict[str, object]:

@@ -75,6 +75,7 @@ def make_ports(
     *,
     dry_run: bool,
     api: GoogleApi | None = None,
+    closing: contextlib.ExitStack | None = None,
 ) -> tuple[Ports, list[Message]]:
     """The adapters one scan talks to, chosen by the config, and warnings about that choice.
 
@@ -82,7 +83,8 @@ def make_ports(
     calendar notes as configured, plus the outbox when one is set. The ICS and Google
     adapters are imported only when chosen: each pulls in a heavy library the other
     configuration never needs (icalendar, googleapiclient). `api`: Google clients built by
-    the caller (team mode: per-user credentials, shared request budgets)."""
+    the caller (team mode: per-user credentials, shared request budgets). `closing`: where
+    a sink holding a connection (IMAP) registers its close, for the end of the scan."""
     if settings.outputs.outbox and not dry_run:  # before any sink exists, let alone writes
         problem = folder_problem(settings.outputs.outbox)
         if problem:
@@ -132,14 +134,14 @@ def make_ports(
         warning = testing_expiry_warning(settings, now)
         if warning:
             warnings.append(warning)
-    sinks.extend(make_imap(settings))
+    sinks.extend(make_imap(settings, closing))
     sinks.extend(make_outbox(settings))
     return Ports(source, store, sinks, notes), warnings
 
 
-def make_imap(settings: Settings) -> list[DraftSink]:
+def make_imap(settings: Settings, closing: contextlib.ExitStack | None = None) -> list[DraftSink]:
     """The IMAP drafts sink when `outputs.imap_drafts` is on (imported only then). It
-    connects on its first request, so building it costs nothing."""
+    connects on its first request, so building it costs nothing; `closing` logs it out."""
     if not settings.outputs.imap_drafts:
         return []
     from calbot.adapters.imap.connect import Session
@@ -151,6 +153,8 @@ def make_imap(settings: Settings) -> list[DraftSink]:
         timeout=settings.limits.http_timeout_seconds,
         retry_budget=settings.limits.retry_budget_seconds,
     )
+    if closing is not None:  # LOGOUT at the end of the scan, not a dropped socket at exit
+        closing.callback(session.close)
     return [
         ImapSink(
             session,
@@ -257,7 +261,9 @@ def scan(
             if store is None:
                 store = stack.enter_context(open_state(settings, state_dir, dry_run=dry_run))
             try:
-                ports, notices = make_ports(settings, store, now, dry_run=dry_run, api=api)
+                ports, notices = make_ports(
+                    settings, store, now, dry_run=dry_run, api=api, closing=stack
+                )
                 result = run_scan(
                     settings,
                     ports,

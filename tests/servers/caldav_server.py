@@ -133,3 +133,119 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, limit:
         except OSError:
             time.sleep(0.05)  # polling with a deadline, not a fixed wait
     raise RuntimeError(f"radicale did not answer on {url} within {limit:g} s")
+
+
+# --- a scripted WebDAV server ---------------------------------------------------------------
+# For answers Radicale never gives (a sync-collection cut short with 507) and a login it
+# does not offer (Digest only). Answers come from a script, in order; every request is kept.
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    body: str
+    authorization: str
+
+
+class ScriptedDav:
+    """An HTTP server on 127.0.0.1 that answers each request with the next `(status, body)`
+    of `script`. `digest` set: it demands HTTP Digest auth (RFC 7616, MD5, qop=auth) for
+    that user and password and refuses Basic with a Digest challenge."""
+
+    def __init__(
+        self, script: list[tuple[int, str]], *, digest: tuple[str, str] | None = None
+    ) -> None:
+        import hashlib
+        import http.server
+        import threading
+
+        self.script = list(script)
+        self.seen: list[Seen] = []
+        self.digest, self.nonce, self.realm = digest, "n0nce-" + os.urandom(6).hex(), "calbot"
+        owner = self
+
+        def md5(text: str) -> str:
+            return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+        def authorized(header: str, method: str) -> bool:
+            if owner.digest is None:
+                return True
+            if not header.startswith("Digest "):
+                return False
+            fields = dict(re.findall(r'(\w+)="?([^",]*)"?', header[7:]))
+            user, password = owner.digest
+            ha1 = md5(f"{user}:{owner.realm}:{password}")
+            ha2 = md5(f"{method}:{fields.get('uri', '')}")
+            want = md5(
+                f"{ha1}:{owner.nonce}:{fields.get('nc', '')}:{fields.get('cnonce', '')}:"
+                f"{fields.get('qop', '')}:{ha2}"
+            )
+            return fields.get("username") == user and fields.get("response") == want
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:  # quiet
+                return
+
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+                auth = self.headers.get("Authorization") or ""
+                owner.seen.append(Seen(self.command, self.path, body, auth))
+                if not authorized(auth, self.command):
+                    self.send_response(401)
+                    self.send_header(
+                        "WWW-Authenticate",
+                        f'Digest realm="{owner.realm}", nonce="{owner.nonce}", qop="auth", '
+                        "algorithm=MD5",
+                    )
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                status, text = owner.script.pop(0) if owner.script else (500, "script ended")
+                data = text.encode("utf-8")
+                self.send_response(status)
+                self.send_header("Content-Type", 'application/xml; charset="utf-8"')
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_REPORT = do_PROPFIND = do_GET = _answer
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self) -> ScriptedDav:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def sync_answer(collection: str, objects: dict[str, str], token: str, *, cut: bool) -> str:
+    """A sync-collection 207: `objects` (name → iCalendar text) with data, the new `token`;
+    `cut`: the collection's own 507 response (RFC 6578 §3.6, the answer was truncated)."""
+    from xml.sax.saxutils import escape
+
+    parts = [
+        f"<d:response><d:href>{collection}{name}</d:href><d:propstat><d:prop>"
+        f'<d:getetag>"{name}-1"</d:getetag><c:calendar-data>{escape(text)}</c:calendar-data>'
+        "</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>"
+        for name, text in objects.items()
+    ]
+    if cut:
+        parts.append(
+            f"<d:response><d:href>{collection}</d:href>"
+            "<d:status>HTTP/1.1 507 Insufficient Storage</d:status></d:response>"
+        )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<d:multistatus xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
+        f"{''.join(parts)}<d:sync-token>{token}</d:sync-token></d:multistatus>"
+    )

@@ -3,9 +3,11 @@ connections on cue.
 
 Dovecot runs from a throw-away config in a temp dir (`dovecot -c FILE -F`): an `imaps`
 listener on a free port with a self-signed certificate made here (`openssl`, with
-`subjectAltName=IP:127.0.0.1`), `ssl = required`, a passwd-file user whose mail lives in the
-temp dir, and Drafts/Sent marked SPECIAL-USE. Started by a fixture, polled with a deadline,
-stopped with `doveadm stop`.
+`subjectAltName=IP:127.0.0.1`), a plain `imap` listener on another that needs STARTTLS
+before a login (`ssl = required`), a passwd-file user whose mail lives in the temp dir, and
+Drafts/Sent marked SPECIAL-USE. Every IMAP command a session finishes is logged (the
+`imap_command_finished` event at debug level), so a test can count them (`commands`).
+Started by a fixture, polled with a deadline, stopped with `doveadm stop`.
 """
 
 from __future__ import annotations
@@ -64,6 +66,36 @@ class Dovecot:
     conf: Path
     process: subprocess.Popen[bytes]
     mail: Path
+    starttls_port: int = 0  # plain IMAP: STARTTLS first, then the login
+
+    def log(self) -> str:
+        path = self.root / "dovecot.log"
+        return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+
+    def commands(self, since: int = 0) -> list[str]:
+        """The IMAP commands the user's sessions finished (e.g. 'UID SEARCH ALL'), in
+        order, from byte `since` of the log (`len(self.log())` before the act counted).
+        LOGIN is answered by the login process: it shows as 'LOGIN'."""
+        found: list[str] = []
+        for line in self.log()[since:].splitlines():
+            if "imap-login: Info: Login:" in line:
+                found.append("LOGIN")
+            elif ": Debug: Command finished: " in line:
+                found.append(line.split(": Debug: Command finished: ", 1)[1].strip())
+        return found
+
+    def logins(self, since: int = 0) -> list[str]:
+        """How each login from byte `since` was protected: "TLS" (imaps or STARTTLS) or
+        "secured" (plain, which Dovecot takes on loopback)."""
+        found: list[str] = []
+        for line in self.log()[since:].splitlines():
+            if "imap-login: Info: Login:" in line:
+                found.append("TLS" if ", TLS," in line else "secured")
+        return found
+
+    def logouts(self, since: int = 0) -> int:
+        """Sessions that ended with a LOGOUT (not a dropped connection)."""
+        return self.log()[since:].count("Disconnected: Logged out")
 
     def client(self) -> IMAPClient:
         """The test's own hands on the mailbox (the user's mail client)."""
@@ -101,7 +133,7 @@ def start_dovecot(root: Path) -> Dovecot:
     (root / "users").write_text(
         f"{USER}:{{PLAIN}}{PASSWORD}:{owner.pw_uid}:{owner.pw_gid}::{mail}\n", encoding="utf-8"
     )
-    port = free_port()
+    port, plain_port = free_port(), free_port()
     conf = root / "dovecot.conf"
     conf.write_text(
         f"""
@@ -112,6 +144,7 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 info_log_path = {root}/dovecot.log
 ssl = required
+log_debug = event=imap_command_finished
 ssl_cert = <{cert}
 ssl_key = <{key}
 disable_plaintext_auth = yes
@@ -130,7 +163,8 @@ userdb {{
 }}
 service imap-login {{
   inet_listener imap {{
-    port = 0
+    address = 127.0.0.1
+    port = {plain_port}
   }}
   inet_listener imaps {{
     address = 127.0.0.1
@@ -161,7 +195,7 @@ namespace inbox {{
     process = subprocess.Popen(
         [binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
-    server = Dovecot(root, port, cert, conf, process, mail)
+    server = Dovecot(root, port, cert, conf, process, mail, plain_port)
     deadline = time.monotonic() + 20
     while True:
         if process.poll() is not None:

@@ -2,7 +2,9 @@
 file), the `caldav` library's `DAVClient` (its auth, its TLS, its errors) with every request
 counted, and one table from what went wrong to calbot's errors:
 
-- 401 → `CaldavAuthError` (exit 3) naming where the password came from;
+- 401 → `CaldavAuthError` (exit 3) naming where the password came from — after one retry
+  that lets the library answer the server's own challenge (`WWW-Authenticate: Digest`
+  from a server that refuses Basic), once per connection;
 - a certificate that does not verify → `CaldavTlsError` (exit 2: the fix is `ca_file`),
   raised at once and never retried without verification;
 - 5xx, 429, a refused or dropped connection, a timeout → retried with exponential back-off
@@ -25,7 +27,7 @@ from caldav.davclient import DAVClient
 from caldav.lib import error as dav_error
 
 from calbot.config.settings import Settings
-from calbot.errors import AuthError, CalbotError, OpenSecretFileError, ServiceError
+from calbot.errors import CalbotError, OpenSecretFileError, PasswordRefused, ServiceError
 
 __all__ = [
     "PASSWORD_ENV",
@@ -41,11 +43,11 @@ PASSWORD_ENV = "CALBOT_CALDAV_PASSWORD"  # noqa: S105 (the variable's name, not 
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
-class CaldavAuthError(AuthError):
-    """The server refused the login; the fix is the password, not `calbot auth` (`fix`
-    says so, for whoever reports it: the worker's failure table does not read it yet)."""
+class CaldavAuthError(PasswordRefused):
+    """No CalDAV password, or the server refused it; the fix is the password, not `calbot
+    auth` (`fix`, appended to the message: the CLI, the worker and the digest say so)."""
 
-    fix = f"check the CalDAV password (caldav.password_file or ${PASSWORD_ENV})"
+    service = "caldav"
 
 
 class CaldavTlsError(CalbotError):
@@ -68,8 +70,7 @@ def read_password(settings: Settings, env: Mapping[str, str]) -> tuple[str, str]
     name = settings.caldav.password_file
     if not name:
         raise CaldavAuthError(
-            f"{settings.path}: caldav.password_file: no CalDAV password — set "
-            f"caldav.password_file (a file of mode 0600) or ${PASSWORD_ENV}"
+            f"{settings.path}: caldav.password_file: no CalDAV password (a file of mode 0600)"
         )
     path = Path(name).expanduser()
     try:
@@ -77,8 +78,8 @@ def read_password(settings: Settings, env: Mapping[str, str]) -> tuple[str, str]
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise CaldavAuthError(
-            f"{path}: cannot read the CalDAV password file ({exc.strerror or exc}) — "
-            f"write it with mode 0600, or set ${PASSWORD_ENV}"
+            f"{path}: cannot read the CalDAV password file ({exc.strerror or exc}; "
+            "write it with mode 0600)"
         ) from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise OpenSecretFileError(
@@ -114,9 +115,11 @@ class Dav:
     ) -> None:
         c = settings.caldav
         self.url = c.url
+        self.username = c.username
         self.password_source = password_source
         self._budget = settings.limits.retry_budget_seconds
         self._sleep = sleep
+        self._negotiated = False  # Basic was refused and the server's challenge answered
         verify: bool | str = str(Path(c.ca_file).expanduser()) if c.ca_file else True
         # Basic auth from the first request (not a 401 round trip first): https only, or a
         # loopback test server (the config refuses plain http elsewhere). This is what
@@ -165,6 +168,12 @@ class Dav:
                     return result
                 trouble = f"HTTP {status}"
             except dav_error.AuthorizationError as exc:
+                if exc.status == 401 and not self._negotiated:
+                    # Basic refused: once, let the library answer the server's challenge
+                    # (a Digest-only server); a wrong password is refused again
+                    self._negotiated = True
+                    self.client.auth, self.client.auth_type = None, None
+                    continue
                 if exc.status == 401 or exc.status is None:
                     raise self._auth_error() from None
                 raise ServiceError(f"{self.url}: {what}: refused ({exc.status})") from None
@@ -191,9 +200,9 @@ class Dav:
 
     def _auth_error(self) -> CaldavAuthError:
         return CaldavAuthError(
-            f"{self.url}: the CalDAV server refused the login — check the password in "
-            f"{self.password_source} (an app password for Fastmail or iCloud) and "
-            "caldav.username"
+            f"{self.url}: the CalDAV server refused the login of "
+            f"{self.username!r} with the password from {self.password_source} "
+            "(Fastmail and iCloud need an app password)"
         )
 
 

@@ -148,7 +148,7 @@ class CaldavSource:
             good.append(text.encode("utf-8"))
         if not good:
             return []
-        calendar = _CachedCalendar(
+        calendar = IcsSource.from_bytes(
             b"\r\n".join(good),
             name,
             self._settings.user.email,
@@ -164,17 +164,3 @@ class CaldavSource:
         if warning not in self._warned:
             self._warned.add(warning)
             self.warnings.append(warning)
-
-
-class _CachedCalendar(IcsSource):
-    """The ICS source over bytes already in memory (the synced objects of one calendar).
-
-    It overrides `IcsSource._read`, the one place the ICS source gets its bytes: the ICS
-    adapter has no public "from bytes" constructor (yet)."""
-
-    def __init__(self, data: bytes, name: str, email: str, tz: str, *, calendar_id: str) -> None:
-        super().__init__(name, email, tz, calendar_id=calendar_id)
-        self._cached_bytes = data
-
-    def _read(self) -> bytes:
-        return self._cached_bytes

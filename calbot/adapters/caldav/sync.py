@@ -6,7 +6,8 @@ calendar's URL: each cached item is `{"id": object URL, "etag": ..., "ics": iCal
   calendar costs that one request and a changed one usually no more (objects a server
   sends without data are fetched with one `calendar-multiget` per 100). An invalid or
   expired token (403/409 `valid-sync-token`, or a 400/403 on a token at all) means one full
-  resync from an empty token, in the same scan.
+  resync from an empty token, in the same scan. An answer cut short (507 on the collection,
+  RFC 6578 §3.6) is continued with the token it returned, up to `_MAX_PAGES` requests.
 - Without it: one Depth 1 PROPFIND of the ETags, compared with the cache; changed objects
   come by `calendar-multiget`, missing ones are dropped.
 
@@ -23,6 +24,7 @@ from calbot.adapters.caldav.webdav import (
     multiget_body,
     sync_body,
     sync_token_of,
+    truncated,
 )
 from calbot.errors import ServiceError
 from calbot.ports.store import SyncCache
@@ -32,6 +34,7 @@ __all__ = ["ETAG_MODE", "CalendarGone", "sync_calendar"]
 ETAG_MODE = "calbot:etags"  # the stored "token" of a calendar synced by ETags
 _BATCH = 100
 _BAD_TOKEN = (400, 403, 409)
+_MAX_PAGES = 50  # continuations of a truncated sync-collection answer, at most
 
 Item = dict[str, object]
 
@@ -102,14 +105,25 @@ def _sync_collection(
         # the token is no longer valid: one full resync
         reply = dav.request(url, "REPORT", sync_body(None, with_data=True), {"Depth": "0"})
         full = True
-    if reply.status in (404, 410):
-        raise CalendarGone(url)
-    if reply.status != 207:
-        raise ServiceError(f"{dav.url}: syncing {url}: HTTP {reply.status}")
-    try:
-        return members_of(reply.body, url), sync_token_of(reply.body), full
-    except ValueError as exc:
-        raise ServiceError(f"{dav.url}: syncing {url}: {exc}") from None
+    found: dict[str, Member] = {}  # by URL: a later page's word on an object wins
+    for _ in range(_MAX_PAGES):
+        if reply.status in (404, 410):
+            raise CalendarGone(url)
+        if reply.status != 207:
+            raise ServiceError(f"{dav.url}: syncing {url}: HTTP {reply.status}")
+        try:
+            found.update((m.url, m) for m in members_of(reply.body, url))
+            new_token, cut = sync_token_of(reply.body), truncated(reply.body, url)
+        except ValueError as exc:
+            raise ServiceError(f"{dav.url}: syncing {url}: {exc}") from None
+        if not cut:
+            return list(found.values()), new_token, full
+        if not new_token or new_token == token:  # no progress: asking again would loop
+            break
+        # the server stopped early (507): the rest, from where it stopped
+        token = new_token
+        reply = dav.request(url, "REPORT", sync_body(token, with_data=True), {"Depth": "0"})
+    raise ServiceError(f"{dav.url}: syncing {url}: the server keeps cutting its answer short (507)")
 
 
 def _propfind_etags(dav: Dav, url: str) -> list[Member]:

@@ -147,6 +147,15 @@ def members_of(body: bytes, base: str) -> list[Member]:
     return out
 
 
+def truncated(body: bytes, base: str) -> bool:
+    """Whether a sync-collection answer was cut short (RFC 6578 §3.6: the collection's
+    own response carries 507): its token then continues where it stopped."""
+    collection = base.rstrip("/")
+    return any(
+        url.rstrip("/") == collection and status == 507 for url, status, _ in _responses(body, base)
+    )
+
+
 def sync_token_of(body: bytes) -> str | None:
     token = _root(body).findtext(f"{DAV}sync-token")
     return token.strip() if token else None

@@ -64,6 +64,16 @@ class IcsSource:
     def requests(self) -> int:
         return self._requests
 
+    @classmethod
+    def from_bytes(
+        cls, data: bytes, name: str, user_email: str, user_tz: str, *, calendar_id: str = "ics"
+    ) -> IcsSource:
+        """The source over iCalendar bytes already in memory (CalDAV's synced objects):
+        nothing is read or fetched; `name` stands for the location in messages."""
+        source = cls(name, user_email, user_tz, calendar_id=calendar_id)
+        source._data = data
+        return source
+
     def extra_busy(self, start: datetime, end: datetime) -> list[Slot]:
         return []
 

@@ -5,7 +5,7 @@
   and a certificate that does not verify is a clear error, never a retry without checks.
 - The password comes from `$CALBOT_IMAP_PASSWORD` when set (it wins), else from
   `password_file`, which must be private (mode 0600): others must not read it.
-- A refused login is `AuthError` (exit 3) naming where the password came from; a server
+- A refused login is `ImapAuthError` (exit 3) naming where the password came from; a server
   that cannot be reached, or drops the connection, is retried with back-off within
   `limits.retry_budget_seconds`, then `ServiceError` (exit 4). A NO/BAD answer to a command
   is not retried: it is `ServiceError` at once, naming the command.
@@ -30,10 +30,16 @@ from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
 
 from calbot.config.settings import ImapSettings
-from calbot.errors import AuthError, CalbotError, ServiceError
+from calbot.errors import CalbotError, OpenSecretFileError, PasswordRefused, ServiceError
 
 PASSWORD_ENV = "CALBOT_IMAP_PASSWORD"  # noqa: S105 (a variable's name)
 _T = TypeVar("_T")
+
+
+class ImapAuthError(PasswordRefused):
+    """No IMAP password, or the server refused it: the message ends with the fix."""
+
+    service = "imap"
 
 
 class CertificateError(CalbotError):
@@ -47,23 +53,27 @@ class Dropped(Exception):
 
 
 def password(settings: ImapSettings, env: Mapping[str, str]) -> tuple[str, str]:
-    """(the password, where it came from for messages). AuthError when there is none, or
-    when its file is readable by others."""
+    """(the password, where it came from for messages). ImapAuthError when there is none,
+    OpenSecretFileError when its file is readable by others."""
     if env.get(PASSWORD_ENV):
         return env[PASSWORD_ENV], f"${PASSWORD_ENV}"
     path = Path(settings.password_file).expanduser()
-    fix = f"write your IMAP password (or app password) to {path} (chmod 600) or set ${PASSWORD_ENV}"
     try:
         mode = path.stat().st_mode
         text = path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
-        raise AuthError(f"IMAP password file {path} does not exist — {fix}") from None
+        raise ImapAuthError(
+            f"IMAP password file {path} does not exist (write your IMAP password or app "
+            "password there, mode 0600)"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise AuthError(f"IMAP password file {path} cannot be read ({exc}) — {fix}") from None
+        raise ImapAuthError(f"IMAP password file {path} cannot be read ({exc})") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise AuthError(f"IMAP password file {path} is open to others — run `chmod 600 {path}`")
+        raise OpenSecretFileError(
+            f"IMAP password file {path} is open to others — run `chmod 600 {path}`", path
+        )
     if not text:
-        raise AuthError(f"IMAP password file {path} is empty — {fix}")
+        raise ImapAuthError(f"IMAP password file {path} is empty")
     return text, str(path)
 
 
@@ -80,7 +90,7 @@ def tls_context(settings: ImapSettings) -> ssl.SSLContext:
 def open_connection(
     settings: ImapSettings, env: Mapping[str, str], *, timeout: float
 ) -> IMAPClient:
-    """Connect, secure and log in. Raises AuthError, CertificateError, ServiceError (a
+    """Connect, secure and log in. Raises ImapAuthError, CertificateError, ServiceError (a
     server answer), or OSError/imaplib.IMAP4.abort (unreachable, dropped: retryable)."""
     secret, source = password(settings, env)
     context = tls_context(settings)
@@ -103,10 +113,9 @@ def open_connection(
     try:
         client.login(settings.username, secret)
     except LoginError:
-        raise AuthError(
+        raise ImapAuthError(
             f"IMAP server {where} refused the login of {settings.username!r} with the password "
-            f"from {source} — put the right password (for Gmail and iCloud an app password) "
-            f"there"
+            f"from {source} (Gmail, iCloud and Fastmail need an app password)"
         ) from None
     return client
 

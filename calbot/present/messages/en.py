@@ -162,6 +162,8 @@ TEXT: dict[str, str] = {
     "digest.action_boundary": "time box",
     "digest.trouble_failed": "a scan failed",
     "digest.trouble_auth": "Google access expired or was revoked",
+    "digest.trouble_auth_caldav": "the CalDAV server refused calbot's password",
+    "digest.trouble_auth_imap": "the IMAP server refused calbot's password",
     "digest.trouble_google_down": "Google was unreachable or failing",
     "digest.trouble_locked": "another calbot held the state store, so a scan was skipped",
     "digest.trouble_warning": "warning",
@@ -171,6 +173,10 @@ TEXT: dict[str, str] = {
     "digest.trouble_delivery": "the digest could not be left in Gmail",
     "digest.fix_failed": "see the log, or run `calbot scan` to see the error",
     "digest.fix_auth": "run `calbot auth`",
+    "digest.fix_auth_caldav": "check the CalDAV password (caldav.password_file or"
+    " $CALBOT_CALDAV_PASSWORD)",
+    "digest.fix_auth_imap": "check the IMAP password ([imap] password_file or"
+    " $CALBOT_IMAP_PASSWORD)",
     "digest.fix_google_down": "nothing to do: calbot retries by itself at the next scan",
     "digest.fix_locked": "nothing to do if it happened once; if it keeps happening, look for a"
     " stuck calbot process",

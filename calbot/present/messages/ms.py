@@ -110,6 +110,8 @@ TEXT: dict[str, str] = {
     "digest.action_boundary": "hadkan masa",
     "digest.trouble_failed": "satu imbasan gagal",
     "digest.trouble_auth": "akses Google telah tamat tempoh atau dibatalkan",
+    "digest.trouble_auth_caldav": "pelayan CalDAV menolak kata laluan calbot",
+    "digest.trouble_auth_imap": "pelayan IMAP menolak kata laluan calbot",
     "digest.trouble_google_down": "Google tidak dapat dihubungi atau bermasalah",
     "digest.trouble_locked": "proses calbot lain sedang memegang stor data, jadi satu imbasan"
     " dilangkau",
@@ -120,6 +122,10 @@ TEXT: dict[str, str] = {
     "digest.trouble_delivery": "ringkasan tidak dapat disimpan dalam Gmail",
     "digest.fix_failed": "semak log, atau jalankan `calbot scan` untuk melihat ralatnya",
     "digest.fix_auth": "jalankan `calbot auth`",
+    "digest.fix_auth_caldav": "semak kata laluan CalDAV (caldav.password_file atau"
+    " $CALBOT_CALDAV_PASSWORD)",
+    "digest.fix_auth_imap": "semak kata laluan IMAP ([imap] password_file atau"
+    " $CALBOT_IMAP_PASSWORD)",
     "digest.fix_google_down": "tiada tindakan diperlukan: calbot akan mencuba semula sendiri pada"
     " imbasan seterusnya",
     "digest.fix_locked": "tiada tindakan diperlukan jika berlaku sekali; jika berulang, periksa"

@@ -105,6 +105,8 @@ TEXT: dict[str, str] = {
     "digest.action_boundary": "giới hạn thời gian",
     "digest.trouble_failed": "một lần quét bị lỗi",
     "digest.trouble_auth": "quyền truy cập Google đã hết hạn hoặc bị thu hồi",
+    "digest.trouble_auth_caldav": "máy chủ CalDAV đã từ chối mật khẩu của calbot",
+    "digest.trouble_auth_imap": "máy chủ IMAP đã từ chối mật khẩu của calbot",
     "digest.trouble_google_down": "Google không phản hồi hoặc đang gặp lỗi",
     "digest.trouble_locked": "một tiến trình calbot khác đang giữ kho dữ liệu nên một lần quét"
     " đã bị bỏ qua",
@@ -116,6 +118,10 @@ TEXT: dict[str, str] = {
     "digest.trouble_delivery": "không để được bản tin trong Gmail",
     "digest.fix_failed": "xem nhật ký, hoặc chạy `calbot scan` để thấy lỗi",
     "digest.fix_auth": "chạy `calbot auth`",
+    "digest.fix_auth_caldav": "kiểm tra mật khẩu CalDAV (caldav.password_file hoặc"
+    " $CALBOT_CALDAV_PASSWORD)",
+    "digest.fix_auth_imap": "kiểm tra mật khẩu IMAP ([imap] password_file hoặc"
+    " $CALBOT_IMAP_PASSWORD)",
     "digest.fix_google_down": "không cần làm gì: calbot sẽ tự thử lại ở lần quét sau",
     "digest.fix_locked": "không cần làm gì nếu chỉ xảy ra một lần; nếu cứ lặp lại, hãy xem có"
     " tiến trình calbot nào bị treo không",

@@ -7,7 +7,8 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, datetime, timedelta
+import threading
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -286,6 +287,8 @@ def test_doctor_checks_login_calendars_and_sync(setup, calendar, tmp_path):
     assert "caldav login" in out
     assert "'Work'" in out
     assert "RFC 6578" in out
+    assert "google: not used: the source is a CalDAV calendar" in out
+    assert "ICS" not in out
     (tmp_path / "caldav-password").write_text("wrong\n", encoding="utf-8")
     r = doctor(config, env)
     assert r.returncode == 3, r.stdout + r.stderr
@@ -342,3 +345,67 @@ def test_a_dry_run_reads_the_calendar_and_writes_nothing(setup, calendar, caldav
     puts = [m for m, _ in caldav_server.requests() if m in ("PUT", "DELETE", "MKCALENDAR")]
     # only the test's own: its calendar, its events and the one it added
     assert len(puts) == 1 + len(week_events(monday_next_week())) + 1
+
+
+CALDAV_FIX = "check the CalDAV password (caldav.password_file or $CALBOT_CALDAV_PASSWORD)"
+
+
+def worker_lines(config: Path, env: dict[str, str], until: str) -> list[dict]:
+    """`calbot run` until it logs `until` (then SIGTERM): its JSON log lines."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "calbot", "run", "--log-format", "json", "--config", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    lines: list[dict] = []
+    killer = threading.Timer(120, proc.kill)  # the deadline: never a hang
+    killer.start()
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if line.startswith("{"):
+                lines.append(json.loads(line))
+                if lines[-1]["event"] == until:
+                    break
+    finally:
+        killer.cancel()
+        proc.terminate()
+        proc.wait(timeout=60)
+    assert any(e["event"] == until for e in lines), lines
+    return lines
+
+
+def test_a_refused_password_says_the_caldav_fix_everywhere(setup, calendar, tmp_path):
+    """The CLI line, the worker's log, the run record and the digest name the CalDAV
+    password — never `calbot auth`, which is for Google."""
+    config, env = setup
+    scanned(config, env)  # a state store to record the failed runs in
+    (tmp_path / "caldav-password").write_text("wrong\n", encoding="utf-8")
+    r = scan(config, env)
+    assert r.returncode == 3, r.stderr
+    assert r.stderr.strip().endswith(CALDAV_FIX) and "calbot auth" not in r.stderr
+
+    events = worker_lines(config, env, "auth.refused")
+    refused = next(e for e in events if e["event"] == "auth.refused")
+    assert refused["fix"] == CALDAV_FIX
+    failed = next(e for e in events if e["event"] == "scan.failed")
+    assert failed["outcome"] == "auth" and CALDAV_FIX in failed["note"]
+    assert "calbot auth" not in json.dumps(events) and "Google" not in json.dumps(events)
+
+    store = SqliteStore.open(tmp_path / "state", readonly=True)
+    try:
+        runs = [r for r in store.runs(datetime(2000, 1, 1, tzinfo=UTC)) if r.outcome == "auth"]
+    finally:
+        store.close()
+    assert len(runs) == 2 and all(run.error.endswith(CALDAV_FIX) for run in runs)
+
+    digest = subprocess.run(
+        [sys.executable, "-m", "calbot", "digest", "--config", str(config)],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert digest.returncode == 0, digest.stderr
+    assert "the CalDAV server refused calbot's password" in digest.stdout
+    assert CALDAV_FIX in digest.stdout
+    assert "calbot auth" not in digest.stdout and "Google access" not in digest.stdout

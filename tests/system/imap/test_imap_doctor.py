@@ -14,6 +14,7 @@ from servers.imap_server import Dovecot
 
 from calbot.config.loader import parse_settings
 from calbot.config.settings import Settings
+from calbot.errors import AUTH_FIXES
 from calbot.usecases.doctor_check import exit_code_for
 from calbot.usecases.doctor_imap import imap_checks
 
@@ -55,7 +56,7 @@ def test_wrong_password_is_exit_3_with_the_fix(dovecot, tmp_path):
     assert len(checks) == 1 and not checks[0].ok
     assert exit_code_for(checks) == 3
     assert "$CALBOT_IMAP_PASSWORD" in checks[0].detail and "nope" not in checks[0].detail
-    assert "chmod 600" in checks[0].fix
+    assert checks[0].fix == AUTH_FIXES["imap"]  # the same fix as the scan's
 
 
 def test_a_missing_drafts_folder_is_named(dovecot, tmp_path):

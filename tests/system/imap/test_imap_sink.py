@@ -13,17 +13,20 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from imapclient import IMAPClient
 from servers import imap_server
 from servers.imap_server import Dovecot, Proxy, messages
 
+from calbot.adapters.sqlite import SqliteStore
 from calbot.usecases.demo import demo_calendar
 
 DEADLINE = 60.0
@@ -44,7 +47,12 @@ class Mailbox:
         self.write_config()
 
     def write_config(
-        self, *, signature: str = "Alex", port: int | None = None, ca: bool = True
+        self,
+        *,
+        signature: str = "Alex",
+        port: int | None = None,
+        ca: bool = True,
+        security: str = "tls",
     ) -> None:
         ca_line = f'ca_file = "{self.dovecot.cert}"' if ca else ""
         (self.tmp / "calbot.toml").write_text(
@@ -67,6 +75,7 @@ outbox = ""
 [imap]
 host = "127.0.0.1"
 port = {port or self.dovecot.port}
+security = "{security}"
 username = "{imap_server.USER}"
 password_file = "{self.password_file}"
 {ca_line}
@@ -178,8 +187,17 @@ def test_drafts_are_appended_once_and_an_unchanged_rescan_writes_nothing(mailbox
     assert all({b"\\Draft", b"\\Seen"} <= set(f) for f in flags.values())
     uids = {m: [u for u, _ in v] for m, v in drafts.items()}
 
+    since = len(mailbox.dovecot.log())
     again = mailbox.scan()
     assert statuses(again) == {"unchanged": 6}
+    # one SELECT/SEARCH round (the Message-IDs of Drafts in one FETCH), no APPEND, no
+    # STORE or EXPUNGE; the connection logged out at the end of the scan
+    verbs = [c.split(" (")[0].split(" 1,")[0] for c in mailbox.dovecot.commands(since)]
+    assert verbs == [
+        "LOGIN", 'LIST "" "*"', 'SELECT "Drafts"', "CAPABILITY", "UID SEARCH ALL",
+        "UID FETCH", "LOGOUT",
+    ], verbs  # fmt: skip
+    assert mailbox.dovecot.logouts(since) == 1
     assert {m: [u for u, _ in v] for m, v in mailbox.drafts().items()} == uids  # no APPEND
 
 
@@ -276,6 +294,27 @@ def test_a_certificate_that_does_not_verify_is_refused(mailbox):
     assert mailbox.drafts() == {}
 
 
+def test_starttls_on_the_plain_port(mailbox):
+    """`security = "starttls"` on the plain listener: Dovecot logs each login "TLS" when
+    the session was upgraded ("secured" for a plain loopback one, which it would accept);
+    the certificate is verified against `ca_file`."""
+    plain = IMAPClient("127.0.0.1", port=mailbox.dovecot.starttls_port, ssl=False, timeout=10)
+    since = len(mailbox.dovecot.log())
+    plain.login(imap_server.USER, imap_server.PASSWORD)  # the check below can tell
+    plain.logout()
+    assert mailbox.dovecot.logins(since) == ["secured"]
+    mailbox.write_config(port=mailbox.dovecot.starttls_port, security="starttls")
+    since = len(mailbox.dovecot.log())
+    assert statuses(mailbox.scan()) == {"new": 6}
+    assert mailbox.dovecot.logins(since) == ["TLS"]
+    assert statuses(mailbox.scan()) == {"unchanged": 6}
+    assert len(mailbox.drafts()) == 6
+    mailbox.write_config(port=mailbox.dovecot.starttls_port, security="starttls", ca=False)
+    code, _, err = mailbox.run()
+    assert code == 4, err
+    assert "does not verify" in err and "Traceback" not in err
+
+
 def test_sent_and_deleted_drafts_are_told_apart(mailbox):
     mailbox.scan()
     first, second = sorted(mailbox.drafts())[:2]
@@ -296,3 +335,66 @@ def test_sent_and_deleted_drafts_are_told_apart(mailbox):
     assert "[sent]" in digest.stdout and digest.stdout.count("[sent]") == 1
     # the digest itself waits in the same Drafts folder, once
     assert sum("calbot.digest." in mid for mid in mailbox.drafts()) == 1
+
+
+IMAP_FIX = "check the IMAP password ([imap] password_file or $CALBOT_IMAP_PASSWORD)"
+
+
+def worker_lines(mailbox: Mailbox, until: str) -> list[dict[str, Any]]:
+    """`calbot run` until it logs `until` (then SIGTERM): its JSON log lines."""
+    config = str(mailbox.tmp / "calbot.toml")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "calbot", "run", "--log-format", "json", "--config", config],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=mailbox.env,
+    )  # fmt: skip
+    lines: list[dict[str, Any]] = []
+    killer = threading.Timer(DEADLINE, proc.kill)  # the deadline: never a hang
+    killer.start()
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if line.startswith("{"):
+                lines.append(json.loads(line))
+                if lines[-1]["event"] == until:
+                    break
+    finally:
+        killer.cancel()
+        proc.terminate()
+        proc.wait(timeout=DEADLINE)
+    assert any(e["event"] == until for e in lines), lines
+    return lines
+
+
+def test_a_refused_password_says_the_imap_fix_everywhere(mailbox):
+    """The CLI line, the worker's log, the run record and the digest name the IMAP
+    password — never `calbot auth`, which is for Google."""
+    mailbox.scan()
+    mailbox.password_file.write_text("not-it\n", encoding="utf-8")
+    code, _, err = mailbox.run()
+    assert code == 3, err
+    assert err.strip().endswith(IMAP_FIX) and "calbot auth" not in err
+
+    events = worker_lines(mailbox, "auth.refused")
+    refused = next(e for e in events if e["event"] == "auth.refused")
+    assert refused["fix"] == IMAP_FIX
+    failed = next(e for e in events if e["event"] == "scan.failed")
+    assert failed["outcome"] == "auth" and IMAP_FIX in failed["note"]
+    assert "calbot auth" not in json.dumps(events) and "Google" not in json.dumps(events)
+
+    store = SqliteStore.open(mailbox.tmp / "state", readonly=True)
+    try:
+        runs = [r for r in store.runs(datetime(2000, 1, 1, tzinfo=UTC)) if r.outcome == "auth"]
+    finally:
+        store.close()
+    assert len(runs) == 2 and all(run.error.endswith(IMAP_FIX) for run in runs)
+
+    mailbox.env["CALBOT_IMAP_PASSWORD"] = imap_server.PASSWORD  # the digest must get through
+    config = str(mailbox.tmp / "calbot.toml")
+    digest = subprocess.run(
+        [sys.executable, "-m", "calbot", "digest", "--config", config],
+        capture_output=True, text=True, env=mailbox.env, timeout=DEADLINE, check=False,
+    )  # fmt: skip
+    assert digest.returncode == 0, digest.stderr
+    assert "the IMAP server refused calbot's password" in digest.stdout
+    assert IMAP_FIX in digest.stdout
+    assert "calbot auth" not in digest.stdout and "Google access" not in digest.stdout
