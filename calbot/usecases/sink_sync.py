@@ -7,9 +7,10 @@ ledger row, so a crash at any point leaves nothing a rerun would duplicate or mi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Collection, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
 
 from calbot.core.messages import Message, message
 from calbot.core.model import Event, Slot
@@ -17,9 +18,37 @@ from calbot.core.reconcile import Desired, Kind, Op, plan
 from calbot.core.records import SinkRecord
 from calbot.core.vocab import DraftStatus
 from calbot.ports.sinks import DraftGone, DraftSink, Reply, Written
-from calbot.ports.store import StateStore
+from calbot.ports.store import PendingCreate, StateStore
 
 _CREATING = (Kind.CREATE, Kind.REPLACE)
+# How long a create whose outcome is unknown may still land (Gmail: seconds to minutes);
+# until then no second create is made for its key.
+CREATE_SETTLES = timedelta(minutes=15)
+
+
+class OwnDraft(Protocol):
+    @property
+    def ref(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def calbot_id(self) -> str: ...
+    @property
+    def created(self) -> int: ...
+
+
+@runtime_checkable
+class OwnDrafts(Protocol):
+    """A sink that can list calbot's own drafts without a lagging search (Gmail): it gets
+    pending creates and converges duplicates from two machines on one account."""
+
+    def own_drafts(self, known_refs: Collection[str]) -> Mapping[str, Sequence[OwnDraft]]: ...
+
+    def own_draft(self, ref: str, version: str) -> OwnDraft | None: ...
+
+    def read(self, draft: OwnDraft) -> Written | None: ...
+
+    def delete(self, ref: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +103,14 @@ def sync_sink(
     have a draft the (empty) ledger does not know, when the scan has asked the sink."""
     records = store.sink_records(sink.name)
     observed = sink.observe([r.ref for r in records.values()]) if records else {}
+    tracked = isinstance(sink, OwnDrafts) and not dry_run
+    own: Mapping[str, Sequence[OwnDraft]] = {}
+    pending: dict[str, PendingCreate] = {}
+    if tracked and (records or replies):
+        assert isinstance(sink, OwnDrafts)
+        own = sink.own_drafts({r.ref for r in records.values()})
+        records = _converge(sink, store, records, observed, own)
+        pending = store.pending_creates(sink.name)
     sent = _sent(sink, records.values(), observed)
     stale = {k for k in records if (k in scope.seen or scope.full) and k not in scope.held}
     steps = []
@@ -95,13 +132,24 @@ def sync_sink(
                     # already written and nothing to write: its status, not "dry_run"
                     report.statuses[step.key] = step.op.status
         return report
+    waiting = _waiting(store, sink.name, pending, own, now) if tracked else set()
+    steps = [s for s in steps if not (s.key in waiting and s.op.kind in _CREATING)]
     creating = {s.want.message_id for s in steps if s.want and s.op.kind in _CREATING}
-    if present is not None and not records:
+    if tracked:
+        adoptable = {m for m in creating if m in own}
+    elif present is not None and not records:
         adoptable = set(present) & creating
     else:
         known = {r.ref for r in records.values()}
         adoptable = sink.adoptable(known, creating) if creating else set()
     for step in steps:
+        if tracked and step.want is not None and step.op.kind in _CREATING:
+            # Written first: should Gmail make the draft without calbot hearing of it (a
+            # kill, a timeout), the next scan looks for it before making another.
+            with store.transaction():
+                store.put_pending_create(
+                    PendingCreate(sink.name, step.key, step.want.message_id, now)
+                )
         if step.op.kind == Kind.DELETE and step.prior is not None:
             # Say so first: a crash right after the delete must not read as the user's.
             with store.transaction():
@@ -207,6 +255,8 @@ def _remember(
     """Bring the ledger in line with what was just done."""
     want, prior = step.want, step.prior
     with store.transaction():
+        if want is not None and step.op.kind in _CREATING:
+            store.delete_pending_create(sink, want.key)
         if step.op.kind in (Kind.DELETE, Kind.FORGET):
             store.delete_sink_record(sink, prior.key if prior else "")
         elif written is not None and want is not None and status is not None:
@@ -231,3 +281,80 @@ def _remember(
                 row = replace(row, fingerprint=want.fingerprint)
             if row != step.stored:
                 store.put_sink_record(row)
+
+
+def _waiting(
+    store: StateStore,
+    sink: str,
+    pending: Mapping[str, PendingCreate],
+    own: Mapping[str, Sequence[OwnDraft]],
+    now: datetime,
+) -> set[str]:
+    """Keys whose earlier create may still land: no second create for them yet. A pending
+    create whose draft is there is adopted by the create step; one too old to land is let
+    go (should it land after all, `_converge` removes the newer of the two)."""
+    waiting = set()
+    for key, p in pending.items():
+        if p.message_id in own:
+            continue
+        if now - p.started_at < CREATE_SETTLES:
+            waiting.add(key)
+        else:
+            with store.transaction():
+                store.delete_pending_create(sink, key)
+    return waiting
+
+
+def _converge(
+    sink: OwnDrafts,
+    store: StateStore,
+    records: dict[str, SinkRecord],
+    observed: dict[str, str | None],
+    own: Mapping[str, Sequence[OwnDraft]],
+) -> dict[str, SinkRecord]:
+    """Two machines on one account (or a create that landed late) can leave two untouched
+    drafts of calbot's for one key: keep the older (Gmail's internalDate), delete the newer.
+    A ledger draft gone while another copy is there (the other machine removed it) follows
+    the copy. Never touches a draft the user edited. Returns the records as now stored."""
+    out = dict(records)
+    for key, record in records.items():
+        copies = own.get(record.message_id)
+        if not copies or record.status == DraftStatus.DELETING:
+            continue
+        untouched: list[tuple[OwnDraft, Written]] = []
+        for draft in copies:
+            got = sink.read(draft)
+            if got is not None and not got.edited:
+                untouched.append((draft, got))
+        if not untouched:
+            continue
+        now_there = observed.get(record.ref)
+        mine_untouched = now_there is not None and now_there == record.version
+        if mine_untouched:
+            ledger_draft = sink.own_draft(record.ref, record.version)
+            if ledger_draft is None:
+                continue
+            pool = [(ledger_draft, None), *untouched]
+        elif now_there is None:
+            pool = list(untouched)
+        else:  # the user edited the ledger's draft: theirs; the copies are duplicates
+            pool = []
+        pool.sort(key=lambda pair: (pair[0].created, pair[0].ref))
+        keeper = pool[0] if pool else None
+        if keeper is not None and keeper[1] is not None:
+            written = keeper[1]
+            row = replace(
+                record,
+                ref=written.ref,
+                version=written.version,
+                content_hash=written.content_hash or record.content_hash,
+            )
+            with store.transaction():  # before any delete: a crash leaves it findable
+                store.put_sink_record(row)
+            out[key] = row
+            observed[row.ref] = row.version
+        for draft, _ in pool[1:] if pool else untouched:
+            sink.delete(draft.ref)
+            if draft.ref == record.ref:
+                observed.pop(record.ref, None)
+    return out

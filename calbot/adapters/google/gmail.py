@@ -12,19 +12,23 @@ Requests (all through `GoogleApi.call`, so retries, timeouts and error mapping a
   draft edited in Gmail gets a new message id (so its version differs from what calbot
   recorded: `user_edited`); a draft no longer listed left the Drafts folder — deleted or
   sent, `gmail.compose` cannot tell which (`user_deleted`). No refs, no request.
-- `find`: `users.drafts.list` with `q=rfc822msgid:...`, then `users.drafts.get(format=raw)`
-  of each hit until one carries exactly that Message-ID; its `X-Calbot-Content` header tells
-  an untouched draft from one the user edited.
-- `adoptable`: one paged `users.drafts.list`; only drafts the ledger does not know can be
-  ours to adopt, so with none there no `find` is needed before a create. Else the cheaper
-  of one `users.drafts.get(format=metadata)` per unknown draft and one `find` per new draft.
+- `find` / `own_drafts`: never a search (`q=`): Gmail's search index trails writes by
+  seconds to minutes (issue 11). One paged `users.drafts.list`, then a metadata
+  `users.drafts.get` of each draft not yet seen (its headers and `internalDate`, remembered
+  per message id while calbot runs): calbot's drafts carry `X-Calbot-Id`, the Message-ID
+  they were written with, since Gmail may not keep the Message-ID itself. `find` then reads
+  the hit (`format=raw`): its `X-Calbot-Content` tells an untouched draft from an edited one.
+  Of two drafts with one id (two machines on one account), the older is the one found.
+- `adoptable`: the Message-IDs with a draft of calbot's the ledger does not know.
+- A `drafts.list` answer that cannot be trusted (not JSON, or no `drafts` although Gmail
+  counts some) is asked again, then a `ServiceError`; never "no drafts".
 - `delete`: `users.drafts.delete`; a draft already gone (404) is fine.
 
 Errors: every non-retryable API error surfaces as `calbot.adapters.google.api.ApiError`,
 except a 404 from `update`, which raises `calbot.ports.sinks.DraftGone`: the draft left the Drafts
 folder between `observe` and the write (the user sent or deleted it just then), and the
 scan records it as `user_deleted` and never re-creates it. `delete` treats 404 as done;
-`find` skips a hit that vanished between the search and the read.
+`find` skips a hit that vanished between the list and the read.
 
 There is deliberately no code path here — or anywhere in calbot — that calls a Gmail send
 method (`drafts.send`, `messages.send`); a test scans the sources to keep it that way.
@@ -35,6 +39,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from email import policy
 from email.parser import BytesHeaderParser
@@ -42,6 +47,7 @@ from typing import Any
 
 from calbot.adapters.google.api import ApiError, GoogleApi
 from calbot.adapters.mail import (
+    ID_HEADER,
     build_message,
     draft_hash,
     message_hashes,
@@ -55,9 +61,12 @@ from calbot.ports.sinks import DraftGone, Left, Reply, SinkKind, Written
 
 USER = "me"
 PAGE_SIZE = 500  # drafts.list's maximum
-_LIST_FIELDS = "drafts(id,message/id),nextPageToken"
+_LIST_FIELDS = "drafts(id,message/id),nextPageToken,resultSizeEstimate"
 _WRITE_FIELDS = "id,message/id"
-_HEADER_FIELDS = "message/payload/headers"
+_HEADER_FIELDS = "id,message(id,internalDate,payload/headers)"
+# message id → (calbot's Message-ID or "", internalDate): a message id never changes content
+_HEADERS: dict[str, tuple[str, int]] = {}
+_HEADERS_KEPT = 20_000
 _MAX_FIND_CANDIDATES = 10  # drafts.get per find at most; a Message-ID is meant to be unique
 
 
@@ -95,73 +104,71 @@ class GmailSink:
         return {ref: current.get(ref) for ref in refs}
 
     def find(self, message_id: str) -> Written | None:
-        """The draft carrying exactly `message_id`, with the hash calbot wrote into it and
-        whether the user has edited it since."""
+        """The draft carrying exactly `message_id` (in its Message-ID or `X-Calbot-Id`),
+        with the hash calbot wrote into it and whether the user has edited it since. Read
+        from the mailbox itself (`drafts.list` without `q`, then each draft's headers), never
+        from the search index, which lags behind writes. Of several, the oldest."""
         wanted = message_id.strip()
-        hits = self._list_page(q=f"rfc822msgid:{wanted.strip('<>')}")
-        for draft_id, _ in hits[:_MAX_FIND_CANDIDATES]:
-            try:
-                got = self._call(
-                    self._drafts().get(userId=USER, id=draft_id, format="raw"),
-                    "gmail drafts.get",
-                )
-            except ApiError as exc:
-                if exc.status == 404:  # deleted between the search and the read
-                    continue
-                raise
-            message = _dict(got.get("message"))
-            raw = _decode_raw(message.get("raw"))
-            if raw is None or _message_id_of(raw) != wanted:
-                continue  # the search matched loosely: not ours
-            now, written = message_hashes(raw)
-            return Written(
-                ref=str(got.get("id") or draft_id),
-                version=str(message.get("id") or ""),
-                content_hash=written,
-                edited=now != written,
-                holds=message_holds(raw),
-            )
+        listed = list(self._list_all())
+        hits = [d for d in self._own(listed) if d.calbot_id == wanted]
+        for draft in sorted(hits, key=_age)[:_MAX_FIND_CANDIDATES]:
+            found = self._read(draft, wanted)
+            if found is not None:
+                return found
         return None
 
+    def own_drafts(self, known_refs: Collection[str]) -> dict[str, list[OwnDraft]]:
+        """calbot's drafts the ledger does not know, by the Message-ID they were written
+        with: what a lost state store adopts, a pending create resolves to, and a second
+        machine on the same account wrote. One paged `drafts.list` and one metadata
+        `drafts.get` per unknown draft (remembered per message id while calbot runs)."""
+        unknown = [(r, v) for r, v in self._list_all() if r not in known_refs]
+        out: dict[str, list[OwnDraft]] = {}
+        for draft in self._own(unknown):
+            out.setdefault(draft.calbot_id, []).append(draft)
+        for drafts in out.values():
+            drafts.sort(key=_age)
+        return out
+
+    def own_draft(self, ref: str, version: str) -> OwnDraft | None:
+        """Draft `ref` (now at message id `version`) as `own_drafts` would list it."""
+        found = self._own([(ref, version)])
+        return found[0] if found else None
+
+    def read(self, draft: OwnDraft) -> Written | None:
+        """What `find` tells of one draft `own_drafts` returned; None when it is gone."""
+        return self._read(draft, draft.calbot_id)
+
     def adoptable(self, known_refs: Collection[str], message_ids: Collection[str]) -> set[str]:
-        """One paged `drafts.list`: with no draft there the ledger does not know (the usual
-        case), no look-up is needed at all. Otherwise the cheaper of reading each unknown
-        draft's Message-ID header and searching for each new draft."""
+        """The Message-IDs among `message_ids` with a draft of calbot's that the ledger does
+        not know (no search: it lags)."""
         if not message_ids:
             return set()
-        unknown = [draft_id for draft_id, _ in self._list_all() if draft_id not in known_refs]
-        if not unknown:
-            return set()
-        if len(unknown) > len(message_ids):
-            return set(message_ids)
-        wanted = {m.strip(): m for m in message_ids}
-        present: set[str] = set()
-        for draft_id in unknown:
-            found = self._header_message_id(draft_id)
-            if found in wanted:
-                present.add(wanted[found])
-        return present
+        own = self.own_drafts(known_refs)
+        return {m for m in message_ids if m.strip() in own}
 
     def create(self, reply: Reply) -> Written:
         """A new draft. Creating is not safe to repeat (a second create is a second draft):
         when a try fails in a way that may hide a draft Gmail made all the same (5xx, no
-        answer in time, a dropped connection), the draft is looked up by its Message-ID
-        before any retry, and adopted when it is there."""
+        answer in time, a dropped connection), the draft is looked up (list + headers, not
+        search) before any retry, and adopted when it is there. After a timeout Gmail may
+        still be making it: then no second create at all — `ServiceError`, and the caller's
+        pending create is resolved by a later scan."""
         body = {"message": {"raw": self._raw(reply)}}
+        request = _Watched(self._drafts().create(userId=USER, body=body, fields=_WRITE_FIELDS))
 
         def made_already() -> dict[str, Any] | None:
             found = self.find(reply.message_id)
-            if found is None:
-                return None
-            return {"id": found.ref, "message": {"id": found.version}}
+            if found is not None:
+                return {"id": found.ref, "message": {"id": found.version}}
+            if request.timed_out:
+                raise ServiceError(
+                    "Gmail did not answer a draft create in time and the draft is not there"
+                    " yet; the next scan looks for it before making any"
+                )
+            return None
 
-        got = _dict(
-            self._api.call(
-                self._drafts().create(userId=USER, body=body, fields=_WRITE_FIELDS),
-                what="gmail drafts.create",
-                recheck=made_already,
-            )
-        )
+        got = _dict(self._api.call(request, what="gmail drafts.create", recheck=made_already))
         return self._written(got, reply)
 
     def update(self, ref: str, reply: Reply) -> Written:
@@ -223,7 +230,25 @@ class GmailSink:
             raise ServiceError("Gmail answered a draft write without a draft or message id")
         return Written(ref=draft_id, version=version, content_hash=self.content_hash(reply))
 
-    def _header_message_id(self, draft_id: str) -> str:
+    def _own(self, listed: Sequence[tuple[str, str]]) -> list[OwnDraft]:
+        """Of the listed (draft id, message id) pairs, the drafts calbot wrote."""
+        out = []
+        for draft_id, version in listed:
+            seen = _HEADERS.get(version) if version else None
+            if seen is None:
+                seen = self._headers(draft_id)
+                if seen is None:
+                    continue  # deleted since the list
+                if version:
+                    _remember_headers(version, seen)
+            calbot_id, created = seen
+            if calbot_id:
+                out.append(OwnDraft(draft_id, version, calbot_id, created))
+        return out
+
+    def _headers(self, draft_id: str) -> tuple[str, int] | None:
+        """(the Message-ID calbot wrote it with, or "" when not calbot's; Gmail's
+        `internalDate`), from a metadata `drafts.get`; None when the draft is gone."""
         try:
             got = self._call(
                 self._drafts().get(
@@ -233,18 +258,44 @@ class GmailSink:
             )
         except ApiError as exc:
             if exc.status == 404:  # deleted since the list
-                return ""
+                return None
             raise
-        payload = _dict(_dict(got.get("message")).get("payload"))
-        for header in payload.get("headers") or ():
+        message = _dict(got.get("message"))
+        headers: dict[str, str] = {}
+        for header in _dict(message.get("payload")).get("headers") or ():
             h = _dict(header)
-            if str(h.get("name") or "").lower() == "message-id":
-                return str(h.get("value") or "").strip()
-        return ""
+            headers.setdefault(str(h.get("name") or "").lower(), str(h.get("value") or ""))
+        ours = "x-calbot" in headers or "x-calbot-content" in headers
+        calbot_id = headers.get(ID_HEADER.lower()) or (
+            headers.get("message-id", "") if ours else ""
+        )
+        try:
+            created = int(str(message.get("internalDate") or "0"))
+        except ValueError:
+            created = 0
+        return calbot_id.strip(), created
 
-    def _list_page(self, *, q: str = "", page_token: str = "") -> list[tuple[str, str]]:
-        pairs, _ = self._list(q=q, page_token=page_token)
-        return pairs
+    def _read(self, draft: OwnDraft, wanted: str) -> Written | None:
+        try:
+            got = self._call(
+                self._drafts().get(userId=USER, id=draft.ref, format="raw"), "gmail drafts.get"
+            )
+        except ApiError as exc:
+            if exc.status == 404:  # deleted between the list and the read
+                return None
+            raise
+        message = _dict(got.get("message"))
+        raw = _decode_raw(message.get("raw"))
+        if raw is None or wanted not in _ids_of(raw):
+            return None
+        now, written = message_hashes(raw)
+        return Written(
+            ref=str(got.get("id") or draft.ref),
+            version=str(message.get("id") or ""),
+            content_hash=written,
+            edited=now != written,
+            holds=message_holds(raw),
+        )
 
     def _list_all(self) -> Iterator[tuple[str, str]]:
         token = ""
@@ -256,14 +307,20 @@ class GmailSink:
                 return
             seen.add(token)
 
-    def _list(self, *, q: str = "", page_token: str = "") -> tuple[list[tuple[str, str]], str]:
-        """One drafts.list page: [(draft id, message id)], next page token or ""."""
+    def _list(self, *, page_token: str = "") -> tuple[list[tuple[str, str]], str]:
+        """One drafts.list page: [(draft id, message id)], next page token or "". Never
+        with `q`: search reads an index that lags behind writes. An answer that cannot be
+        trusted (not JSON; no `drafts` although Gmail counts some) is asked once more, then
+        is an error: read as "no drafts" it would make every known draft user-deleted."""
         params: dict[str, Any] = {"userId": USER, "maxResults": PAGE_SIZE, "fields": _LIST_FIELDS}
-        if q:
-            params["q"] = q
         if page_token:
             params["pageToken"] = page_token
-        got = self._call(self._drafts().list(**params), "gmail drafts.list")
+        for _ in range(2):
+            got = self._api.call(self._drafts().list(**params), what="gmail drafts.list")
+            if _trusted_list(got):
+                break
+        else:
+            raise ServiceError("Gmail answered drafts.list with a list it could not trust")
         pairs = []
         for item in got.get("drafts") or ():
             d = _dict(item)
@@ -313,6 +370,17 @@ class GmailSink:
         return Left(DraftStatus.NEW, str(got.get("id") or ""))
 
 
+def _trusted_list(got: object) -> bool:
+    """A drafts.list answer that says what it lists. Gmail leaves `drafts` out of a page
+    with none; then it also counts none (`resultSizeEstimate` 0) and has no next page."""
+    if not isinstance(got, dict):
+        return False
+    drafts = got.get("drafts")
+    if drafts is not None:
+        return isinstance(drafts, list)
+    return not got.get("nextPageToken") and str(got.get("resultSizeEstimate", "")) == "0"
+
+
 def _dict(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -327,6 +395,47 @@ def _decode_raw(value: object) -> bytes | None:
         return None
 
 
-def _message_id_of(raw: bytes) -> str:
-    found = BytesHeaderParser(policy=policy.default).parsebytes(raw).get("Message-ID")
-    return str(found).strip() if found is not None else ""
+def _ids_of(raw: bytes) -> set[str]:
+    """The Message-ID and `X-Calbot-Id` a message carries."""
+    headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
+    return {str(headers.get(n) or "").strip() for n in ("Message-ID", ID_HEADER)} - {""}
+
+
+def _age(draft: OwnDraft) -> tuple[int, str]:
+    """Oldest first; the draft id breaks ties the same way on every machine."""
+    return (draft.created, draft.ref)
+
+
+def _remember_headers(version: str, seen: tuple[str, int]) -> None:
+    if len(_HEADERS) >= _HEADERS_KEPT:
+        _HEADERS.clear()  # crude, but bounded; a miss only costs one drafts.get
+    _HEADERS[version] = seen
+
+
+@dataclass(frozen=True, slots=True)
+class OwnDraft:
+    """A draft calbot wrote, as the mailbox lists it."""
+
+    ref: str  # the draft id
+    version: str  # its message id now
+    calbot_id: str  # the Message-ID calbot gave it (`X-Calbot-Id`, else Message-ID)
+    created: int  # Gmail's internalDate, ms: of two duplicates the older is kept
+
+
+class _Watched:
+    """A request that remembers whether its last try timed out: after a timeout Gmail may
+    still be carrying it out, so "not there yet" is no evidence that it never will be."""
+
+    def __init__(self, request: Any) -> None:
+        self._request = request
+        self.timed_out = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._request, name)
+
+    def execute(self, **kwargs: Any) -> Any:
+        try:
+            return self._request.execute(**kwargs)
+        except Exception as exc:
+            self.timed_out = isinstance(exc, TimeoutError) or "timed out" in str(exc).lower()
+            raise
