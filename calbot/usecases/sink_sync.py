@@ -156,7 +156,13 @@ def sync_sink(
                 store.put_sink_record(replace(step.prior, status=DraftStatus.DELETING))
         try:
             written, status = _apply(sink, step, adoptable)
-        except ValueError as exc:  # a draft no mail format can carry (a broken address)
+        except Exception as exc:
+            refused = isinstance(exc, ValueError)  # a draft no mail format can carry
+            if tracked and step.op.kind in _CREATING and not getattr(exc, "may_land", not refused):
+                with store.transaction():  # the sink says no draft was made
+                    store.delete_pending_create(sink.name, step.key)
+            if not refused:
+                raise
             name = meeting_label(step.reply.meeting.event) if step.reply else step.key
             report.warnings.append(message("warn.not_written", meeting=name, error=str(exc)))
             continue

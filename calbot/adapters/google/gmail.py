@@ -168,7 +168,14 @@ class GmailSink:
                 )
             return None
 
-        got = _dict(self._api.call(request, what="gmail drafts.create", recheck=made_already))
+        try:
+            got = _dict(self._api.call(request, what="gmail drafts.create", recheck=made_already))
+        except Exception as exc:
+            # Gmail answered every try, and the look-up after each found nothing: no draft
+            # was made. After a timeout it may still be making one: the caller keeps its
+            # pending create for the next scan to resolve.
+            exc.may_land = request.timed_out  # type: ignore[attr-defined]
+            raise
         return self._written(got, reply)
 
     def update(self, ref: str, reply: Reply) -> Written:
