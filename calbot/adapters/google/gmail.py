@@ -15,7 +15,7 @@ Requests (all through `GoogleApi.call`, so retries, timeouts and error mapping a
 - `find` / `own_drafts`: never a search (`q=`): Gmail's search index trails writes by
   seconds to minutes (issue 11). One paged `users.drafts.list`, then a metadata
   `users.drafts.get` of each draft not yet seen (its headers and `internalDate`, remembered
-  per message id while calbot runs): calbot's drafts carry `X-Calbot-Id`, the Message-ID
+  per message id by the sink): calbot's drafts carry `X-Calbot-Id`, the Message-ID
   they were written with, since Gmail may not keep the Message-ID itself. `find` then reads
   the hit (`format=raw`): its `X-Calbot-Content` tells an untouched draft from an edited one.
   Of two drafts with one id (two machines on one account), the older is the one found.
@@ -64,9 +64,7 @@ PAGE_SIZE = 500  # drafts.list's maximum
 _LIST_FIELDS = "drafts(id,message/id),nextPageToken,resultSizeEstimate"
 _WRITE_FIELDS = "id,message/id"
 _HEADER_FIELDS = "id,message(id,internalDate,payload/headers)"
-# message id → (calbot's Message-ID or "", internalDate): a message id never changes content
-_HEADERS: dict[str, tuple[str, int]] = {}
-_HEADERS_KEPT = 20_000
+_HEADERS_KEPT = 20_000  # message ids whose headers a sink remembers
 _MAX_FIND_CANDIDATES = 10  # drafts.get per find at most; a Message-ID is meant to be unique
 
 
@@ -90,6 +88,10 @@ class GmailSink:
         self._from_name = from_name
         self._clock = clock
         self.warnings: list[Message] = []
+        self._observed: list[tuple[str, str]] | None = None
+        # message id → (calbot's Message-ID or "", internalDate): a message id's content
+        # never changes, so one metadata get per draft version is enough
+        self._headers_seen: dict[str, tuple[str, int]] = {}
 
     # -- DraftSink -------------------------------------------------------------------------
 
@@ -100,7 +102,9 @@ class GmailSink:
         """Each draft id's current message id, None for a draft no longer in Drafts."""
         if not refs:
             return {}
-        current = dict(self._list_all())
+        listed = list(self._list_all())
+        self._observed = listed  # `own_drafts`, asked next by the same scan, needs no 2nd list
+        current = dict(listed)
         return {ref: current.get(ref) for ref in refs}
 
     def find(self, message_id: str) -> Written | None:
@@ -121,11 +125,15 @@ class GmailSink:
         """calbot's drafts the ledger does not know, by the Message-ID they were written
         with: what a lost state store adopts, a pending create resolves to, and a second
         machine on the same account wrote. One paged `drafts.list` and one metadata
-        `drafts.get` per unknown draft (remembered per message id while calbot runs)."""
-        unknown = [(r, v) for r, v in self._list_all() if r not in known_refs]
+        `drafts.get` per unknown draft (remembered per message id by the sink)."""
+        listed = self._observed
+        if listed is None:
+            listed = list(self._list_all())
+        unknown = [(r, v) for r, v in listed if r not in known_refs]
         out: dict[str, list[OwnDraft]] = {}
         for draft in self._own(unknown):
             out.setdefault(draft.calbot_id, []).append(draft)
+        self._observed = listed  # still the mailbox until the next request
         for drafts in out.values():
             drafts.sort(key=_age)
         return out
@@ -211,6 +219,7 @@ class GmailSink:
     # -- internals -------------------------------------------------------------------------
 
     def _drafts(self) -> Any:
+        self._observed = None  # any request after `observe`: its list may be out of date
         gmail = self._api.gmail
         if gmail is None:  # connect() builds no Gmail client when outputs.gmail_drafts is off
             raise ServiceError("Gmail drafts are off in the config ([outputs] gmail_drafts)")
@@ -241,13 +250,15 @@ class GmailSink:
         """Of the listed (draft id, message id) pairs, the drafts calbot wrote."""
         out = []
         for draft_id, version in listed:
-            seen = _HEADERS.get(version) if version else None
+            seen = self._headers_seen.get(version) if version else None
             if seen is None:
                 seen = self._headers(draft_id)
                 if seen is None:
                     continue  # deleted since the list
                 if version:
-                    _remember_headers(version, seen)
+                    if len(self._headers_seen) >= _HEADERS_KEPT:
+                        self._headers_seen.clear()  # bounded; a miss costs one drafts.get
+                    self._headers_seen[version] = seen
             calbot_id, created = seen
             if calbot_id:
                 out.append(OwnDraft(draft_id, version, calbot_id, created))
@@ -411,12 +422,6 @@ def _ids_of(raw: bytes) -> set[str]:
 def _age(draft: OwnDraft) -> tuple[int, str]:
     """Oldest first; the draft id breaks ties the same way on every machine."""
     return (draft.created, draft.ref)
-
-
-def _remember_headers(version: str, seen: tuple[str, int]) -> None:
-    if len(_HEADERS) >= _HEADERS_KEPT:
-        _HEADERS.clear()  # crude, but bounded; a miss only costs one drafts.get
-    _HEADERS[version] = seen
 
 
 @dataclass(frozen=True, slots=True)
