@@ -364,3 +364,47 @@ def _converge(
             if draft.ref == record.ref:
                 observed.pop(record.ref, None)
     return out
+
+
+def relearn_deleted(
+    sink: DraftSink, replies: Mapping[str, Reply], store: StateStore, *, now: datetime
+) -> int:
+    """After a lost state store: a meeting whose calendar note (calbot's own, on the user's
+    copy) names a draft of this sink for the same decision — action and fingerprint — while
+    that draft is no longer there, was drafted and then deleted or sent by the user. Its
+    ledger row is written again as `user_deleted`, so the sync does not re-create it. Only
+    keys the ledger does not know; one `observe` when there are any. Returns how many."""
+    records = store.sink_records(sink.name)
+    named: dict[str, tuple[Reply, str]] = {}
+    for key, reply in replies.items():
+        note = dict(reply.meeting.event.notes)
+        ref = note.get("calbot_draft", "")
+        if key in records or not ref:
+            continue
+        same = (
+            note.get("calbot_action") == reply.decision.action.value
+            and note.get("calbot_fp") == reply.decision.fingerprint
+        )
+        if same:
+            named[key] = (reply, ref)
+    if not named:
+        return 0
+    observed = sink.observe(sorted({ref for _, ref in named.values()}))
+    gone = {k: v for k, v in named.items() if observed.get(v[1]) is None}
+    with store.transaction():
+        for key, (reply, ref) in gone.items():
+            store.put_sink_record(
+                SinkRecord(
+                    key=key,
+                    sink=sink.name,
+                    action=reply.decision.action.value,
+                    message_id=reply.message_id,
+                    ref=ref,
+                    version="",
+                    fingerprint=reply.decision.fingerprint,
+                    status=DraftStatus.USER_DELETED,
+                    written_at=now,
+                    content_hash="",
+                )
+            )
+    return len(gone)

@@ -337,3 +337,32 @@ def test_two_machines_scanning_at_once_converge_to_one_draft_per_meeting(account
     assert code == 0, err
     one_per_meeting(account)
     assert {m["draft"]["status"] for m in doc["meetings"] if m["draft"]} == {"unchanged"}
+
+
+# --- #13 (first half): a lost store re-learns "drafted and gone" from calbot's notes -----
+
+
+def test_a_lost_store_does_not_re_create_a_draft_the_user_deleted_that_a_note_names(account):
+    code, doc, err = account.scan()
+    assert code == 0, err
+    private = account.google.event("primary", account.ids[0])["extendedProperties"]["private"]
+    deleted = private["calbot_draft"]  # the note names the first meeting's draft
+    assert deleted in {ref for ref, _ in account.ledger().values()}
+    account.google.user_deletes_draft(deleted)
+    shutil.rmtree(account.state)  # the state store is lost; the notes are not
+
+    account.google.clear_log()
+    code, doc, err = account.scan()
+
+    assert code == 0, err
+    assert account.google.count("gmail.drafts.create") == 0
+    assert len(account.own_ids()) == len(HOURS) - 1
+    statuses = Counter(m["draft"]["status"] for m in doc["meetings"] if m["draft"])
+    assert statuses == {"user_deleted": 1, "unchanged": len(HOURS) - 1}, statuses
+    # the meeting moves (a material change): the deletion no longer holds, one new draft
+    account.google.update_event(
+        "primary", account.ids[0], start=stamp(account.day, 16), end=stamp(account.day, 17)
+    )
+    code, doc, err = account.scan()
+    assert code == 0, err
+    one_per_meeting(account)
