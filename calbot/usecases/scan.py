@@ -33,7 +33,8 @@ from calbot.ports.store import StateStore
 from calbot.present.messages import say
 from calbot.present.reasons import acting_reasons, main_reason
 from calbot.usecases.scan_record import HoldScope, next_holds, record_decisions, record_review
-from calbot.usecases.sink_sync import Scope, SinkSync, meeting_label, relearn_deleted, sync_sink
+from calbot.usecases.sink_duplicates import relearn_deleted
+from calbot.usecases.sink_sync import Scope, SinkSync, meeting_label, sync_sink
 
 __all__ = ["Outcome", "Ports", "Progress", "ScanResult", "Window", "quiet", "run_scan"]
 

@@ -39,13 +39,11 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from email import policy
-from email.parser import BytesHeaderParser
 from typing import Any
 
 from calbot.adapters.google.api import ApiError, GoogleApi
+from calbot.adapters.google.gmail_own import OwnDraft, Watched, age, ids_of, trusted_list
 from calbot.adapters.mail import (
     ID_HEADER,
     build_message,
@@ -115,7 +113,7 @@ class GmailSink:
         wanted = message_id.strip()
         listed = list(self._list_all())
         hits = [d for d in self._own(listed) if d.calbot_id == wanted]
-        for draft in sorted(hits, key=_age)[:_MAX_FIND_CANDIDATES]:
+        for draft in sorted(hits, key=age)[:_MAX_FIND_CANDIDATES]:
             found = self._read(draft, wanted)
             if found is not None:
                 return found
@@ -135,7 +133,7 @@ class GmailSink:
             out.setdefault(draft.calbot_id, []).append(draft)
         self._observed = listed  # still the mailbox until the next request
         for drafts in out.values():
-            drafts.sort(key=_age)
+            drafts.sort(key=age)
         return out
 
     def own_draft(self, ref: str, version: str) -> OwnDraft | None:
@@ -163,7 +161,7 @@ class GmailSink:
         still be making it: then no second create at all — `ServiceError`, and the caller's
         pending create is resolved by a later scan."""
         body = {"message": {"raw": self._raw(reply)}}
-        request = _Watched(self._drafts().create(userId=USER, body=body, fields=_WRITE_FIELDS))
+        request = Watched(self._drafts().create(userId=USER, body=body, fields=_WRITE_FIELDS))
 
         def made_already() -> dict[str, Any] | None:
             found = self.find(reply.message_id)
@@ -304,7 +302,7 @@ class GmailSink:
             raise
         message = _dict(got.get("message"))
         raw = _decode_raw(message.get("raw"))
-        if raw is None or wanted not in _ids_of(raw):
+        if raw is None or wanted not in ids_of(raw):
             return None
         now, written = message_hashes(raw)
         return Written(
@@ -335,7 +333,7 @@ class GmailSink:
             params["pageToken"] = page_token
         for _ in range(2):
             got = self._api.call(self._drafts().list(**params), what="gmail drafts.list")
-            if _trusted_list(got):
+            if trusted_list(got):
                 break
         else:
             raise ServiceError("Gmail answered drafts.list with a list it could not trust")
@@ -388,17 +386,6 @@ class GmailSink:
         return Left(DraftStatus.NEW, str(got.get("id") or ""))
 
 
-def _trusted_list(got: object) -> bool:
-    """A drafts.list answer that says what it lists. Gmail leaves `drafts` out of a page
-    with none; then it also counts none (`resultSizeEstimate` 0) and has no next page."""
-    if not isinstance(got, dict):
-        return False
-    drafts = got.get("drafts")
-    if drafts is not None:
-        return isinstance(drafts, list)
-    return not got.get("nextPageToken") and str(got.get("resultSizeEstimate", "")) == "0"
-
-
 def _dict(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -411,43 +398,3 @@ def _decode_raw(value: object) -> bytes | None:
         return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except (binascii.Error, ValueError):
         return None
-
-
-def _ids_of(raw: bytes) -> set[str]:
-    """The Message-ID and `X-Calbot-Id` a message carries."""
-    headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
-    return {str(headers.get(n) or "").strip() for n in ("Message-ID", ID_HEADER)} - {""}
-
-
-def _age(draft: OwnDraft) -> tuple[int, str]:
-    """Oldest first; the draft id breaks ties the same way on every machine."""
-    return (draft.created, draft.ref)
-
-
-@dataclass(frozen=True, slots=True)
-class OwnDraft:
-    """A draft calbot wrote, as the mailbox lists it."""
-
-    ref: str  # the draft id
-    version: str  # its message id now
-    calbot_id: str  # the Message-ID calbot gave it (`X-Calbot-Id`, else Message-ID)
-    created: int  # Gmail's internalDate, ms: of two duplicates the older is kept
-
-
-class _Watched:
-    """A request that remembers whether its last try timed out: after a timeout Gmail may
-    still be carrying it out, so "not there yet" is no evidence that it never will be."""
-
-    def __init__(self, request: Any) -> None:
-        self._request = request
-        self.timed_out = False
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._request, name)
-
-    def execute(self, **kwargs: Any) -> Any:
-        try:
-            return self._request.execute(**kwargs)
-        except Exception as exc:
-            self.timed_out = isinstance(exc, TimeoutError) or "timed out" in str(exc).lower()
-            raise
