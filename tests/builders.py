@@ -180,6 +180,7 @@ DRAFT_HEADERS = frozenset(
         "message-id",
         "x-calbot",
         "x-calbot-content",
+        "x-calbot-id",  # the Message-ID again, should Gmail rewrite it (issue 11)
         "x-calbot-holds",  # a reschedule draft's offered slots
         "mime-version",
         "content-type",

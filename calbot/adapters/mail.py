@@ -53,6 +53,9 @@ def message_id_for(key: str, action: str, domain: str) -> str:
 
 
 CONTENT_HEADER = "X-Calbot-Content"
+# the draft key's Message-ID again: a mailbox may replace the Message-ID header of a stored
+# draft, and calbot must still find its own drafts (issue 11 #1)
+ID_HEADER = "X-Calbot-Id"
 
 
 def content_hash(to: Sequence[str], cc: Sequence[str], subject: str, body: str) -> str:
@@ -145,7 +148,8 @@ def build_message(
     """The draft as an RFC 5322 message (CRLF line endings), ready to store, never to send.
 
     Headers: From, To (with `draft.to_names` as display names), Cc when present, Subject,
-    Date (from the timezone-aware `date`), Message-ID exactly as given, `X-Calbot: <kind>`
+    Date (from the timezone-aware `date`), Message-ID exactly as given (and again in
+    `X-Calbot-Id`, should the mailbox rewrite the Message-ID), `X-Calbot: <kind>`
     and `X-Calbot-Content` (the `draft_hash` of what calbot wrote), and `X-Calbot-Holds`
     (`holds_header`) when the draft offers slots.
     The body is text/plain UTF-8, quoted-printable (safe for any line length), with `html`
@@ -170,6 +174,7 @@ def build_message(
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
     msg["X-Calbot"] = kind
+    msg[ID_HEADER] = message_id
     msg[CONTENT_HEADER] = draft_hash(draft)
     if holds:
         msg[HOLDS_HEADER] = holds_header(holds)

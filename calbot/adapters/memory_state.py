@@ -27,7 +27,7 @@ from calbot.core.records import (
     merge_review,
     require_aware,
 )
-from calbot.ports.store import RUNS_KEPT, ReadOnlyStoreError, StateUsageError
+from calbot.ports.store import RUNS_KEPT, PendingCreate, ReadOnlyStoreError, StateUsageError
 
 
 @dataclass
@@ -42,6 +42,7 @@ class _Tables:
     week_load: dict[date, DayLoadRecord] = field(default_factory=dict)
     meta: dict[str, str] = field(default_factory=dict)
     holds: dict[str, list[HoldRecord]] = field(default_factory=dict)  # key → its holds
+    pending: dict[tuple[str, str], PendingCreate] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         return _Tables(
@@ -55,6 +56,7 @@ class _Tables:
             dict(self.week_load),
             dict(self.meta),
             {key: list(held) for key, held in self.holds.items()},
+            dict(self.pending),
         )
 
 
@@ -176,6 +178,19 @@ class MemoryStore:
     def delete_sink_record(self, sink: str, key: str) -> None:
         self._check_write()
         self._tables.sink_records.pop((sink, key), None)
+
+    def pending_creates(self, sink: str) -> dict[str, PendingCreate]:
+        self._check_open()
+        return {key: p for (name, key), p in self._tables.pending.items() if name == sink}
+
+    def put_pending_create(self, pending: PendingCreate) -> None:
+        self._check_write()
+        require_aware(pending.started_at, "started_at")
+        self._tables.pending[(pending.sink, pending.key)] = pending
+
+    def delete_pending_create(self, sink: str, key: str) -> None:
+        self._check_write()
+        self._tables.pending.pop((sink, key), None)
 
     # -- the morning review -----------------------------------------------------------------
 

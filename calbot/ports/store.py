@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -67,6 +68,18 @@ class Goodwill(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class PendingCreate:
+    """A draft create calbot started (`started_at`, aware) whose outcome is not yet known:
+    Gmail may have made the draft although calbot never heard back. Until the draft is found
+    by its Message-ID (or calbot's own header), no second create is made for `key`."""
+
+    sink: str
+    key: str
+    message_id: str
+    started_at: datetime
+
+
 class Ledger(Protocol):
     """What calbot last wrote into each sink, per draft key."""
 
@@ -75,6 +88,16 @@ class Ledger(Protocol):
     def put_sink_record(self, record: SinkRecord) -> None: ...
 
     def delete_sink_record(self, sink: str, key: str) -> None: ...
+
+    def pending_creates(self, sink: str) -> dict[str, PendingCreate]:
+        """Creates started and not yet known to have landed or failed, by draft key."""
+        ...
+
+    def put_pending_create(self, pending: PendingCreate) -> None:
+        """Recorded before a create that is not safe to repeat; one per (sink, key)."""
+        ...
+
+    def delete_pending_create(self, sink: str, key: str) -> None: ...
 
 
 class EventCache(Protocol):

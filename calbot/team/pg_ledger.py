@@ -9,6 +9,7 @@ from datetime import datetime
 from calbot.adapters.cache_items import CACHE_BATCH, item_json, load_items
 from calbot.core.records import DecisionRecord, GoodwillEntry, SinkRecord
 from calbot.core.vocab import DraftStatus
+from calbot.ports.store import PendingCreate
 from calbot.team.pg_tables import PgTables, dt_out
 
 
@@ -121,6 +122,33 @@ class PgLedgerTables(PgTables):
     def delete_sink_record(self, sink: str, key: str) -> None:
         self._write(
             "DELETE FROM sink_records WHERE user_id = %s AND sink = %s AND key = %s", (sink, key)
+        )
+
+    def pending_creates(self, sink: str) -> dict[str, PendingCreate]:
+        rows = self._rows(
+            "SELECT key, message_id, started_at FROM pending_creates"
+            " WHERE user_id = %s AND sink = %s",
+            (sink,),
+        )
+        return {key: PendingCreate(sink, key, mid, at) for key, mid, at in rows}
+
+    def put_pending_create(self, pending: PendingCreate) -> None:
+        self._write(
+            "INSERT INTO pending_creates (user_id, sink, key, message_id, started_at)"
+            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (user_id, sink, key) DO UPDATE SET"
+            " message_id = excluded.message_id, started_at = excluded.started_at",
+            (
+                pending.sink,
+                pending.key,
+                pending.message_id,
+                dt_out(pending.started_at, "started_at"),
+            ),
+        )
+
+    def delete_pending_create(self, sink: str, key: str) -> None:
+        self._write(
+            "DELETE FROM pending_creates WHERE user_id = %s AND sink = %s AND key = %s",
+            (sink, key),
         )
 
     # --- EventCache ----------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """The PostgreSQL schema of team mode: numbered migrations applied in order, the version in
 `calbot_schema_version`.
 
-Migration 1 makes the team's own table, `users`. Migrations 2, 3, 4, 5 mirror the SQLite
-store's migrations 1, 2, 3, 4 (`calbot/adapters/sqlite/schema.py`) with two differences:
+Migration 1 makes the team's own table, `users`. Migrations 2 to 6 mirror the SQLite
+store's migrations 1 to 5 (`calbot/adapters/sqlite/schema.py`) with two differences:
 every state table carries `user_id` (first in its primary key, deleted with the user) and
 columns have PostgreSQL types (`timestamptz`, `date`, identity). Text columns that order
 results use `COLLATE "C"`, so they sort byte-wise like SQLite whatever the cluster's locale.
@@ -172,6 +172,19 @@ MIGRATIONS: list[Migration] = [
                 PRIMARY KEY (user_id, key, start)
             )""",
             "CREATE INDEX holds_start ON holds (user_id, start)",
+        ),
+    ),
+    Migration(
+        "sqlite 5: pending creates",
+        (
+            f"""CREATE TABLE pending_creates (
+                {USER},
+                sink {T} NOT NULL,
+                key {T} NOT NULL,
+                message_id TEXT NOT NULL,
+                started_at TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (user_id, sink, key)
+            )""",
         ),
     ),
 ]

@@ -33,6 +33,7 @@ from calbot.ports.store import StateStore
 from calbot.present.messages import say
 from calbot.present.reasons import acting_reasons, main_reason
 from calbot.usecases.scan_record import HoldScope, next_holds, record_decisions, record_review
+from calbot.usecases.sink_duplicates import relearn_deleted
 from calbot.usecases.sink_sync import Scope, SinkSync, meeting_label, sync_sink
 
 __all__ = ["Outcome", "Ports", "Progress", "ScanResult", "Window", "quiet", "run_scan"]
@@ -115,6 +116,9 @@ def run_scan(
     result = ScanResult(now, window, outcomes, len(events), 0, warnings)
     scope = Scope(seen=seen_keys, held=failed, full=window.full)
     learned: dict[str, tuple[Slot, ...]] = {}
+    first_mail = next((s for s in ports.sinks if s.kind is SinkKind.MAIL), None)
+    if first_mail is not None and not dry_run:  # the sink whose draft ids notes carry
+        relearn_deleted(first_mail, replies, ports.store, now=now)
     for sink in ports.sinks:
         progress(f"writing drafts to {sink.name}")
         synced = sync_sink(

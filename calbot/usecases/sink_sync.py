@@ -7,7 +7,7 @@ ledger row, so a crash at any point leaves nothing a rerun would duplicate or mi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -17,7 +17,8 @@ from calbot.core.reconcile import Desired, Kind, Op, plan
 from calbot.core.records import SinkRecord
 from calbot.core.vocab import DraftStatus
 from calbot.ports.sinks import DraftGone, DraftSink, Reply, Written
-from calbot.ports.store import StateStore
+from calbot.ports.store import PendingCreate, StateStore
+from calbot.usecases.sink_duplicates import OwnDraft, OwnDrafts, converge, waiting_keys
 
 _CREATING = (Kind.CREATE, Kind.REPLACE)
 
@@ -74,6 +75,14 @@ def sync_sink(
     have a draft the (empty) ledger does not know, when the scan has asked the sink."""
     records = store.sink_records(sink.name)
     observed = sink.observe([r.ref for r in records.values()]) if records else {}
+    tracked = isinstance(sink, OwnDrafts) and not dry_run
+    own: Mapping[str, Sequence[OwnDraft]] = {}
+    pending: dict[str, PendingCreate] = {}
+    if tracked and (records or replies):
+        assert isinstance(sink, OwnDrafts)
+        own = sink.own_drafts({r.ref for r in records.values()})
+        records = converge(sink, store, records, observed, own)
+        pending = store.pending_creates(sink.name)
     sent = _sent(sink, records.values(), observed)
     stale = {k for k in records if (k in scope.seen or scope.full) and k not in scope.held}
     steps = []
@@ -95,20 +104,37 @@ def sync_sink(
                     # already written and nothing to write: its status, not "dry_run"
                     report.statuses[step.key] = step.op.status
         return report
+    waiting = waiting_keys(store, sink.name, pending, own, now) if tracked else set()
+    steps = [s for s in steps if not (s.key in waiting and s.op.kind in _CREATING)]
     creating = {s.want.message_id for s in steps if s.want and s.op.kind in _CREATING}
-    if present is not None and not records:
+    if tracked:
+        adoptable = {m for m in creating if m in own}
+    elif present is not None and not records:
         adoptable = set(present) & creating
     else:
         known = {r.ref for r in records.values()}
         adoptable = sink.adoptable(known, creating) if creating else set()
     for step in steps:
+        if tracked and step.want is not None and step.op.kind in _CREATING:
+            # Written first: should Gmail make the draft without calbot hearing of it (a
+            # kill, a timeout), the next scan looks for it before making another.
+            with store.transaction():
+                store.put_pending_create(
+                    PendingCreate(sink.name, step.key, step.want.message_id, now)
+                )
         if step.op.kind == Kind.DELETE and step.prior is not None:
             # Say so first: a crash right after the delete must not read as the user's.
             with store.transaction():
                 store.put_sink_record(replace(step.prior, status=DraftStatus.DELETING))
         try:
             written, status = _apply(sink, step, adoptable)
-        except ValueError as exc:  # a draft no mail format can carry (a broken address)
+        except Exception as exc:
+            refused = isinstance(exc, ValueError)  # a draft no mail format can carry
+            if tracked and step.op.kind in _CREATING and not getattr(exc, "may_land", not refused):
+                with store.transaction():  # the sink says no draft was made
+                    store.delete_pending_create(sink.name, step.key)
+            if not refused:
+                raise
             name = meeting_label(step.reply.meeting.event) if step.reply else step.key
             report.warnings.append(message("warn.not_written", meeting=name, error=str(exc)))
             continue
@@ -207,6 +233,8 @@ def _remember(
     """Bring the ledger in line with what was just done."""
     want, prior = step.want, step.prior
     with store.transaction():
+        if want is not None and step.op.kind in _CREATING:
+            store.delete_pending_create(sink, want.key)
         if step.op.kind in (Kind.DELETE, Kind.FORGET):
             store.delete_sink_record(sink, prior.key if prior else "")
         elif written is not None and want is not None and status is not None:

@@ -31,6 +31,7 @@ from calbot.core.records import DayLoadRecord
 from calbot.ports.store import (
     RUNS_KEPT,
     EventCache,
+    PendingCreate,
     ReadOnlyStoreError,
     StateStore,
     StateUsageError,
@@ -206,6 +207,29 @@ class TestStoreContract:
             store.delete_sink_record("outbox", "never-there")
         assert store.sink_records("outbox") == {out.key: updated}
         assert store.sink_records("gmail") == {gmail.key: gmail}
+
+    def test_pending_creates_round_trip_per_sink(self, store: StateStore) -> None:
+        first = PendingCreate("gmail", "primary/evt-1", "<a@calbot>", T0)
+        other = PendingCreate("outbox", "primary/evt-1", "<a@calbot>", T0)
+        with store.transaction():
+            store.put_pending_create(first)
+            store.put_pending_create(other)
+        assert store.pending_creates("gmail") == {first.key: first}
+        again = PendingCreate("gmail", "primary/evt-1", "<b@calbot>", T0 + timedelta(hours=1))
+        with store.transaction():
+            store.put_pending_create(again)  # one per (sink, key): the newer replaces it
+        assert store.pending_creates("gmail") == {again.key: again}
+        with pytest.raises(RuntimeError), store.transaction():
+            store.delete_pending_create("gmail", again.key)
+            raise RuntimeError("rolled back")
+        assert store.pending_creates("gmail") == {again.key: again}
+        with store.transaction():
+            store.delete_pending_create("gmail", again.key)
+            store.delete_pending_create("gmail", "never-there")
+        assert store.pending_creates("gmail") == {}
+        assert store.pending_creates("outbox") == {other.key: other}
+        with pytest.raises(StateUsageError):
+            store.put_pending_create(first)  # outside a transaction
 
     def test_untrusted_text_is_stored_verbatim(self, store: StateStore) -> None:
         odd = "x'); DROP TABLE decisions; -- \"\\ \x00 ✎ Dời lịch"

@@ -1,5 +1,11 @@
 """The fake Gmail v1: drafts (create/get/list with q=rfc822msgid:/update/delete), profile,
-and what the Gmail UI does to a draft (edit, delete/send). Mixed into FakeGoogle."""
+and what the Gmail UI does to a draft (edit, delete/send). Mixed into FakeGoogle.
+
+Two behaviours of real Gmail it can model (issue 11): `lag_search()` — the search index
+(`q=`) trails writes, so a draft just written is invisible to searches for a number of them
+or until `catch_up_search()`, while `drafts.list` without `q` and `drafts.get` see it at
+once; and `rewrite_message_ids()` — Gmail gives a stored draft a Message-ID of its own.
+Each draft's `internalDate` is when it was made (in creation order, a second apart)."""
 
 from __future__ import annotations
 
@@ -49,6 +55,11 @@ class GmailMixin:
         self._message_ids = itertools.count(1)
         self._draft_pages: dict[str, tuple[list[str], int]] = {}
         self._draft_order: dict[str, int] = {}
+        self._created: dict[str, int] = {}  # draft id → internalDate (ms)
+        self._unindexed: set[str] = set()  # drafts the search index has not caught up with
+        self._search_lag: int | None = None  # searches left before it catches up; None: off
+        self._lagging = False
+        self._rewrite_ids = False
 
     # --- test-side API ----------------------------------------------------------------
 
@@ -78,10 +89,40 @@ class GmailMixin:
             self.drafts.pop(draft_id)
             self._draft_order.pop(draft_id, None)
 
+    def lag_search(self, searches: int | None = None) -> None:
+        """From now on a draft written (made or updated) stays invisible to `q=` searches
+        for `searches` searches (None: until `catch_up_search()`)."""
+        with self._lock:
+            self._lagging = True
+            self._search_lag = searches
+
+    def catch_up_search(self) -> None:
+        with self._lock:
+            self._lagging = False
+            self._search_lag = None
+            self._unindexed.clear()
+
+    def rewrite_message_ids(self, on: bool = True) -> None:
+        """Gmail replacing the Message-ID of every draft written from now on with its own."""
+        with self._lock:
+            self._rewrite_ids = on
+
+    def searches_missed(self) -> int:
+        """Drafts a search could not see now (the index is behind)."""
+        with self._lock:
+            return len(self._unindexed & set(self.drafts))
+
     # --- internals --------------------------------------------------------------------
 
     def _store_message(self, draft: dict[str, Any], raw: bytes) -> None:
         n = next(self._message_ids)
+        if self._rewrite_ids:
+            msg = parse_message(raw)
+            del msg["Message-ID"]
+            msg["Message-ID"] = f"<CAgmail{n:08d}@mail.gmail.com>"
+            raw = msg.as_bytes()
+        if self._lagging:
+            self._unindexed.add(draft["id"])
         mid = f"18f{n:013x}"
         old = draft.get("message") or {}
         draft["message"] = {
@@ -132,6 +173,7 @@ class GmailMixin:
             draft["message"] = {"threadId": thread}
         self._store_message(draft, raw)
         self.drafts[draft_id] = draft
+        self._created[draft_id] = 1_700_000_000_000 + 1000 * len(self._created)
         return self._short(draft)
 
     def _drafts_update(self, draft_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -157,7 +199,7 @@ class GmailMixin:
             "snippet": snippet,
             "sizeEstimate": len(raw),
             "historyId": str(1000 + self._draft_order.get(draft_id, 0)),
-            "internalDate": "1700000000000",
+            "internalDate": str(self._created.get(draft_id, 1_700_000_000_000)),
         }
         if fmt == "raw":
             out["raw"] = m["raw"]
@@ -206,6 +248,12 @@ class GmailMixin:
 
     def _search(self, q: str) -> list[str]:
         ids = sorted(self.drafts, key=lambda i: -self._draft_order.get(i, 0))
+        if q.strip() and self._unindexed:  # the index trails writes; a plain list does not
+            ids = [i for i in ids if i not in self._unindexed]
+            if self._search_lag is not None:
+                self._search_lag -= 1
+                if self._search_lag <= 0:
+                    self.catch_up_search()
         for term in q.split():
             key, _, value = term.partition(":")
             key = key.lower()

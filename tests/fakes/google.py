@@ -131,6 +131,7 @@ class FakeGoogle(CalendarMixin, GmailMixin, OAuthMixin):
         self._in_flight = 0  # requests being answered now (a delayed one included)
         self._resets: dict[str, int] = {}
         self._lost: dict[str, list[int | None]] = {}  # carried out, answer replaced
+        self._glitches: dict[str, list[str]] = {}  # a 200 whose body cannot be trusted
         self._met = threading.local()  # the scripted fault the current request met
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -287,6 +288,15 @@ class FakeGoogle(CalendarMixin, GmailMixin, OAuthMixin):
         with self._lock:
             self._lost.setdefault(route, []).extend([status] * times)
 
+    def glitch(self, route: str, kind: str = "empty", times: int = 1) -> None:
+        """The next `times` answers on `route` are a 200 that cannot be trusted: `empty`, a
+        JSON object with nothing in it (for drafts.list: no `drafts` although there are
+        some), or `not_json`, an HTML page."""
+        if kind not in ("empty", "not_json"):
+            raise ValueError(f"unknown glitch {kind!r}")
+        with self._lock:
+            self._glitches.setdefault(route, []).extend([kind] * times)
+
     def pending(self, route: str | None = None) -> int:
         """Scripted faults not met yet (every kind), on `route` or on all routes."""
 
@@ -294,7 +304,7 @@ class FakeGoogle(CalendarMixin, GmailMixin, OAuthMixin):
             return route is None or r == route
 
         with self._lock:
-            queued: list[dict[str, Any]] = [self._faults, self._delays, self._lost]
+            queued: list[dict[str, Any]] = [self._faults, self._delays, self._lost, self._glitches]
             total = sum(len(q[r]) for q in queued for r in q if mine(r))
             total += sum(n for r, n in self._resets.items() if mine(r))
             if mine("calendar.events.patch"):
@@ -311,6 +321,7 @@ class FakeGoogle(CalendarMixin, GmailMixin, OAuthMixin):
         with self._lock:
             self._faults.clear()
             self._delays.clear()
+            self._glitches.clear()
             self._resets.clear()
             self._lost.clear()
             self._vanish = 0
@@ -490,6 +501,12 @@ class FakeGoogle(CalendarMixin, GmailMixin, OAuthMixin):
             self.violation(f"{route}: not implemented by the fake")
             raise ApiError(501, "notImplemented", f"{route} is not implemented by the fake")
         result = self._route(route, args, query, body)
+        glitches = self._glitches.get(route)
+        if glitches:
+            self._met.fault = f"glitch:{glitches[0]}"
+            if glitches.pop(0) == "empty":
+                return scopes, Reply(200, {})
+            return scopes, Reply(200, b"<html><body>Temporary glitch</body></html>")
         if result is None:
             return scopes, Reply(204)
         if m.response_ref is not None:

@@ -80,6 +80,7 @@ def test_minimal_headers_and_crlf() -> None:
             "Message-ID",
             "X-Calbot",
             "X-Calbot-Content",
+            "X-Calbot-Id",
             "Content-Type",
             "Content-Transfer-Encoding",
             "MIME-Version",

@@ -12,19 +12,23 @@ Requests (all through `GoogleApi.call`, so retries, timeouts and error mapping a
   draft edited in Gmail gets a new message id (so its version differs from what calbot
   recorded: `user_edited`); a draft no longer listed left the Drafts folder — deleted or
   sent, `gmail.compose` cannot tell which (`user_deleted`). No refs, no request.
-- `find`: `users.drafts.list` with `q=rfc822msgid:...`, then `users.drafts.get(format=raw)`
-  of each hit until one carries exactly that Message-ID; its `X-Calbot-Content` header tells
-  an untouched draft from one the user edited.
-- `adoptable`: one paged `users.drafts.list`; only drafts the ledger does not know can be
-  ours to adopt, so with none there no `find` is needed before a create. Else the cheaper
-  of one `users.drafts.get(format=metadata)` per unknown draft and one `find` per new draft.
+- `find` / `own_drafts`: never a search (`q=`): Gmail's search index trails writes by
+  seconds to minutes (issue 11). One paged `users.drafts.list`, then a metadata
+  `users.drafts.get` of each draft not yet seen (its headers and `internalDate`, remembered
+  per message id by the sink): calbot's drafts carry `X-Calbot-Id`, the Message-ID
+  they were written with, since Gmail may not keep the Message-ID itself. `find` then reads
+  the hit (`format=raw`): its `X-Calbot-Content` tells an untouched draft from an edited one.
+  Of two drafts with one id (two machines on one account), the older is the one found.
+- `adoptable`: the Message-IDs with a draft of calbot's the ledger does not know.
+- A `drafts.list` answer that cannot be trusted (not JSON, or no `drafts` although Gmail
+  counts some) is asked again, then a `ServiceError`; never "no drafts".
 - `delete`: `users.drafts.delete`; a draft already gone (404) is fine.
 
 Errors: every non-retryable API error surfaces as `calbot.adapters.google.api.ApiError`,
 except a 404 from `update`, which raises `calbot.ports.sinks.DraftGone`: the draft left the Drafts
 folder between `observe` and the write (the user sent or deleted it just then), and the
 scan records it as `user_deleted` and never re-creates it. `delete` treats 404 as done;
-`find` skips a hit that vanished between the search and the read.
+`find` skips a hit that vanished between the list and the read.
 
 There is deliberately no code path here — or anywhere in calbot — that calls a Gmail send
 method (`drafts.send`, `messages.send`); a test scans the sources to keep it that way.
@@ -36,12 +40,12 @@ import base64
 import binascii
 from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
-from email import policy
-from email.parser import BytesHeaderParser
 from typing import Any
 
 from calbot.adapters.google.api import ApiError, GoogleApi
+from calbot.adapters.google.gmail_own import OwnDraft, Watched, age, ids_of, trusted_list
 from calbot.adapters.mail import (
+    ID_HEADER,
     build_message,
     draft_hash,
     message_hashes,
@@ -55,9 +59,10 @@ from calbot.ports.sinks import DraftGone, Left, Reply, SinkKind, Written
 
 USER = "me"
 PAGE_SIZE = 500  # drafts.list's maximum
-_LIST_FIELDS = "drafts(id,message/id),nextPageToken"
+_LIST_FIELDS = "drafts(id,message/id),nextPageToken,resultSizeEstimate"
 _WRITE_FIELDS = "id,message/id"
-_HEADER_FIELDS = "message/payload/headers"
+_HEADER_FIELDS = "id,message(id,internalDate,payload/headers)"
+_HEADERS_KEPT = 20_000  # message ids whose headers a sink remembers
 _MAX_FIND_CANDIDATES = 10  # drafts.get per find at most; a Message-ID is meant to be unique
 
 
@@ -81,6 +86,10 @@ class GmailSink:
         self._from_name = from_name
         self._clock = clock
         self.warnings: list[Message] = []
+        self._observed: list[tuple[str, str]] | None = None
+        # message id → (calbot's Message-ID or "", internalDate): a message id's content
+        # never changes, so one metadata get per draft version is enough
+        self._headers_seen: dict[str, tuple[str, int]] = {}
 
     # -- DraftSink -------------------------------------------------------------------------
 
@@ -91,77 +100,88 @@ class GmailSink:
         """Each draft id's current message id, None for a draft no longer in Drafts."""
         if not refs:
             return {}
-        current = dict(self._list_all())
+        listed = list(self._list_all())
+        self._observed = listed  # `own_drafts`, asked next by the same scan, needs no 2nd list
+        current = dict(listed)
         return {ref: current.get(ref) for ref in refs}
 
     def find(self, message_id: str) -> Written | None:
-        """The draft carrying exactly `message_id`, with the hash calbot wrote into it and
-        whether the user has edited it since."""
+        """The draft carrying exactly `message_id` (in its Message-ID or `X-Calbot-Id`),
+        with the hash calbot wrote into it and whether the user has edited it since. Read
+        from the mailbox itself (`drafts.list` without `q`, then each draft's headers), never
+        from the search index, which lags behind writes. Of several, the oldest."""
         wanted = message_id.strip()
-        hits = self._list_page(q=f"rfc822msgid:{wanted.strip('<>')}")
-        for draft_id, _ in hits[:_MAX_FIND_CANDIDATES]:
-            try:
-                got = self._call(
-                    self._drafts().get(userId=USER, id=draft_id, format="raw"),
-                    "gmail drafts.get",
-                )
-            except ApiError as exc:
-                if exc.status == 404:  # deleted between the search and the read
-                    continue
-                raise
-            message = _dict(got.get("message"))
-            raw = _decode_raw(message.get("raw"))
-            if raw is None or _message_id_of(raw) != wanted:
-                continue  # the search matched loosely: not ours
-            now, written = message_hashes(raw)
-            return Written(
-                ref=str(got.get("id") or draft_id),
-                version=str(message.get("id") or ""),
-                content_hash=written,
-                edited=now != written,
-                holds=message_holds(raw),
-            )
+        listed = list(self._list_all())
+        hits = [d for d in self._own(listed) if d.calbot_id == wanted]
+        for draft in sorted(hits, key=age)[:_MAX_FIND_CANDIDATES]:
+            found = self._read(draft, wanted)
+            if found is not None:
+                return found
         return None
 
+    def own_drafts(self, known_refs: Collection[str]) -> dict[str, list[OwnDraft]]:
+        """calbot's drafts the ledger does not know, by the Message-ID they were written
+        with: what a lost state store adopts, a pending create resolves to, and a second
+        machine on the same account wrote. One paged `drafts.list` and one metadata
+        `drafts.get` per unknown draft (remembered per message id by the sink)."""
+        listed = self._observed
+        if listed is None:
+            listed = list(self._list_all())
+        unknown = [(r, v) for r, v in listed if r not in known_refs]
+        out: dict[str, list[OwnDraft]] = {}
+        for draft in self._own(unknown):
+            out.setdefault(draft.calbot_id, []).append(draft)
+        self._observed = listed  # still the mailbox until the next request
+        for drafts in out.values():
+            drafts.sort(key=age)
+        return out
+
+    def own_draft(self, ref: str, version: str) -> OwnDraft | None:
+        """Draft `ref` (now at message id `version`) as `own_drafts` would list it."""
+        found = self._own([(ref, version)])
+        return found[0] if found else None
+
+    def read(self, draft: OwnDraft) -> Written | None:
+        """What `find` tells of one draft `own_drafts` returned; None when it is gone."""
+        return self._read(draft, draft.calbot_id)
+
     def adoptable(self, known_refs: Collection[str], message_ids: Collection[str]) -> set[str]:
-        """One paged `drafts.list`: with no draft there the ledger does not know (the usual
-        case), no look-up is needed at all. Otherwise the cheaper of reading each unknown
-        draft's Message-ID header and searching for each new draft."""
+        """The Message-IDs among `message_ids` with a draft of calbot's that the ledger does
+        not know (no search: it lags)."""
         if not message_ids:
             return set()
-        unknown = [draft_id for draft_id, _ in self._list_all() if draft_id not in known_refs]
-        if not unknown:
-            return set()
-        if len(unknown) > len(message_ids):
-            return set(message_ids)
-        wanted = {m.strip(): m for m in message_ids}
-        present: set[str] = set()
-        for draft_id in unknown:
-            found = self._header_message_id(draft_id)
-            if found in wanted:
-                present.add(wanted[found])
-        return present
+        own = self.own_drafts(known_refs)
+        return {m for m in message_ids if m.strip() in own}
 
     def create(self, reply: Reply) -> Written:
         """A new draft. Creating is not safe to repeat (a second create is a second draft):
         when a try fails in a way that may hide a draft Gmail made all the same (5xx, no
-        answer in time, a dropped connection), the draft is looked up by its Message-ID
-        before any retry, and adopted when it is there."""
+        answer in time, a dropped connection), the draft is looked up (list + headers, not
+        search) before any retry, and adopted when it is there. After a timeout Gmail may
+        still be making it: then no second create at all — `ServiceError`, and the caller's
+        pending create is resolved by a later scan."""
         body = {"message": {"raw": self._raw(reply)}}
+        request = Watched(self._drafts().create(userId=USER, body=body, fields=_WRITE_FIELDS))
 
         def made_already() -> dict[str, Any] | None:
             found = self.find(reply.message_id)
-            if found is None:
-                return None
-            return {"id": found.ref, "message": {"id": found.version}}
+            if found is not None:
+                return {"id": found.ref, "message": {"id": found.version}}
+            if request.timed_out:
+                raise ServiceError(
+                    "Gmail did not answer a draft create in time and the draft is not there"
+                    " yet; the next scan looks for it before making any"
+                )
+            return None
 
-        got = _dict(
-            self._api.call(
-                self._drafts().create(userId=USER, body=body, fields=_WRITE_FIELDS),
-                what="gmail drafts.create",
-                recheck=made_already,
-            )
-        )
+        try:
+            got = _dict(self._api.call(request, what="gmail drafts.create", recheck=made_already))
+        except Exception as exc:
+            # Gmail answered every try, and the look-up after each found nothing: no draft
+            # was made. After a timeout it may still be making one: the caller keeps its
+            # pending create for the next scan to resolve.
+            exc.may_land = request.timed_out  # type: ignore[attr-defined]
+            raise
         return self._written(got, reply)
 
     def update(self, ref: str, reply: Reply) -> Written:
@@ -197,6 +217,7 @@ class GmailSink:
     # -- internals -------------------------------------------------------------------------
 
     def _drafts(self) -> Any:
+        self._observed = None  # any request after `observe`: its list may be out of date
         gmail = self._api.gmail
         if gmail is None:  # connect() builds no Gmail client when outputs.gmail_drafts is off
             raise ServiceError("Gmail drafts are off in the config ([outputs] gmail_drafts)")
@@ -223,7 +244,27 @@ class GmailSink:
             raise ServiceError("Gmail answered a draft write without a draft or message id")
         return Written(ref=draft_id, version=version, content_hash=self.content_hash(reply))
 
-    def _header_message_id(self, draft_id: str) -> str:
+    def _own(self, listed: Sequence[tuple[str, str]]) -> list[OwnDraft]:
+        """Of the listed (draft id, message id) pairs, the drafts calbot wrote."""
+        out = []
+        for draft_id, version in listed:
+            seen = self._headers_seen.get(version) if version else None
+            if seen is None:
+                seen = self._headers(draft_id)
+                if seen is None:
+                    continue  # deleted since the list
+                if version:
+                    if len(self._headers_seen) >= _HEADERS_KEPT:
+                        self._headers_seen.clear()  # bounded; a miss costs one drafts.get
+                    self._headers_seen[version] = seen
+            calbot_id, created = seen
+            if calbot_id:
+                out.append(OwnDraft(draft_id, version, calbot_id, created))
+        return out
+
+    def _headers(self, draft_id: str) -> tuple[str, int] | None:
+        """(the Message-ID calbot wrote it with, or "" when not calbot's; Gmail's
+        `internalDate`), from a metadata `drafts.get`; None when the draft is gone."""
         try:
             got = self._call(
                 self._drafts().get(
@@ -233,18 +274,44 @@ class GmailSink:
             )
         except ApiError as exc:
             if exc.status == 404:  # deleted since the list
-                return ""
+                return None
             raise
-        payload = _dict(_dict(got.get("message")).get("payload"))
-        for header in payload.get("headers") or ():
+        message = _dict(got.get("message"))
+        headers: dict[str, str] = {}
+        for header in _dict(message.get("payload")).get("headers") or ():
             h = _dict(header)
-            if str(h.get("name") or "").lower() == "message-id":
-                return str(h.get("value") or "").strip()
-        return ""
+            headers.setdefault(str(h.get("name") or "").lower(), str(h.get("value") or ""))
+        ours = "x-calbot" in headers or "x-calbot-content" in headers
+        calbot_id = headers.get(ID_HEADER.lower()) or (
+            headers.get("message-id", "") if ours else ""
+        )
+        try:
+            created = int(str(message.get("internalDate") or "0"))
+        except ValueError:
+            created = 0
+        return calbot_id.strip(), created
 
-    def _list_page(self, *, q: str = "", page_token: str = "") -> list[tuple[str, str]]:
-        pairs, _ = self._list(q=q, page_token=page_token)
-        return pairs
+    def _read(self, draft: OwnDraft, wanted: str) -> Written | None:
+        try:
+            got = self._call(
+                self._drafts().get(userId=USER, id=draft.ref, format="raw"), "gmail drafts.get"
+            )
+        except ApiError as exc:
+            if exc.status == 404:  # deleted between the list and the read
+                return None
+            raise
+        message = _dict(got.get("message"))
+        raw = _decode_raw(message.get("raw"))
+        if raw is None or wanted not in ids_of(raw):
+            return None
+        now, written = message_hashes(raw)
+        return Written(
+            ref=str(got.get("id") or draft.ref),
+            version=str(message.get("id") or ""),
+            content_hash=written,
+            edited=now != written,
+            holds=message_holds(raw),
+        )
 
     def _list_all(self) -> Iterator[tuple[str, str]]:
         token = ""
@@ -256,14 +323,20 @@ class GmailSink:
                 return
             seen.add(token)
 
-    def _list(self, *, q: str = "", page_token: str = "") -> tuple[list[tuple[str, str]], str]:
-        """One drafts.list page: [(draft id, message id)], next page token or ""."""
+    def _list(self, *, page_token: str = "") -> tuple[list[tuple[str, str]], str]:
+        """One drafts.list page: [(draft id, message id)], next page token or "". Never
+        with `q`: search reads an index that lags behind writes. An answer that cannot be
+        trusted (not JSON; no `drafts` although Gmail counts some) is asked once more, then
+        is an error: read as "no drafts" it would make every known draft user-deleted."""
         params: dict[str, Any] = {"userId": USER, "maxResults": PAGE_SIZE, "fields": _LIST_FIELDS}
-        if q:
-            params["q"] = q
         if page_token:
             params["pageToken"] = page_token
-        got = self._call(self._drafts().list(**params), "gmail drafts.list")
+        for _ in range(2):
+            got = self._api.call(self._drafts().list(**params), what="gmail drafts.list")
+            if trusted_list(got):
+                break
+        else:
+            raise ServiceError("Gmail answered drafts.list with a list it could not trust")
         pairs = []
         for item in got.get("drafts") or ():
             d = _dict(item)
@@ -325,8 +398,3 @@ def _decode_raw(value: object) -> bytes | None:
         return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except (binascii.Error, ValueError):
         return None
-
-
-def _message_id_of(raw: bytes) -> str:
-    found = BytesHeaderParser(policy=policy.default).parsebytes(raw).get("Message-ID")
-    return str(found).strip() if found is not None else ""

@@ -151,6 +151,21 @@ def _holds(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX holds_start ON holds (start)")
 
 
+@migration
+def _pending_creates(conn: sqlite3.Connection) -> None:
+    """Creates started whose outcome is unknown (issue 11 #1): Gmail may make a draft that
+    calbot never heard of, and its search index lags, so the intent is written first."""
+    conn.execute(
+        """CREATE TABLE pending_creates (
+            sink TEXT NOT NULL,
+            key TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            PRIMARY KEY (sink, key)
+        )"""
+    )
+
+
 def schema_version(conn: sqlite3.Connection) -> int:
     """Migrations applied to this file (0 for a file calbot never set up)."""
     exists = conn.execute(

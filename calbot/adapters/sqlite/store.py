@@ -20,6 +20,7 @@ from calbot.adapters.memory_state import MemoryStore
 from calbot.adapters.sqlite.cache import CacheTables
 from calbot.adapters.sqlite.holds import HoldTables
 from calbot.adapters.sqlite.ledger import LedgerTables
+from calbot.adapters.sqlite.pending import PendingTables
 from calbot.adapters.sqlite.review import ReviewTables
 from calbot.adapters.sqlite.schema import migrate, schema_version
 from calbot.adapters.state_dir import make_state_dir
@@ -30,7 +31,7 @@ DB_NAME = "state.sqlite3"
 BUSY_TIMEOUT_SECONDS = 30.0
 
 
-class SqliteStore(LedgerTables, CacheTables, ReviewTables, HoldTables):
+class SqliteStore(LedgerTables, CacheTables, ReviewTables, HoldTables, PendingTables):
     """`StateStore` in one SQLite file. Open it with `SqliteStore.open`."""
 
     @classmethod
