@@ -102,8 +102,14 @@ def _render(template: jinja2.Template, context: dict[str, object], path: str, ke
 
 
 def _environment(search: list[str]) -> ImmutableSandboxedEnvironment:
+    from calbot.config.cache_dir import cache_dir
+
+    # Compiled templates kept across runs, keyed by the template's source checksum (Jinja
+    # checks it): compiling the 21 built-in templates is most of loading them.
+    folder = cache_dir("templates")
     return ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader(search, encoding="utf-8"),
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(folder)) if folder else None,
         autoescape=False,  # plain-text mail
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -113,8 +119,41 @@ def _environment(search: list[str]) -> ImmutableSandboxedEnvironment:
     )
 
 
+# Loaded templates by folder and the state of its files: the config check and the scan each
+# load them, and compiling and checking is the same work both times.
+_LOADED: dict[tuple[object, ...], Templates] = {}
+
+
 def load_templates(templates_dir: str = "", config_path: str = "<config>") -> Templates:
-    """Load, compile and check every template; the user's folder overrides by file name."""
+    """Load, compile and check every template; the user's folder overrides by file name.
+    Once per process for the same files (a changed file loads again)."""
+    key = (templates_dir, _files_state(templates_dir))
+    loaded = _LOADED.get(key)
+    if loaded is None:
+        loaded = _LOADED[key] = _load_templates(templates_dir, config_path)
+    return loaded
+
+
+def _files_state(templates_dir: str) -> tuple[tuple[str, int, int], ...]:
+    folders = [BUILTIN_DIR]
+    if templates_dir:
+        folders.insert(0, Path(templates_dir).expanduser())
+    state = []
+    for folder in folders:
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError:
+            return ()  # loading names the problem; a missing folder is never cached
+        for path in entries:
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            state.append((str(path), st.st_mtime_ns, st.st_size))
+    return tuple(state)
+
+
+def _load_templates(templates_dir: str, config_path: str) -> Templates:
     known = all_template_names()
     search: list[str] = []
     user_files: dict[str, Path] = {}
