@@ -40,12 +40,12 @@ def item_json(item: dict[str, object]) -> tuple[str, str | None]:
 # bounds, so it is in every window and the reader decides about it as before.
 NO_START = ""  # before every time
 NO_END = "~"  # after every time
-_UTC_TEXT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def utc_text(moment: datetime) -> str:
-    """An aware datetime as the bounds' UTC text."""
-    return moment.astimezone(UTC).strftime(_UTC_TEXT)
+    """An aware datetime as the bounds' UTC text (isoformat: strftime is 3x slower, and a
+    full sync writes every event of the calendar)."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def item_bounds(item: Mapping[str, object]) -> tuple[str, str]:
