@@ -129,10 +129,16 @@ def core(path: str, config: str, start: datetime, end: datetime) -> tuple[dict[s
     return {"core_s": core_s, "meetings": len(meetings), "acted": acted}, len(events)
 
 
+BEFORE: list[str] = []  # --before CHECKOUT: run calbot from there instead
+
+
 def run(mode: str, path: Path, config: Path, cache: Path | None = None) -> dict[str, float]:
     """One child process; `cache` its platform cache dir (a fresh one unless given)."""
     with tempfile.TemporaryDirectory() as fresh:
         env = dict(os.environ, XDG_CACHE_HOME=str(cache or fresh))
+        env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: bytecode written once
+        if BEFORE:
+            env["PYTHONPATH"] = BEFORE[0]
         out = subprocess.run(
             [sys.executable, __file__, "--child", mode, str(path), str(config)],
             check=True,
@@ -158,6 +164,9 @@ def main() -> None:
     parser.add_argument("--big", action="store_true", help="also 100,000 events")
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--before", metavar="CHECKOUT", help="also the scans with calbot from this checkout"
+    )
     args = parser.parse_args()
     if args.child:
         child(*args.child)
@@ -180,6 +189,11 @@ def main() -> None:
             scan = run("scan", path, config, cache)  # a cold cache: parses, keeps
             rescan = run("scan", path, config, cache)  # the file unchanged: from the cache
             full = run("full", path, config)
+            if args.before:
+                BEFORE.append(args.before)
+                old_cache = Path(tmp) / f"old_cache_{n}"
+                old = (run("scan", path, config, old_cache), run("scan", path, config, old_cache))
+                BEFORE.clear()
             print(
                 f"{n:>8} {int(core_run['count']):>8} {int(core_run['meetings']):>9} "
                 f"{core_run['core_s']:>7.2f} {bare['seconds']:>7.2f} {scan['seconds']:>7.2f} "
@@ -189,6 +203,14 @@ def main() -> None:
                 f"{scan['rss_mib']:>9.0f} {full['rss_mib']:>9.0f}",
                 flush=True,
             )
+            if args.before:
+                print(
+                    f"{'before:':>36} {old[0]['seconds']:>7.2f} "
+                    f"{old[0]['seconds'] / bare['seconds']:>6.2f} {old[1]['seconds']:>7.2f} "
+                    f"{old[1]['seconds'] / bare['seconds']:>6.2f} {'':>14} {'':>9} "
+                    f"{old[0]['rss_mib']:>9.0f}",
+                    flush=True,
+                )
     print(f"\n`calbot --help` start-up: {startup() * 1000:.0f} ms (best of 5)")
 
 
