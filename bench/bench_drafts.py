@@ -177,6 +177,7 @@ def main() -> None:
             if code != 0:
                 raise SystemExit(f"calbot scan exited {code}")
             rows.append((label, wall, ask(child, "counts"), json.loads(out.getvalue())))
+        bare_rate = bare_pairs(root, token, args.meetings)
     finally:
         child.stdin.close()
         child.wait(timeout=30)
@@ -198,6 +199,49 @@ def main() -> None:
             print(f"{'':17} e.g. {m['client']} score {m['score']} why {m['why']!r}")
         actions = Counter(str(m.get("action")) for m in meetings)
         print(f"{'':17} actions: {dict(sorted(actions.items()))}")
+    first_wall, first_counts = rows[0][1], rows[0][2]
+    calbot_rate = first_counts.get("gmail.drafts.create", 0) / first_wall
+    print(
+        f"bare googleapiclient drafts.create + events.patch: {bare_rate:.0f} pairs/s;"
+        f" calbot's whole first scan / bare: {calbot_rate / bare_rate:.2f}x (target >= 0.5x)"
+    )
+
+
+def bare_pairs(root: str, token: Path, n: int) -> float:
+    """Pairs per second of `drafts.create` (a small MIME message) + `events.patch` (a
+    description) with googleapiclient alone, one Resource each, on the same fake."""
+    import base64
+
+    import google_auth_httplib2  # type: ignore[import-untyped]
+    import httplib2
+    from google.oauth2.credentials import Credentials
+    from googleapiclient.discovery import build
+
+    info = json.loads(token.read_text(encoding="utf-8"))
+    creds = Credentials.from_authorized_user_info(info)
+
+    def client(api: str, version: str, endpoint: str) -> Any:
+        http = google_auth_httplib2.AuthorizedHttp(creds, http=httplib2.Http())
+        options = {"api_endpoint": endpoint}
+        return build(api, version, http=http, static_discovery=True, client_options=options)
+
+    events = client("calendar", "v3", root + "calendar/v3/").events()
+    drafts = client("gmail", "v1", root).users().drafts()
+    ids = [
+        e["id"]
+        for e in events.list(calendarId="primary", maxResults=2500, fields="items(id)")
+        .execute()
+        .get("items", [])
+    ][:n]
+    t0 = time.perf_counter()
+    for i, event_id in enumerate(ids):
+        raw = f"To: a@b.example\r\nSubject: bare {i}\r\n\r\nHello {i}\r\n".encode()
+        body = {"message": {"raw": base64.urlsafe_b64encode(raw).decode()}}
+        drafts.create(userId="me", body=body).execute()
+        events.patch(
+            calendarId="primary", eventId=event_id, body={"description": f"note {i}"}
+        ).execute()
+    return len(ids) / (time.perf_counter() - t0)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of the calbot process: {rss:.0f} MiB")
 

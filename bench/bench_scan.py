@@ -3,8 +3,9 @@
     python bench/bench_scan.py [--sizes 1000,10000] [--big]
 
 Per size: the core (classify + workload + score + decide) on every occurrence in the file,
-the whole `calbot scan --dry-run` (default window: the next 14 days) and the same over the
-file's whole span ("full": every meeting scored, drafted and printed), each in its own
+the whole `calbot scan --dry-run` (default window: the next 14 days) with a cold ICS cache,
+again with the cache it left ("rescan": the file unchanged), and over the file's last 366
+days ("full": every meeting scored, drafted and printed), each in its own
 process, beside the bare cost of parsing and expanding the same file with icalendar +
 recurring-ical-events alone (the floor), and peak RSS. Then `calbot --help` start-up time.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -88,7 +90,8 @@ def child(mode: str, path: str, config: str) -> None:
 
         argv = ["scan", "--dry-run", "--config", config]
         if mode == "full":  # every event in the file scored, not just the next 14 days
-            argv += ["--from", f"{start + timedelta(days=14):%Y-%m-%d}", "--to", f"{end:%Y-%m-%d}"]
+            # (at most 366 days: the longest window calbot scans)
+            argv += ["--from", f"{end - timedelta(days=365):%Y-%m-%d}", "--to", f"{end:%Y-%m-%d}"]
         with open("/dev/null", "w") as sink:
             code = main(argv, out=sink)
         assert code == 0, code
@@ -126,13 +129,23 @@ def core(path: str, config: str, start: datetime, end: datetime) -> tuple[dict[s
     return {"core_s": core_s, "meetings": len(meetings), "acted": acted}, len(events)
 
 
-def run(mode: str, path: Path, config: Path) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", mode, str(path), str(config)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+BEFORE: list[str] = []  # --before CHECKOUT: run calbot from there instead
+
+
+def run(mode: str, path: Path, config: Path, cache: Path | None = None) -> dict[str, float]:
+    """One child process; `cache` its platform cache dir (a fresh one unless given)."""
+    with tempfile.TemporaryDirectory() as fresh:
+        env = dict(os.environ, XDG_CACHE_HOME=str(cache or fresh))
+        env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: bytecode written once
+        if BEFORE:
+            env["PYTHONPATH"] = BEFORE[0]
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", mode, str(path), str(config)],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
     result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -151,6 +164,9 @@ def main() -> None:
     parser.add_argument("--big", action="store_true", help="also 100,000 events")
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--before", metavar="CHECKOUT", help="also the scans with calbot from this checkout"
+    )
     args = parser.parse_args()
     if args.child:
         child(*args.child)
@@ -158,7 +174,8 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")] + ([100_000] if args.big else [])
     print(
         f"{'events':>8} {'occurr.':>8} {'meetings':>9} {'core s':>7} {'bare s':>7} "
-        f"{'scan s':>7} {'ratio':>6} {'full s':>7} {'ratio':>6} {'bare MiB':>9} {'scan MiB':>9}"
+        f"{'scan s':>7} {'ratio':>6} {'rescan':>7} {'ratio':>6} {'full s':>7} {'ratio':>6} "
+        f"{'bare MiB':>9} {'scan MiB':>9} {'full MiB':>9}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
@@ -168,16 +185,32 @@ def main() -> None:
             config.write_text(CONFIG.format(path=path), encoding="utf-8")
             core_run = run("core", path, config)
             bare = run("bare", path, config)
-            scan = run("scan", path, config)
+            cache = Path(tmp) / f"cache_{n}"
+            scan = run("scan", path, config, cache)  # a cold cache: parses, keeps
+            rescan = run("scan", path, config, cache)  # the file unchanged: from the cache
             full = run("full", path, config)
+            if args.before:
+                BEFORE.append(args.before)
+                old_cache = Path(tmp) / f"old_cache_{n}"
+                old = (run("scan", path, config, old_cache), run("scan", path, config, old_cache))
+                BEFORE.clear()
             print(
                 f"{n:>8} {int(core_run['count']):>8} {int(core_run['meetings']):>9} "
                 f"{core_run['core_s']:>7.2f} {bare['seconds']:>7.2f} {scan['seconds']:>7.2f} "
-                f"{scan['seconds'] / bare['seconds']:>6.2f} {full['seconds']:>7.2f} "
+                f"{scan['seconds'] / bare['seconds']:>6.2f} {rescan['seconds']:>7.2f} "
+                f"{rescan['seconds'] / bare['seconds']:>6.2f} {full['seconds']:>7.2f} "
                 f"{full['seconds'] / bare['seconds']:>6.2f} {bare['rss_mib']:>9.0f} "
-                f"{full['rss_mib']:>9.0f}",
+                f"{scan['rss_mib']:>9.0f} {full['rss_mib']:>9.0f}",
                 flush=True,
             )
+            if args.before:
+                print(
+                    f"{'before:':>36} {old[0]['seconds']:>7.2f} "
+                    f"{old[0]['seconds'] / bare['seconds']:>6.2f} {old[1]['seconds']:>7.2f} "
+                    f"{old[1]['seconds'] / bare['seconds']:>6.2f} {'':>14} {'':>9} "
+                    f"{old[0]['rss_mib']:>9.0f}",
+                    flush=True,
+                )
     print(f"\n`calbot --help` start-up: {startup() * 1000:.0f} ms (best of 5)")
 
 

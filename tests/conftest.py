@@ -4,6 +4,7 @@ Hypothesis runs derandomized (the same examples every run: the suite is determin
 CI failure reproduces locally); `HYPOTHESIS_PROFILE=explore` draws new examples each run."""
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         fixtures = set(getattr(item, "fixturenames", ()))
         if _TESTS / "system" in path.parents or fixtures & _SERVER_FIXTURES:
             item.add_marker(system)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """calbot's platform cache dir (compiled templates, parsed ICS) in a temp dir for the
+    whole run, never the user's own; subprocesses inherit it."""
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if before is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = before

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
 
 CACHE_BATCH = 1000  # cached items parsed per `json.loads` when streamed
 
@@ -30,3 +31,51 @@ def item_json(item: dict[str, object]) -> tuple[str, str | None]:
     if item.get("status") == "cancelled":
         return event_id, None
     return event_id, _ITEM_ENCODER.encode(item)
+
+
+# --- Window bounds (issue 12): what a store keeps beside each item to select a window ----
+# UTC text "YYYY-MM-DDTHH:MM:SSZ" sorts as time. Bounds are a superset of the event's own
+# time: an all-day date is widened by a day each side (it is midnight in the user's zone,
+# which may change between scans), and an item whose times cannot be read gets the widest
+# bounds, so it is in every window and the reader decides about it as before.
+NO_START = ""  # before every time
+NO_END = "~"  # after every time
+
+
+def utc_text(moment: datetime) -> str:
+    """An aware datetime as the bounds' UTC text (isoformat: strftime is 3x slower, and a
+    full sync writes every event of the calendar)."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
+def item_bounds(item: Mapping[str, object]) -> tuple[str, str]:
+    """(start, end) UTC text bracketing when a cached item (Google's shape) takes place."""
+    start = _moment(item.get("start"), -1)
+    end = _moment(item.get("end"), +1)
+    try:
+        if start is None:
+            return NO_START, NO_END
+        if end is None or end < start:  # an end Google would not send: in every later window
+            return utc_text(start), NO_END
+        return utc_text(start), utc_text(end)
+    except (ValueError, OverflowError):  # at the edges of the calendar
+        return NO_START, NO_END
+
+
+def _moment(raw: object, side: int) -> datetime | None:
+    """A Google time ({"dateTime": ...} or {"date": ...}) widened to the `side` (-1
+    earlier, +1 later) where it is not exact; None when unreadable."""
+    if not isinstance(raw, Mapping):
+        return None
+    try:
+        if isinstance(value := raw.get("dateTime"), str) and value:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if moment.tzinfo is None:  # a local time in some zone: ±1 day covers any zone
+                return moment.replace(tzinfo=UTC) + timedelta(days=side)
+            return moment
+        if isinstance(value := raw.get("date"), str) and value:
+            day = date.fromisoformat(value)
+            return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=side)
+    except (ValueError, OverflowError):
+        return None
+    return None

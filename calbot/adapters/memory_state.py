@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from calbot.adapters.cache_items import CACHE_BATCH, item_json, load_items
+from calbot.adapters.cache_items import CACHE_BATCH, item_bounds, item_json, load_items, utc_text
 from calbot.core.records import (
     DayLoadRecord,
     DecisionRecord,
@@ -120,6 +120,17 @@ class MemoryStore:
         ids = sorted(items)
         for i in range(0, len(ids), CACHE_BATCH):
             yield from load_items(items[event_id] for event_id in ids[i : i + CACHE_BATCH])
+
+    # --- window read (issue 12) ---
+    def cached_events_between(
+        self, calendar_id: str, start: datetime, end: datetime
+    ) -> Iterator[dict[str, object]]:
+        """The SQLite store's selection (by `item_bounds`), without its index."""
+        low, high = utc_text(start), utc_text(end)
+        for item in self.iter_cached_events(calendar_id):
+            first, last = item_bounds(item)
+            if first <= high and last >= low:
+                yield item
 
     # -- writes ----------------------------------------------------------------------------
 

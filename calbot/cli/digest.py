@@ -7,7 +7,6 @@ import argparse
 from typing import Any, TextIO
 
 from calbot.cli.options import load, state_dir
-from calbot.present.digest_text import delivery_notes, print_terminal, render_plain
 
 __all__ = ["add_digest_command", "cmd_digest"]
 
@@ -35,6 +34,9 @@ def add_digest_command(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_digest(args: argparse.Namespace, out: TextIO) -> int:
+    # imported when the command runs: `calbot --help` stays fast (the digest is heavy)
+    from calbot.present.digest_text import delivery_notes, print_terminal, render_plain
+
     # imported here: the use case loads the adapters, which `calbot --help` does not need
     from calbot.usecases.digest import run_digest
     from calbot.usecases.wiring import now_in

@@ -5,7 +5,6 @@ them, so `calbot --help` stays fast."""
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -23,7 +22,7 @@ from calbot.cli.google import add_google_commands
 from calbot.cli.init import add_init_command
 from calbot.cli.options import config_path, load, state_dir
 from calbot.cli.run import add_run_command
-from calbot.core.untrusted import json_escaped, one_line
+from calbot.core.untrusted import one_line
 from calbot.errors import CalbotError
 from calbot.usecases.failures import failure_of
 
@@ -218,12 +217,12 @@ def show(
     run: ScanRun, settings: Settings, out: TextIO, *, as_json: bool, no_color: bool | None = None
 ) -> None:
     # imported when the command runs: start-up time (see cmd_scan)
-    from calbot.present.render import count_line, result_doc, table_rows
+    from calbot.present.render import count_line, json_text, result_doc, table_rows
 
     result = run.result
     if as_json:
         doc = result_doc(result, run.outbox_paths, settings.user.language)
-        out.write(json_escaped(json.dumps(doc, ensure_ascii=False, indent=2)) + "\n")
+        out.write(json_text(doc, pretty=out.isatty()) + "\n")
         return
     for warning in result.warnings:
         print(f"calbot: warning: {one_line(warning)}", file=sys.stderr)

@@ -17,6 +17,8 @@ failure is a `ConfigError` naming the template file.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -102,8 +104,14 @@ def _render(template: jinja2.Template, context: dict[str, object], path: str, ke
 
 
 def _environment(search: list[str]) -> ImmutableSandboxedEnvironment:
+    from calbot.config.cache_dir import cache_dir
+
+    # Compiled templates kept across runs, keyed by the template's source checksum (Jinja
+    # checks it): compiling the 21 built-in templates is most of loading them.
+    folder = cache_dir("templates")
     return ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader(search, encoding="utf-8"),
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(folder)) if folder else None,
         autoescape=False,  # plain-text mail
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -113,8 +121,67 @@ def _environment(search: list[str]) -> ImmutableSandboxedEnvironment:
     )
 
 
+# Loaded templates by folder and the state of its files: the config check and the scan each
+# load them, and compiling and checking is the same work both times.
+_LOADED: dict[tuple[object, ...], Templates] = {}
+
+
 def load_templates(templates_dir: str = "", config_path: str = "<config>") -> Templates:
-    """Load, compile and check every template; the user's folder overrides by file name."""
+    """Load, compile and check every template; the user's folder overrides by file name.
+    Once per process for the same files (a changed file loads again)."""
+    state = _files_state(templates_dir)
+    key = (templates_dir, state)
+    loaded = _LOADED.get(key)
+    if loaded is None:
+        marker = _checked_marker(templates_dir, state)
+        checked = marker is not None and marker.exists()
+        loaded = _LOADED[key] = _load_templates(templates_dir, config_path, check=not checked)
+        if marker is not None and not checked:
+            with contextlib.suppress(OSError):
+                marker.touch()
+    return loaded
+
+
+def _checked_marker(templates_dir: str, state: tuple[tuple[str, int, int], ...]) -> Path | None:
+    """A file in the cache dir whose name stands for these template files checked by this
+    calbot and Jinja: once it exists, later runs compile the same files without checking
+    them again (the check renders samples of all 21: most of loading). None: no cache."""
+    from calbot.config.cache_dir import cache_dir
+
+    if not state:
+        return None
+    folder = cache_dir("templates")
+    if folder is None:
+        return None
+    digest = hashlib.sha256(repr((templates_dir, state, jinja2.__version__)).encode())
+    package = Path(__file__).parents[1]
+    for path in sorted(package.rglob("*.py")):  # the code the check runs (stat only)
+        with contextlib.suppress(OSError):
+            st = path.stat()
+            digest.update(f"{path}:{st.st_mtime_ns}:{st.st_size}".encode())
+    return folder / f"checked-{digest.hexdigest()[:32]}"
+
+
+def _files_state(templates_dir: str) -> tuple[tuple[str, int, int], ...]:
+    folders = [BUILTIN_DIR]
+    if templates_dir:
+        folders.insert(0, Path(templates_dir).expanduser())
+    state = []
+    for folder in folders:
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError:
+            return ()  # loading names the problem; a missing folder is never cached
+        for path in entries:
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            state.append((str(path), st.st_mtime_ns, st.st_size))
+    return tuple(state)
+
+
+def _load_templates(templates_dir: str, config_path: str, *, check: bool = True) -> Templates:
     known = all_template_names()
     search: list[str] = []
     user_files: dict[str, Path] = {}
@@ -150,7 +217,7 @@ def load_templates(templates_dir: str = "", config_path: str = "<config>") -> Te
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(str(path), key, f"cannot read: {one_line(str(exc))}") from None
         try:
-            ast = env.parse(source, name, str(path))
+            ast = env.parse(source, name, str(path)) if check else None
             compiled[name] = env.get_template(name)
         except jinja2.TemplateSyntaxError as exc:
             raise ConfigError(
@@ -158,8 +225,8 @@ def load_templates(templates_dir: str = "", config_path: str = "<config>") -> Te
             ) from None
         except jinja2.TemplateError as exc:  # e.g. a missing include
             raise ConfigError(str(path), key, one_line(str(exc))) from None
-        if name not in known:
-            continue  # a partial: checked where it is included
+        if name not in known or ast is None:
+            continue  # a partial: checked where it is included (or all checked before)
         _action, _lang, is_notes = known[name]
         allowed = NOTES_KEYS if is_notes else CONTEXT_KEYS
         unknown = sorted(jinja2.meta.find_undeclared_variables(ast) - allowed)
@@ -167,6 +234,8 @@ def load_templates(templates_dir: str = "", config_path: str = "<config>") -> Te
             raise ConfigError(str(path), key, f"unknown variable: {', '.join(unknown)}")
 
     templates = Templates(env=env, compiled=compiled, paths=paths, overridden=frozenset(user_files))
+    if not check:
+        return templates
     for name, (action, lang, is_notes) in known.items():
         key = TEMPLATES_KEY if name in user_files else name
         for context in sample_contexts(action, lang, notes=is_notes):

@@ -12,6 +12,7 @@ escapes (`escape_text`). Mail and calendar headers have their own rule:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -56,16 +57,60 @@ def shortened(text: str, limit: int) -> str:
 
 def json_escaped(json_text: str) -> str:
     """JSON text (from `json.dumps(..., ensure_ascii=False)`, which leaves DEL, C1 controls,
-    U+2028 and bidi marks as they are) with every unsafe character as a \\uXXXX escape.
-    Only JSON strings can hold them, and there the escape means the same character; C0
-    controls in strings are escaped by `json` already (outside strings, in indented text,
-    newlines are layout and stay)."""
+    U+2028 and bidi marks as they are) with every unsafe character as a \\uXXXX escape
+    (a surrogate pair beyond the BMP). Only JSON strings can hold them, and there the escape
+    means the same character; C0 controls in strings are escaped by `json` already (outside
+    strings, in indented text, newlines are layout and stay)."""
     if json_text.isascii() and "\x7f" not in json_text:
         return json_text
-    return "".join(
-        f"\\u{ord(c):04x}" if c == "\x7f" or (not c.isascii() and is_unsafe(c)) else c
-        for c in json_text
+    return _unsafe_pattern().sub(_json_escape, json_text)
+
+
+def _json_escape(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # JSON has only 4-digit escapes: a UTF-16 surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+# Where Unicode puts format, control and separator characters (Cf reaches U+1D17A in the
+# SMP and the tags block at U+E0000): scanning these is enough to find every one.
+_UNSAFE_PLANES = (range(0x7F, 0x20000), range(0xE0000, 0xE1000))
+
+
+# `_unsafe_class()` under Unicode 14.0 (Python 3.11), so a run skips the 70 ms scan; another
+# Unicode version builds its own (a unit test keeps this in step with the scan).
+_UNSAFE_CLASS_14 = (
+    "[\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b"
+    "\u200e-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f]"
+)
+
+
+@functools.cache
+def _unsafe_pattern() -> re.Pattern[str]:
+    """One character class of every unsafe non-ASCII character (and DEL)."""
+    if unicodedata.unidata_version == "14.0.0":
+        return re.compile(_UNSAFE_CLASS_14)
+    return re.compile(_unsafe_class())
+
+
+def _unsafe_class() -> str:
+    """The class from this Python's Unicode tables."""
+    codes = [c for plane in _UNSAFE_PLANES for c in plane if is_unsafe(chr(c))]
+    ranges: list[tuple[int, int]] = []
+    for c in codes:
+        if ranges and ranges[-1][1] == c - 1:
+            ranges[-1] = (ranges[-1][0], c)
+        else:
+            ranges.append((c, c))
+    parts = (
+        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+        for a, b in ranges
     )
+    return f"[{''.join(parts)}]"
 
 
 _SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\", '"': '\\"'}

@@ -127,6 +127,15 @@ class EventCache(Protocol):
         """Give one calendar's cached events to another (a staged full sync swapped in)."""
         ...
 
+    # --- window read (issue 12) ---
+    def cached_events_between(
+        self, calendar_id: str, start: datetime, end: datetime
+    ) -> Iterator[dict[str, object]]:
+        """The cached events that may overlap [start, end), streamed: every one that does,
+        plus any whose times cannot be bracketed (`cache_items.item_bounds`), read with an
+        index rather than by decoding the whole cache. The reader still checks each."""
+        ...
+
     def drop_calendar(self, calendar_id: str) -> None:
         """Forget the calendar's token and events (a 410: sync from scratch)."""
         ...

@@ -6,7 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from calbot.adapters.cache_items import CACHE_BATCH, item_json, load_items
+from calbot.adapters.cache_items import (
+    CACHE_BATCH,
+    item_bounds,
+    item_json,
+    load_items,
+    utc_text,
+)
 from calbot.core.records import DecisionRecord, GoodwillEntry, SinkRecord
 from calbot.core.vocab import DraftStatus
 from calbot.ports.store import PendingCreate
@@ -197,10 +203,31 @@ class PgLedgerTables(PgTables):
             if len(rows) < CACHE_BATCH:
                 return
 
+    # --- window read (issue 12) ---
+    def cached_events_between(
+        self, calendar_id: str, start: datetime, end: datetime
+    ) -> Iterator[dict[str, object]]:
+        """The rows whose bounds may overlap [start, end) (the SQLite store's selection, by
+        the event_cache_window index), in keyset pages by event id."""
+        after = ""
+        while True:
+            rows = self._rows(
+                "SELECT event_id, item FROM event_cache WHERE user_id = %s"
+                " AND calendar_id = %s AND start_utc <= %s AND end_utc >= %s"
+                " AND event_id > %s ORDER BY event_id LIMIT %s",
+                (calendar_id, utc_text(end), utc_text(start), after, CACHE_BATCH),
+            )
+            if not rows:
+                return
+            after = rows[-1][0]
+            yield from load_items(text for (_, text) in rows)
+            if len(rows) < CACHE_BATCH:
+                return
+
     def put_events(self, calendar_id: str, items: Sequence[dict[str, object]]) -> None:
         """Upsert by id; a cancelled item deletes. Applied in order (the last one wins)."""
         self._check_write()
-        upserts: dict[str, str] = {}
+        upserts: dict[str, tuple[str, str, str]] = {}
         deletes: set[str] = set()
         for item in items:
             event_id, text = item_json(item)
@@ -209,7 +236,7 @@ class PgLedgerTables(PgTables):
                 deletes.add(event_id)
             else:
                 deletes.discard(event_id)
-                upserts[event_id] = text
+                upserts[event_id] = (text, *item_bounds(item))
         if deletes:
             self._write(
                 "DELETE FROM event_cache WHERE user_id = %s AND calendar_id = %s"
@@ -217,9 +244,11 @@ class PgLedgerTables(PgTables):
                 (calendar_id, sorted(deletes)),
             )
         self._write_many(
-            "INSERT INTO event_cache (user_id, calendar_id, event_id, item) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (user_id, calendar_id, event_id) DO UPDATE SET item = excluded.item",
-            [(calendar_id, event_id, text) for event_id, text in upserts.items()],
+            "INSERT INTO event_cache (user_id, calendar_id, event_id, item, start_utc, end_utc)"
+            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (user_id, calendar_id, event_id)"
+            " DO UPDATE SET item = excluded.item, start_utc = excluded.start_utc,"
+            " end_utc = excluded.end_utc",
+            [(calendar_id, event_id, *row) for event_id, row in upserts.items()],
         )
 
     def move_events(self, from_calendar: str, to_calendar: str) -> None:

@@ -187,6 +187,16 @@ MIGRATIONS: list[Migration] = [
             )""",
         ),
     ),
+    # --- issue 12: the event cache's window index (rows cached before keep the widest
+    # bounds, so every window reads them, until their next write) ---
+    Migration(
+        "sqlite 6: event_cache start_utc/end_utc and its window index",
+        (
+            f"ALTER TABLE event_cache ADD COLUMN start_utc {T} NOT NULL DEFAULT ''",
+            f"ALTER TABLE event_cache ADD COLUMN end_utc {T} NOT NULL DEFAULT '~'",
+            "CREATE INDEX event_cache_window ON event_cache (user_id, calendar_id, start_utc)",
+        ),
+    ),
 ]
 
 LATEST = len(MIGRATIONS)

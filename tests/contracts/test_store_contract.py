@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -364,6 +364,38 @@ class TestStoreContract:
         with pytest.raises(StateUsageError):
             cache.drop_calendar("primary")
         assert cache.cached_events("primary") == [item("a")]
+
+    # -- the cache's window read (issue 12) -------------------------------------------------
+    def test_cache_window_read_selects_by_time(self, store: StateStore) -> None:
+        cache: EventCache = store
+
+        def at(
+            event_id: str, start: str, end: str | None, key: str = "dateTime"
+        ) -> dict[str, object]:
+            times: dict[str, object] = {"start": {key: start}}
+            if end is not None:
+                times["end"] = {key: end}
+            return item(event_id, **times)
+
+        inside = at("in", "2025-03-04T09:00:00+07:00", "2025-03-04T10:00:00+07:00")
+        across = at("across", "2025-03-01T09:00:00Z", "2025-03-04T03:00:00Z")
+        before = at("before", "2025-03-01T09:00:00Z", "2025-03-01T10:00:00Z")
+        after = at("after", "2025-03-09T09:00:00Z", "2025-03-09T10:00:00Z")
+        all_day = at("day", "2025-03-05", "2025-03-06", key="date")
+        no_end = at("open", "2025-03-02T09:00:00Z", None)
+        unreadable = item("weird", start={"dateTime": "not a time"})
+        with store.transaction():
+            cache.put_events(
+                "primary", [inside, across, before, after, all_day, no_end, unreadable]
+            )
+            cache.put_events("other", [at("x", "2025-03-04T09:00:00Z", "2025-03-04T10:00:00Z")])
+        start, end = datetime(2025, 3, 4, tzinfo=UTC), datetime(2025, 3, 6, tzinfo=UTC)
+        got = {str(i["id"]) for i in cache.cached_events_between("primary", start, end)}
+        assert got == {"in", "across", "day", "open", "weird"}
+        with store.transaction():  # a moved event moves in the index too
+            cache.put_events("primary", [{**after, "start": inside["start"], "end": inside["end"]}])
+        got = {str(i["id"]) for i in cache.cached_events_between("primary", start, end)}
+        assert "after" in got
 
     # -- the morning review: runs log, review items, week load, meta -----------------------
 

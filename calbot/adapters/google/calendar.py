@@ -92,7 +92,7 @@ class GoogleCalendarSource:
         for cal in self._calendars:
             local: dict[str, Event] = {}
             try:
-                for event_id, item in self._sync.items(cal, start):
+                for event_id, item in self._sync.items(cal, start, end):
                     local.pop(event_id, None)
                     if item is None:
                         continue

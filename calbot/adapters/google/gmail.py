@@ -218,10 +218,7 @@ class GmailSink:
 
     def _drafts(self) -> Any:
         self._observed = None  # any request after `observe`: its list may be out of date
-        gmail = self._api.gmail
-        if gmail is None:  # connect() builds no Gmail client when outputs.gmail_drafts is off
-            raise ServiceError("Gmail drafts are off in the config ([outputs] gmail_drafts)")
-        return gmail.users().drafts()
+        return self._api.drafts()  # one Resource per scan (raises when Gmail is off)
 
     def _call(self, request: Any, what: str) -> dict[str, Any]:
         return _dict(self._api.call(request, what=what))

@@ -105,7 +105,7 @@ class CalendarNotes:
 
     def _patch(self, event: Event, body: dict[str, Any], skipped: str) -> None:
         """One `events.patch`; `skipped`: the warning's code when the event cannot take it."""
-        request = self._api.calendar.events().patch(
+        request = self._api.events().patch(
             calendarId=event.calendar_id,
             eventId=event.id,
             sendUpdates="none",

@@ -22,7 +22,7 @@ def pages(
     api: GoogleApi, cal: str, **params: str
 ) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
     """(compact items, nextSyncToken on the last page else None) for each page."""
-    events = api.calendar.events()
+    events = api.events()
     what = f"reading calendar {cal}"
 
     def fetch(page_token: str | None) -> Any:

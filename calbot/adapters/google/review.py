@@ -303,7 +303,7 @@ class ReviewCalendar:
     # -- internals -------------------------------------------------------------------------
 
     def _events(self) -> Any:
-        return self._api.calendar.events()
+        return self._api.events()
 
     def _call(self, request: Any, what: str) -> dict[str, Any]:
         return _dict(self._api.call(request, what=what))

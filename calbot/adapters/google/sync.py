@@ -88,10 +88,16 @@ class CalendarSync:
         self._zone = zone
         self._warn = warn
         self._synced: dict[str, _Synced] = {}
+        self._window: tuple[datetime, datetime] | None = None  # of the current `items`
 
-    def items(self, cal: str, start: datetime) -> Iterator[Change]:
+    def items(self, cal: str, start: datetime, end: datetime | None = None) -> Iterator[Change]:
         """The calendar's items, brought up to date (at most once per scan), as a stream
-        of (id, item) — or (id, None) for an item an earlier one of the stream lost."""
+        of (id, item) — or (id, None) for an item an earlier one of the stream lost.
+
+        With `end`, what comes from the cache is read by its window index: every item
+        that may overlap [start, end) (and some that do not: the caller checks), not the
+        whole cache. Items fetched in this scan all come, whatever their time."""
+        self._window = (start, end) if end is not None else None
         synced = self._synced.get(cal)
         if synced is not None and synced.covered_from <= start:
             yield from self._replay(cal, synced)
@@ -184,7 +190,10 @@ class CalendarSync:
             if written:
                 self._cache.put_events(cal, written)
             dropped: list[dict[str, Any]] = []
-            for item in self._cached(cal):
+            # Dropping a cancelled series' instances or pruning must see every row; an
+            # ordinary rescan reads only the window's.
+            whole = bool(overlay.cancelled_series) or overlay.prune_before is not None
+            for item in self._cached(cal, whole=whole):
                 event_id = str(item["id"])
                 if self._doomed(item, overlay):
                     dropped.append({"id": event_id, "status": "cancelled"})
@@ -221,8 +230,12 @@ class CalendarSync:
                 return True
         return False
 
-    def _cached(self, cal: str) -> Iterator[dict[str, Any]]:
-        for item in self._cache.iter_cached_events(cal):
+    def _cached(self, cal: str, *, whole: bool = False) -> Iterator[dict[str, Any]]:
+        if whole or self._window is None:
+            rows = self._cache.iter_cached_events(cal)
+        else:
+            rows = self._cache.cached_events_between(cal, *self._window)
+        for item in rows:
             if isinstance(item.get("id"), str) and item["id"]:
                 yield item
 

@@ -75,9 +75,43 @@ class _Retry(Exception):
         self.failure, self.retry_after = failure, retry_after
 
 
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What a server said identifies the version it sent (`ETag`, `Last-Modified`): asked
+    back in a conditional GET, an unchanged calendar answers 304 with no body."""
+
+    etag: str = ""
+    last_modified: str = ""
+
+    def headers(self) -> dict[str, str]:
+        out = {}
+        if self.etag:
+            out["If-None-Match"] = self.etag
+        if self.last_modified:
+            out["If-Modified-Since"] = self.last_modified
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """One conditional GET: `data` None means 304 Not Modified (the caller's copy holds)."""
+
+    data: bytes | None
+    validators: Validators
+
+
 def fetch(location: str, where: str, limits: FetchLimits | None = None) -> bytes:
     """GET an `is_url` location (webcal:// as https://), retried as the module docstring
     says; `where` as for `read_file`. Raises `SourceError` or `CalendarServerError`."""
+    data = fetch_if_changed(location, where, limits).data
+    assert data is not None  # no validators sent: never a 304
+    return data
+
+
+def fetch_if_changed(
+    location: str, where: str, limits: FetchLimits | None = None, known: Validators | None = None
+) -> Fetched:
+    """`fetch`, sending `known`'s validators: a 304 answer is `Fetched(None, known)`."""
     # Google's back-off caps, not a copy of them; imported only here, where an ICS user
     # needs them (Google's client libraries stay unloaded until a try fails).
     limits = limits or FetchLimits()
@@ -93,7 +127,7 @@ def fetch(location: str, where: str, limits: FetchLimits | None = None) -> bytes
         try:
             if left <= 0:
                 raise _Retry(_too_slow(limits))
-            return _get(url, where, limits.read_timeout, left, _too_slow(limits))
+            return _get(url, where, limits.read_timeout, left, _too_slow(limits), known)
         except _Retry as exc:
             failure, retry_after = exc.failure, exc.retry_after
         from calbot.adapters.google.api import BASE_DELAY, MAX_DELAY, MAX_TRIES
@@ -119,19 +153,33 @@ def _too_slow(limits: FetchLimits) -> str:
     return f"not downloaded within download_timeout_seconds = {limits.download_timeout:g}"
 
 
-def _get(url: str, where: str, read_timeout: float, left: float, too_slow: str) -> bytes:
+def _get(
+    url: str,
+    where: str,
+    read_timeout: float,
+    left: float,
+    too_slow: str,
+    known: Validators | None = None,
+) -> Fetched:
     """One GET within `left` seconds; `_Retry` for what is worth another try."""
-    request = urllib.request.Request(  # noqa: S310 - the caller checked the scheme
-        url, headers={"User-Agent": "calbot", "Accept": "text/calendar, */*"}
-    )
+    headers = {"User-Agent": "calbot", "Accept": "text/calendar, */*"}
+    if known is not None:
+        headers.update(known.headers())
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - scheme checked
     watchdog = _Watchdog(left)
     try:
         with _opener(watchdog).open(request, timeout=min(read_timeout, left)) as response:
             data: bytes = response.read(MAX_DOWNLOAD_BYTES + 1)
+            got = Validators(
+                etag=response.headers.get("ETag", "") or "",
+                last_modified=response.headers.get("Last-Modified", "") or "",
+            )
     except urllib.error.HTTPError as exc:
         exc.close()
         if watchdog.expired:
             raise _Retry(too_slow) from None
+        if exc.code == 304 and known is not None:  # unchanged since the copy we hold
+            return Fetched(None, known)
         from calbot.adapters.google.api import RETRY_STATUSES, _retry_after
 
         if exc.code in RETRY_STATUSES:
@@ -161,7 +209,7 @@ def _get(url: str, where: str, read_timeout: float, left: float, too_slow: str) 
         raise _Retry(too_slow)
     if len(data) > MAX_DOWNLOAD_BYTES:
         raise SourceError(f"{where}: larger than {MAX_DOWNLOAD_BYTES // 2**20} MiB")
-    return data
+    return Fetched(data, got)
 
 
 class _Watchdog:

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import icalendar
 from recurring_ical_events import EventAdapter, Occurrence, Series
 
-from calbot.adapters.ics.download import FetchLimits, fetch, is_url, read_file
+from calbot.adapters.ics.cache import SPAN_MARGIN, Expanded, IcsCache, content_sha
+from calbot.adapters.ics.download import FetchLimits, fetch_if_changed, is_url, read_file
 from calbot.adapters.ics.expand import MAX_OCCURRENCES, starts
 from calbot.adapters.ics.fields import Template, template
 from calbot.adapters.ics.parse import dropped_lines, parse, problem, synthetic_uid
@@ -40,8 +41,11 @@ class IcsSource:
         retry_budget: float = 120,
         fetch_limits: FetchLimits | None = None,
         calendar_id: str = "ics",
+        use_cache: bool = True,
     ) -> None:
-        """`fetch_limits`, when given, replaces the three limits (tests pass a clock)."""
+        """`fetch_limits`, when given, replaces the three limits (tests pass a clock).
+        `use_cache`: keep the expanded calendar (and a URL's body) in the platform cache
+        dir between scans (`calbot.adapters.ics.cache`)."""
         self.location = location
         self.calendar_id = calendar_id
         self.warnings: list[Message] = []
@@ -59,6 +63,11 @@ class IcsSource:
         self._series: list[_Series] | None = None
         self._templates: dict[int, Template] = {}
         self._warned: set[Message] = set()
+        self._use_cache = use_cache
+        self._cache: IcsCache | None = None
+        self._sha: str | None = None  # of the calendar's bytes, once read
+        self._url_sha: str | None = None  # the kept copy's, after a 304
+        self._aside: list[Message] | None = None  # warnings held back (see `_expand_span`)
 
     @property
     def requests(self) -> int:
@@ -78,7 +87,14 @@ class IcsSource:
         return []
 
     def events(self, start: datetime, end: datetime) -> Iterator[Event]:
-        """Every occurrence overlapping [start, end), sorted by start. Loads on first use."""
+        """Every occurrence overlapping [start, end), sorted by start. Loads on first use;
+        an unchanged calendar comes from the cache instead (see `cache`)."""
+        cached = self._cached_span(start, end)
+        if cached is not None:
+            return iter([e for e in cached.events if _overlaps(e, start, end)])
+        return iter(self._expand(start, end))
+
+    def _expand(self, start: datetime, end: datetime) -> list[Event]:
         all_series = self._load()
         zone = self._zone
         span_start = (start - _PAD).astimezone(zone)
@@ -105,7 +121,49 @@ class IcsSource:
                     )
                 )
         found.sort(key=lambda e: (e.start, e.id))
-        return iter(found)
+        return found
+
+    # -- the cache between scans ------------------------------------------------------
+
+    def _cached_span(self, start: datetime, end: datetime) -> Expanded | None:
+        """The expanded calendar covering [start, end): from the cache when the bytes are
+        unchanged, else expanded over a wider span and kept (None when the cache is off, or
+        the wider span would warn about occurrences the window may not hold)."""
+        if not self._use_cache or self._series is not None:
+            return None  # this source already parsed: expanding is all that is left
+        if self._cache is None:
+            identity = (self._user_email, str(self._zone), self.calendar_id)
+            self._cache = IcsCache.open(self.location, identity)
+            if self._cache is None:
+                self._use_cache = False
+                return None
+        sha = self._content_sha()
+        entry = self._cache.expanded(sha)
+        if entry is not None and entry.covers(start, end):
+            for warning in entry.load_warnings:
+                self._note(warning)
+            return entry
+        before = len(self.warnings)
+        self._load()
+        load_warnings = tuple(self.warnings[before:])
+        span = (start - SPAN_MARGIN, end + SPAN_MARGIN)
+        self._aside = []
+        try:
+            wide = self._expand(*span)
+        finally:
+            aside, self._aside = self._aside, None
+        if aside:  # warnings that depend on the window: this calendar is read exactly
+            return None
+        entry = Expanded(sha, *span, tuple(wide), load_warnings)
+        self._cache.save_expanded(entry)
+        return entry
+
+    def _content_sha(self) -> str:
+        if self._sha is None:
+            if self._data is None:
+                self._data = self._read()
+            self._sha = self._url_sha or content_sha(self._data)
+        return self._sha
 
     # -- loading ----------------------------------------------------------------------
 
@@ -119,10 +177,22 @@ class IcsSource:
 
     def _read(self) -> bytes:
         where = redact_location(self.location)
-        if is_url(self.location):
-            self._requests += 1
-            return fetch(self.location, where, self._limits)
-        return read_file(self.location, where)
+        if not is_url(self.location):
+            return read_file(self.location, where)
+        self._requests += 1
+        cache = self._cache if self._use_cache else None
+        kept = cache.url_copy() if cache is not None else None
+        got = fetch_if_changed(self.location, where, self._limits, kept[0] if kept else None)
+        if got.data is None and cache is not None and kept is not None:  # 304: ours is current
+            body = cache.url_body()
+            if body is not None:
+                self._url_sha = kept[1]
+                return body
+            got = fetch_if_changed(self.location, where, self._limits)  # the copy went
+        assert got.data is not None
+        if cache is not None:
+            cache.save_url_copy(got.validators, got.data, content_sha(got.data))
+        return got.data
 
     def _build_series(self, calendar: icalendar.Calendar) -> list[_Series]:
         groups: dict[str, list[_Adapter]] = defaultdict(list)
@@ -201,6 +271,9 @@ class IcsSource:
         self._note(message("warn.ics_skipped", calendar=self.calendar_id, event=name, why=why))
 
     def _note(self, warning: Message) -> None:
+        if self._aside is not None:
+            self._aside.append(warning)
+            return
         if warning not in self._warned:
             self._warned.add(warning)
             self.warnings.append(warning)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 
-from calbot.adapters.cache_items import CACHE_BATCH, item_json, load_items
+from calbot.adapters.cache_items import CACHE_BATCH, item_bounds, item_json, load_items, utc_text
 from calbot.adapters.sqlite.tables import Tables
 
 
@@ -46,10 +47,27 @@ class CacheTables(Tables):
         finally:
             cursor.close()
 
+    def cached_events_between(
+        self, calendar_id: str, start: datetime, end: datetime
+    ) -> Iterator[dict[str, object]]:
+        """The rows whose bounds may overlap [start, end), by the (calendar_id, start_utc)
+        index: a rescan decodes the window's rows, not the calendar's. Streamed in
+        batches like `iter_cached_events`."""
+        cursor = self._conn.execute(
+            "SELECT item FROM event_cache WHERE calendar_id = ? AND start_utc <= ?"
+            " AND end_utc >= ? ORDER BY event_id",
+            (calendar_id, utc_text(end), utc_text(start)),
+        )
+        try:
+            while batch := cursor.fetchmany(CACHE_BATCH):
+                yield from load_items(text for (text,) in batch)
+        finally:
+            cursor.close()
+
     def put_events(self, calendar_id: str, items: Sequence[dict[str, object]]) -> None:
         """Upsert by id; a cancelled item deletes. Applied in order (the last one wins)."""
         self._check_write()
-        upserts: dict[str, str] = {}
+        upserts: dict[str, tuple[str, str, str]] = {}
         deletes: set[str] = set()
         for item in items:
             event_id, text = item_json(item)
@@ -58,7 +76,7 @@ class CacheTables(Tables):
                 deletes.add(event_id)
             else:
                 deletes.discard(event_id)
-                upserts[event_id] = text
+                upserts[event_id] = (text, *item_bounds(item))
         if deletes:
             self._conn.executemany(
                 "DELETE FROM event_cache WHERE calendar_id = ? AND event_id = ?",
@@ -66,9 +84,11 @@ class CacheTables(Tables):
             )
         if upserts:
             self._conn.executemany(
-                "INSERT INTO event_cache (calendar_id, event_id, item) VALUES (?, ?, ?)"
-                " ON CONFLICT (calendar_id, event_id) DO UPDATE SET item = excluded.item",
-                ((calendar_id, event_id, text) for event_id, text in upserts.items()),
+                "INSERT INTO event_cache (calendar_id, event_id, item, start_utc, end_utc)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (calendar_id, event_id) DO UPDATE SET"
+                " item = excluded.item, start_utc = excluded.start_utc,"
+                " end_utc = excluded.end_utc",
+                ((calendar_id, event_id, *row) for event_id, row in upserts.items()),
             )
 
     def move_events(self, from_calendar: str, to_calendar: str) -> None:

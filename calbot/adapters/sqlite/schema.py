@@ -7,6 +7,7 @@ version lives in a `schema_version` table, not in `PRAGMA user_version`.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -164,6 +165,32 @@ def _pending_creates(conn: sqlite3.Connection) -> None:
             PRIMARY KEY (sink, key)
         )"""
     )
+
+
+# --- issue 12: the event cache's window index ---------------------------------------------
+@migration
+def _event_cache_window(conn: sqlite3.Connection) -> None:
+    """Each cached event's start and end (UTC text, `cache_items.item_bounds`) beside it,
+    indexed, so a scan reads the window's rows, not the whole cache. Rows already cached
+    get theirs here."""
+    from calbot.adapters.cache_items import NO_END, NO_START, item_bounds
+
+    conn.execute(f"ALTER TABLE event_cache ADD COLUMN start_utc TEXT NOT NULL DEFAULT '{NO_START}'")
+    conn.execute(f"ALTER TABLE event_cache ADD COLUMN end_utc TEXT NOT NULL DEFAULT '{NO_END}'")
+    rows = conn.execute("SELECT calendar_id, event_id, item FROM event_cache").fetchall()
+    updates = []
+    for calendar_id, event_id, text in rows:
+        try:
+            item = json.loads(text)
+        except ValueError:
+            continue  # left in every window: the reader reports it as before
+        if isinstance(item, dict):
+            updates.append((*item_bounds(item), calendar_id, event_id))
+    conn.executemany(
+        "UPDATE event_cache SET start_utc = ?, end_utc = ? WHERE calendar_id = ? AND event_id = ?",
+        updates,
+    )
+    conn.execute("CREATE INDEX event_cache_window ON event_cache (calendar_id, start_utc)")
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

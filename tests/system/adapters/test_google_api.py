@@ -567,3 +567,25 @@ def test_post_after_a_good_answer_still_works(google: Any, tmp_path: Path) -> No
             what="creating a draft",
         )
     assert google.count("gmail.drafts.create") == 3 and len(google.drafts) == 3
+
+
+def test_events_and_drafts_resources_are_built_once_per_api() -> None:
+    """googleapiclient builds a new Resource per `events()` call: calbot asks once."""
+
+    class Client:
+        built = 0
+
+        def events(self) -> object:
+            Client.built += 1
+            return object()
+
+        def users(self) -> Client:
+            return self
+
+        def drafts(self) -> object:
+            return self.events()
+
+    api = GoogleApi(calendar=Client(), gmail=Client())
+    assert api.events() is api.events()
+    assert api.drafts() is api.drafts()
+    assert Client.built == 2

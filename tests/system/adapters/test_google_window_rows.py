@@ -1,0 +1,134 @@
+"""An unchanged rescan reads only the window's rows of the event cache (issue 12): the
+rows are counted as the store hands them out, against a calendar much longer than the
+window. Real googleapiclient against the fake Google, the real SQLite store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from calbot.adapters.google.api import connect
+from calbot.adapters.google.calendar import GoogleCalendarSource
+from calbot.adapters.google.scopes import scopes_for
+from calbot.adapters.sqlite import SqliteStore
+from calbot.config.loader import parse_settings
+from calbot.config.settings import Settings
+from calbot.core.model import Event
+from calbot.ports.store import SyncCache
+
+NOW = datetime(2025, 3, 3, 7, 0, tzinfo=UTC)
+HISTORY = timedelta(days=14)
+HORIZON = timedelta(days=14)
+
+HOURS = 2600  # an hourly series of 108 days; the window is 28 days of it
+
+
+class CountingCache:
+    """The store, counting the cached rows it hands out (each decoded and converted)."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+        self.rows = 0
+        self.whole_reads = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    def iter_cached_events(self, calendar_id: str) -> Iterator[dict[str, object]]:
+        self.whole_reads += 1
+        for item in self.store.iter_cached_events(calendar_id):
+            self.rows += 1
+            yield item
+
+    def cached_events_between(
+        self, calendar_id: str, start: datetime, end: datetime
+    ) -> Iterator[dict[str, object]]:
+        for item in self.store.cached_events_between(calendar_id, start, end):
+            self.rows += 1
+            yield item
+
+
+@pytest.fixture
+def settings(google: Any, tmp_path: Path) -> Settings:
+    token = tmp_path / "token.json"
+    data = {
+        "user": {"email": google.user_email, "timezone": "Europe/Berlin"},
+        "source": {"kind": "google", "calendars": ["primary"]},
+        "google": {"api_root": google.root, "token_file": str(token)},
+        "outputs": {"outbox": ""},
+        "clients": [{"name": "Acme", "domains": ["acme.example"]}],
+    }
+    settings = parse_settings(data, path="calbot.toml", now=NOW, check_templates=False)
+    google.write_token(token, scopes_for(settings))
+    return settings
+
+
+def scan(
+    settings: Settings, cache: SyncCache, *, writable: bool = True
+) -> tuple[list[Event], GoogleCalendarSource]:
+    api = connect(settings, sleep=lambda s: None)
+    src = GoogleCalendarSource(api, settings, cache, writable=writable, now=NOW)
+    return list(src.events(NOW - HISTORY, NOW + HORIZON)), src
+
+
+def lists(google: Any) -> list[Any]:
+    return [r for r in google.requests if r.route == "calendar.events.list"]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqliteStore]:
+    s = SqliteStore.open(tmp_path / "state")
+    assert isinstance(s, SqliteStore)
+    yield s
+    s.close()
+
+
+def hourly(google: Any) -> str:
+    return str(
+        google.add_event(
+            summary="Hourly ping",
+            start={"dateTime": "2025-02-10T08:00:00Z", "timeZone": "UTC"},
+            end={"dateTime": "2025-02-10T08:15:00Z", "timeZone": "UTC"},
+            recurrence=[f"RRULE:FREQ=HOURLY;COUNT={HOURS}"],
+        )["id"]
+    )
+
+
+@pytest.mark.parametrize("writable", [True, False])
+def test_an_unchanged_rescan_reads_only_the_windows_rows(
+    google: Any, settings: Settings, store: SqliteStore, writable: bool
+) -> None:
+    hourly(google)
+    first, _ = scan(settings, store)
+    assert len(store.cached_events("primary")) == HOURS
+    counting = CountingCache(store)
+    google.requests.clear()
+    again, src = scan(settings, cast(SyncCache, counting), writable=writable)
+    assert again == first
+    assert src.requests == 1 and "syncToken" in lists(google)[0].query
+    first_start = datetime(2025, 2, 10, 8, tzinfo=UTC)
+    starts = [first_start + timedelta(hours=i) for i in range(HOURS)]
+    in_window = sum(  # the store's test: bounds overlap the window, edges included
+        1 for s in starts if s + timedelta(minutes=15) >= NOW - HISTORY and s <= NOW + HORIZON
+    )
+    assert counting.whole_reads == 0
+    assert counting.rows == in_window
+    assert counting.rows < HOURS / 3
+
+
+def test_a_cancelled_series_still_drops_instances_outside_the_window(
+    google: Any, settings: Settings, store: SqliteStore
+) -> None:
+    """Dropping a series' instances must see every row, not just the window's."""
+    series = hourly(google)
+    scan(settings, store)
+    google.delete_event("primary", series)
+    counting = CountingCache(store)
+    events, _ = scan(settings, cast(SyncCache, counting))
+    assert events == []
+    assert counting.whole_reads == 1
+    assert store.cached_events("primary") == []
