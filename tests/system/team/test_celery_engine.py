@@ -1,0 +1,277 @@
+"""Team mode's engine with REAL processes: `celery -A calbot.team worker --pool=prefork -c 2`
+and `celery -A calbot.team beat`, on a real PostgreSQL and Redis, the many-user fake Google
+(per-user data). Rounds are started by making every user due in PostgreSQL (the beat's clock
+is real); everything is polled with deadlines, never a fixed sleep."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import redis
+from fakes.team import TeamFakeGoogle
+from servers.celery_procs import CeleryProcess, wait_for
+from servers.postgres_server import PostgresServer
+from servers.redis_server import RedisServer
+
+from calbot.cli.main import main
+from calbot.team.pg_store import connect
+from calbot.team.pg_users import add_user
+from calbot.team.secrets import new_key
+
+TZ = ZoneInfo("Europe/Berlin")
+WRITES = ("gmail.drafts.create", "gmail.drafts.update", "gmail.drafts.delete")
+ROUND_SECONDS = 150.0
+
+DEFAULTS = """
+[defaults.user]
+timezone = "Europe/Berlin"
+own_domains = ["agency.example"]
+
+[defaults.source]
+kind = "google"
+calendars = ["primary"]
+
+[defaults.outputs]
+gmail_drafts = true
+outbox = ""
+
+[defaults.limits]
+retry_budget_seconds = 20
+lock_wait_seconds = 1
+
+[[defaults.clients]]
+name = "Acme"
+domains = ["acme.example"]
+"""
+
+
+def next_tuesday() -> date:
+    today = datetime.now(TZ).date()
+    return today + timedelta(days=7 - today.weekday() + 1)
+
+
+def overload(fake: TeamFakeGoogle, email: str) -> None:
+    """Five one-hour Acme meetings next Tuesday: an overloaded day, drafts to make."""
+    day = next_tuesday()
+    with fake.as_user(email):
+        for hour in (9, 10, 11, 13, 14):
+            start = datetime(day.year, day.month, day.day, hour, tzinfo=TZ)
+            fake.add_event(
+                summary=f"Acme sync {hour}",
+                description="Agenda: the plan.",
+                start={"dateTime": start.isoformat()},
+                end={"dateTime": (start + timedelta(hours=1)).isoformat()},
+                organizer={"email": "ana@acme.example", "displayName": "Ana Acme"},
+                attendees=[
+                    {"email": "ana@acme.example", "organizer": True, "responseStatus": "accepted"},
+                    {"email": email, "self": True, "responseStatus": "accepted"},
+                ],
+            )
+
+
+@dataclass
+class Engine:
+    fake: TeamFakeGoogle
+    folder: Path
+    config: Path
+    url: str
+    redis_url: str
+    env: dict[str, str]
+    secrets: tuple[str, ...]
+    users: list[str] = field(default_factory=list)
+    procs: list[CeleryProcess] = field(default_factory=list)
+
+    def add_users(self, count: int, extra: str = "") -> None:
+        conn = connect(self.url)
+        try:
+            for i in range(len(self.users), len(self.users) + count):
+                email = f"u{i:03d}@agency.example"
+                overload(self.fake, email)
+                add_user(conn, email, f'[user]\nemail = "{email}"\nname = "U {i}"\n{extra}')
+                self.users.append(email)
+        finally:
+            conn.close()
+
+    def worker(self, name: str, concurrency: int = 2) -> CeleryProcess:
+        args = ["worker", "--pool=prefork", "-c", str(concurrency), "-n", f"{name}@%h"]
+        args += ["--loglevel=INFO", "--without-gossip", "--without-mingle"]
+        proc = CeleryProcess(name, args, self.folder / name, self.env).start()
+        self.procs.append(proc)
+        wait_for(f"{name} ready", proc.ready, 60)
+        return proc
+
+    def beat(self, name: str = "beat") -> CeleryProcess:
+        args = ["beat", "--loglevel=INFO", "--schedule", str(self.folder / f"{name}-schedule")]
+        proc = CeleryProcess(name, args, self.folder / name, self.env).start()
+        self.procs.append(proc)
+        return proc
+
+    def rows(self) -> dict[str, dict[str, Any]]:
+        conn = connect(self.url)
+        try:
+            rows = conn.execute(
+                "SELECT email, last_scan_at, last_outcome, next_scan_at, next_digest_at"
+                " FROM users"
+            ).fetchall()
+        finally:
+            conn.close()
+        return {
+            r[0]: {"last": r[1], "outcome": r[2], "next_scan": r[3], "next_digest": r[4]}
+            for r in rows
+        }
+
+    def due_now(self) -> datetime:
+        """Start a round: every user due now (the time the round starts)."""
+        conn = connect(self.url)
+        try:
+            now = conn.execute("SELECT now()").fetchone()[0]
+            conn.execute("UPDATE users SET next_scan_at = now()")
+        finally:
+            conn.close()
+        return now  # type: ignore[no-any-return]
+
+    def round_done(self, since: datetime, users: list[str] | None = None) -> bool:
+        rows = self.rows()
+        return all(
+            rows[u]["last"] is not None and rows[u]["last"] >= since for u in users or self.users
+        )
+
+    def scans(self) -> list[dict[str, Any]]:
+        return [d for p in self.procs for d in p.task_lines() if d.get("kind") == "scan"]
+
+    def check_no_secrets(self) -> None:
+        with self.fake._lock:
+            issued = [*self.fake.token_subjects, *self.fake.refresh_owners]
+        texts = [p.text() for p in self.procs]
+        client = redis.Redis.from_url(self.redis_url)
+        try:  # every task message still queued or unacknowledged
+            for key in client.keys("*"):
+                kind = client.type(key)
+                if kind == b"list":
+                    texts += [v.decode(errors="replace") for v in client.lrange(key, 0, -1)]
+                elif kind == b"hash":
+                    texts += [v.decode(errors="replace") for v in client.hvals(key)]
+        finally:
+            client.close()
+        for text in texts:
+            for secret in (*self.secrets, *issued):
+                assert secret not in text
+
+
+@pytest.fixture
+def engine(
+    team_google: TeamFakeGoogle,
+    team_db: str,
+    redis_server: RedisServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Engine]:
+    key_file = tmp_path / "service-account.json"
+    team_google.write_service_account(key_file)
+    secret = new_key()
+    monkeypatch.setenv("CALBOT_SECRET_KEY", secret)  # `calbot team status` in this process
+    config = tmp_path / "team.toml"
+    config.write_text(
+        f'[team]\ndatabase_url = "{team_db}"\nbroker_url = "{redis_server.url}"\n\n'
+        f'[google]\nservice_account_file = "{key_file}"\napi_root = "{team_google.root}"\n\n'
+        "[engine]\ntick_seconds = 1\nvisibility_timeout_seconds = 15\n" + DEFAULTS,
+        encoding="utf-8",
+    )
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("CALBOT_", "PYTEST", "COV"))
+    }
+    env.update(CALBOT_TEAM_CONFIG=str(config), CALBOT_SECRET_KEY=secret)
+    private_key = json.loads(key_file.read_text())["private_key"]
+    body = private_key.split("-----")[2].strip().splitlines()[1]
+    eng = Engine(team_google, tmp_path, config, team_db, redis_server.url, env, (secret, body))
+    try:
+        yield eng
+    finally:
+        for proc in eng.procs:
+            proc.stop()
+
+
+def single_user_drafts(engine: Engine, email: str, tmp_path: Path) -> int:
+    """How many drafts `calbot scan` (SQLite, the user's own token) would make for `email`
+    with the same merged config (a dry run: nothing written)."""
+    token = tmp_path / "single-token.json"
+    engine.fake.write_user_token(email, token, ["calendar.events", "gmail.compose"])
+    user_defaults, rest = DEFAULTS.split("[defaults.source]")
+    config = tmp_path / "single.toml"
+    config.write_text(
+        user_defaults.replace("[defaults.user]", f'[user]\nemail = "{email}"\nname = "U"')
+        + ("[source]" + rest).replace("[defaults.", "[").replace("[[defaults.", "[[")
+        + f'\n[google]\napi_root = "{engine.fake.root}"\ntoken_file = "{token}"\n',
+        encoding="utf-8",
+    )
+    out = io.StringIO()
+    old = os.environ.get("CALBOT_STATE_DIR")
+    os.environ["CALBOT_STATE_DIR"] = str(tmp_path / "single-state")
+    try:
+        assert main(["scan", "--config", str(config), "--json", "--dry-run"], out=out) == 0
+    finally:
+        if old is None:
+            del os.environ["CALBOT_STATE_DIR"]
+        else:
+            os.environ["CALBOT_STATE_DIR"] = old
+    return sum(1 for m in json.loads(out.getvalue())["meetings"] if m["draft"])
+
+
+def drafts_per_user(engine: Engine) -> dict[str, int]:
+    return {u: len(engine.fake.drafts_of(u)) for u in engine.users}
+
+
+def test_fifty_users_get_the_single_user_drafts_then_a_quiet_second_round(
+    engine: Engine, tmp_path: Path
+) -> None:
+    engine.add_users(52)
+    expected = single_user_drafts(engine, engine.users[0], tmp_path)
+    assert expected > 0  # an overloaded day: the test can fail
+    engine.fake.clear_log()
+    engine.worker("w1")
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    engine.beat()
+    wait_for("round 1", lambda: engine.round_done(start), ROUND_SECONDS)
+    assert drafts_per_user(engine) == {u: expected for u in engine.users}
+    rows = engine.rows()
+    assert {r["outcome"] for r in rows.values()} == {"ok"}
+    # the next round is on each user's own offset within scan_every (30 min), spread out
+    nexts = [r["next_scan"] for r in rows.values()]
+    assert all(start < n <= start + timedelta(minutes=31) for n in nexts)
+    assert len({n.replace(microsecond=0) for n in nexts}) > 40
+    assert all(r["next_digest"] is not None for r in rows.values())
+    n = len(engine.users)
+    scans = wait_for("log lines", lambda: len(engine.scans()) >= n and engine.scans(), 30)
+    assert sorted(d["user"] for d in scans if d["outcome"] == "ok") == sorted(engine.users)
+    assert all(d["requests"] > 0 and d["drafts"] == expected for d in scans)
+
+    engine.fake.clear_log()
+    first_round_lines = len(scans)
+    mark = len(engine.fake.user_requests)  # clear_log keeps the per-user log
+    since = engine.due_now()
+    wait_for("round 2", lambda: engine.round_done(since), ROUND_SECONDS)
+    round_two = engine.fake.user_requests[mark:]
+    lists = [u for u, route, _ in round_two if route == "calendar.events.list"]
+    assert sorted(lists) == sorted(engine.users)  # one events.list per user calendar
+    assert sum(engine.fake.count(r) for r in WRITES) == 0
+    assert drafts_per_user(engine) == {u: expected for u in engine.users}
+    wait_for("log lines", lambda: len(engine.scans()) >= first_round_lines + n, 30)
+    second = engine.scans()[first_round_lines:]
+    assert all(d["drafted"] == 0 for d in second)
+
+    # `team status` shows the next due times; nothing secret in any log, message or output
+    out = io.StringIO()
+    assert main(["team", "status", "--team-config", str(engine.config)], out=out) == 0
+    assert out.getvalue().count(" UTC") >= 2 * len(engine.users)
+    assert "\t-\t" not in out.getvalue()
+    engine.check_no_secrets()
