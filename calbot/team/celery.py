@@ -38,7 +38,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 from celery import Celery, signals
@@ -76,7 +76,7 @@ def configure(team: TeamSettings) -> None:
     tick = team.engine.tick_seconds
     app.conf.update(
         broker_url=team.team.broker_url,
-        broker_transport_options={"visibility_timeout": team.engine.visibility_timeout_seconds},
+        broker_transport_options=transport_options(team.engine.visibility_timeout_seconds),
         broker_connection_retry_on_startup=True,
         result_backend=None,
         task_ignore_result=True,
@@ -101,6 +101,18 @@ def configure(team: TeamSettings) -> None:
     )
 
 
+def transport_options(visibility_timeout: float) -> dict[str, Any]:
+    """The Redis transport's options. kombu looks for unacknowledged tasks older than the
+    visibility timeout only every `unacked_restore_interval` x `unacked_restore_throttle`
+    seconds (10 x 10 by default): a killed worker's tasks would wait up to 100 s more. Look
+    every fifth of the timeout instead (1 s to 60 s), on every look."""
+    return {
+        "visibility_timeout": visibility_timeout,
+        "unacked_restore_interval": max(1, min(60, round(visibility_timeout / 5))),
+        "unacked_restore_throttle": 1,
+    }
+
+
 def _load(path: Path | None) -> None:
     from calbot.team.config import default_team_config_path, load_team_settings
 
@@ -116,26 +128,28 @@ if os.environ.get("CALBOT_TEAM_CONFIG"):
     _load(None)
 
 
-@signals.user_preload_options.connect
 def _on_preload(options: dict[str, Any], **_: Any) -> None:
     if options.get("team_config"):
         _load(Path(options["team_config"]).expanduser())
 
 
-@signals.worker_init.connect
-@signals.beat_init.connect
 def _require_config(**_: Any) -> None:
     if "team" not in _state:
         _load(None)  # the default path: a one-line error, exit 2, when it is missing
 
 
-@signals.worker_process_init.connect
 def _fresh_process(**_: Any) -> None:
     """A forked worker process makes its own Redis connections (never share a socket)."""
     team = _state.get("team")
     _state.clear()
     if team is not None:
         _state["team"] = team
+
+
+signals.user_preload_options.connect(_on_preload)
+signals.worker_init.connect(_require_config)
+signals.beat_init.connect(_require_config)
+signals.worker_process_init.connect(_fresh_process)
 
 
 def _team() -> TeamSettings:
@@ -190,8 +204,11 @@ _CREDENTIAL = re.compile(
 def scrub(text: str) -> str:
     """Defence in depth: calbot's messages carry no secret, a library's might."""
     return _CREDENTIAL.sub(
-        lambda m: (m.group(1) or m.group(2) or (m.group(3) or "") + "=") + "***"
-        + ("@" if m.group(1) else ""),
+        lambda m: (
+            (m.group(1) or m.group(2) or (m.group(3) or "") + "=")
+            + "***"
+            + ("@" if m.group(1) else "")
+        ),
         text,
     )
 
@@ -207,22 +224,20 @@ def _connect() -> Any:
     return connect(_team().team.database_url)
 
 
-@app.task(name="calbot.tick", ignore_result=True)
-def tick() -> None:
+def _tick(self: Any) -> None:
     """Claim due users and enqueue their scans and digests (see `calbot.team.tick`)."""
     from calbot.team.tick import claim_due_digests, claim_due_scans
 
     started = time.monotonic()
     now = datetime.now(UTC)
-    doc: dict[str, Any] = {"kind": "tick", "outcome": "ok", "scans": 0, "digests": 0}
+    doc: dict[str, Any] = {"kind": "tick", "task_id": self.request.id, "outcome": "ok"}
+    doc.update(scans=0, digests=0)
     try:
         conn = _connect()
         try:
             team = _team()
             doc["scans"] = len(claim_due_scans(conn, team, now, lambda ids: _send(scan, ids)))
-            doc["digests"] = len(
-                claim_due_digests(conn, team, now, lambda ids: _send(digest, ids))
-            )
+            doc["digests"] = len(claim_due_digests(conn, team, now, lambda ids: _send(digest, ids)))
         finally:
             conn.close()
     except Exception as exc:  # the claim rolled back: the users stay due for the next tick
@@ -237,8 +252,7 @@ def _send(task: Any, user_ids: Sequence[int]) -> None:
             task.apply_async((user_id,), producer=producer)
 
 
-@app.task(name="calbot.scan", ignore_result=True, bind=True)
-def scan(self: Any, user_id: int) -> None:
+def _scan(self: Any, user_id: int) -> None:
     """Scan one user; the outcome goes to their row and to one JSON log line."""
     from calbot.team.user_scan import scan_user
 
@@ -247,7 +261,7 @@ def scan(self: Any, user_id: int) -> None:
     budgets: CountingBudgets | None = None
     try:
         team = _team()
-        budgets = CountingBudgets.from_limits(_redis(), team.limits)
+        budgets = cast(CountingBudgets, CountingBudgets.from_limits(_redis(), team.limits))
         box, key = _secrets()
         done = scan_user(
             team,
@@ -269,15 +283,37 @@ def scan(self: Any, user_id: int) -> None:
         )
         if done.outcome == "locked":
             doc["error"] = "skipped: a scan of this user is already running"
-    except Exception as exc:  # e.g. the database is down: the user is due again later
+    except Exception as exc:
         doc.update(outcome="failed", error=f"{type(exc).__name__}: {exc}")
+        if database_down(exc) and self.request.retries < DB_RETRIES:
+            # PostgreSQL restarting: the scan stopped before writing; run it again soon
+            # rather than lose the user's round (the retry is a new message, this one acked)
+            doc["outcome"] = "retrying"
+            _finish(doc, started, budgets)
+            raise self.retry(countdown=min(30, 2**self.request.retries)) from None
+    _finish(doc, started, budgets)
+
+
+def _finish(doc: dict[str, Any], started: float, budgets: CountingBudgets | None) -> None:
     doc["requests"] = 0 if budgets is None else budgets.taken
     doc["duration_seconds"] = round(time.monotonic() - started, 3)
     log_task(doc)
 
 
-@app.task(name="calbot.digest", ignore_result=True, bind=True)
-def digest(self: Any, user_id: int) -> None:
+DB_RETRIES = 10  # 1, 2, 4 ... 30 s apart: about 4 minutes of PostgreSQL downtime
+
+
+def database_down(exc: BaseException) -> bool:
+    """The team database was unreachable or the connection dropped (calbot's own error
+    keeps psycopg's as its context)."""
+    import psycopg
+
+    return isinstance(exc, psycopg.OperationalError) or isinstance(
+        exc.__context__, psycopg.OperationalError
+    )
+
+
+def _digest(self: Any, user_id: int) -> None:
     """Build the user's digest and keep it on their row (under their advisory lock)."""
     import io
 
@@ -305,3 +341,9 @@ def digest(self: Any, user_id: int) -> None:
         doc.update(outcome=str(failure.outcome), error=failure.error)
     doc["duration_seconds"] = round(time.monotonic() - started, 3)
     log_task(doc)
+
+
+# Celery ships no type hints: the tasks are registered by call, not by decorator.
+tick: Any = app.task(name="calbot.tick", ignore_result=True, bind=True)(_tick)
+scan: Any = app.task(name="calbot.scan", ignore_result=True, bind=True, max_retries=None)(_scan)
+digest: Any = app.task(name="calbot.digest", ignore_result=True, bind=True)(_digest)

@@ -4,6 +4,7 @@ lines (one per task) the test reads back."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -39,7 +40,7 @@ class CeleryProcess:
     def start(self) -> CeleryProcess:
         self.folder.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(  # noqa: S603 (our own command line)
+            self.proc = subprocess.Popen(
                 [CELERY, "-A", "calbot.team", *self.args],
                 cwd=self.folder,
                 env=self.env,
@@ -65,10 +66,8 @@ class CeleryProcess:
         except subprocess.TimeoutExpired:
             self.kill()
         # orphaned pool processes, if any
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     def text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")

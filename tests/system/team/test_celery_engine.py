@@ -5,10 +5,11 @@ is real); everything is polled with deadlines, never a fixed sleep."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
-import time
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -91,6 +92,16 @@ class Engine:
     users: list[str] = field(default_factory=list)
     procs: list[CeleryProcess] = field(default_factory=list)
 
+    def tune(self, visibility_timeout: float = 15, extra: str = "") -> None:
+        """Change the team config before the processes start (they read it at start)."""
+        text = self.config.read_text(encoding="utf-8")
+        text = re.sub(
+            r"visibility_timeout_seconds = \S+",
+            f"visibility_timeout_seconds = {visibility_timeout}",
+            text,
+        )
+        self.config.write_text(text + extra, encoding="utf-8")
+
     def add_users(self, count: int, extra: str = "") -> None:
         conn = connect(self.url)
         try:
@@ -120,8 +131,7 @@ class Engine:
         conn = connect(self.url)
         try:
             rows = conn.execute(
-                "SELECT email, last_scan_at, last_outcome, next_scan_at, next_digest_at"
-                " FROM users"
+                "SELECT email, last_scan_at, last_outcome, next_scan_at, next_digest_at FROM users"
             ).fetchall()
         finally:
             conn.close()
@@ -149,20 +159,39 @@ class Engine:
     def scans(self) -> list[dict[str, Any]]:
         return [d for p in self.procs for d in p.task_lines() if d.get("kind") == "scan"]
 
+    def queued(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every task message in Redis (queued, or taken and not yet acknowledged): its raw
+        text and its decoded body ([args, kwargs, embed])."""
+        client = redis.Redis.from_url(self.redis_url, decode_responses=True)
+        raw: list[str] = []
+        try:
+            for key in client.keys("*"):
+                kind = client.type(key)
+                if kind == "list":
+                    raw += [str(v) for v in client.lrange(key, 0, -1)]
+                elif kind == "hash":
+                    raw += [str(v) for v in client.hvals(key)]
+        finally:
+            client.close()
+        found = []
+        for text in raw:
+            try:
+                doc = json.loads(text)
+            except ValueError:
+                continue
+            message = doc[0] if isinstance(doc, list) else doc  # unacked: [message, ex, rk]
+            if not isinstance(message, dict) or "body" not in message:
+                continue
+            body = message["body"]
+            if message.get("properties", {}).get("body_encoding") == "base64":
+                body = base64.b64decode(body).decode()
+            found.append((text + body, {"task": message["headers"]["task"], "body": body}))
+        return found
+
     def check_no_secrets(self) -> None:
         with self.fake._lock:
             issued = [*self.fake.token_subjects, *self.fake.refresh_owners]
-        texts = [p.text() for p in self.procs]
-        client = redis.Redis.from_url(self.redis_url)
-        try:  # every task message still queued or unacknowledged
-            for key in client.keys("*"):
-                kind = client.type(key)
-                if kind == b"list":
-                    texts += [v.decode(errors="replace") for v in client.lrange(key, 0, -1)]
-                elif kind == b"hash":
-                    texts += [v.decode(errors="replace") for v in client.hvals(key)]
-        finally:
-            client.close()
+        texts = [p.text() for p in self.procs] + [text for text, _ in self.queued()]
         for text in texts:
             for secret in (*self.secrets, *issued):
                 assert secret not in text
@@ -187,9 +216,7 @@ def engine(
         "[engine]\ntick_seconds = 1\nvisibility_timeout_seconds = 15\n" + DEFAULTS,
         encoding="utf-8",
     )
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("CALBOT_", "PYTEST", "COV"))
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CALBOT_", "PYTEST", "COV"))}
     env.update(CALBOT_TEAM_CONFIG=str(config), CALBOT_SECRET_KEY=secret)
     private_key = json.loads(key_file.read_text())["private_key"]
     body = private_key.split("-----")[2].strip().splitlines()[1]
@@ -275,3 +302,162 @@ def test_fifty_users_get_the_single_user_drafts_then_a_quiet_second_round(
     assert out.getvalue().count(" UTC") >= 2 * len(engine.users)
     assert "\t-\t" not in out.getvalue()
     engine.check_no_secrets()
+
+
+def ok_scans_per_user(engine: Engine) -> dict[str, int]:
+    counts = dict.fromkeys(engine.users, 0)
+    for d in engine.scans():
+        if d["outcome"] == "ok":
+            counts[d["user"]] += 1
+    return counts
+
+
+def test_a_worker_killed_mid_round_has_its_tasks_redelivered_and_no_draft_doubled(
+    engine: Engine, tmp_path: Path
+) -> None:
+    engine.tune(visibility_timeout=6)
+    engine.add_users(12)
+    expected = single_user_drafts(engine, engine.users[0], tmp_path)
+    doomed = engine.worker("w1")
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    engine.beat()
+
+    def some_drafts() -> bool:
+        counts = drafts_per_user(engine)
+        return sum(counts.values()) >= 2 and not engine.round_done(start)
+
+    wait_for("a round under way", some_drafts, 60, every=0.05)
+    doomed.kill()  # SIGKILL: the worker and its pool processes, mid-scan
+    # what w1 held is still in Redis: scan messages whose arguments are a user id, no more
+    held = engine.queued()
+    scans = [json.loads(m["body"]) for _, m in held if m["task"] == "calbot.scan"]
+    assert scans and all(args == [[int(args[0][0])], {}] for *args, _ in scans)
+    engine.check_no_secrets()
+    engine.worker("w2")
+    # w1's unacknowledged tasks come back after the visibility timeout (6 s here)
+    wait_for("the round, redelivered", lambda: engine.round_done(start), ROUND_SECONDS)
+    wait_for(
+        "every user's drafts",
+        lambda: drafts_per_user(engine) == dict.fromkeys(engine.users, expected),
+        60,
+    )
+    assert {r["outcome"] for r in engine.rows().values()} == {"ok"}
+    # the tasks w1 had taken and never finished ran again, on w2
+    taken = set(re.findall(r"calbot\.scan\[([0-9a-f-]+)\] received", doomed.text()))
+    unfinished = taken - {d["task_id"] for d in doomed.task_lines() if d["kind"] == "scan"}
+    assert unfinished
+    assert unfinished <= {d.get("task_id") for d in engine.procs[-1].task_lines()}
+    # nothing doubled: each draft once, whatever ran twice
+    for user in engine.users:
+        subjects = [d.get("subject", d.get("id")) for d in engine.fake.drafts_of(user).values()]
+        assert len(subjects) == expected
+    engine.check_no_secrets()
+
+
+def test_two_beats_and_two_workers_scan_each_user_once_per_round_within_budgets(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Also: a user whose delegation was revoked and one whose config broke are in `team
+    status` with the fix, and nobody else notices."""
+    window, per_user, per_project = 1.0, 3, 6
+    # no user's own slot within `scan_every` falls inside the test: only the rounds it starts
+    engine.tune(visibility_timeout=120, extra='\n[defaults.schedule]\nscan_every = "7 days"\n')
+    engine.config.write_text(
+        engine.config.read_text(encoding="utf-8").replace(
+            "[engine]",
+            f"[limits]\nrequests_per_minute_per_user = {per_user * 60}\n"
+            f"requests_per_minute_per_project = {per_project * 60}\n"
+            f"budget_window_seconds = {window}\n\n[engine]",
+        ),
+        encoding="utf-8",
+    )
+    engine.add_users(10)
+    expected = single_user_drafts(engine, engine.users[0], tmp_path)
+    revoked, broken = engine.users[1], engine.users[2]
+    engine.fake.revoke_delegation(revoked)
+    conn = connect(engine.url)
+    conn.execute(
+        "UPDATE users SET config = config || %s WHERE email = %s",
+        ('\n[limits]\nlock_wait_seconds = "soon"\n', broken),
+    )
+    conn.close()
+    healthy = [u for u in engine.users if u not in (revoked, broken)]
+    mark = len(engine.fake.user_requests)
+    engine.worker("w1")
+    engine.worker("w2")
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    engine.beat("beat1")
+    engine.beat("beat2")
+    wait_for("round 1", lambda: engine.round_done(start), ROUND_SECONDS)
+    since = engine.due_now()
+    wait_for("round 2", lambda: engine.round_done(since), ROUND_SECONDS)
+    n = len(engine.users)
+    wait_for("log lines", lambda: len(engine.scans()) >= 2 * n, 30)
+
+    # each round claimed once: the ticks of both beats enqueued 2 scans per user in all
+    ticks = [d for p in engine.procs for d in p.task_lines() if d.get("kind") == "tick"]
+    assert sum(d["scans"] for d in ticks) == 2 * n
+    assert sorted(d["user_id"] for d in engine.scans()) == sorted(
+        d["user_id"] for d in engine.scans()
+    )
+    assert ok_scans_per_user(engine) == {u: 2 if u in healthy else 0 for u in engine.users}
+    assert drafts_per_user(engine) == {u: expected if u in healthy else 0 for u in engine.users}
+
+    # both the user's and the project's budgets held across 4 processes (the fake's witness)
+    from test_budgets import most_in_any_window  # type: ignore[import-not-found]
+
+    requests = engine.fake.user_requests[mark:]
+    slack = 0.4  # arrival at the fake trails the grant unevenly
+    for user in healthy:
+        arrivals = [at for u, _, at in requests if u == user]
+        assert most_in_any_window(arrivals, window - slack) <= per_user, user
+    assert most_in_any_window([at for _, _, at in requests], window - slack) <= per_project
+
+    out = io.StringIO()
+    assert main(["team", "status", "--json", "--team-config", str(engine.config)], out=out) == 0
+    status = {u["email"]: u for u in json.loads(out.getvalue())}
+    assert status[revoked]["outcome"] == "auth"
+    assert "Domain-wide delegation" in status[revoked]["fix"]
+    assert status[broken]["outcome"] == "failed" and "lock_wait_seconds" in status[broken]["error"]
+    assert "add-user" in status[broken]["fix"]
+    assert all(status[u]["outcome"] == "ok" and status[u]["error"] is None for u in healthy)
+    engine.check_no_secrets()
+
+
+def test_redis_then_postgres_restarted_mid_round_lose_and_double_nothing(
+    engine: Engine, tmp_path: Path, redis_server: RedisServer, pg_cluster: PostgresServer
+) -> None:
+    engine.tune(visibility_timeout=30)
+    engine.add_users(12)
+    expected = single_user_drafts(engine, engine.users[0], tmp_path)
+    want = dict.fromkeys(engine.users, expected)
+    engine.worker("w1")
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    engine.beat()
+
+    def under_way(at_least: int) -> Any:
+        return lambda: sum(drafts_per_user(engine).values()) >= at_least
+
+    wait_for("round 1 under way", under_way(2), 60, every=0.05)
+    redis_server.restart()
+    wait_for("round 1 done", lambda: engine.round_done(start), ROUND_SECONDS)
+    settle(engine, want)
+
+    since = engine.due_now()  # round 2: rescans (reads, no writes), cut by a restart
+
+    def rescanned(at_least: int) -> Any:
+        return lambda: sum(r["last"] >= since for r in engine.rows().values()) >= at_least
+
+    wait_for("round 2 under way", rescanned(2), 60, every=0.05)
+    pg_cluster.restart()
+    wait_for("round 2 done", lambda: engine.round_done(since), ROUND_SECONDS)
+    settle(engine, want)
+    engine.check_no_secrets()
+
+
+def settle(engine: Engine, want: dict[str, int]) -> None:
+    """Nothing lost: every user's scan of the round succeeded (a scan cut by a restart ran
+    again: the Redis client retries, a task whose database went away is retried); nothing
+    doubled: exactly `want` drafts."""
+    assert {r["outcome"] for r in engine.rows().values()} == {"ok"}
+    assert drafts_per_user(engine) == want
