@@ -131,6 +131,8 @@ if os.environ.get("CALBOT_TEAM_CONFIG"):
 def _on_preload(options: dict[str, Any], **_: Any) -> None:
     if options.get("team_config"):
         _load(Path(options["team_config"]).expanduser())
+    elif "team" not in _state:
+        _load(None)  # before any banner: a missing config is one line, exit 2
 
 
 def _require_config(**_: Any) -> None:
