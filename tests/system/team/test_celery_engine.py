@@ -10,6 +10,7 @@ import io
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -261,6 +262,9 @@ def drafts_per_user(engine: Engine) -> dict[str, int]:
 def test_fifty_users_get_the_single_user_drafts_then_a_quiet_second_round(
     engine: Engine, tmp_path: Path
 ) -> None:
+    # a long scan_every: a user's own slot rarely falls inside the test (when it does, that
+    # user is rightly scanned once more, and the counts below allow for it)
+    engine.tune(extra='\n[defaults.schedule]\nscan_every = "7 days"\n')
     engine.add_users(52)
     expected = single_user_drafts(engine, engine.users[0], tmp_path)
     assert expected > 0  # an overloaded day: the test can fail
@@ -272,14 +276,14 @@ def test_fifty_users_get_the_single_user_drafts_then_a_quiet_second_round(
     assert drafts_per_user(engine) == {u: expected for u in engine.users}
     rows = engine.rows()
     assert {r["outcome"] for r in rows.values()} == {"ok"}
-    # the next round is on each user's own offset within scan_every (30 min), spread out
+    # the next round is on each user's own offset within scan_every (7 days), spread out
     nexts = [r["next_scan"] for r in rows.values()]
-    assert all(start < n <= start + timedelta(minutes=31) for n in nexts)
+    assert all(start < n <= start + timedelta(days=7, minutes=1) for n in nexts)
     assert len({n.replace(microsecond=0) for n in nexts}) > 40
     assert all(r["next_digest"] is not None for r in rows.values())
     n = len(engine.users)
     scans = wait_for("log lines", lambda: len(engine.scans()) >= n and engine.scans(), 30)
-    assert sorted(d["user"] for d in scans if d["outcome"] == "ok") == sorted(engine.users)
+    assert set(d["user"] for d in scans if d["outcome"] == "ok") == set(engine.users)
     assert all(d["requests"] > 0 and d["drafts"] == expected for d in scans)
 
     engine.fake.clear_log()
@@ -287,13 +291,15 @@ def test_fifty_users_get_the_single_user_drafts_then_a_quiet_second_round(
     mark = len(engine.fake.user_requests)  # clear_log keeps the per-user log
     since = engine.due_now()
     wait_for("round 2", lambda: engine.round_done(since), ROUND_SECONDS)
-    round_two = engine.fake.user_requests[mark:]
-    lists = [u for u, route, _ in round_two if route == "calendar.events.list"]
-    assert sorted(lists) == sorted(engine.users)  # one events.list per user calendar
-    assert sum(engine.fake.count(r) for r in WRITES) == 0
-    assert drafts_per_user(engine) == {u: expected for u in engine.users}
     wait_for("log lines", lambda: len(engine.scans()) >= first_round_lines + n, 30)
     second = engine.scans()[first_round_lines:]
+    round_two = engine.fake.user_requests[mark:]
+    lists = Counter(u for u, route, _ in round_two if route == "calendar.events.list")
+    # one events.list per user calendar per scan, and every user scanned
+    assert lists == Counter(d["user"] for d in second if d["outcome"] == "ok")
+    assert set(lists) == set(engine.users)
+    assert sum(engine.fake.count(r) for r in WRITES) == 0
+    assert drafts_per_user(engine) == {u: expected for u in engine.users}
     assert all(d["drafted"] == 0 for d in second)
 
     # a digest falls due: the task builds it and keeps it on the user's row
