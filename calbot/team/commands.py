@@ -278,14 +278,16 @@ def cmd_status(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         _dump([_user_doc(u) for u in users], out)
         return 0
-    print("user\tlast scan\toutcome\tdrafts pending\tnext scan\ttrouble", file=out)
+    print("user\tlast scan\toutcome\tdrafts pending\tnext scan\tnext digest\ttrouble", file=out)
     for u in users:
         last = "never" if u.last_scan_at is None else f"{u.last_scan_at:%Y-%m-%d %H:%M} UTC"
         nxt = "-" if u.next_scan_at is None else f"{u.next_scan_at:%Y-%m-%d %H:%M} UTC"
+        # set by the beat's tick (`calbot.team.tick`); "-" until it first sees the user
+        digest = "-" if u.next_digest_at is None else f"{u.next_digest_at:%Y-%m-%d %H:%M} UTC"
         trouble = "" if not u.last_error else u.last_error
         if u.last_fix:
             trouble += f" — {u.last_fix}"
-        row = (u.email, last, u.last_outcome or "-", str(u.drafts_pending), nxt, trouble)
+        row = (u.email, last, u.last_outcome or "-", str(u.drafts_pending), nxt, digest, trouble)
         print("\t".join(row), file=out)
     return 0
 

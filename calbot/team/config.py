@@ -32,6 +32,7 @@ from calbot.config.table import Table
 from calbot.errors import ConfigError
 
 __all__ = [
+    "TeamEngine",
     "TeamGoogle",
     "TeamLimits",
     "TeamSection",
@@ -43,7 +44,7 @@ __all__ = [
     "user_settings",
 ]
 
-TEAM_SECTIONS = ("team", "google", "limits", "defaults")
+TEAM_SECTIONS = ("team", "google", "limits", "defaults", "engine")
 # Per-key merging needs a table; `clients` is a list, replaced whole.
 _LIST_SECTIONS = ("clients",)
 _PLACEHOLDER_EMAIL = "defaults-check@calbot.invalid"
@@ -78,12 +79,22 @@ class TeamLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class TeamEngine:
+    """`[engine]`: the Celery beat and broker (see `calbot/team/celery.py`)."""
+
+    tick_seconds: float = 30.0  # how often the beat looks for due users; short in tests
+    # Redis re-delivers an unacknowledged task after this: longer than the slowest scan
+    visibility_timeout_seconds: float = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
 class TeamSettings:
     team: TeamSection
     path: str = "<memory>"
     google: TeamGoogle = field(default_factory=TeamGoogle)
     limits: TeamLimits = field(default_factory=TeamLimits)
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    engine: TeamEngine = field(default_factory=TeamEngine)
 
 
 def default_team_config_path(env: Mapping[str, str]) -> Path:
@@ -129,6 +140,7 @@ def parse_team_settings(
     )
     limits = _limits(top.table("limits", TeamLimits))
     defaults = _defaults(top, path)
+    engine = _engine(top.table("engine", TeamEngine))
     if problems:
         raise ConfigProblems(path, problems)
     return TeamSettings(
@@ -137,6 +149,18 @@ def parse_team_settings(
         google=google,
         limits=limits,
         defaults=defaults,
+        engine=engine,
+    )
+
+
+def _engine(t: Table) -> TeamEngine:
+    d = TeamEngine()
+    positive = checks.number(False, 0, None, True)
+    return TeamEngine(
+        tick_seconds=float(t.get("tick_seconds", d.tick_seconds, positive)),
+        visibility_timeout_seconds=float(
+            t.get("visibility_timeout_seconds", d.visibility_timeout_seconds, positive)
+        ),
     )
 
 
