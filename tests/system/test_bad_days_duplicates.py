@@ -366,3 +366,20 @@ def test_a_lost_store_does_not_re_create_a_draft_the_user_deleted_that_a_note_na
     code, doc, err = account.scan()
     assert code == 0, err
     one_per_meeting(account)
+
+
+def test_a_digest_draft_that_lands_after_the_recheck_is_not_made_twice(account):
+    """The digest's Gmail copy follows the same rule as a reply: after a timed-out create
+    that the look-up does not find yet, no second create; the next digest finds it."""
+    assert account.scan()[0] == 0
+    account.configure(timeout=0.5)
+    account.google.delay("gmail.drafts.create", 2.5)  # lands long after the recheck
+    account.mp.setenv("CALBOT_STATE_DIR", str(account.state))
+    assert main(["digest", "--config", str(account.config)], out=io.StringIO()) == 0
+    account.google.wait_idle()  # it lands
+    account.google.delay("gmail.drafts.create", 0)
+    assert main(["digest", "--config", str(account.config)], out=io.StringIO()) == 0
+    account.google.wait_idle()
+    with account.google._lock:
+        assert len(account.google.drafts) == len(HOURS) + 1  # the replies and one digest
+    assert account.google.count("gmail.drafts.create") == len(HOURS) + 1

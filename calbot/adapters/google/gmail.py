@@ -367,18 +367,23 @@ class GmailSink:
                 if exc.status != 404:
                     raise
 
+        request = Watched(
+            self._drafts().create(userId=USER, body={"message": {"raw": raw}}, fields=_WRITE_FIELDS)
+        )
+
         def made_already() -> dict[str, Any] | None:
             again = self.find(message_id)
-            return None if again is None else {"id": again.ref}
+            if again is not None:
+                return {"id": again.ref}
+            if request.timed_out:  # Gmail may still be making it: never a second one
+                raise ServiceError(
+                    f"Gmail did not answer the {label} draft's create in time and it is not"
+                    " there yet; the next digest looks for it before making any"
+                )
+            return None
 
         got = _dict(
-            self._api.call(
-                self._drafts().create(
-                    userId=USER, body={"message": {"raw": raw}}, fields=_WRITE_FIELDS
-                ),
-                what=f"gmail drafts.create ({label})",
-                recheck=made_already,
-            )
+            self._api.call(request, what=f"gmail drafts.create ({label})", recheck=made_already)
         )
         return Left(DraftStatus.NEW, str(got.get("id") or ""))
 
