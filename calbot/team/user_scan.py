@@ -240,6 +240,8 @@ def _scan_locked(
 def _fix(exc: BaseException, delegated: bool, note: str) -> str:
     if isinstance(exc, ConfigError):
         return CONFIG_FIX
+    if isinstance(exc, AuthError) and exc.service != "google":
+        return exc.fix  # a CalDAV or IMAP password: the service's own fix
     if isinstance(exc, AuthError):
         return DELEGATION_FIX if delegated else STORED_TOKEN_FIX
     return note
