@@ -187,7 +187,11 @@ def test_drafts_are_appended_once_and_an_unchanged_rescan_writes_nothing(mailbox
     assert all({b"\\Draft", b"\\Seen"} <= set(f) for f in flags.values())
     uids = {m: [u for u, _ in v] for m, v in drafts.items()}
 
-    since = len(mailbox.dovecot.log())
+    # Dovecot logs a disconnect a moment after the LOGOUT: wait until every session so far
+    # (the first scan's, this test's own) has been logged out before marking the log
+    server = mailbox.dovecot
+    wait_for(lambda: server.logouts() >= len(server.logins()), "the earlier sessions' logouts")
+    since = len(server.log())
     again = mailbox.scan()
     assert statuses(again) == {"unchanged": 6}
     # one SELECT/SEARCH round (the Message-IDs of Drafts in one FETCH), no APPEND, no
@@ -197,7 +201,8 @@ def test_drafts_are_appended_once_and_an_unchanged_rescan_writes_nothing(mailbox
         "LOGIN", 'LIST "" "*"', 'SELECT "Drafts"', "CAPABILITY", "UID SEARCH ALL",
         "UID FETCH", "LOGOUT",
     ], verbs  # fmt: skip
-    assert mailbox.dovecot.logouts(since) == 1
+    wait_for(lambda: server.logouts(since) >= 1, "the scan's logout")
+    assert server.logouts(since) == 1
     assert {m: [u for u, _ in v] for m, v in mailbox.drafts().items()} == uids  # no APPEND
 
 
