@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import platformdirs
 
 from calbot.config import checks
+from calbot.config.accounts import caldav_section, imap_section
 from calbot.config.settings import (
     CaldavSettings,
     GoogleSettings,
@@ -146,8 +147,8 @@ def parse_settings(
     outputs = _outputs(section("outputs"))
     schedule = _schedule(section("schedule"))
     limits = Limits(**_numbers(section("limits"), Limits, lambda _: (0, None, True)))
-    caldav = _caldav(section("caldav"), source)
-    imap = _imap(section("imap"), outputs, top)
+    caldav = caldav_section(section("caldav"), source)
+    imap = imap_section(section("imap"), outputs, top)
     if problems:
         raise ConfigProblems(path, problems)
     if check_templates:
@@ -363,49 +364,3 @@ def _zone_or_utc(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         return ZoneInfo("UTC")
-
-
-def _caldav(t: Table, source: Source) -> CaldavSettings:
-    """`[caldav]`: checked always, required when `source.kind = "caldav"`."""
-    settings = CaldavSettings(
-        url=t.get("url", "", checks.caldav_url),
-        username=t.get("username", "", checks.string),
-        password_file=t.get("password_file", "", checks.path),
-        ca_file=t.get("ca_file", "", checks.path),
-    )
-    if source.kind == "caldav" and not t.broken:
-        if "url" not in t.data:
-            t.problem("url", 'required when source.kind = "caldav": the server\'s https:// URL')
-        if "username" not in t.data:
-            t.problem("username", 'required when source.kind = "caldav": your login name')
-    return settings
-
-
-# --- [imap] (the IMAP drafts sink) ----------------------------------------------------------
-
-
-def _imap(t: Table, outputs: Outputs, top: Table) -> ImapSettings:
-    """`[imap]`, checked fully only when `outputs.imap_drafts` is on; one mail sink per user."""
-    d = ImapSettings()
-    imap = ImapSettings(
-        host=t.get("host", "", checks.string).strip(),
-        port=t.get("port", 0, checks.number(True, 1, 65535, False)),
-        username=t.get("username", "", checks.string).strip(),
-        password_file=t.get("password_file", checks.expand(d.password_file), checks.path),
-        security=t.get("security", "tls", checks.choice(("tls", "starttls"), "security")),
-        drafts_folder=t.get("drafts_folder", "", checks.string).strip(),
-        ca_file=t.get("ca_file", "", checks.path),
-    )
-    if not outputs.imap_drafts:
-        return imap
-    if outputs.gmail_drafts:
-        top.problem(
-            "outputs.imap_drafts",
-            "gmail_drafts and imap_drafts are both on — one mail sink per user: "
-            "turn one off (the outbox may stay on beside either)",
-        )
-    if not imap.host and not t.broken:
-        t.problem("host", 'required when outputs.imap_drafts = true, e.g. "imap.fastmail.com"')
-    if not imap.username and not t.broken:
-        t.problem("username", "required when outputs.imap_drafts = true: your mailbox login")
-    return imap
