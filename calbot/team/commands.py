@@ -152,7 +152,7 @@ def cmd_add_user(args: argparse.Namespace, out: TextIO) -> int:
     with _database(team) as conn:
         existed = find_user(conn, settings.user.email) is not None
         user = add_user(conn, settings.user.email, text, token)
-        settings_of(team, user)  # what every scan will check (e.g. no review calendar)
+        settings_of(team, user)  # what every scan will check (e.g. no outbox)
     verb = "updated" if existed else "added"
     extra = " with an encrypted token" if token is not None else ""
     print(f"{verb} {user.email}{extra}", file=out)

@@ -327,3 +327,46 @@ def test_add_user_validates_first_and_remove_user_keeps_drafts(team: Team) -> No
     assert [u["email"] for u in json.loads(team.run("users", "--json")[1])] == [BO]
     assert team.run("remove-user", ANA)[0] == 2
     conn.close()
+
+
+def review_calendars(fake: TeamFakeGoogle, email: str) -> dict[str, int]:
+    """The user's "calbot review" calendars: id → number of events on it."""
+    with fake.as_user(email):
+        cals = fake._cals.values()
+        return {c.key: len(c.events) for c in cals if c.summary == "calbot review"}
+
+
+def test_the_review_calendar_is_made_once_its_id_kept_in_postgresql_and_no_file(
+    team: Team, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"  # where a single user's id file would go (beside the token)
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    assert team.run("migrate")[0] == 0
+    overload(team.fake, ANA)
+    config = team.user_config(ANA, "\n[outputs]\nreview_calendar = true\n")
+    code, _, err = team.run("add-user", str(config))
+    assert code == 0, err
+
+    scan_json(team, ANA, "--dry-run")  # a dry run makes no calendar and keeps no id
+    assert review_calendars(team.fake, ANA) == {}
+    conn = connect(team.url)
+    query = "SELECT review_calendar_id FROM users WHERE email = %s"
+    assert conn.execute(query, (ANA,)).fetchone()[0] is None
+
+    doc = scan_json(team, ANA)
+    (cid,) = review_calendars(team.fake, ANA)
+    assert review_calendars(team.fake, ANA)[cid] >= sum(1 for m in doc["meetings"] if m["draft"])
+    assert review_calendars(team.fake, ANA)[cid] > 0  # the test can fail
+    assert conn.execute(query, (ANA,)).fetchone()[0] == cid
+    assert team.fake.count("calendar.calendars.insert") == 1
+
+    team.fake.clear_log()
+    again = scan_json(team, ANA)
+    assert again["stats"]["drafted"] == 0
+    assert team.fake.count("calendar.calendars.insert") == 0  # the kept id, reused
+    assert list(review_calendars(team.fake, ANA)) == [cid]
+    assert conn.execute(query, (ANA,)).fetchone()[0] == cid
+    conn.close()
+    assert [p for p in home.rglob("*") if p.is_file()] == []  # no local file, anywhere
