@@ -293,8 +293,9 @@ def cmd_status(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_digest(args: argparse.Namespace, out: TextIO) -> int:
-    from calbot.team.digest import print_digest
+    from calbot.team.digest import Access, print_digest
 
     team = _team(args)
+    access = Access(key=_key(team), box=_box(team), budgets=_budgets(team))
     with _database(team) as conn:
-        return print_digest(team, conn, args.email, out)
+        return print_digest(team, conn, args.email, out, access=access)

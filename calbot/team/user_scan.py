@@ -247,6 +247,14 @@ def _scan_locked(
     return result
 
 
+def team_detail(exc: BaseException, delegated: bool) -> str:
+    """calbot's one-line error with the team's fix in place of the single user's
+    (`calbot auth` does not apply to a team user)."""
+    text = " ".join(str(exc).split()).split(" — run `calbot auth`")[0]
+    fix = _fix(exc, delegated, "")
+    return f"{text} — {fix}" if fix and fix not in text else text
+
+
 def _fix(exc: BaseException, delegated: bool, note: str) -> str:
     if isinstance(exc, ConfigError):
         return CONFIG_FIX

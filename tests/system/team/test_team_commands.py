@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from fakes.team import TeamFakeGoogle
 from servers.redis_server import RedisServer
+from servers.team_engine import digest_drafts
 
 from calbot.cli.main import main
 from calbot.team.pg_store import connect
@@ -370,3 +371,47 @@ def test_the_review_calendar_is_made_once_its_id_kept_in_postgresql_and_no_file(
     assert conn.execute(query, (ANA,)).fetchone()[0] == cid
     conn.close()
     assert [p for p in home.rglob("*") if p.is_file()] == []  # no local file, anywhere
+
+
+def test_the_digest_leaves_one_gmail_copy_a_rerun_rewrites_it(team: Team) -> None:
+    assert team.run("migrate")[0] == 0
+    for email in (ANA, BO):
+        overload(team.fake, email)
+        assert team.run("add-user", str(team.user_config(email)))[0] == 0
+        assert team.run("scan", email)[0] == 0
+    replies = len(team.fake.drafts_of(ANA))
+
+    team.fake.clear_log()
+    code, out, err = team.run("digest", ANA)
+    assert code == 0, err
+    (copy,) = digest_drafts(team.fake, ANA)
+    with team.fake.as_user(ANA):
+        msg = team.fake.draft_message(copy)
+    assert [a.addr_spec for a in msg["To"].addresses] == [ANA]
+    plain = msg.get_body(("plain",))
+    assert plain is not None and "Acme" in plain.get_content()
+    assert len(team.fake.drafts_of(ANA)) == replies + 1
+    assert team.fake.count("gmail.drafts.create") == 1
+    assert digest_drafts(team.fake, BO) == []  # each user's copy in their own mailbox
+
+    # a rerun the same day (a retried or redelivered digest task): the copy is rewritten,
+    # even when the first run's row never committed (nothing on the row to go by)
+    conn = connect(team.url)
+    conn.execute("UPDATE users SET digest_html = NULL WHERE email = %s", (ANA,))
+    conn.execute("DELETE FROM meta WHERE user_id = (SELECT id FROM users WHERE email = %s)", (ANA,))
+    assert team.run("digest", ANA)[0] == 0
+    assert digest_drafts(team.fake, ANA) == [copy]
+    assert team.fake.count("gmail.drafts.create") == 1
+    assert team.fake.count("gmail.drafts.update") == 1
+
+    # no Gmail copy possible (delegation revoked): the digest still prints and is kept,
+    # and says why
+    team.fake.revoke_delegation(BO)
+    code, out, err = team.run("digest", BO)
+    assert code == 0, err
+    assert "could not be left in Gmail" in out and "Domain-wide delegation" in out
+    assert "calbot auth" not in out  # the single user's fix does not apply here
+    assert digest_drafts(team.fake, BO) == []
+    row = conn.execute("SELECT digest_html FROM users WHERE email = %s", (BO,)).fetchone()
+    conn.close()
+    assert row[0] and "<html" in row[0].lower()
