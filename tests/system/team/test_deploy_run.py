@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped]  # no stubs; only the tests read YAML
 from fakes.team import TeamFakeGoogle
 from servers.celery_procs import CeleryProcess, wait_for
 from servers.postgres_server import PostgresServer
