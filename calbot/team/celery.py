@@ -16,8 +16,9 @@ Three tasks, their arguments user ids only (never a config, a token or a key):
   the user's row and retried when the user is next due — never raised, so it never blocks
   the queue. A second task for a user already being scanned skips at once (the advisory
   lock) and says so;
-- `calbot.digest(user_id)`: the user's digest built and kept on their row (as `calbot team
-  digest` does; the Gmail copy is not made in team mode yet).
+- `calbot.digest(user_id)`: the user's digest built and kept on their row, and left as the
+  day's Gmail draft when their config has Gmail drafts on (as `calbot team digest` does;
+  found by its Message-ID and rewritten, so a redelivered task makes no second draft).
 
 Each task writes ONE JSON line to stderr (kind, user, outcome, duration, Google requests,
 drafts), scrubbed of anything that looks like a credential.
@@ -316,15 +317,18 @@ def database_down(exc: BaseException) -> bool:
 
 
 def _digest(self: Any, user_id: int) -> None:
-    """Build the user's digest and keep it on their row (under their advisory lock)."""
-    import io
-
-    from calbot.team.digest import print_digest
+    """Build the user's digest, keep it on their row and leave its Gmail copy (under their
+    advisory lock)."""
+    from calbot.team.digest import Access, team_digest
     from calbot.team.pg_users import user_by_id
 
     started = time.monotonic()
     doc: dict[str, Any] = {"kind": "digest", "user_id": user_id, "task_id": self.request.id}
+    budgets: CountingBudgets | None = None
     try:
+        team = _team()
+        budgets = cast(CountingBudgets, CountingBudgets.from_limits(_redis(), team.limits))
+        box, key = _secrets()
         conn = _connect()
         try:
             user = user_by_id(conn, user_id)
@@ -332,8 +336,10 @@ def _digest(self: Any, user_id: int) -> None:
                 doc.update(outcome="skipped", error="the user was removed")
             else:
                 doc["user"] = user.email
-                print_digest(_team(), conn, user.email, io.StringIO())
+                done = team_digest(team, conn, user.email, access=Access(key, box, budgets))
                 doc["outcome"] = "ok"
+                doc["gmail"] = None if done.gmail is None else str(done.gmail.status)
+                doc["error"] = "" if done.problem is None else done.problem.detail
         finally:
             conn.close()
     except Exception as exc:
@@ -341,8 +347,7 @@ def _digest(self: Any, user_id: int) -> None:
 
         failure = failure_of(exc)
         doc.update(outcome=str(failure.outcome), error=failure.error)
-    doc["duration_seconds"] = round(time.monotonic() - started, 3)
-    log_task(doc)
+    _finish(doc, started, budgets)
 
 
 # Celery ships no type hints: the tasks are registered by call, not by decorator.

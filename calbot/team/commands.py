@@ -152,7 +152,7 @@ def cmd_add_user(args: argparse.Namespace, out: TextIO) -> int:
     with _database(team) as conn:
         existed = find_user(conn, settings.user.email) is not None
         user = add_user(conn, settings.user.email, text, token)
-        settings_of(team, user)  # what every scan will check (e.g. no review calendar)
+        settings_of(team, user)  # what every scan will check (e.g. no outbox)
     verb = "updated" if existed else "added"
     extra = " with an encrypted token" if token is not None else ""
     print(f"{verb} {user.email}{extra}", file=out)
@@ -293,8 +293,9 @@ def cmd_status(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_digest(args: argparse.Namespace, out: TextIO) -> int:
-    from calbot.team.digest import print_digest
+    from calbot.team.digest import Access, print_digest
 
     team = _team(args)
+    access = Access(key=_key(team), box=_box(team), budgets=_budgets(team))
     with _database(team) as conn:
-        return print_digest(team, conn, args.email, out)
+        return print_digest(team, conn, args.email, out, access=access)

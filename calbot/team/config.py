@@ -115,12 +115,8 @@ def parse_team_settings(
     problems: list[tuple[str, str]] = []
     top = Table(data, "", problems, TEAM_SECTIONS, what="section")
     t = top.table("team", TeamSection)
-    database_url = env.get("CALBOT_DATABASE_URL") or t.get(
-        "database_url", "", _url(("postgresql", "postgres"), "postgresql://HOST/DB")
-    )
-    broker_url = env.get("CALBOT_BROKER_URL") or t.get(
-        "broker_url", "", _url(("redis", "rediss"), "redis://HOST:6379/0")
-    )
+    database_url = _env_url(t, env, "database_url", "CALBOT_DATABASE_URL", _DB_URL)
+    broker_url = _env_url(t, env, "broker_url", "CALBOT_BROKER_URL", _BROKER_URL)
     for key, value, env_name in (
         ("database_url", database_url, "CALBOT_DATABASE_URL"),
         ("broker_url", broker_url, "CALBOT_BROKER_URL"),
@@ -184,14 +180,57 @@ def _limits(t: Table) -> TeamLimits:
     )
 
 
-def _url(schemes: tuple[str, ...], example: str) -> Any:
+def _url(schemes: tuple[str, ...], example: str, *, need_host: bool = False) -> Any:
+    """A connection URL's check. Never quotes the value: it may hold a password."""
+
     def check(value: Any) -> str:
-        # Never quote the value: it may hold a password.
-        if not isinstance(value, str) or urlsplit(value).scheme not in schemes:
-            raise checks.BadValue(f"expected a URL like {example}")
+        if not isinstance(value, str):
+            raise checks.BadValue(f"expected a URL like {example}, got {checks.describe(value)}")
+        problem = _url_problem(value, schemes, need_host)
+        if problem:
+            raise checks.BadValue(f"{problem} — expected a URL like {example}")
         return value
 
     return check
+
+
+def _url_problem(value: str, schemes: tuple[str, ...], need_host: bool) -> str:
+    """What is wrong with connection URL `value` ("" when nothing), in words that never
+    quote any part of it."""
+    if not value.strip():
+        return "empty"
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
+        return "not a URL (it holds spaces or control characters)"
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises for a port that is not a number in 0-65535
+    except ValueError:
+        return "not a URL (its host or port cannot be read)"
+    if parts.scheme.lower() not in schemes:
+        return f"not a {' or '.join(s + '://' for s in schemes)} URL"
+    if need_host and not parts.hostname:
+        return "no host given"
+    if need_host and parts.path.strip("/") and not parts.path.strip("/").isdigit():
+        return "the database after the host must be a number (/0)"
+    if port == 0:
+        return "port 0 is not a port"
+    return ""
+
+
+_DB_URL = _url(("postgresql", "postgres"), "postgresql://USER@HOST:5432/DB")
+_BROKER_URL = _url(("redis", "rediss"), "redis://HOST:6379/0", need_host=True)
+
+
+def _env_url(t: Table, env: Mapping[str, str], key: str, env_name: str, check: Any) -> str:
+    """`[team] key`, or `$env_name` when set (it wins); either checked the same way, a bad
+    one named by the variable and the key it overrides, never quoted."""
+    if env.get(env_name):
+        try:
+            return str(check(env[env_name]))
+        except checks.BadValue as exc:
+            t.problem(key, f"${env_name} (which overrides it): {exc}")
+            return ""
+    return str(t.get(key, "", check))
 
 
 def _defaults(top: Table, path: str) -> dict[str, Any]:

@@ -197,6 +197,12 @@ MIGRATIONS: list[Migration] = [
             "CREATE INDEX event_cache_window ON event_cache (user_id, calendar_id, start_utc)",
         ),
     ),
+    # --- issue 15: the review calendar's id, the source of truth (a file for a single
+    # user; team mode keeps no local files) ---
+    Migration(
+        "team: users.review_calendar_id",
+        ("ALTER TABLE users ADD COLUMN review_calendar_id TEXT NULL",),
+    ),
 ]
 
 LATEST = len(MIGRATIONS)

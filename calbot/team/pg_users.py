@@ -4,6 +4,7 @@ Removing a user deletes their state rows with them (`ON DELETE CASCADE`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -141,3 +142,33 @@ class UserTokens:
         ).fetchone()
         if done is None:
             raise UsageError(f"no team user {normal_email(user)} to keep a token for")
+
+
+class ReviewIdColumn:
+    """`ReviewIdKeeper` over the users table: the review calendar's id on the user's row
+    (team mode keeps no local files). `guard` runs before the write (the scan's lock check:
+    a scan that lost its lock must not write)."""
+
+    def __init__(
+        self, conn: Any, user_id: int, email: str, guard: Callable[[], None] | None = None
+    ) -> None:
+        self._conn = conn
+        self._user_id = user_id
+        self._guard = guard
+        self.where = f"team user {email} (users.review_calendar_id)"
+
+    def load(self) -> str | None:
+        row = self._conn.execute(
+            "SELECT review_calendar_id FROM users WHERE id = %s", (self._user_id,)
+        ).fetchone()
+        return None if row is None or row[0] is None else str(row[0]).strip() or None
+
+    def save(self, calendar_id: str) -> None:
+        if self._guard is not None:
+            self._guard()
+        done = self._conn.execute(
+            "UPDATE users SET review_calendar_id = %s WHERE id = %s RETURNING id",
+            (calendar_id, self._user_id),
+        ).fetchone()
+        if done is None:
+            raise UsageError(f"no team user {self.where} to keep a review calendar id for")

@@ -38,7 +38,7 @@ from calbot.team.config import TeamSettings, user_settings
 from calbot.team.credentials import ServiceAccountKey
 from calbot.team.pg_schema import USER_LOCK_CLASS
 from calbot.team.pg_store import PgStore
-from calbot.team.pg_users import UserRow, UserTokens, record_scan, user_by_id
+from calbot.team.pg_users import ReviewIdColumn, UserRow, UserTokens, record_scan, user_by_id
 from calbot.team.secrets import SecretBox
 
 LOCK_POLL_SECONDS = 0.1
@@ -95,11 +95,7 @@ def settings_of(team: TeamSettings, user: UserRow) -> Settings:
         own = tomllib.loads(user.config)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(where, "", f"not valid TOML: {exc}") from None
-    settings = user_settings(team, own, path=where)
-    if settings.outputs.review_calendar:
-        # its id is kept in a file beside the token: no local files in team mode
-        raise ConfigError(where, "outputs.review_calendar", "not available in team mode yet")
-    return settings
+    return user_settings(team, own, path=where)
 
 
 def acquire_user_lock(conn: Any, user_id: int, wait_seconds: float) -> bool:
@@ -129,6 +125,10 @@ def check_lock(lock_conn: Any, email: str) -> None:
             f"lost the scan lock of {email} (the database connection dropped); stopped"
             " before writing — the next scan carries on"
         ) from None
+
+
+def store_guard(lock_conn: Any, email: str) -> Callable[[], None]:
+    return lambda: check_lock(lock_conn, email)
 
 
 def scan_user(
@@ -204,14 +204,24 @@ def _scan_locked(
             readonly=dry_run,
             label=user.email,
             owns=False,
-            guard=lambda: check_lock(lock_conn, user.email),
+            guard=store_guard(lock_conn, user.email),
         )
         api = None
         if settings.source.kind == "google":  # ICS (and CalDAV) need no Google clients
             creds = user_credentials(settings, key=key, vault=UserTokens(conn), box=box)
             api = team_api(settings, creds, budgets)
+        # the review calendar's id on the user's row, written only while the lock holds
+        ids = ReviewIdColumn(conn, user.user_id, user.email, store_guard(lock_conn, user.email))
         # the state dir is unused: the store is given, and no lock file is taken
-        run = scan(settings, Path(os.devnull), now=clock, dry_run=dry_run, store=store, api=api)
+        run = scan(
+            settings,
+            Path(os.devnull),
+            now=clock,
+            dry_run=dry_run,
+            store=store,
+            api=api,
+            review_ids=ids,
+        )
         outcomes = run.result.outcomes
         result.run = run
         result.meetings = len(outcomes)
@@ -235,6 +245,14 @@ def _scan_locked(
             drafts_pending=result.drafts if result.exit_code == 0 else None,
         )
     return result
+
+
+def team_detail(exc: BaseException, delegated: bool) -> str:
+    """calbot's one-line error with the team's fix in place of the single user's
+    (`calbot auth` does not apply to a team user)."""
+    text = " ".join(str(exc).split()).split(" — run `calbot auth`")[0]
+    fix = _fix(exc, delegated, "")
+    return f"{text} — {fix}" if fix and fix not in text else text
 
 
 def _fix(exc: BaseException, delegated: bool, note: str) -> str:

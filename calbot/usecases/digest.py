@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from calbot.adapters import files
 from calbot.adapters.mail import build_message, message_domain
@@ -44,13 +45,19 @@ from calbot.present.digest_words import subject
 from calbot.present.messages import say
 from calbot.usecases.wiring import open_state
 
+if TYPE_CHECKING:
+    from calbot.adapters.google.api import GoogleApi
+
 __all__ = [
     "HTML_NAME",
     "DigestRun",
     "access_trouble",
+    "delivery_trouble",
     "digest_message",
     "digest_message_id",
+    "gmail_copy",
     "run_digest",
+    "wants_gmail",
 ]
 
 HTML_NAME = "digest.html"
@@ -144,28 +151,43 @@ def _outbox_dir(settings: Settings) -> Path | None:
 # --- delivery ------------------------------------------------------------------------------
 
 
+def wants_gmail(settings: Settings) -> bool:
+    """Whether the digest's copy goes to Gmail (Gmail drafts on, Google source)."""
+    return settings.outputs.gmail_drafts and settings.source.kind == "google"
+
+
 def _to_gmail(run: DigestRun, settings: Settings, now: datetime) -> Trouble | None:
     """The Gmail copy when Gmail is in use; the trouble to report when it failed."""
-    if not (settings.outputs.gmail_drafts and settings.source.kind == "google"):
+    if not wants_gmail(settings):
         return None
     # imported here, as in `wiring.make_ports`: googleapiclient is slow to load, and an
     # ICS or outbox user's digest never needs it
     from calbot.adapters.google.api import connect
-    from calbot.adapters.google.gmail import GmailSink
 
     try:
-        sink: MessageSink = GmailSink(
-            connect(settings),
-            from_addr=settings.user.email,
-            from_name=settings.user.name,
-            clock=lambda: now,
-        )
-        run.gmail = sink.leave(
-            digest_message(run.full, settings, now), digest_message_id(settings, now), label=LABEL
-        )
+        run.gmail = gmail_copy(run.full, settings, now, connect(settings))
     except CalbotError as exc:
-        return Trouble(TroubleKind.DELIVERY, " ".join(str(exc).split()), now)
+        return delivery_trouble(exc, now)
     return None
+
+
+def gmail_copy(full: Digest, settings: Settings, now: datetime, api: GoogleApi) -> Left:
+    """Leave the full digest as the day's Gmail draft through `api` (team mode: the user's
+    delegated clients). One draft per day: it is found by its Message-ID and rewritten, so
+    a rerun — a redelivered task too — never makes a second one. Raises CalbotError."""
+    from calbot.adapters.google.gmail import GmailSink
+
+    sink: MessageSink = GmailSink(
+        api, from_addr=settings.user.email, from_name=settings.user.name, clock=lambda: now
+    )
+    return sink.leave(
+        digest_message(full, settings, now), digest_message_id(settings, now), label=LABEL
+    )
+
+
+def delivery_trouble(exc: CalbotError, now: datetime) -> Trouble:
+    """A failed copy, reported in the digest itself."""
+    return Trouble(TroubleKind.DELIVERY, " ".join(str(exc).split()), now)
 
 
 def _to_imap(run: DigestRun, settings: Settings, now: datetime) -> Trouble | None:
@@ -191,7 +213,7 @@ def _to_imap(run: DigestRun, settings: Settings, now: datetime) -> Trouble | Non
             digest_message(run.full, settings, now), digest_message_id(settings, now), label=LABEL
         )
     except CalbotError as exc:
-        return Trouble(TroubleKind.DELIVERY, " ".join(str(exc).split()), now)
+        return delivery_trouble(exc, now)
     finally:
         sink.close()
     return None

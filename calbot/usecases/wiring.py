@@ -24,6 +24,7 @@ from calbot.errors import (
     UsageError,
 )
 from calbot.ports.calendar import CalendarSource
+from calbot.ports.review_id import ReviewIdKeeper
 from calbot.ports.sinks import DraftSink, NoteSink
 from calbot.ports.store import StateStore
 from calbot.present.messages import say, section
@@ -76,6 +77,7 @@ def make_ports(
     dry_run: bool,
     api: GoogleApi | None = None,
     closing: contextlib.ExitStack | None = None,
+    review_ids: ReviewIdKeeper | None = None,
 ) -> tuple[Ports, list[Message]]:
     """The adapters one scan talks to, chosen by the config, and warnings about that choice.
 
@@ -84,7 +86,9 @@ def make_ports(
     adapters are imported only when chosen: each pulls in a heavy library the other
     configuration never needs (icalendar, googleapiclient). `api`: Google clients built by
     the caller (team mode: per-user credentials, shared request budgets). `closing`: where
-    a sink holding a connection (IMAP) registers its close, for the end of the scan."""
+    a sink holding a connection (IMAP) registers its close, for the end of the scan.
+    `review_ids`: where the review calendar's id is kept (team mode: PostgreSQL), instead of
+    the file beside the token."""
     if settings.outputs.outbox and not dry_run:  # before any sink exists, let alone writes
         problem = folder_problem(settings.outputs.outbox)
         if problem:
@@ -119,7 +123,7 @@ def make_ports(
             api = connect(settings)
         source = GoogleCalendarSource(api, settings, store, writable=not dry_run, now=now)
         if settings.outputs.review_calendar:
-            sinks.append(review_calendar(api, settings, store))
+            sinks.append(review_calendar(api, settings, store, review_ids))
         if settings.outputs.gmail_drafts:
             sinks.append(
                 GmailSink(
@@ -165,12 +169,14 @@ def make_imap(settings: Settings, closing: contextlib.ExitStack | None = None) -
     ]
 
 
-def review_calendar(api: GoogleApi, settings: Settings, store: StateStore) -> ReviewCalendar:
+def review_calendar(
+    api: GoogleApi, settings: Settings, store: StateStore, keeper: ReviewIdKeeper | None = None
+) -> ReviewCalendar:
     """The private "calbot review" calendar: a review sink, so a meeting shows its status
     only when no mail sink has one."""
     # imported here like the other Google adapters (see make_ports): googleapiclient is slow
     from calbot.adapters.google.review import ReviewCalendar
-    from calbot.adapters.google.review_id import META_KEY, id_file_for
+    from calbot.adapters.google.review_id import META_KEY, IdFile, id_file_for
 
     def save_id(value: str) -> None:
         with store.transaction():
@@ -180,7 +186,7 @@ def review_calendar(api: GoogleApi, settings: Settings, store: StateStore) -> Re
         api,
         settings,
         labels=section("review.", settings.user.language),
-        id_file=id_file_for(settings),
+        keeper=keeper or IdFile(id_file_for(settings)),
         load_id=lambda: store.get_meta(META_KEY),
         save_id=save_id,
     )
@@ -247,9 +253,11 @@ def scan(
     progress: Progress = quiet,
     store: StateStore | None = None,
     api: GoogleApi | None = None,
+    review_ids: ReviewIdKeeper | None = None,
 ) -> ScanRun:
     """One scan with the configured source and sinks; `store` replaces the state dir's,
-    `api` the Google clients `connect(settings)` would build.
+    `api` the Google clients `connect(settings)` would build, `review_ids` the keeper of the
+    review calendar's id (by default the file beside the token).
 
     Templates are loaded (and so validated) before anything else is read. A real scan
     (not a dry run) is logged in the store's runs, failures included, for the digest.
@@ -262,7 +270,13 @@ def scan(
                 store = stack.enter_context(open_state(settings, state_dir, dry_run=dry_run))
             try:
                 ports, notices = make_ports(
-                    settings, store, now, dry_run=dry_run, api=api, closing=stack
+                    settings,
+                    store,
+                    now,
+                    dry_run=dry_run,
+                    api=api,
+                    closing=stack,
+                    review_ids=review_ids,
                 )
                 result = run_scan(
                     settings,

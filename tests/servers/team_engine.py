@@ -219,3 +219,10 @@ def single_user_drafts(engine: Engine, email: str, tmp_path: Path) -> int:
 
 def drafts_per_user(engine: Engine) -> dict[str, int]:
     return {u: len(engine.fake.drafts_of(u)) for u in engine.users}
+
+
+def digest_drafts(fake: TeamFakeGoogle, email: str) -> list[str]:
+    """The user's Gmail drafts that are a digest (by their per-day Message-ID)."""
+    with fake.as_user(email):
+        ids = list(fake.drafts)
+        return [d for d in ids if fake.draft_message(d)["Message-ID"].startswith("<calbot.digest.")]

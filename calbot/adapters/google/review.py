@@ -20,24 +20,22 @@ decision it answers, which give the event its time, title, action and reasons. T
 built, and hashed, in `calbot.adapters.google.review_event`; this sink's `content_hash` is
 that of the whole event, and that is what the ledger keeps for it.
 
-**Held slots.** When the decision offers slots (`decision.proposal.slots`), each gets a hold
+**Held slots.** Each slot the decision offers (`decision.proposal.slots`) gets a hold
 event, written and removed with the review event: `create` and `update` first bring the
-draft's hold events in line (one `events.list` by `calbot_hold`, then an `events.update`
-per moved slot, `events.insert` per new one, `events.delete` per dropped one — and nothing
-for a slot that stayed), then write the review event, so a failure in between leaves a
-review event whose stored hash still asks for the next scan's retry. `update` lists the
-holds only when the new reply has slots or the old event had holds (`calbot_content`);
-`delete` reads the event's properties first (one `events.get`) to find its holds.
+draft's holds in line (`_sync_holds`), then write the review event, so a failure in between
+leaves a review event whose stored hash still asks for the next scan's retry. `update`
+lists the holds only when the new reply has slots or the old event had holds
+(`calbot_content`); `delete` reads the event's properties first to find its holds.
 
 **Versions and edits.** A review event's version is its `etag`, which changes whenever the
 user edits the event: calbot then never overwrites it (`user_edited`), and an event the user
 deleted is `user_deleted`, like a Gmail draft. `find` reports `edited=True` when the event's
 title, description or time no longer hash to the `calbot_hash` calbot stored.
 
-**The calendar's id** is kept beside the token and in the state store; the calendar is made
-only by the first write (see `calbot.adapters.google.review_id`). A 404 on `observe` means
-every review event is gone with the calendar (reported as gone, like events the user deleted
-one by one).
+**The calendar's id** is kept by a `ReviewIdKeeper` (a file beside the token; in team mode
+the user's PostgreSQL row) and in the state store; the calendar is made only by the first
+write (see `calbot.adapters.google.review_id`). A 404 on `observe` means every review event
+is gone with the calendar (reported as gone, like events the user deleted one by one).
 
 Requests (all through `GoogleApi.call`):
 - `observe`: one paged `events.list` (2500 a page, only ids, etags and calbot's properties).
@@ -46,16 +44,15 @@ Requests (all through `GoogleApi.call`):
 - `find`: one `events.list` with `privateExtendedProperty=calbot_mid=<hash>`.
 - `create`: `events.insert` (`sendUpdates=none`), after `calendars.insert` on first use.
 - `update`: `events.get` (a deleted event is still readable, status "cancelled", and an
-  update would bring it back), then `events.update` (`sendUpdates=none`); 404/410 or a
-  cancelled event → `DraftGone`.
-- `delete`: `events.get` (its properties: does it have holds?), then `events.delete`
-  (`sendUpdates=none`) of its holds and of it; 404/410 is fine.
+  update would bring it back), then `events.update`; 404/410 or cancelled → `DraftGone`.
+- `delete`: `events.get` (its holds?), then `events.delete` of its holds and of it.
+- holds: one `events.list` by `calbot_hold`, then `events.update` per moved slot, `insert`
+  per new one, `delete` per dropped one, nothing for a slot that stayed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from calbot.adapters.google.api import ApiError, GoogleApi
@@ -75,6 +72,7 @@ from calbot.adapters.google.review_id import ReviewCalendarId
 from calbot.config.settings import Settings
 from calbot.core.messages import Message
 from calbot.errors import ServiceError
+from calbot.ports.review_id import ReviewIdKeeper
 from calbot.ports.sinks import DraftGone, Reply, SinkKind, Written
 
 PAGE_SIZE = 2500  # events.list's maximum
@@ -99,12 +97,13 @@ class ReviewCalendar:
         settings: Settings,
         *,
         labels: Mapping[str, str],
-        id_file: Path,
+        keeper: ReviewIdKeeper,
         load_id: Callable[[], str | None] | None = None,
         save_id: Callable[[str], None] | None = None,
     ) -> None:
         """`labels`: the fixed words of the events and the calendar, in `user.language`
         (`LABELS` names them; the use case renders them from the message catalogue).
+        `keeper`: where the calendar's id is kept (`review_id.IdFile` for a single user).
         `load_id`/`save_id`: the state store's copy of the id (`get_meta`/`put_meta` of
         `review_id.META_KEY`); `save_id` is called outside any transaction, so it opens its
         own."""
@@ -117,7 +116,7 @@ class ReviewCalendar:
         self._ids = ReviewCalendarId(
             api,
             settings,
-            id_file=id_file,
+            keeper=keeper,
             description=self._labels["calendar"],
             load_id=load_id,
             save_id=save_id,
@@ -184,7 +183,7 @@ class ReviewCalendar:
             ev = _dict(item)
             if ev.get("status") == "cancelled" or not ev.get("id"):
                 continue
-            props = _dict(_dict(ev.get("extendedProperties")).get("private"))
+            props = _props(ev)
             stored = str(props.get(PROP_HASH) or "")
             return Written(
                 ref=str(ev["id"]),
@@ -251,16 +250,7 @@ class ReviewCalendar:
                 raise DraftGone(f"review event {ref} was deleted")
             if holds or had_holds:
                 self._sync_holds(cid, mid, holds)
-            got = self._call(
-                self._events().update(
-                    calendarId=cid,
-                    eventId=ref,
-                    sendUpdates="none",
-                    body=body,
-                    fields=_WRITE_FIELDS,
-                ),
-                "updating a review event",
-            )
+            got = self._put(cid, body, "updating a review event", ref)
         except ApiError as exc:
             if exc.status in _GONE:
                 raise DraftGone(f"review event {ref} is gone") from exc
@@ -297,7 +287,7 @@ class ReviewCalendar:
 
     @property
     def calendar_id(self) -> str | None:
-        """The review calendar's id as known now (file, then store), None before it exists."""
+        """The review calendar's id as known now (keeper, then store), None before it exists."""
         return self._ids.known()
 
     # -- internals -------------------------------------------------------------------------
@@ -313,19 +303,16 @@ class ReviewCalendar:
         token = ""
         seen: set[str] = set()
         while True:
-            params: dict[str, Any] = {
-                "calendarId": cid,
-                "maxResults": PAGE_SIZE,
-                "fields": _LIST_FIELDS,
-            }
+            params: dict[str, Any] = {"calendarId": cid, "maxResults": PAGE_SIZE}
+            params["fields"] = _LIST_FIELDS
             if token:
                 params["pageToken"] = token
             got = self._call(self._events().list(**params), "reading the review calendar")
             for item in got.get("items") or ():
                 ev = _dict(item)
                 if ev.get("id"):
-                    props = _dict(_dict(ev.get("extendedProperties")).get("private"))
-                    yield str(ev["id"]), str(ev.get("etag") or ""), str(props.get(PROP_MID) or "")
+                    mid = str(_props(ev).get(PROP_MID) or "")
+                    yield str(ev["id"]), str(ev.get("etag") or ""), mid
             token = str(got.get("nextPageToken") or "")
             if not token or token in seen:  # a repeated token would loop forever
                 return
@@ -336,6 +323,13 @@ class ReviewCalendar:
 
     def _holds(self, reply: Reply) -> list[dict[str, Any]]:
         return hold_bodies(reply, self._labels, self._tz)
+
+    def _put(self, cid: str, body: dict[str, Any], what: str, ref: str = "") -> dict[str, Any]:
+        """Write `body` as event `ref` (update), or as a new event (insert) without one."""
+        kw: dict[str, Any] = {"calendarId": cid, "sendUpdates": "none", "body": body}
+        if ref:
+            return self._call(self._events().update(eventId=ref, fields=_WRITE_FIELDS, **kw), what)
+        return self._call(self._events().insert(fields=_WRITE_FIELDS, **kw), what)
 
     def _delete_event(self, cid: str, ref: str, what: str) -> None:
         try:
@@ -373,24 +367,9 @@ class ReviewCalendar:
                 there.remove(same)
         for body in todo:
             if there:
-                ref = str(there.pop(0)["id"])
-                self._call(
-                    self._events().update(
-                        calendarId=cid,
-                        eventId=ref,
-                        sendUpdates="none",
-                        body=body,
-                        fields=_WRITE_FIELDS,
-                    ),
-                    "moving a held slot",
-                )
+                self._put(cid, body, "moving a held slot", str(there.pop(0)["id"]))
             else:
-                self._call(
-                    self._events().insert(
-                        calendarId=cid, sendUpdates="none", body=body, fields=_WRITE_FIELDS
-                    ),
-                    "holding a slot",
-                )
+                self._put(cid, body, "holding a slot")
         for ev in there:
             self._delete_event(cid, str(ev["id"]), "releasing a held slot")
 

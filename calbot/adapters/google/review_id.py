@@ -1,15 +1,16 @@
 """The review calendar's id: where it is kept, and the one place the calendar is created.
 
 The scope `calendar.app.created` cannot list calendars, so a lost id would mean a second
-"calbot review" calendar. The id lives in a file beside the token (`<token
-folder>/review_calendar_id`, mode 0600: the source of truth) and in the state store's meta
-(`review_calendar_id`, through the optional `load_id`/`save_id` callables). It is read from
-the file first, then the store. The calendar is created (`calendars.insert`) only for the
-first *write* — never for `observe` or `find`, so a dry run writes nothing, not even the
-file — and both copies are brought up to date on the first write of each instance. A
-calendar that answers 404 (the user deleted it) is created anew once, and the file and the
-store are rewritten. Only a crash between `calendars.insert` and the file write can orphan
-a calendar.
+"calbot review" calendar. The id lives with a `ReviewIdKeeper` (`calbot.ports.review_id`,
+the source of truth: for a single user `IdFile`, a file beside the token, `<token
+folder>/review_calendar_id`, mode 0600; in team mode the user's row in PostgreSQL) and in
+the state store's meta (`review_calendar_id`, through the optional `load_id`/`save_id`
+callables). It is read from the keeper first, then the store. The calendar is created
+(`calendars.insert`) only for the first *write* — never for `observe` or `find`, so a dry
+run writes nothing, not even the file — and both copies are brought up to date on the first
+write of each instance. A calendar that answers 404 (the user deleted it) is created anew
+once, and the keeper and the store are rewritten. Only a crash between `calendars.insert`
+and the keeper's save can orphan a calendar.
 
 An id that names one of the user's configured calendars, "primary" or the user's address is
 refused (`ServiceError`): with `calendar.events` also granted, a bad id must never lead calbot
@@ -27,6 +28,7 @@ from calbot.adapters import files
 from calbot.adapters.google.api import GoogleApi
 from calbot.config.settings import Settings
 from calbot.errors import ServiceError
+from calbot.ports.review_id import ReviewIdKeeper
 
 CALENDAR_SUMMARY = "calbot review"
 ID_FILE_NAME = "review_calendar_id"
@@ -39,6 +41,20 @@ def id_file_for(settings: Settings) -> Path:
     return Path(settings.google.token_file).expanduser().parent / ID_FILE_NAME
 
 
+class IdFile:
+    """`ReviewIdKeeper` of a single user: a file (mode 0600, replaced atomically)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.where = str(path)
+
+    def load(self) -> str | None:
+        return _read_id_file(self.path)
+
+    def save(self, calendar_id: str) -> None:
+        _write_id_file(self.path, calendar_id)
+
+
 class ReviewCalendarId:
     """The id of calbot's review calendar, as one sink instance knows it."""
 
@@ -47,17 +63,18 @@ class ReviewCalendarId:
         api: GoogleApi,
         settings: Settings,
         *,
-        id_file: Path,
+        keeper: ReviewIdKeeper,
         description: str,
         load_id: Callable[[], str | None] | None = None,
         save_id: Callable[[str], None] | None = None,
     ) -> None:
-        """`description`: the new calendar's, in the user's language. `load_id`/`save_id`:
+        """`keeper`: where the id is kept (the source of truth). `description`: the new
+        calendar's, in the user's language. `load_id`/`save_id`:
         the state store's copy of the id; `save_id` opens its own transaction."""
         self._api = api
         self._tz = settings.user.timezone
         self._description = description
-        self._id_file = id_file
+        self._keeper = keeper
         self._load_id = load_id
         self._save_id = save_id
         self._forbidden = {
@@ -72,10 +89,10 @@ class ReviewCalendarId:
         self._persisted = False  # file and store hold the id (checked on the first write)
 
     def known(self) -> str | None:
-        """The id as known now (file, then store); None before the calendar exists, or
+        """The id as known now (keeper, then store); None before the calendar exists, or
         once it answered 404."""
         if not self._read:  # a bad id raises here, and again on every later use
-            found = _read_id_file(self._id_file)
+            found = self._keeper.load()
             if found is None and self._load_id is not None:
                 found = (self._load_id() or "").strip() or None
             if found is not None:
@@ -97,12 +114,12 @@ class ReviewCalendarId:
         return cid
 
     def persist(self, cid: str) -> None:
-        """Bring the file (the source of truth) and the store's copy up to date: on the
+        """Bring the keeper's id (the source of truth) and the store's copy up to date: on the
         first write of this instance, and after a new calendar was created."""
         if self._persisted:
             return
-        if _read_id_file(self._id_file) != cid:
-            _write_id_file(self._id_file, cid)
+        if self._keeper.load() != cid:
+            self._keeper.save(cid)
         if self._save_id is not None:
             current = self._load_id() if self._load_id is not None else None
             if current != cid:
@@ -112,8 +129,8 @@ class ReviewCalendarId:
     def _check(self, cid: str) -> None:
         if not _ID_SHAPE.fullmatch(cid) or cid.lower() in self._forbidden:
             raise ServiceError(
-                f"{self._id_file}: {cid[:80]!r} is not calbot's review calendar — delete the "
-                "file (and keep the state store) to let calbot find or create its own"
+                f"{self._keeper.where}: {cid[:80]!r} is not calbot's review calendar — delete"
+                " it (and keep the state store) to let calbot find or create its own"
             )
 
     def _create(self) -> str:

@@ -24,7 +24,7 @@ from replies import reply
 from calbot.adapters.google import api as google_api
 from calbot.adapters.google.api import GoogleApi
 from calbot.adapters.google.review import ReviewCalendar
-from calbot.adapters.google.review_id import ID_FILE_NAME, META_KEY, id_file_for
+from calbot.adapters.google.review_id import ID_FILE_NAME, META_KEY, IdFile, id_file_for
 from calbot.adapters.google.scopes import CALENDAR_APP_CREATED, scopes_for
 from calbot.adapters.mail import message_id_for
 from calbot.adapters.memory_state import MemoryStore
@@ -118,7 +118,7 @@ def new_sink(api: GoogleApi, settings: Settings, store: MemoryStore | None) -> R
             api,
             settings,
             labels=section("review.", settings.user.language),
-            id_file=id_file_for(settings),
+            keeper=IdFile(id_file_for(settings)),
         )
     return review_calendar(api, settings, store)
 
@@ -248,7 +248,7 @@ def test_every_label_must_be_given(api: GoogleApi, settings: Settings) -> None:
     labels = section("review.", "en")
     del labels["untitled"]
     with pytest.raises(ValueError, match="untitled"):
-        ReviewCalendar(api, settings, labels=labels, id_file=id_file_for(settings))
+        ReviewCalendar(api, settings, labels=labels, keeper=IdFile(id_file_for(settings)))
 
 
 def test_the_description_speaks_the_users_language(google: Any, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from servers.team_engine import (
     ROUND_SECONDS,
     WRITES,
     Engine,
+    digest_drafts,
     drafts_per_user,
     single_user_drafts,
 )
@@ -122,6 +123,25 @@ def test_fifty_users_get_the_single_user_drafts_then_a_quiet_second_round(
         digests = [d for p in engine.procs for d in p.task_lines() if d["kind"] == "digest"]
         assert [(d["user"], d["outcome"]) for d in digests] == [(engine.users[0], "ok")]
         assert "Acme" in load_digest(conn, 1)[0]  # type: ignore[index]
+        # ... and leaves its Gmail copy (gmail_drafts is on), through the budgets
+        assert digests[0]["gmail"] == "new" and digests[0]["requests"] > 0
+        copies = digest_drafts(engine.fake, engine.users[0])
+        assert len(copies) == 1
+
+        # the same digest task again the same day (a redelivery, its row never committed):
+        # the copy is found by its Message-ID and rewritten, never a second one
+        conn.execute(
+            "UPDATE users SET digest_html = NULL, next_digest_at = now() WHERE email = %s",
+            (engine.users[0],),
+        )
+
+        def redone() -> Any:
+            lines = [d for p in engine.procs for d in p.task_lines() if d["kind"] == "digest"]
+            return len(lines) >= 2 and load_digest(conn, 1) and lines
+
+        lines = wait_for("the digest again", redone, 60)
+        assert [d["gmail"] for d in lines] == ["new", "updated"]
+        assert digest_drafts(engine.fake, engine.users[0]) == copies
     finally:
         conn.close()
 

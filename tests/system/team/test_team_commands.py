@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from fakes.team import TeamFakeGoogle
 from servers.redis_server import RedisServer
+from servers.team_engine import digest_drafts
 
 from calbot.cli.main import main
 from calbot.team.pg_store import connect
@@ -327,3 +328,90 @@ def test_add_user_validates_first_and_remove_user_keeps_drafts(team: Team) -> No
     assert [u["email"] for u in json.loads(team.run("users", "--json")[1])] == [BO]
     assert team.run("remove-user", ANA)[0] == 2
     conn.close()
+
+
+def review_calendars(fake: TeamFakeGoogle, email: str) -> dict[str, int]:
+    """The user's "calbot review" calendars: id → number of events on it."""
+    with fake.as_user(email):
+        cals = fake._cals.values()
+        return {c.key: len(c.events) for c in cals if c.summary == "calbot review"}
+
+
+def test_the_review_calendar_is_made_once_its_id_kept_in_postgresql_and_no_file(
+    team: Team, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"  # where a single user's id file would go (beside the token)
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    assert team.run("migrate")[0] == 0
+    overload(team.fake, ANA)
+    config = team.user_config(ANA, "\n[outputs]\nreview_calendar = true\n")
+    code, _, err = team.run("add-user", str(config))
+    assert code == 0, err
+
+    scan_json(team, ANA, "--dry-run")  # a dry run makes no calendar and keeps no id
+    assert review_calendars(team.fake, ANA) == {}
+    conn = connect(team.url)
+    query = "SELECT review_calendar_id FROM users WHERE email = %s"
+    assert conn.execute(query, (ANA,)).fetchone()[0] is None
+
+    doc = scan_json(team, ANA)
+    (cid,) = review_calendars(team.fake, ANA)
+    assert review_calendars(team.fake, ANA)[cid] >= sum(1 for m in doc["meetings"] if m["draft"])
+    assert review_calendars(team.fake, ANA)[cid] > 0  # the test can fail
+    assert conn.execute(query, (ANA,)).fetchone()[0] == cid
+    assert team.fake.count("calendar.calendars.insert") == 1
+
+    team.fake.clear_log()
+    again = scan_json(team, ANA)
+    assert again["stats"]["drafted"] == 0
+    assert team.fake.count("calendar.calendars.insert") == 0  # the kept id, reused
+    assert list(review_calendars(team.fake, ANA)) == [cid]
+    assert conn.execute(query, (ANA,)).fetchone()[0] == cid
+    conn.close()
+    assert [p for p in home.rglob("*") if p.is_file()] == []  # no local file, anywhere
+
+
+def test_the_digest_leaves_one_gmail_copy_a_rerun_rewrites_it(team: Team) -> None:
+    assert team.run("migrate")[0] == 0
+    for email in (ANA, BO):
+        overload(team.fake, email)
+        assert team.run("add-user", str(team.user_config(email)))[0] == 0
+        assert team.run("scan", email)[0] == 0
+    replies = len(team.fake.drafts_of(ANA))
+
+    team.fake.clear_log()
+    code, out, err = team.run("digest", ANA)
+    assert code == 0, err
+    (copy,) = digest_drafts(team.fake, ANA)
+    with team.fake.as_user(ANA):
+        msg = team.fake.draft_message(copy)
+    assert [a.addr_spec for a in msg["To"].addresses] == [ANA]
+    plain = msg.get_body(("plain",))
+    assert plain is not None and "Acme" in plain.get_content()
+    assert len(team.fake.drafts_of(ANA)) == replies + 1
+    assert team.fake.count("gmail.drafts.create") == 1
+    assert digest_drafts(team.fake, BO) == []  # each user's copy in their own mailbox
+
+    # a rerun the same day (a retried or redelivered digest task): the copy is rewritten,
+    # even when the first run's row never committed (nothing on the row to go by)
+    conn = connect(team.url)
+    conn.execute("UPDATE users SET digest_html = NULL WHERE email = %s", (ANA,))
+    conn.execute("DELETE FROM meta WHERE user_id = (SELECT id FROM users WHERE email = %s)", (ANA,))
+    assert team.run("digest", ANA)[0] == 0
+    assert digest_drafts(team.fake, ANA) == [copy]
+    assert team.fake.count("gmail.drafts.create") == 1
+    assert team.fake.count("gmail.drafts.update") == 1
+
+    # no Gmail copy possible (delegation revoked): the digest still prints and is kept,
+    # and says why
+    team.fake.revoke_delegation(BO)
+    code, out, err = team.run("digest", BO)
+    assert code == 0, err
+    assert "could not be left in Gmail" in out and "Domain-wide delegation" in out
+    assert "calbot auth" not in out  # the single user's fix does not apply here
+    assert digest_drafts(team.fake, BO) == []
+    row = conn.execute("SELECT digest_html FROM users WHERE email = %s", (BO,)).fetchone()
+    conn.close()
+    assert row[0] and "<html" in row[0].lower()
