@@ -134,6 +134,9 @@ lock_wait_seconds = 5
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--meetings", type=int, default=500)
+    parser.add_argument(
+        "--profile", metavar="FILE", help="cProfile each scan into FILE.scan, FILE.rescan"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--token-file", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -171,8 +174,16 @@ def main() -> None:
         for label in ("first scan", "unchanged rescan"):
             ask(child, "clear")
             out = io.StringIO()
+            argv = ["scan", "--config", str(config), "--json"]
             t0 = time.perf_counter()
-            code = calbot(["scan", "--config", str(config), "--json"], out=out)
+            if args.profile:
+                import cProfile
+
+                with cProfile.Profile() as profile:
+                    code = calbot(argv, out=out)
+                profile.dump_stats(f"{args.profile}.{label.split()[-1]}")
+            else:
+                code = calbot(argv, out=out)
             wall = time.perf_counter() - t0
             if code != 0:
                 raise SystemExit(f"calbot scan exited {code}")
