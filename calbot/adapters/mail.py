@@ -134,6 +134,18 @@ def _address(addr: str, name: str = "") -> Address:
         raise ValueError(f"not an e-mail address: {addr!r}") from exc
 
 
+_Value = str | Address | list[str | Address]
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*")
+_PLAIN_SPEC = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+
+
+def _address_text(addr: str, name: str = "") -> str | Address:
+    """`_address`, as the text the header takes when both parts are plain (no parse)."""
+    if _PLAIN_SPEC.fullmatch(addr) and (not name or _PLAIN_NAME.fullmatch(name)):
+        return f"{name} <{addr}>" if name else addr
+    return _address(addr, name)
+
+
 def build_message(
     draft: Draft,
     *,
@@ -161,16 +173,16 @@ def build_message(
     if not _MESSAGE_ID.fullmatch(message_id):
         raise ValueError(f"not a Message-ID: {message_id!r}")
     names = draft.to_names
-    to = [_address(addr, names[i] if i < len(names) else "") for i, addr in enumerate(draft.to)]
+    to = [_address_text(a, names[i] if i < len(names) else "") for i, a in enumerate(draft.to)]
     if not to:
         raise ValueError("a draft needs at least one recipient")
 
-    headers: list[tuple[str, str | Address | list[Address]]] = [
-        ("From", _address(from_addr, from_name)),
+    headers: list[tuple[str, _Value]] = [
+        ("From", _address_text(from_addr, from_name)),
         ("To", to),
     ]
     if draft.cc:
-        headers.append(("Cc", [_address(addr) for addr in draft.cc]))
+        headers.append(("Cc", [_address_text(addr) for addr in draft.cc]))
     headers += [
         ("Subject", clean_header_text(draft.subject, limit=None)),
         ("Date", format_datetime(date)),
@@ -195,8 +207,6 @@ def build_message(
 # words one space apart, none of them an encoded word or a quoted string (`=?`, `"`), no
 # comment or group syntax. Anything else goes through the policy itself.
 _PLAIN_VALUE = re.compile(r"[!#-'*-\[\]-~]+(?: [!#-'*-\[\]-~]+)*")
-_ADDR_SPEC = r"[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+"
-_PLAIN_ADDRESS = re.compile(rf"{_ADDR_SPEC}|[A-Za-z0-9 ]+ <{_ADDR_SPEC}>")
 _LINE = MAIL_POLICY.max_line_length or 78
 _PLAIN_TAIL = (
     b'Content-Type: text/plain; charset="utf-8"\r\n'
@@ -204,7 +214,7 @@ _PLAIN_TAIL = (
 )
 
 
-def plain_message(headers: Sequence[tuple[str, str | Address | list[Address]]], body: str) -> bytes:
+def plain_message(headers: Sequence[tuple[str, _Value]], body: str) -> bytes:
     """What `EmailMessage(policy=MAIL_POLICY)` given `headers` and a text/plain UTF-8
     quoted-printable `body` writes, byte for byte (pinned by tests/unit/test_mail_bytes.py),
     without its header registry for the plain headers that make up almost every draft."""
@@ -212,10 +222,9 @@ def plain_message(headers: Sequence[tuple[str, str | Address | list[Address]]], 
     for name, value in headers:
         if isinstance(value, list):
             text = ", ".join(map(str, value))
-            plain = all(_PLAIN_ADDRESS.fullmatch(str(a)) for a in value)
+            plain = all(isinstance(a, str) for a in value)  # `_address_text` found it plain
         elif isinstance(value, Address):
-            text = str(value)
-            plain = _PLAIN_ADDRESS.fullmatch(text) is not None
+            text, plain = str(value), False
         else:
             text = value
             plain = _PLAIN_VALUE.fullmatch(text) is not None and "=?" not in text

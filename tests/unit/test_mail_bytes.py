@@ -5,6 +5,7 @@ lines), which the fast path hands back to the policy."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import given, settings
@@ -104,6 +105,19 @@ def test_hostile_headers_and_bodies_are_byte_identical() -> None:
 _TEXT = st.text(
     alphabet=st.sampled_from(list(" \t\"'()<>,;:.=?\\@-_abcXYZ019éờ中\n\r")), max_size=90
 )
+
+
+def test_odd_addresses_are_byte_identical() -> None:
+    for addr in ("a.b+c@x-y.example", "a..b@x.example", "A_B@X.EXAMPLE", '"q"@x.example'):
+        draft = Draft("en", (addr,), "Hi", "Hi\n", cc=(addr,), to_names=("Ana",))
+        assert outcome(fast, draft) == outcome(reference, draft), addr
+
+
+def outcome(build: Callable[[Draft, str, tuple[Slot, ...]], bytes], draft: Draft) -> object:
+    try:
+        return build(draft, "Alex", ())
+    except ValueError:
+        return ValueError
 
 
 @settings(max_examples=300, deadline=None)
