@@ -23,6 +23,7 @@ from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from functools import lru_cache
 
 from calbot.core.headers import clean_header_text
 from calbot.core.model import Draft, Slot
@@ -71,6 +72,7 @@ def content_hash(to: Sequence[str], cc: Sequence[str], subject: str, body: str) 
     return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
 
 
+@lru_cache(maxsize=1024)  # asked three times a draft: planning, writing, recording
 def draft_hash(draft: Draft) -> str:
     return content_hash(draft.to, draft.cc, draft.subject, draft.body)
 
@@ -228,8 +230,9 @@ def plain_message(headers: Sequence[tuple[str, _Value]], body: str) -> bytes:
         else:
             text = value
             plain = _PLAIN_VALUE.fullmatch(text) is not None and "=?" not in text
-        if plain and len(name) + 2 + len(text) <= _LINE:
-            out.append(f"{name}: {text}\r\n".encode("ascii"))
+        folded = _fold_plain(name, text) if plain else None
+        if folded is not None:
+            out.append(folded)
         else:
             _, stored = MAIL_POLICY.header_store_parse(name, value)
             out.append(MAIL_POLICY.fold_binary(name, stored))
@@ -241,3 +244,15 @@ def plain_message(headers: Sequence[tuple[str, _Value]], body: str) -> bytes:
 
 
 _NEWLINES = re.compile(r"\r\n|\r|\n")
+
+
+def _fold_plain(name: str, text: str) -> bytes | None:
+    """`name: text` as the policy writes plain words: on one line when it fits in 78
+    characters; one word too long for that (the content hash) alone on a continuation line.
+    None otherwise: the policy's own folding of several words (it prefers a fresh line for
+    the whole rest when that fits) is left to it."""
+    if len(name) + 2 + len(text) <= _LINE:
+        return f"{name}: {text}\r\n".encode("ascii")
+    if " " not in text and len(text) + 1 <= _LINE:
+        return f"{name}:\r\n {text}\r\n".encode("ascii")
+    return None

@@ -134,3 +134,19 @@ def test_any_text_is_byte_identical(subject: str, name: str, body: str, holds: i
             return
         raise AssertionError("the fast path accepted what the email package refuses") from None
     assert fast(draft, name, slots) == expected
+
+
+_WORDS = st.lists(
+    st.text(alphabet=st.sampled_from(list("abcXYZ019/,.:-")), min_size=1, max_size=85),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(words=_WORDS, holds=st.integers(0, 3))
+def test_long_plain_headers_fold_as_the_policy_folds(words: list[str], holds: int) -> None:
+    subject = " ".join(words)
+    draft = Draft("en", ("ana@acme.example",), subject, "Hi\n", to_names=("Ana",))
+    slots = (SLOT,) * holds
+    assert fast(draft, "Alex", slots) == reference(draft, "Alex", slots)
