@@ -2,7 +2,9 @@
 
     python bench/bench_scan.py [--sizes 1000,10000] [--big]
 
-Per size: the core (classify + workload + score + decide) on every occurrence in the file,
+Per size: the core (classify + workload + score + decide) as the scan runs it ("core": the
+default window, the next 14 days, with 14 days of history feeding counts and load; its
+"ratio" is to the bare parse + expand) and on every occurrence in the file ("all"),
 the whole `calbot scan --dry-run` (default window: the next 14 days) with a cold ICS cache,
 again with the cache it left ("rescan": the file unchanged), and over the file's last 366
 days ("full": every meeting scored, drafted and printed), each in its own
@@ -102,31 +104,40 @@ def child(mode: str, path: str, config: str) -> None:
 
 
 def core(path: str, config: str, start: datetime, end: datetime) -> tuple[dict[str, float], int]:
+    """The core as `calbot scan` runs it (`score_window` + `decide_all`, default window: the
+    next 14 days with 14 days of history), on the events the scan reads; then, for
+    comparison, the same core on every occurrence in the file ("all")."""
     from calbot.adapters.ics import IcsSource
     from calbot.config.loader import load_settings
-    from calbot.core.classify import classify, dedupe
-    from calbot.core.decide import Scene, Scored, decide_all
-    from calbot.core.scoring import client_week_counts, repeat_count, score
-    from calbot.core.workload import measure
+    from calbot.core.classify import dedupe
+    from calbot.core.decide import Scene, decide_all
+    from calbot.core.scan_result import Window
+    from calbot.core.workload import clip_events
+    from calbot.usecases.scan import score_window
+    from calbot.usecases.wiring import scan_window
 
     settings = load_settings(Path(config))
-    events = dedupe(IcsSource(path, "me@example.com", "Europe/Berlin").events(start, end))
-    now = start + timedelta(days=14)
-    began = time.perf_counter()
-    meetings = [m for e in events if (m := classify(e, settings)) is not None]
-    workload = measure(events, settings.user, start.date(), end.date())
-    counts = client_week_counts(meetings, ZONE)
-    scored = [
-        Scored(m, score(m, workload, n, settings), n)
-        for m in meetings
-        for n in [repeat_count(m, counts, ZONE)]
-    ]
-    decisions = decide_all(
-        scored, Scene(now=now, horizon_end=end, workload=workload, settings=settings)
-    )
-    core_s = time.perf_counter() - began
-    acted = sum(1 for d in decisions.values() if d.action != "none")
-    return {"core_s": core_s, "meetings": len(meetings), "acted": acted}, len(events)
+    now = datetime.now(ZONE)
+    source = IcsSource(path, "me@example.com", "Europe/Berlin")
+    figures: dict[str, float] = {}
+    count = 0
+    for label, window in (
+        ("core", scan_window(settings, now, None, None)),
+        ("all", Window(start=start, end=end, history_start=start, full=True)),
+    ):
+        events, _ = clip_events(
+            source.events(window.history_start, window.end), window.history_start, window.end
+        )
+        events = dedupe(events)
+        began = time.perf_counter()
+        workload, scored = score_window(events, settings, window)
+        scene = Scene(now=now, horizon_end=window.end, workload=workload, settings=settings)
+        decisions = decide_all(scored, scene)
+        figures[f"{label}_s"] = time.perf_counter() - began
+        figures[f"{label}_meetings"] = len(scored)
+        figures[f"{label}_acted"] = sum(1 for d in decisions.values() if d.action != "none")
+        count = max(count, len(events))
+    return figures, count
 
 
 BEFORE: list[str] = []  # --before CHECKOUT: run calbot from there instead
@@ -173,7 +184,8 @@ def main() -> None:
         return
     sizes = [int(s) for s in args.sizes.split(",")] + ([100_000] if args.big else [])
     print(
-        f"{'events':>8} {'occurr.':>8} {'meetings':>9} {'core s':>7} {'bare s':>7} "
+        f"{'events':>8} {'occurr.':>8} {'meetings':>9} {'all s':>7} {'core s':>7} {'ratio':>6} "
+        f"{'bare s':>7} "
         f"{'scan s':>7} {'ratio':>6} {'rescan':>7} {'ratio':>6} {'full s':>7} {'ratio':>6} "
         f"{'bare MiB':>9} {'scan MiB':>9} {'full MiB':>9}"
     )
@@ -195,8 +207,10 @@ def main() -> None:
                 old = (run("scan", path, config, old_cache), run("scan", path, config, old_cache))
                 BEFORE.clear()
             print(
-                f"{n:>8} {int(core_run['count']):>8} {int(core_run['meetings']):>9} "
-                f"{core_run['core_s']:>7.2f} {bare['seconds']:>7.2f} {scan['seconds']:>7.2f} "
+                f"{n:>8} {int(core_run['count']):>8} {int(core_run['all_meetings']):>9} "
+                f"{core_run['all_s']:>7.2f} {core_run['core_s']:>7.3f} "
+                f"{core_run['core_s'] / bare['seconds']:>6.3f} "
+                f"{bare['seconds']:>7.2f} {scan['seconds']:>7.2f} "
                 f"{scan['seconds'] / bare['seconds']:>6.2f} {rescan['seconds']:>7.2f} "
                 f"{rescan['seconds'] / bare['seconds']:>6.2f} {full['seconds']:>7.2f} "
                 f"{full['seconds'] / bare['seconds']:>6.2f} {bare['rss_mib']:>9.0f} "

@@ -25,7 +25,7 @@ from calbot.core.records import DecisionRecord, HoldRecord, Note
 from calbot.core.scan_result import NOT_PENDING, Outcome, ScanResult, Window
 from calbot.core.scoring import client_week_counts, repeat_count, score
 from calbot.core.vocab import DraftStatus
-from calbot.core.workload import clip_events, measure
+from calbot.core.workload import Workload, clip_events, measure
 from calbot.errors import ConfigError
 from calbot.ports.calendar import CalendarSource
 from calbot.ports.sinks import DraftSink, NoteSink, Reply, SinkKind
@@ -36,7 +36,16 @@ from calbot.usecases.scan_record import HoldScope, next_holds, record_decisions,
 from calbot.usecases.sink_duplicates import relearn_deleted
 from calbot.usecases.sink_sync import Scope, SinkSync, meeting_label, sync_sink
 
-__all__ = ["Outcome", "Ports", "Progress", "ScanResult", "Window", "quiet", "run_scan"]
+__all__ = [
+    "Outcome",
+    "Ports",
+    "Progress",
+    "ScanResult",
+    "Window",
+    "quiet",
+    "run_scan",
+    "score_window",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,22 +81,11 @@ def run_scan(
     events = dedupe(events)
 
     progress("scoring meetings")
-    meetings = [m for e in events if (m := classify(e, settings)) is not None]
-    workload = measure(
-        events,
-        settings.user,
-        window.history_start.astimezone(tz).date(),
-        window.end.astimezone(tz).date(),
-        ports.source.extra_busy(window.start, window.end),
+    workload, scored = score_window(
+        events, settings, window, ports.source.extra_busy(window.start, window.end)
     )
     lang = settings.user.language
     warnings = [say(w, lang) for w in (*ports.source.warnings, *unusable)]
-    counts = client_week_counts(meetings, tz)
-    scored = []
-    for m in meetings:
-        if window.start <= m.event.start < window.end:
-            n = repeat_count(m, counts, tz)
-            scored.append(Scored(m, score(m, workload, n, settings), n))
     seen_keys = {e.draft_key for e in events}
     domain = message_domain(settings.user.domain)
     previous = ports.store.holds()
@@ -163,6 +161,29 @@ def run_scan(
     result.pending_elsewhere = _pending_unseen(ports, seen_keys)
     result.api_requests = ports.source.requests
     return result
+
+
+def score_window(
+    events: Sequence[Event], settings: Settings, window: Window, extra_busy: Sequence[Slot] = ()
+) -> tuple[Workload, list[Scored]]:
+    """The core as a scan runs it: the load of every day from the history on, and the
+    window's meetings scored (history meetings count toward a client's week)."""
+    tz = ZoneInfo(settings.user.timezone)
+    meetings = [m for e in events if (m := classify(e, settings)) is not None]
+    workload = measure(
+        events,
+        settings.user,
+        window.history_start.astimezone(tz).date(),
+        window.end.astimezone(tz).date(),
+        extra_busy,
+    )
+    counts = client_week_counts(meetings, tz)
+    scored = []
+    for m in meetings:
+        if window.start <= m.event.start < window.end:
+            n = repeat_count(m, counts, tz)
+            scored.append(Scored(m, score(m, workload, n, settings), n))
+    return workload, scored
 
 
 def _pending_unseen(ports: Ports, seen: set[str]) -> int:

@@ -230,32 +230,40 @@ def _remember(
     written: Written | None,
     now: datetime,
 ) -> None:
-    """Bring the ledger in line with what was just done."""
+    """Bring the ledger in line with what was just done: one transaction, and none at all
+    when nothing changed (an unchanged rescan writes nothing)."""
     want, prior = step.want, step.prior
+    pending = want is not None and step.op.kind in _CREATING
+    deleting = step.op.kind in (Kind.DELETE, Kind.FORGET)
+    row: SinkRecord | None = None
+    if deleting:
+        pass
+    elif written is not None and want is not None and status is not None:
+        row = SinkRecord(
+            key=want.key,
+            sink=sink,
+            action=want.action,
+            message_id=want.message_id,
+            ref=written.ref,
+            version=written.version,
+            fingerprint=want.fingerprint,
+            status=status,
+            written_at=now,
+            content_hash=written.content_hash or want.content_hash,
+        )
+    elif prior is not None:
+        row = replace(prior, status=status or prior.status)
+        if status == DraftStatus.UNCHANGED and want is not None:
+            # the draft already says what the meeting now needs: it is the current one
+            row = replace(row, fingerprint=want.fingerprint)
+        if row == step.stored:
+            row = None
+    if not (pending or deleting or row is not None):
+        return
     with store.transaction():
-        if want is not None and step.op.kind in _CREATING:
+        if pending and want is not None:
             store.delete_pending_create(sink, want.key)
-        if step.op.kind in (Kind.DELETE, Kind.FORGET):
+        if deleting:
             store.delete_sink_record(sink, prior.key if prior else "")
-        elif written is not None and want is not None and status is not None:
-            store.put_sink_record(
-                SinkRecord(
-                    key=want.key,
-                    sink=sink,
-                    action=want.action,
-                    message_id=want.message_id,
-                    ref=written.ref,
-                    version=written.version,
-                    fingerprint=want.fingerprint,
-                    status=status,
-                    written_at=now,
-                    content_hash=written.content_hash or want.content_hash,
-                )
-            )
-        elif prior is not None:
-            row = replace(prior, status=status or prior.status)
-            if status == DraftStatus.UNCHANGED and want is not None:
-                # the draft already says what the meeting now needs: it is the current one
-                row = replace(row, fingerprint=want.fingerprint)
-            if row != step.stored:
-                store.put_sink_record(row)
+        elif row is not None:
+            store.put_sink_record(row)

@@ -37,13 +37,19 @@ method (`drafts.send`, `messages.send`); a test scans the sources to keep it tha
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 from calbot.adapters.google.api import ApiError, GoogleApi
-from calbot.adapters.google.gmail_own import OwnDraft, Watched, age, ids_of, trusted_list
+from calbot.adapters.google.gmail_own import (
+    OwnDraft,
+    Watched,
+    age,
+    decode_raw,
+    ids_of,
+    trusted_list,
+)
 from calbot.adapters.mail import (
     ID_HEADER,
     build_message,
@@ -155,33 +161,10 @@ class GmailSink:
 
     def create(self, reply: Reply) -> Written:
         """A new draft. Creating is not safe to repeat (a second create is a second draft):
-        when a try fails in a way that may hide a draft Gmail made all the same (5xx, no
-        answer in time, a dropped connection), the draft is looked up (list + headers, not
-        search) before any retry, and adopted when it is there. After a timeout Gmail may
-        still be making it: then no second create at all — `ServiceError`, and the caller's
-        pending create is resolved by a later scan."""
-        body = {"message": {"raw": self._raw(reply)}}
-        request = Watched(self._drafts().create(userId=USER, body=body, fields=_WRITE_FIELDS))
-
-        def made_already() -> dict[str, Any] | None:
-            found = self.find(reply.message_id)
-            if found is not None:
-                return {"id": found.ref, "message": {"id": found.version}}
-            if request.timed_out:
-                raise ServiceError(
-                    "Gmail did not answer a draft create in time and the draft is not there"
-                    " yet; the next scan looks for it before making any"
-                )
-            return None
-
-        try:
-            got = _dict(self._api.call(request, what="gmail drafts.create", recheck=made_already))
-        except Exception as exc:
-            # Gmail answered every try, and the look-up after each found nothing: no draft
-            # was made. After a timeout it may still be making one: the caller keeps its
-            # pending create for the next scan to resolve.
-            exc.may_land = request.timed_out  # type: ignore[attr-defined]
-            raise
+        see `_create_once`; the caller's pending create is resolved by a later scan."""
+        raw = self._raw(reply)
+        later = "the next scan looks for it before making any"
+        got = self._create_once(raw, reply.message_id, "gmail drafts.create", later)
         return self._written(got, reply)
 
     def update(self, ref: str, reply: Reply) -> Written:
@@ -298,7 +281,7 @@ class GmailSink:
                 return None
             raise
         message = _dict(got.get("message"))
-        raw = _decode_raw(message.get("raw"))
+        raw = decode_raw(message.get("raw"))
         if raw is None or wanted not in ids_of(raw):
             return None
         now, written = message_hashes(raw)
@@ -367,36 +350,39 @@ class GmailSink:
                 if exc.status != 404:
                     raise
 
+        later = "the next digest looks for it before making any"
+        got = self._create_once(raw, message_id, f"gmail drafts.create ({label})", later)
+        return Left(DraftStatus.NEW, str(got.get("id") or ""))
+
+    def _create_once(self, raw: str, message_id: str, what: str, later: str) -> dict[str, Any]:
+        """`drafts.create`, never repeated blindly: when a try fails in a way that may hide
+        a draft Gmail made all the same, the draft is looked up by `message_id` before any
+        retry and taken when there. After a timeout Gmail may still be making it: then no
+        second create at all — `ServiceError` (its text ends with `later`), and the error
+        carries `may_land`, so the caller keeps its pending create."""
         request = Watched(
             self._drafts().create(userId=USER, body={"message": {"raw": raw}}, fields=_WRITE_FIELDS)
         )
 
         def made_already() -> dict[str, Any] | None:
-            again = self.find(message_id)
-            if again is not None:
-                return {"id": again.ref}
-            if request.timed_out:  # Gmail may still be making it: never a second one
+            found = self.find(message_id)
+            if found is not None:
+                return {"id": found.ref, "message": {"id": found.version}}
+            if request.timed_out:
                 raise ServiceError(
-                    f"Gmail did not answer the {label} draft's create in time and it is not"
-                    " there yet; the next digest looks for it before making any"
+                    f"Gmail did not answer a draft create in time and the draft is not there"
+                    f" yet; {later}"
                 )
             return None
 
-        got = _dict(
-            self._api.call(request, what=f"gmail drafts.create ({label})", recheck=made_already)
-        )
-        return Left(DraftStatus.NEW, str(got.get("id") or ""))
+        try:
+            return _dict(self._api.call(request, what=what, recheck=made_already))
+        except Exception as exc:
+            # Gmail answered every try, and the look-up after each found nothing: no draft
+            # was made. After a timeout it may still be making one.
+            exc.may_land = request.timed_out  # type: ignore[attr-defined]
+            raise
 
 
 def _dict(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
-
-
-def _decode_raw(value: object) -> bytes | None:
-    """Gmail's base64url `raw` (padding optional) as bytes; None when it is not that."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-    except (binascii.Error, ValueError):
-        return None

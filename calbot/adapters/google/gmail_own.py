@@ -4,6 +4,8 @@ trusted, and whether a create timed out (so it may still land)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
 from email import policy
 from email.parser import BytesHeaderParser
@@ -61,3 +63,13 @@ class Watched:
         except Exception as exc:
             self.timed_out = isinstance(exc, TimeoutError) or "timed out" in str(exc).lower()
             raise
+
+
+def decode_raw(value: object) -> bytes | None:
+    """Gmail's base64url `raw` (padding optional) as bytes; None when it is not that."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        return None
