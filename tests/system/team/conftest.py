@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from fakes.team import TeamFakeGoogle
+from servers.celery_procs import CeleryProcess
 from servers.postgres_server import APT as PG_APT
 from servers.postgres_server import PostgresServer, find_pg_bin
 from servers.redis_server import APT as REDIS_APT
@@ -101,3 +102,28 @@ def team_db(pg_cluster: PostgresServer) -> str:
     finally:
         conn.close()
     return url
+
+
+@pytest.fixture
+def calbot_database(pg_cluster: PostgresServer) -> tuple[str, str, int]:
+    """A fresh database owned by a `calbot` role with a password (as in the deploy files):
+    (name, host, port)."""
+    import psycopg
+    from servers.deploy_run import DB_PASSWORD
+    from servers.pg_session import fresh_database
+
+    name = fresh_database(pg_cluster).rsplit("/", 1)[1]
+    with psycopg.connect(pg_cluster.url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'calbot'").fetchone()
+        verb = "ALTER" if exists else "CREATE"  # the cluster lives for the whole session
+        conn.execute(f"{verb} ROLE calbot LOGIN PASSWORD '{DB_PASSWORD}'")
+        conn.execute(f'ALTER DATABASE "{name}" OWNER TO calbot')
+    return name, "127.0.0.1", pg_cluster.port
+
+
+@pytest.fixture
+def procs() -> Iterator[list[CeleryProcess]]:
+    started: list[CeleryProcess] = []
+    yield started
+    for proc in started:
+        proc.stop()

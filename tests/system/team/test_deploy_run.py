@@ -13,148 +13,32 @@ health checks, `depends_on`, the users and security contexts are NOT exercised h
 from __future__ import annotations
 
 import json
-import os
-import re
 import shutil
-import subprocess
-import sys
-from collections.abc import Iterator
-from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-import pytest
 import yaml  # type: ignore[import-untyped]  # no stubs; only the tests read YAML
 from fakes.team import TeamFakeGoogle
 from servers.celery_procs import CeleryProcess, wait_for
-from servers.postgres_server import PostgresServer
+from servers.deploy_run import (
+    ANA,
+    DB_PASSWORD,
+    DEPLOY,
+    Root,
+    celery,
+    cobalt_day,
+    local_env,
+    run,
+    scanned,
+    team_toml,
+)
 from servers.redis_server import RedisServer
-from servers.team_engine import TZ, next_tuesday
 
-from calbot.team.pg_store import connect
 from calbot.team.secrets import new_key
-
-DEPLOY = Path(__file__).parents[3] / "deploy" / "team"
-BIN = Path(sys.executable).parent
-ANA = "ana@agency.example"  # deploy/team/user.example.toml's user
-DB_PASSWORD = "pw-" + new_key()[:16]
-
-
-def cobalt_day(fake: TeamFakeGoogle) -> None:
-    """Five one-hour meetings with the example user's client, Cobalt: over the defaults'
-    max_meetings_per_day (4), so the scan drafts."""
-    day = next_tuesday()
-    with fake.as_user(ANA):
-        for hour in (9, 10, 11, 13, 14):
-            start = datetime(day.year, day.month, day.day, hour, tzinfo=TZ)
-            fake.add_event(
-                summary=f"Cobalt review {hour}",
-                description="Agenda: the plan.",
-                start={"dateTime": start.isoformat()},
-                end={"dateTime": (start + timedelta(hours=1)).isoformat()},
-                organizer={"email": "cy@cobalt.example", "displayName": "Cy Cobalt"},
-                attendees=[
-                    {"email": "cy@cobalt.example", "organizer": True, "responseStatus": "accepted"},
-                    {"email": ANA, "self": True, "responseStatus": "accepted"},
-                ],
-            )
-
-
-class Root:
-    """A folder standing for the containers' file system: `/x/y` is `root/x/y`."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def __call__(self, container_path: str) -> Path:
-        return self.folder / container_path.lstrip("/")
-
-    def put(self, container_path: str, text: str, mode: int = 0o600) -> Path:
-        path = self(container_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        path.chmod(mode)
-        return path
-
-    def args(self, values: list[str]) -> list[str]:
-        """A command's arguments with container paths moved under the root."""
-        return [str(self(v)) if v.startswith("/") else v for v in values]
-
-
-@pytest.fixture
-def database(pg_cluster: PostgresServer) -> tuple[str, str, int]:
-    """A fresh database owned by a `calbot` role with a password (as in the deploy files):
-    (name, host, port)."""
-    import psycopg
-    from servers.pg_session import fresh_database
-
-    name = fresh_database(pg_cluster).rsplit("/", 1)[1]
-    with psycopg.connect(pg_cluster.url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'calbot'").fetchone()
-        if not exists:
-            conn.execute(f"CREATE ROLE calbot LOGIN PASSWORD '{DB_PASSWORD}'")
-        conn.execute(f'ALTER DATABASE "{name}" OWNER TO calbot')
-    return name, "127.0.0.1", pg_cluster.port
-
-
-@pytest.fixture
-def procs() -> Iterator[list[CeleryProcess]]:
-    started: list[CeleryProcess] = []
-    yield started
-    for proc in started:
-        proc.stop()
-
-
-def local_env(root: Root, environment: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CALBOT_", "PYTEST", "COV"))}
-    env.update({k: str(root(v)) if v.startswith("/") else v for k, v in environment.items()})
-    env["HOME"] = str(root("/home/calbot"))  # the image's user: no home of the tester's
-    return env
-
-
-def run(root: Root, command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """A one-shot container command (`calbot ...`) with the venv's entry point."""
-    assert command[0] == "calbot", command
-    argv = [str(BIN / "calbot"), *root.args(command[1:])]
-    return subprocess.run(
-        argv, capture_output=True, text=True, timeout=180, env=env, cwd=root("/"), check=False
-    )
-
-
-def celery(root: Root, name: str, command: list[str], env: dict[str, str]) -> CeleryProcess:
-    assert command[:3] == ["celery", "-A", "calbot.team"], command
-    args = root.args(command[3:])
-    if args[0] == "worker":
-        args += ["-n", f"{name}@%h"]  # each replica container has its own hostname
-    return CeleryProcess(name, args, root(f"/logs/{name}"), env).start()
-
-
-def team_toml(root: Root, text: str, db: tuple[str, str, int], redis_url: str, api: str) -> str:
-    """The team config as the deploy mounts it, its service names and paths mapped."""
-    name, host, port = db
-    text = text.replace("@postgres:5432/calbot", f"@{host}:{port}/{name}")
-    text = text.replace("redis://redis:6379/0", redis_url)
-    text = re.sub(r'"(/(?:run|var/run)/[^"]+)"', lambda m: f'"{root(m[1])}"', text)
-    text = text.replace("passfile=/run/secrets/", f"passfile={root('/run/secrets/')}/")
-    text = text.replace("[google]\n", f'[google]\napi_root = "{api}"\n', 1)
-    return text + "\n[engine]\ntick_seconds = 1\n"
-
-
-def scanned(db_url: str, email: str) -> Any:
-    conn = connect(db_url)
-    try:
-        return conn.execute(
-            "SELECT last_outcome, drafts_pending FROM users WHERE email = %s AND"
-            " last_outcome IS NOT NULL",
-            (email,),
-        ).fetchone()
-    finally:
-        conn.close()
 
 
 def test_the_compose_services_commands_run_and_scan_an_added_user(
     team_google: TeamFakeGoogle,
-    database: tuple[str, str, int],
+    calbot_database: tuple[str, str, int],
     redis_server: RedisServer,
     tmp_path: Path,
     procs: list[CeleryProcess],
@@ -163,7 +47,7 @@ def test_the_compose_services_commands_run_and_scan_an_added_user(
     services = compose["services"]
     root = Root(tmp_path / "root")
     root("/tmp").mkdir(parents=True)  # every container has one
-    name, host, port = database
+    name, host, port = calbot_database
 
     # the README's steps: secrets (0600), team.toml from the example, a user's config
     files = {
@@ -180,7 +64,7 @@ def test_the_compose_services_commands_run_and_scan_an_added_user(
     team_google.write_service_account(secrets_dir / "google_service_account.json")
     example = (DEPLOY / "team.example.toml").read_text(encoding="utf-8")
     db_url = f"postgresql://calbot@{host}:{port}/{name}"
-    text = team_toml(root, example, database, redis_server.url, team_google.root)
+    text = team_toml(root, example, calbot_database, redis_server.url, team_google.root)
     for secret, spec in compose["secrets"].items():  # mounted at /run/secrets/NAME
         source = secrets_dir / Path(spec["file"]).name
         root.put(f"/run/secrets/{secret}", source.read_text(encoding="utf-8"))
