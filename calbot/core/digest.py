@@ -130,6 +130,7 @@ class Digest:
     trouble: tuple[Trouble, ...]
     scans: int  # runs since the last digest
     last_scan: datetime | None  # the newest run that went well, if any
+    team: bool = False  # team mode: the user's fixes are the team administrator's
 
     @property
     def pending(self) -> int:

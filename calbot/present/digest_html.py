@@ -187,7 +187,7 @@ def _html_trouble(d: Digest) -> list[str]:
     heading = "trouble" if d.since is not None else "trouble_first"
     parts = [f"<h2>{esc(phrase(lang, heading))}</h2>", "<ul>"]
     for t in d.trouble:
-        what, when, fix = trouble_parts(t, lang)
+        what, when, fix = trouble_parts(t, lang, team=d.team)
         text = f'<span style="{_CSS_BAD}">{esc(what)}</span>'
         if when:
             text += f' <span style="{_CSS_DIM}">({esc(when)})</span>'

@@ -179,7 +179,7 @@ def _trouble_lines(d: Digest) -> list[Line]:
         return []
     out.append([(phrase(lang, heading), "heading")])
     for t in d.trouble:
-        what, when, fix = trouble_parts(t, lang)
+        what, when, fix = trouble_parts(t, lang, team=d.team)
         line: Line = [("  ! " + what, "bad")]
         if when:
             line.append((f" ({when})", "dim"))

@@ -100,11 +100,19 @@ def win_back(d: Digest) -> str:
     return ""
 
 
-def trouble_parts(t: Trouble, lang: str) -> tuple[str, str, str]:
-    """(what happened, how often/when, the fix) — the detail is untrusted and not included."""
+# fixes a single user makes on their own machine; in team mode the administrator makes them
+_ADMIN_FIXES = frozenset(
+    {"fix_auth", "fix_expiry", "fix_failed", "fix_stale", "fix_access_check", "fix_locked"}
+)
+
+
+def trouble_parts(t: Trouble, lang: str, *, team: bool = False) -> tuple[str, str, str]:
+    """(what happened, how often/when, the fix) — the detail is untrusted and not included.
+    In team mode a fix the user cannot make (`calbot auth`, the worker, a stuck process)
+    is the team administrator's, who sees it in `calbot team status`."""
     if t.kind == TroubleKind.STALE:
         what = phrase(lang, "trouble_stale", when=moment(t.last, lang))
-        return what, "", phrase(lang, "fix_stale")
+        return what, "", phrase(lang, "fix_team" if team else "fix_stale")
     kind = t.kind if has_phrase(f"trouble_{t.kind}") else TroubleKind.FAILED
     what = phrase(lang, f"trouble_{kind}")
     fix_key = f"fix_{kind}"
@@ -123,4 +131,6 @@ def trouble_parts(t: Trouble, lang: str) -> tuple[str, str, str]:
             if t.times > 1
             else phrase(lang, "at", when=moment(t.last, lang))
         )
+    if team and fix_key in _ADMIN_FIXES:
+        fix_key = "fix_team"
     return what, when, phrase(lang, fix_key)

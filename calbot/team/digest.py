@@ -115,7 +115,7 @@ def _locked(
             holds=store.holds(),
         )
 
-    shown, full = build(False), build(True)
+    shown, full = replace(build(False), team=True), replace(build(True), team=True)
     gmail, problem = _gmail(conn, user, settings, full, now, access)
     if problem is not None:
         shown = replace(shown, trouble=(*shown.trouble, problem))

@@ -207,6 +207,39 @@ def test_repeated_trouble_is_one_line_and_warnings_have_fixes() -> None:
     assert [t.kind for t in fresh.trouble] == ["failed", "warning", "expiry"]
 
 
+TEAM_FIXED = [  # a single user's own fix, in team mode the administrator's
+    ("failed", "boom: calendar.ics not found", "`calbot scan`"),
+    ("auth", "Google access expired or was revoked", "`calbot auth`"),
+    ("locked", "", "stuck calbot process"),
+]
+
+
+@pytest.mark.parametrize(
+    ("outcome", "error", "own_fix"), TEAM_FIXED, ids=[f[0] for f in TEAM_FIXED]
+)
+@pytest.mark.parametrize("lang", ["en", "vi", "ms"])
+def test_in_team_mode_the_fix_is_the_administrators(
+    outcome: str, error: str, own_fix: str, lang: str
+) -> None:
+    from dataclasses import replace
+
+    single = digest(runs=[run(2, outcome, error=error), run(1)])
+    single = replace(single, language=lang)
+    team = replace(single, team=True)
+    admin = TEXT[lang]["digest.fix_team"]
+    for render in (render_plain, render_html):
+        assert admin not in render(single)
+        assert admin in render(team) and "calbot team status" in render(team)
+    if lang == "en":
+        assert own_fix in render_plain(single)
+        assert own_fix not in render_plain(team)
+    stale = replace(digest(runs=[]), language=lang, team=True)
+    assert admin in render_plain(stale) and "`calbot run`" not in render_plain(stale)
+    # what the user needs no one for stays as it is
+    down = replace(digest(runs=[run(2, "google_down", error="Google still failing")]), team=True)
+    assert "calbot retries by itself at the next scan" in render_plain(down)
+
+
 def test_no_scan_for_hours_is_trouble() -> None:
     d = digest(runs=[])
     (t,) = d.trouble

@@ -185,6 +185,8 @@ TEXT: dict[str, str] = {
     "digest.fix_access_check": "run `calbot doctor`",
     "digest.fix_stale": "start the worker (`calbot run` or its systemd unit), or run `calbot scan`",
     "digest.fix_delivery": "calbot tries Gmail again with the next digest",
+    "digest.fix_team": "your calbot administrator sees the cause and its fix in"
+    " `calbot team status`",
     "digest.subject": "calbot: {n} replies to review — {day}",
     "digest.subject_one": "calbot: 1 reply to review — {day}",
     "digest.subject_none": "calbot: nothing to review — {day}",

@@ -137,6 +137,8 @@ TEXT: dict[str, str] = {
     "digest.fix_stale": "mulakan proses latar (`calbot run` atau unit systemd), atau jalankan"
     " `calbot scan`",
     "digest.fix_delivery": "calbot akan mencuba Gmail sekali lagi pada ringkasan seterusnya",
+    "digest.fix_team": "pentadbir calbot anda dapat melihat puncanya dan cara membaikinya"
+    " dalam `calbot team status`",
     "digest.subject": "calbot: {n} balasan untuk disemak — {day}",
     "digest.subject_one": "calbot: 1 balasan untuk disemak — {day}",
     "digest.subject_none": "calbot: tiada apa-apa untuk disemak — {day}",

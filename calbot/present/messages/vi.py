@@ -132,6 +132,8 @@ TEXT: dict[str, str] = {
     "digest.fix_stale": "khởi động tiến trình chạy nền (`calbot run` hoặc dịch vụ systemd), hoặc"
     " chạy `calbot scan`",
     "digest.fix_delivery": "calbot sẽ thử lại với Gmail ở bản tin sau",
+    "digest.fix_team": "quản trị viên calbot của bạn xem được nguyên nhân và cách khắc phục"
+    " trong `calbot team status`",
     "digest.subject": "calbot: {n} thư trả lời cần bạn xem — {day}",
     "digest.subject_one": "calbot: 1 thư trả lời cần bạn xem — {day}",
     "digest.subject_none": "calbot: không có gì cần xem — {day}",
