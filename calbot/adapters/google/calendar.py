@@ -37,6 +37,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from calbot.adapters.google.event_times import days_around, outside_days
 from calbot.adapters.google.events import BadEvent, to_event
 from calbot.adapters.google.freebusy import FreeBusy
 from calbot.adapters.google.sync import CalendarGone, CalendarSync
@@ -89,13 +90,14 @@ class GoogleCalendarSource:
         order = {cal: i for i, cal in enumerate(self._calendars)}
         found: list[Event] = []
         window = (start, end)
+        first, last = days_around(start, end)
         for cal in self._calendars:
             local: dict[str, Event] = {}
             try:
                 for event_id, item in self._sync.items(cal, start, end):
                     local.pop(event_id, None)
-                    if item is None:
-                        continue
+                    if item is None or outside_days(item, first, last):
+                        continue  # surely outside the window: not worth converting
                     try:
                         event = to_event(item, cal, self._user_email, self._zone, within=window)
                     except BadEvent as exc:
