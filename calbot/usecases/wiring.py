@@ -12,12 +12,11 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from calbot.adapters.lock import StateLock
-from calbot.adapters.outbox import OutboxSink, folder_problem
 from calbot.adapters.sqlite import SqliteStore
 from calbot.config.dates import FIRST_YEAR, LAST_YEAR, check_moment, check_span, parse_when
 from calbot.config.settings import Settings
-from calbot.config.templates import load_templates
 from calbot.core.messages import Message, message
+from calbot.core.scan_result import Window
 from calbot.errors import (
     ConfigError,
     LockedError,
@@ -28,12 +27,15 @@ from calbot.ports.sinks import DraftSink, NoteSink
 from calbot.ports.store import StateStore
 from calbot.present.messages import say, section
 from calbot.usecases.runlog import failed_run, ok_run, record_quietly, record_run, record_unlocked
-from calbot.usecases.scan import Ports, Progress, ScanResult, Window, quiet, run_scan
 
+# The scan use case, the templates (Jinja2, Babel) and the outbox (e-mail) are imported in
+# the functions that use them: a Google scan sends its first request before it loads them,
+# so their import overlaps Google's answer (see `scan`).
 if TYPE_CHECKING:
     from calbot.adapters.caldav import Dav
     from calbot.adapters.google.api import GoogleApi
     from calbot.adapters.google.review import ReviewCalendar
+    from calbot.usecases.scan import Ports, Progress, ScanResult
 
 
 def now_in(settings: Settings) -> datetime:
@@ -76,6 +78,7 @@ def make_ports(
     dry_run: bool,
     api: GoogleApi | None = None,
     closing: contextlib.ExitStack | None = None,
+    prefetch_from: datetime | None = None,
 ) -> tuple[Ports, list[Message]]:
     """The adapters one scan talks to, chosen by the config, and warnings about that choice.
 
@@ -84,7 +87,11 @@ def make_ports(
     adapters are imported only when chosen: each pulls in a heavy library the other
     configuration never needs (icalendar, googleapiclient). `api`: Google clients built by
     the caller (team mode: per-user credentials, shared request budgets). `closing`: where
-    a sink holding a connection (IMAP) registers its close, for the end of the scan."""
+    a sink holding a connection (IMAP) registers its close, for the end of the scan.
+    `prefetch_from`: the scan's first moment; a Google source sends its first request at
+    once (`GoogleCalendarSource.prefetch`), before the rest is built."""
+    from calbot.adapters.outbox import folder_problem
+
     if settings.outputs.outbox and not dry_run:  # before any sink exists, let alone writes
         problem = folder_problem(settings.outputs.outbox)
         if problem:
@@ -112,12 +119,16 @@ def make_ports(
         from calbot.adapters.google.api import connect
         from calbot.adapters.google.auth import testing_expiry_warning
         from calbot.adapters.google.calendar import GoogleCalendarSource
-        from calbot.adapters.google.gmail import GmailSink
-        from calbot.adapters.google.notes import CalendarNotes
 
         if api is None:
             api = connect(settings)
-        source = GoogleCalendarSource(api, settings, store, writable=not dry_run, now=now)
+        google = GoogleCalendarSource(api, settings, store, writable=not dry_run, now=now)
+        if prefetch_from is not None:
+            google.prefetch(prefetch_from)
+        source = google
+        from calbot.adapters.google.gmail import GmailSink
+        from calbot.adapters.google.notes import CalendarNotes
+
         if settings.outputs.review_calendar:
             sinks.append(review_calendar(api, settings, store))
         if settings.outputs.gmail_drafts:
@@ -136,6 +147,8 @@ def make_ports(
             warnings.append(warning)
     sinks.extend(make_imap(settings, closing))
     sinks.extend(make_outbox(settings))
+    from calbot.usecases.scan import Ports
+
     return Ports(source, store, sinks, notes), warnings
 
 
@@ -189,6 +202,8 @@ def review_calendar(api: GoogleApi, settings: Settings, store: StateStore) -> Re
 def make_outbox(settings: Settings) -> list[DraftSink]:
     if not settings.outputs.outbox:
         return []
+    from calbot.adapters.outbox import OutboxSink
+
     tz = ZoneInfo(settings.user.timezone)
     return [
         OutboxSink(
@@ -244,7 +259,7 @@ def scan(
     start_text: str | None = None,
     end_text: str | None = None,
     dry_run: bool = False,
-    progress: Progress = quiet,
+    progress: Progress | None = None,
     store: StateStore | None = None,
     api: GoogleApi | None = None,
 ) -> ScanRun:
@@ -253,7 +268,11 @@ def scan(
 
     Templates are loaded (and so validated) before anything else is read. A real scan
     (not a dry run) is logged in the store's runs, failures included, for the digest.
+    A Google source sends its first request as soon as it is built (`make_ports`), so
+    Google's answer overlaps importing and building the rest of the scan.
     """
+    from calbot.config.templates import load_templates
+
     templates = load_templates(settings.outputs.templates_dir, settings.path)
     window = scan_window(settings, now, start_text, end_text)
     try:
@@ -262,8 +281,16 @@ def scan(
                 store = stack.enter_context(open_state(settings, state_dir, dry_run=dry_run))
             try:
                 ports, notices = make_ports(
-                    settings, store, now, dry_run=dry_run, api=api, closing=stack
+                    settings,
+                    store,
+                    now,
+                    dry_run=dry_run,
+                    api=api,
+                    closing=stack,
+                    prefetch_from=window.history_start,
                 )
+                from calbot.usecases.scan import quiet, run_scan
+
                 result = run_scan(
                     settings,
                     ports,
@@ -271,7 +298,7 @@ def scan(
                     now=now,
                     window=window,
                     dry_run=dry_run,
-                    progress=progress,
+                    progress=progress or quiet,
                 )
             except Exception as exc:
                 if not dry_run:

@@ -81,6 +81,12 @@ class GoogleCalendarSource:
     def requests(self) -> int:
         return int(self._api.requests)
 
+    def prefetch(self, start: datetime) -> None:
+        """Send the first calendar's first request now (see `CalendarSync.prefetch`), for
+        `events(start, ...)` to take its answer."""
+        if self._calendars:
+            self._sync.prefetch(self._calendars[0], start)
+
     def events(self, start: datetime, end: datetime) -> Iterator[Event]:
         """Every event of every configured calendar overlapping [start, end), sorted.
 
@@ -107,6 +113,8 @@ class GoogleCalendarSource:
                         local[event_id] = event
             except CalendarGone:
                 local = {}
+            finally:
+                self._sync.settle()  # a request sent ahead and not taken: done before the next
             found.extend(local.values())
         found.sort(key=lambda e: (e.start, order[e.calendar_id], e.id))
         return iter(found)
