@@ -8,13 +8,16 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-_EDGE_YEARS = (1, 9999)  # the years whose times may not convert to UTC
+_EDGE_YEARS = (1, 9999)
+# `isinstance(x, MAPPING)`: true at once for a dict (what JSON gives), before the slower
+# abstract-class test that other mappings need
+MAPPING = (dict, Mapping)  # the years whose times may not convert to UTC
 
 
 def item_end(item: Mapping[str, Any], zone: tzinfo) -> datetime | None:
     """When a cached item ends (for pruning the cache), None when unreadable."""
     raw = item.get("end") or item.get("start")
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, MAPPING):
         return None
     try:
         return when(raw, zone, "end")[0]
@@ -29,13 +32,13 @@ class Broken(ValueError):
 def span(item: Mapping[str, Any], zone: tzinfo) -> tuple[datetime, datetime, bool, str]:
     """(start, end, all-day?, tz name) of an item."""
     raw_start, raw_end = item.get("start"), item.get("end")
-    if not isinstance(raw_start, Mapping) or not (
+    if not isinstance(raw_start, MAPPING) or not (
         raw_start.get("dateTime") or raw_start.get("date")
     ):
         raise Broken("no start")
     start, all_day, tz_name = when(raw_start, zone, "start")
-    end_map = isinstance(raw_end, Mapping)
-    if isinstance(raw_end, Mapping) and (raw_end.get("dateTime") or raw_end.get("date")):
+    end_map = isinstance(raw_end, MAPPING)
+    if isinstance(raw_end, MAPPING) and (raw_end.get("dateTime") or raw_end.get("date")):
         end, end_all_day, _ = when(raw_end, zone, "end")
         if end_all_day != all_day:
             raise Broken("start and end mix a date and a date-time")
@@ -87,7 +90,7 @@ def outside_days(item: Mapping[str, Any], first: str, last: str) -> bool:
 
 def _day(raw: object) -> tuple[str | None, str]:
     """("YYYY-MM-DD" as written, "dateTime" or "date") of a start/end object, or None."""
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, MAPPING):
         return None, ""
     kind = "dateTime"
     value = raw.get(kind)
