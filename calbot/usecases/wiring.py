@@ -12,12 +12,11 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from calbot.adapters.lock import StateLock
-from calbot.adapters.outbox import OutboxSink, folder_problem
 from calbot.adapters.sqlite import SqliteStore
 from calbot.config.dates import FIRST_YEAR, LAST_YEAR, check_moment, check_span, parse_when
 from calbot.config.settings import Settings
-from calbot.config.templates import load_templates
 from calbot.core.messages import Message, message
+from calbot.core.scan_result import Window
 from calbot.errors import (
     ConfigError,
     LockedError,
@@ -29,12 +28,15 @@ from calbot.ports.sinks import DraftSink, NoteSink
 from calbot.ports.store import StateStore
 from calbot.present.messages import say, section
 from calbot.usecases.runlog import failed_run, ok_run, record_quietly, record_run, record_unlocked
-from calbot.usecases.scan import Ports, Progress, ScanResult, Window, quiet, run_scan
 
+# The scan use case, the templates (Jinja2, Babel) and the outbox (e-mail) are imported in
+# the functions that use them: a Google scan sends its first request before it loads them,
+# so their import overlaps Google's answer (see `scan`).
 if TYPE_CHECKING:
     from calbot.adapters.caldav import Dav
     from calbot.adapters.google.api import GoogleApi
     from calbot.adapters.google.review import ReviewCalendar
+    from calbot.usecases.scan import Ports, Progress, ScanResult
 
 
 def now_in(settings: Settings) -> datetime:
@@ -78,6 +80,7 @@ def make_ports(
     api: GoogleApi | None = None,
     closing: contextlib.ExitStack | None = None,
     review_ids: ReviewIdKeeper | None = None,
+    prefetch_from: datetime | None = None,
 ) -> tuple[Ports, list[Message]]:
     """The adapters one scan talks to, chosen by the config, and warnings about that choice.
 
@@ -88,7 +91,11 @@ def make_ports(
     the caller (team mode: per-user credentials, shared request budgets). `closing`: where
     a sink holding a connection (IMAP) registers its close, for the end of the scan.
     `review_ids`: where the review calendar's id is kept (team mode: PostgreSQL), instead of
-    the file beside the token."""
+    the file beside the token.
+    `prefetch_from`: the scan's first moment; a Google source sends its first request at
+    once (`GoogleCalendarSource.prefetch`), before the rest is built."""
+    from calbot.adapters.outbox import folder_problem
+
     if settings.outputs.outbox and not dry_run:  # before any sink exists, let alone writes
         problem = folder_problem(settings.outputs.outbox)
         if problem:
@@ -116,12 +123,16 @@ def make_ports(
         from calbot.adapters.google.api import connect
         from calbot.adapters.google.auth import testing_expiry_warning
         from calbot.adapters.google.calendar import GoogleCalendarSource
-        from calbot.adapters.google.gmail import GmailSink
-        from calbot.adapters.google.notes import CalendarNotes
 
         if api is None:
             api = connect(settings)
-        source = GoogleCalendarSource(api, settings, store, writable=not dry_run, now=now)
+        google = GoogleCalendarSource(api, settings, store, writable=not dry_run, now=now)
+        if prefetch_from is not None:
+            google.prefetch(prefetch_from)
+        source = google
+        from calbot.adapters.google.gmail import GmailSink
+        from calbot.adapters.google.notes import CalendarNotes
+
         if settings.outputs.review_calendar:
             sinks.append(review_calendar(api, settings, store, review_ids))
         if settings.outputs.gmail_drafts:
@@ -140,6 +151,8 @@ def make_ports(
             warnings.append(warning)
     sinks.extend(make_imap(settings, closing))
     sinks.extend(make_outbox(settings))
+    from calbot.usecases.scan import Ports
+
     return Ports(source, store, sinks, notes), warnings
 
 
@@ -195,6 +208,8 @@ def review_calendar(
 def make_outbox(settings: Settings) -> list[DraftSink]:
     if not settings.outputs.outbox:
         return []
+    from calbot.adapters.outbox import OutboxSink
+
     tz = ZoneInfo(settings.user.timezone)
     return [
         OutboxSink(
@@ -250,7 +265,7 @@ def scan(
     start_text: str | None = None,
     end_text: str | None = None,
     dry_run: bool = False,
-    progress: Progress = quiet,
+    progress: Progress | None = None,
     store: StateStore | None = None,
     api: GoogleApi | None = None,
     review_ids: ReviewIdKeeper | None = None,
@@ -261,7 +276,11 @@ def scan(
 
     Templates are loaded (and so validated) before anything else is read. A real scan
     (not a dry run) is logged in the store's runs, failures included, for the digest.
+    A Google source sends its first request as soon as it is built (`make_ports`), so
+    Google's answer overlaps importing and building the rest of the scan.
     """
+    from calbot.config.templates import load_templates
+
     templates = load_templates(settings.outputs.templates_dir, settings.path)
     window = scan_window(settings, now, start_text, end_text)
     try:
@@ -277,7 +296,10 @@ def scan(
                     api=api,
                     closing=stack,
                     review_ids=review_ids,
+                    prefetch_from=window.history_start,
                 )
+                from calbot.usecases.scan import quiet, run_scan
+
                 result = run_scan(
                     settings,
                     ports,
@@ -285,7 +307,7 @@ def scan(
                     now=now,
                     window=window,
                     dry_run=dry_run,
-                    progress=progress,
+                    progress=progress or quiet,
                 )
             except Exception as exc:
                 if not dry_run:

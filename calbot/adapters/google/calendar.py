@@ -37,6 +37,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from calbot.adapters.google.event_times import days_around, outside_days
 from calbot.adapters.google.events import BadEvent, to_event
 from calbot.adapters.google.freebusy import FreeBusy
 from calbot.adapters.google.sync import CalendarGone, CalendarSync
@@ -80,6 +81,12 @@ class GoogleCalendarSource:
     def requests(self) -> int:
         return int(self._api.requests)
 
+    def prefetch(self, start: datetime) -> None:
+        """Send the first calendar's first request now (see `CalendarSync.prefetch`), for
+        `events(start, ...)` to take its answer."""
+        if self._calendars:
+            self._sync.prefetch(self._calendars[0], start)
+
     def events(self, start: datetime, end: datetime) -> Iterator[Event]:
         """Every event of every configured calendar overlapping [start, end), sorted.
 
@@ -89,13 +96,14 @@ class GoogleCalendarSource:
         order = {cal: i for i, cal in enumerate(self._calendars)}
         found: list[Event] = []
         window = (start, end)
+        first, last = days_around(start, end)
         for cal in self._calendars:
             local: dict[str, Event] = {}
             try:
                 for event_id, item in self._sync.items(cal, start, end):
                     local.pop(event_id, None)
-                    if item is None:
-                        continue
+                    if item is None or outside_days(item, first, last):
+                        continue  # surely outside the window: not worth converting
                     try:
                         event = to_event(item, cal, self._user_email, self._zone, within=window)
                     except BadEvent as exc:
@@ -105,6 +113,8 @@ class GoogleCalendarSource:
                         local[event_id] = event
             except CalendarGone:
                 local = {}
+            finally:
+                self._sync.settle()  # a request sent ahead and not taken: done before the next
             found.extend(local.values())
         found.sort(key=lambda e: (e.start, order[e.calendar_id], e.id))
         return iter(found)

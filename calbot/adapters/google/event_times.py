@@ -8,13 +8,16 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-_EDGE_YEARS = (1, 9999)  # the years whose times may not convert to UTC
+_EDGE_YEARS = (1, 9999)
+# `isinstance(x, MAPPING)`: true at once for a dict (what JSON gives), before the slower
+# abstract-class test that other mappings need
+MAPPING = (dict, Mapping)  # the years whose times may not convert to UTC
 
 
 def item_end(item: Mapping[str, Any], zone: tzinfo) -> datetime | None:
     """When a cached item ends (for pruning the cache), None when unreadable."""
     raw = item.get("end") or item.get("start")
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, MAPPING):
         return None
     try:
         return when(raw, zone, "end")[0]
@@ -29,13 +32,13 @@ class Broken(ValueError):
 def span(item: Mapping[str, Any], zone: tzinfo) -> tuple[datetime, datetime, bool, str]:
     """(start, end, all-day?, tz name) of an item."""
     raw_start, raw_end = item.get("start"), item.get("end")
-    if not isinstance(raw_start, Mapping) or not (
+    if not isinstance(raw_start, MAPPING) or not (
         raw_start.get("dateTime") or raw_start.get("date")
     ):
         raise Broken("no start")
     start, all_day, tz_name = when(raw_start, zone, "start")
-    end_map = isinstance(raw_end, Mapping)
-    if isinstance(raw_end, Mapping) and (raw_end.get("dateTime") or raw_end.get("date")):
+    end_map = isinstance(raw_end, MAPPING)
+    if isinstance(raw_end, MAPPING) and (raw_end.get("dateTime") or raw_end.get("date")):
         end, end_all_day, _ = when(raw_end, zone, "end")
         if end_all_day != all_day:
             raise Broken("start and end mix a date and a date-time")
@@ -54,6 +57,57 @@ def span(item: Mapping[str, Any], zone: tzinfo) -> tuple[datetime, datetime, boo
     except OverflowError:
         raise Broken("a date out of range") from None
     return start, end, all_day, tz_name
+
+
+def days_around(lo: datetime, hi: datetime) -> tuple[str, str]:
+    """The "YYYY-MM-DD" days two days either side of [lo, hi) in UTC, for `outside_days`:
+    wider than any offset (±14 h), a local time read in some zone, or an all-day date
+    read at the user's midnight can move an event's day."""
+    margin = timedelta(days=2)
+    first = (lo.astimezone(UTC) - margin).date().isoformat()
+    last = (hi.astimezone(UTC) + margin).date().isoformat()
+    return first, last
+
+
+def outside_days(item: Mapping[str, Any], first: str, last: str) -> bool:
+    """Whether an item surely lies outside the days [first, last] (from `days_around`), by
+    the day its start and end text name, without parsing them: a full sync meets every
+    event of the calendar, most of them outside the scan's window. False when unsure
+    (odd shapes, an end before the start, a date mixed with a date-time): `span` reads
+    those and says what is wrong."""
+    raw_start, raw_end = item.get("start"), item.get("end")
+    start_day, start_kind = _day(raw_start)
+    if start_day is None:
+        return False
+    end_day = start_day
+    if raw_end is not None:
+        read, end_kind = _day(raw_end)
+        if read is None or end_kind != start_kind or read < start_day:
+            return False
+        end_day = read
+    return start_day > last or end_day < first
+
+
+def _day(raw: object) -> tuple[str | None, str]:
+    """("YYYY-MM-DD" as written, "dateTime" or "date") of a start/end object, or None."""
+    if not isinstance(raw, MAPPING):
+        return None, ""
+    kind = "dateTime"
+    value = raw.get(kind)
+    if not value:
+        kind = "date"
+        value = raw.get(kind)
+    if (
+        isinstance(value, str)
+        and len(value) >= 10
+        and value[4] == "-"
+        and value[7] == "-"
+        and value[:4].isdigit()
+        and "01" <= value[5:7] <= "12"
+        and "01" <= value[8:10] <= "31"
+    ):
+        return value[:10], kind
+    return None, kind
 
 
 def overlaps(start: datetime, end: datetime, lo: datetime, hi: datetime) -> bool:

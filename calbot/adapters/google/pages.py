@@ -5,7 +5,7 @@ this one."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from calbot.adapters.google.events import EVENT_FIELDS, compact
@@ -13,31 +13,35 @@ from calbot.adapters.google.events import EVENT_FIELDS, compact
 if TYPE_CHECKING:
     from calbot.adapters.google.api import GoogleApi
 
-__all__ = ["PAGE_SIZE", "pages"]
+__all__ = ["PAGE_SIZE", "FirstPage", "pages"]
 
 PAGE_SIZE = 2500  # Google's maximum for events.list
 
 
+class FirstPage:
+    """The first `events.list` of a sync, sent now on a thread; `pages(..., first=)` takes
+    its answer. Until then only that thread uses `api`'s http object: whoever does not
+    take the answer must `wait` before sending anything else."""
+
+    def __init__(self, api: GoogleApi, cal: str, **params: str) -> None:
+        self.cal, self.params = cal, params
+        self._ahead = _Ahead(_fetcher(api, cal, params), None)
+
+    def wait(self) -> None:
+        self._ahead.wait()
+
+    def result(self) -> Any:
+        return self._ahead.result()
+
+
 def pages(
-    api: GoogleApi, cal: str, **params: str
+    api: GoogleApi, cal: str, *, first: FirstPage | None = None, **params: str
 ) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
-    """(compact items, nextSyncToken on the last page else None) for each page."""
-    events = api.events()
-    what = f"reading calendar {cal}"
-
-    def fetch(page_token: str | None) -> Any:
-        request = events.list(
-            calendarId=cal,
-            singleEvents=True,
-            maxResults=PAGE_SIZE,
-            fields=EVENT_FIELDS,
-            pageToken=page_token,
-            **params,
-        )
-        return api.call(request, what=what)
-
+    """(compact items, nextSyncToken on the last page else None) for each page. `first`:
+    the same first request, already sent (its `cal` and `params` are these)."""
+    fetch = _fetcher(api, cal, params)
     page_token: str | None = None
-    response = fetch(None)
+    response = first.result() if first is not None else fetch(None)
     ahead: _Ahead | None = None
     try:
         while True:
@@ -61,6 +65,25 @@ def pages(
     finally:
         if ahead is not None:
             ahead.wait()
+
+
+def _fetcher(api: GoogleApi, cal: str, params: dict[str, str]) -> Callable[[str | None], Any]:
+    """One page of `events.list` by its page token (None: the first page)."""
+    events = api.events()  # built here, in the caller's thread
+    what = f"reading calendar {cal}"
+
+    def fetch(page_token: str | None) -> Any:
+        request = events.list(
+            calendarId=cal,
+            singleEvents=True,
+            maxResults=PAGE_SIZE,
+            fields=EVENT_FIELDS,
+            pageToken=page_token,
+            **params,
+        )
+        return api.call(request, what=what)
+
+    return fetch
 
 
 class _Ahead:

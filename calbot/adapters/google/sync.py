@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from calbot.adapters.google.api import ApiError, GoogleApi
 from calbot.adapters.google.event_times import item_end
 from calbot.adapters.google.events import EVENT_FIELDS, event_label
-from calbot.adapters.google.pages import pages
+from calbot.adapters.google.pages import FirstPage, pages
 from calbot.core.messages import Message, message
 from calbot.ports.store import SyncCache
 
@@ -88,6 +88,7 @@ class CalendarSync:
         self._zone = zone
         self._warn = warn
         self._synced: dict[str, _Synced] = {}
+        self._first: FirstPage | None = None  # a first request sent ahead (`prefetch`)
         self._window: tuple[datetime, datetime] | None = None  # of the current `items`
 
     def items(self, cal: str, start: datetime, end: datetime | None = None) -> Iterator[Change]:
@@ -116,6 +117,34 @@ class CalendarSync:
                 return
         yield from self._full(cal, start)
 
+    def prefetch(self, cal: str, start: datetime) -> None:
+        """Send now, on a thread, the first request `items(cal, start)` will make (the
+        incremental one from the stored token, else the first page of a full sync), so
+        Google's answer overlaps the rest of the scan's start-up. `items` takes the answer;
+        any other request waits for it first (`settle`): one thread at a time uses http."""
+        if self._first is not None or cal in self._synced:
+            return
+        covered_from, token = _unpack(self._cache.sync_token(cal))
+        if token is not None and covered_from is not None and covered_from <= start:
+            self._first = FirstPage(self._api, cal, syncToken=token)
+        else:
+            self._first = FirstPage(self._api, cal, timeMin=_time_min(start, self._now))
+
+    def settle(self) -> None:
+        """Wait for a request sent ahead that nobody took (its answer is dropped)."""
+        first, self._first = self._first, None
+        if first is not None:
+            first.wait()
+
+    def _take_first(self, cal: str, **params: str) -> FirstPage | None:
+        """The request sent ahead when it is this one, else None (after waiting for it)."""
+        first = self._first
+        if first is not None and first.cal == cal and first.params == params:
+            self._first = None
+            return first
+        self.settle()
+        return None
+
     def _replay(self, cal: str, synced: _Synced) -> Iterator[Change]:
         if synced.gone:
             return
@@ -134,7 +163,8 @@ class CalendarSync:
         changes: list[dict[str, Any]] = []
         next_token = None
         try:
-            for page, page_next_token in pages(self._api, cal, syncToken=token):
+            first = self._take_first(cal, syncToken=token)
+            for page, page_next_token in pages(self._api, cal, first=first, syncToken=token):
                 changes.extend(page)
                 next_token = page_next_token
         except ApiError as exc:
@@ -253,7 +283,7 @@ class CalendarSync:
         once: what the broken attempt streamed is withdrawn first (as removals), so nothing
         of it outlives the restart. A second 410 stops the scan (exit 4)."""
         covered_from = min(start, self._now) - SYNC_MARGIN
-        time_min = covered_from.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        time_min = _time_min(start, self._now)
         for attempt in range(1, FULL_SYNC_TRIES + 1):
             streamed: list[str] = []
             try:
@@ -277,7 +307,8 @@ class CalendarSync:
         """One attempt at `_full`; every id it yields is added to `streamed`."""
         if not self._writable:
             items: dict[str, dict[str, Any]] = {}
-            for page, _ in pages(self._api, cal, timeMin=time_min):
+            first = self._take_first(cal, timeMin=time_min)
+            for page, _ in pages(self._api, cal, first=first, timeMin=time_min):
                 self._apply(items, page)
             self._synced[cal] = _Synced(covered_from, items=items)
             yield from items.items()
@@ -293,7 +324,8 @@ class CalendarSync:
                 self._cache.drop_calendar(cal)
         instances: dict[str, list[str]] = {}  # series id → its instances so far
         next_token = None
-        for page, page_next_token in pages(self._api, cal, timeMin=time_min):
+        first = self._take_first(cal, timeMin=time_min)
+        for page, page_next_token in pages(self._api, cal, first=first, timeMin=time_min):
             written: list[dict[str, Any]] = []
             for item in page:
                 event_id = item.get("id")
@@ -373,6 +405,12 @@ def _unpack(stored: str | None) -> tuple[datetime | None, str | None]:
     if data.get("fields") != FIELDS_TAG:
         return None, None
     return covered_from, token
+
+
+def _time_min(start: datetime, now: datetime) -> str:
+    """The `timeMin` of a full sync for a window from `start`."""
+    covered_from = min(start, now) - SYNC_MARGIN
+    return covered_from.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _prune_from(covered_from: datetime, start: datetime) -> datetime | None:

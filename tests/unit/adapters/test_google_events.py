@@ -378,3 +378,25 @@ def test_item_end() -> None:
     assert item_end(item(), BERLIN) == datetime(2025, 3, 4, 10, tzinfo=UTC)
     assert item_end(item(end=None), BERLIN) == datetime(2025, 3, 4, 9, tzinfo=UTC)
     assert item_end(item(end={"dateTime": "x"}), BERLIN) is None
+
+
+def test_attendees_read_alike_are_one_object_and_only_true_counts() -> None:
+    # converted attendees are shared between events; what makes them differ still counts
+    people = [
+        {"email": "a@acme.example", "optional": True, "responseStatus": "accepted"},
+        {"email": "a@acme.example", "optional": 1, "responseStatus": "accepted"},
+        {"email": "A@acme.example", "optional": True, "responseStatus": "accepted"},
+        {"email": "a@acme.example", "optional": True, "displayName": ["odd"]},
+        {"email": ME, "self": 1},
+    ]
+    first = convert(item(attendees=people)).attendees
+    again = convert(item(attendees=[dict(p) for p in people])).attendees
+    assert first == again
+    # one object for each but the one with a list for a name (no key: converted anew)
+    assert [x is y for x, y in zip(first, again, strict=True)] == [True] * 3 + [False, True]
+    assert [a.optional for a in first] == [True, False, True, True, False]
+    assert first[0].response is Response.ACCEPTED and first[3].name == ""
+    assert first[4].is_self  # by its address, though `self` is not true
+    other_me = to_event(item(attendees=people), "primary", "a@acme.example", BERLIN)
+    assert other_me is not None and other_me.attendees[0].is_self
+    assert not first[0].is_self
