@@ -53,22 +53,6 @@ def open_sqlite(state_dir: Path, readonly: bool) -> StateStore:
 OPENERS: dict[str, Opener] = {"memory": open_memory, "sqlite": open_sqlite}
 
 
-@pytest.fixture(scope="session")
-def contract_postgres() -> Iterator[str]:
-    """One migrated PostgreSQL database for the whole session (team mode's store)."""
-    from servers.pg_session import fresh_database, start_session_postgres
-
-    from calbot.team.pg_schema import migrate
-    from calbot.team.pg_store import connect
-
-    for server in start_session_postgres():
-        url = fresh_database(server)
-        conn = connect(url)
-        migrate(conn)
-        conn.close()
-        yield url
-
-
 _PG_USERS = itertools.count(1)
 
 
