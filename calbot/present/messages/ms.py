@@ -31,25 +31,27 @@ TEXT: dict[str, str] = {
     "why.chosen": "{steps}",
     "why.nothing_fits": "tiada yang sesuai — {steps}",
     "why.step": "{action}: {reason}",
-    "why.goodwill_spent": "{client} sudah pun diminta memindahkan atau membatalkan mesyuarat",
+    "why.goodwill_spent": "{client} sudah pun diminta menukar jadual atau membatalkan mesyuarat",
     "why.delegate_fits": "{who} turut hadir dan boleh menggantikan anda",
-    "why.delegate_no": (
-        "tiada rakan sepasukan yang hadir, atau anda penganjurnya dan kehadiran anda wajib"
-    ),
-    "why.call_fits": "bersemuka: panggilan menjimatkan perjalanan",
+    "why.delegate_no": "tiada rakan sepasukan yang hadir, atau anda penganjur dan wajib hadir",
+    "why.call_fits": "mesyuarat bersemuka, jadi panggilan menjimatkan perjalanan",
     "why.call_no": "bukan mesyuarat bersemuka",
     "why.email_key": "pelanggan utama tidak pernah diberi e-mel sebagai ganti mesyuarat",
-    "why.email_fits": "mesyuarat berulang tanpa agenda: kemas kini melalui e-mel sudah memadai",
+    "why.email_fits": (
+        "mesyuarat berulang tanpa agenda, jadi kemas kini melalui e-mel sudah memadai"
+    ),
     "why.email_no": "bukan mesyuarat berulang tanpa agenda",
     "why.shorten_fits": "{minutes} minit boleh dipendekkan kepada {length} minit",
     "why.shorten_no": "tidak melebihi {limit} minit",
     "why.reschedule_within": "hari dan minggu itu masih dalam had",
     "why.reschedule_no_slots": (
-        "terlalu hampir untuk dipindahkan, atau kurang daripada 2 slot kosong pada hari yang "
-        "lebih lapang"
+        "sudah terlalu hampir untuk dijadualkan semula, atau kurang daripada 2 slot kosong "
+        "pada hari yang lebih lapang"
     ),
-    "why.reschedule_fits": "hari itu melebihi had; ada {count} slot pada hari yang lebih lapang",
-    "why.boundary_fits": "pelanggan yang suka berbual panjang: hadkan masa",
+    "why.reschedule_fits": (
+        "hari itu melebihi had, dan ada {count} slot pada hari yang lebih lapang"
+    ),
+    "why.boundary_fits": "pelanggan suka berbual panjang, jadi hadkan masa",
     "why.boundary_no": "bukan pelanggan yang suka berbual panjang",
     "why.no_rule": "tiada peraturan",
     "notes.why_line": "Sebab: {reasons} (skor {score}/100, {action})",

@@ -33,13 +33,11 @@ TEXT: dict[str, str] = {
     "why.step": "{action}: {reason}",
     "why.goodwill_spent": "{client} đã được nhờ dời hoặc bỏ một cuộc họp rồi",
     "why.delegate_fits": "{who} cũng tham dự và có thể dự thay bạn",
-    "why.delegate_no": (
-        "không có đồng nghiệp nào tham dự, hoặc bạn là người tổ chức và bắt buộc phải có mặt"
-    ),
-    "why.call_fits": "gặp trực tiếp: gọi điện thì đỡ phải đi lại",
-    "why.call_no": "không phải gặp trực tiếp",
+    "why.delegate_no": "không có đồng nghiệp nào tham dự, hoặc bạn là người tổ chức và phải có mặt",
+    "why.call_fits": "họp trực tiếp, gọi điện sẽ đỡ phải đi lại",
+    "why.call_no": "không phải họp trực tiếp",
     "why.email_key": "với khách hàng chủ chốt, không bao giờ thay cuộc họp bằng email",
-    "why.email_fits": "cuộc họp định kỳ không có chương trình họp: cập nhật qua email là đủ",
+    "why.email_fits": "cuộc họp định kỳ không có chương trình họp, cập nhật qua email là đủ",
     "why.email_no": "không phải cuộc họp định kỳ thiếu chương trình họp",
     "why.shorten_fits": "{minutes} phút có thể rút còn {length} phút",
     "why.shorten_no": "không dài quá {limit} phút",
@@ -48,9 +46,9 @@ TEXT: dict[str, str] = {
         "quá sát giờ họp để dời, hoặc những ngày thưa lịch hơn còn chưa đến 2 khung giờ trống"
     ),
     "why.reschedule_fits": (
-        "ngày đó đã quá giới hạn; tìm được {count} khung giờ vào những ngày thưa lịch hơn"
+        "ngày đó đã quá giới hạn, tìm được {count} khung giờ vào những ngày thưa lịch hơn"
     ),
-    "why.boundary_fits": "khách hàng hay nói chuyện ngoài lề: nên giới hạn thời gian",
+    "why.boundary_fits": "khách hàng hay nói chuyện ngoài lề, nên giới hạn thời gian",
     "why.boundary_no": "khách hàng không hay nói chuyện ngoài lề",
     "why.no_rule": "không có quy tắc nào",
     "notes.why_line": "Lý do: {reasons} (điểm {score}/100, {action})",

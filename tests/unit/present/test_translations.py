@@ -115,7 +115,7 @@ def test_a_decisions_reasons_read_in_the_users_language() -> None:
     )
     why = message("why.nothing_fits", steps=steps)
     assert say(why, "vi") == (
-        "không có cách nào phù hợp — shorten: không dài quá 60 phút; call: không phải gặp trực tiếp"
+        "không có cách nào phù hợp — shorten: không dài quá 60 phút; call: không phải họp trực tiếp"
     )
     assert say(why, "ms") == (
         "tiada yang sesuai — shorten: tidak melebihi 60 minit; call: bukan mesyuarat bersemuka"
