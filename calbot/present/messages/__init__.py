@@ -1,8 +1,10 @@
 """The message catalogues: one table per language (`en`, `vi`, `ms`), and `say`, which
 turns a core `Message` into the sentence the user reads.
 
-A code the user's language has no text for is shown in English (today: the reasons behind
-a decision and the warnings); a language calbot does not know is English throughout.
+Vietnamese and Malay have a text for every English code (tests/unit/present/
+test_translations.py holds them to it), the reasons behind a decision and the warnings
+included; a code a language lacks would be shown in English, and a language calbot does not
+know is English throughout.
 Error lines, `calbot doctor` and the logs are English by design and do not come from here.
 """
 

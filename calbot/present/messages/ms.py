@@ -1,4 +1,4 @@
-"""Malay. Codes missing here (why, warnings) are shown in English."""
+"""Malay: a text for every code English has, with the same placeholders."""
 
 from __future__ import annotations
 
@@ -24,6 +24,36 @@ TEXT: dict[str, str] = {
     "factor.tier_key": "pelanggan utama: dilindungi, skor didarab {weight:g}",
     "factor.tier_low": "pelanggan keutamaan rendah: skor didarab {weight:g}",
     "factor.tier_other": "peringkat pelanggan: skor didarab {weight:g}",
+    "factor.capped": "{detail} (0-100)",
+    # why a decision (`calbot explain`, `--json` "why"): the rules tried, in order
+    "why.past": "sudah bermula atau sudah berlalu",
+    "why.below_act_at": "skor {score} di bawah act_at {act_at}",
+    "why.chosen": "{steps}",
+    "why.nothing_fits": "tiada yang sesuai — {steps}",
+    "why.step": "{action}: {reason}",
+    "why.goodwill_spent": "{client} sudah pun diminta menukar jadual atau membatalkan mesyuarat",
+    "why.delegate_fits": "{who} turut hadir dan boleh menggantikan anda",
+    "why.delegate_no": "tiada rakan sepasukan yang hadir, atau anda penganjur dan wajib hadir",
+    "why.call_fits": "mesyuarat bersemuka, jadi panggilan menjimatkan perjalanan",
+    "why.call_no": "bukan mesyuarat bersemuka",
+    "why.email_key": "pelanggan utama tidak pernah diberi e-mel sebagai ganti mesyuarat",
+    "why.email_fits": (
+        "mesyuarat berulang tanpa agenda, jadi kemas kini melalui e-mel sudah memadai"
+    ),
+    "why.email_no": "bukan mesyuarat berulang tanpa agenda",
+    "why.shorten_fits": "{minutes} minit boleh dipendekkan kepada {length} minit",
+    "why.shorten_no": "tidak melebihi {limit} minit",
+    "why.reschedule_within": "hari dan minggu itu masih dalam had",
+    "why.reschedule_no_slots": (
+        "sudah terlalu hampir untuk dijadualkan semula, atau kurang daripada 2 slot kosong "
+        "pada hari yang lebih lapang"
+    ),
+    "why.reschedule_fits": (
+        "hari itu melebihi had, dan ada {count} slot pada hari yang lebih lapang"
+    ),
+    "why.boundary_fits": "pelanggan suka berbual panjang, jadi hadkan masa",
+    "why.boundary_no": "bukan pelanggan yang suka berbual panjang",
+    "why.no_rule": "tiada peraturan",
     "notes.why_line": "Sebab: {reasons} (skor {score}/100, {action})",
     "review.why": "Sebab",
     "review.draft": "Draf balasan — belum dihantar, menunggu semakan anda",
@@ -148,8 +178,48 @@ TEXT: dict[str, str] = {
     "digest.edited_gmail": "Anda telah menyunting ringkasan hari ini dalam Gmail, jadi calbot"
     " membiarkannya",
     "digest.saved_outbox": "Ringkasan ditulis ke peti keluar: {path}",
+    # a scan's warnings and the adapters' (stderr, `--json` "warnings", the run log, the
+    # digest)
+    "warn.no_draft": "{meeting}: draf tidak dapat dibuat: {error}",
+    "warn.testing_expiry": "Google akan menamatkan akses calbot pada {when} (aplikasi OAuth "
+    "berstatus Testing: token penyegaran hanya sah 7 hari) — jalankan `calbot auth` sekali "
+    "lagi, atau terbitkan aplikasi",
+    "warn.ics_outputs": 'Draf Gmail dan nota kalendar memerlukan source.kind = "google"; '
+    "dengan kalendar ICS, draf hanya disimpan ke peti keluar",
+    "warn.nobody_to_write_to": "{meeting}: tiada penerima — tiada draf",
+    "warn.not_written": "{meeting}: gagal ditulis: {error}",
+    "warn.item_skipped": "{calendar}: melangkau {problem}",
+    "warn.item_without_id": "{item} dilangkau: tiada id",
+    "warn.calendar_not_found": (
+        "{calendar}: kalendar tidak ditemui atau tidak dikongsi dengan anda — dilangkau"
+    ),
+    "warn.no_busy_times": "{calendar}: tiada waktu sibuk dalam jawapan Google — tidak dikira",
+    "warn.busy_unavailable": (
+        "{calendar}: waktu sibuk tidak dapat diperoleh ({reasons}) — tidak dikira"
+    ),
+    "warn.note_skipped": "nota kalendar untuk {event} dilangkau: {problem} ({status})",
+    "warn.note_clearing_skipped": (
+        "nota kalendar untuk {event} tidak dapat dipadam: {problem} ({status})"
+    ),
+    "warn.event_gone": "acara itu sudah tiada",
+    "warn.copy_not_yours": "anda tidak dibenarkan mengubah salinan acara ini",
+    "warn.note_refused": "Google menolak perubahan itu; akan dicuba semula pada imbasan seterusnya",
+    "warn.ics_skipped": "{calendar}: {event} dilangkau: {why}",
+    "warn.ics_unreadable_lines": (
+        "{calendar}: {event}: baris {lines} tidak dapat dibaca, jadi diabaikan"
+    ),
+    "warn.ics_bad_value": "nilai {name} tidak sah ({error})",
+    "warn.ics_no_start": "tiada DTSTART",
+    "warn.ics_not_a_date": "{name} bukan tarikh atau tarikh dan masa",
+    "warn.ics_not_a_duration": "DURATION bukan tempoh masa",
+    "warn.ics_unusable_date": "tarikh tidak boleh digunakan ({error})",
+    "warn.ics_cannot_expand": "kejadian berulang tidak dapat dikira ({error})",
+    "warn.ics_bad_recurrence": "peraturan ulangan tidak sah ({error})",
+    "warn.ics_unusable_time": "masa salah satu kejadian tidak boleh digunakan ({error})",
     "warn.ics_too_many_occurrences": (
         "{calendar}: {event} berulang lebih daripada {limit} kali dalam hari yang diimbas; "
         "hanya {limit} yang pertama dibaca"
     ),
+    "warn.ends_before_start": "tamat sebelum bermula",
+    "warn.event_unusable_times": "{event} dilangkau: masanya tidak boleh digunakan ({problem})",
 }

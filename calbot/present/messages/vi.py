@@ -1,4 +1,4 @@
-"""Vietnamese. Codes missing here (why, warnings) are shown in English."""
+"""Vietnamese: a text for every code English has, with the same placeholders."""
 
 from __future__ import annotations
 
@@ -24,6 +24,33 @@ TEXT: dict[str, str] = {
     "factor.tier_key": "khách hàng chủ chốt: điểm được giảm, nhân hệ số {weight:g}",
     "factor.tier_low": "khách hàng ưu tiên thấp: điểm nhân hệ số {weight:g}",
     "factor.tier_other": "hạng khách hàng: điểm nhân hệ số {weight:g}",
+    "factor.capped": "{detail} (0-100)",
+    # why a decision (`calbot explain`, `--json` "why"): the rules tried, in order
+    "why.past": "đã bắt đầu hoặc đã qua",
+    "why.below_act_at": "điểm {score} thấp hơn act_at {act_at}",
+    "why.chosen": "{steps}",
+    "why.nothing_fits": "không có cách nào phù hợp — {steps}",
+    "why.step": "{action}: {reason}",
+    "why.goodwill_spent": "{client} đã được nhờ dời hoặc bỏ một cuộc họp rồi",
+    "why.delegate_fits": "{who} cũng tham dự và có thể dự thay bạn",
+    "why.delegate_no": "không có đồng nghiệp nào tham dự, hoặc bạn là người tổ chức và phải có mặt",
+    "why.call_fits": "họp trực tiếp, gọi điện sẽ đỡ phải đi lại",
+    "why.call_no": "không phải họp trực tiếp",
+    "why.email_key": "với khách hàng chủ chốt, không bao giờ thay cuộc họp bằng email",
+    "why.email_fits": "cuộc họp định kỳ không có chương trình họp, cập nhật qua email là đủ",
+    "why.email_no": "không phải cuộc họp định kỳ thiếu chương trình họp",
+    "why.shorten_fits": "{minutes} phút có thể rút còn {length} phút",
+    "why.shorten_no": "không dài quá {limit} phút",
+    "why.reschedule_within": "ngày và tuần đó đều chưa vượt giới hạn",
+    "why.reschedule_no_slots": (
+        "quá sát giờ họp để dời, hoặc những ngày thưa lịch hơn còn chưa đến 2 khung giờ trống"
+    ),
+    "why.reschedule_fits": (
+        "ngày đó đã quá giới hạn, tìm được {count} khung giờ vào những ngày thưa lịch hơn"
+    ),
+    "why.boundary_fits": "khách hàng hay nói chuyện ngoài lề, nên giới hạn thời gian",
+    "why.boundary_no": "khách hàng không hay nói chuyện ngoài lề",
+    "why.no_rule": "không có quy tắc nào",
     "notes.why_line": "Lý do: {reasons} (điểm {score}/100, {action})",
     "review.why": "Lý do",
     "review.draft": "Bản nháp trả lời — chưa gửi, đang chờ bạn xem lại",
@@ -142,8 +169,46 @@ TEXT: dict[str, str] = {
     "digest.updated_gmail": "Đã cập nhật bản tin trong mục Thư nháp Gmail: {subject}",
     "digest.edited_gmail": "Bạn đã sửa bản tin hôm nay trong Gmail nên calbot để nguyên",
     "digest.saved_outbox": "Đã ghi bản tin vào hộp thư đi: {path}",
+    # a scan's warnings and the adapters' (stderr, `--json` "warnings", the run log, the
+    # digest)
+    "warn.no_draft": "{meeting}: không tạo được bản nháp: {error}",
+    "warn.testing_expiry": "Google sẽ thu hồi quyền truy cập của calbot vào {when} (ứng dụng "
+    "OAuth đang ở trạng thái Testing: refresh token chỉ dùng được 7 ngày) — hãy chạy lại "
+    "`calbot auth`, hoặc xuất bản ứng dụng",
+    "warn.ics_outputs": 'Bản nháp Gmail và ghi chú trên lịch cần source.kind = "google"; '
+    "với lịch ICS, bản nháp chỉ được ghi vào hộp thư đi",
+    "warn.nobody_to_write_to": "{meeting}: không có người nhận — không tạo bản nháp",
+    "warn.not_written": "{meeting}: không ghi được: {error}",
+    "warn.item_skipped": "{calendar}: đã bỏ qua {problem}",
+    "warn.item_without_id": "đã bỏ qua {item}: không có id",
+    "warn.calendar_not_found": (
+        "{calendar}: không tìm thấy lịch, hoặc lịch chưa được chia sẻ với bạn — đã bỏ qua"
+    ),
+    "warn.no_busy_times": "{calendar}: phản hồi của Google không có giờ bận — không được tính",
+    "warn.busy_unavailable": "{calendar}: không lấy được giờ bận ({reasons}) — không được tính",
+    "warn.note_skipped": "đã bỏ qua ghi chú trên lịch cho {event}: {problem} ({status})",
+    "warn.note_clearing_skipped": (
+        "chưa xoá được ghi chú trên lịch của {event}: {problem} ({status})"
+    ),
+    "warn.event_gone": "sự kiện không còn tồn tại",
+    "warn.copy_not_yours": "bạn không có quyền sửa bản sao này của sự kiện",
+    "warn.note_refused": "Google đã từ chối thay đổi; sẽ thử lại ở lần quét sau",
+    "warn.ics_skipped": "{calendar}: đã bỏ qua {event}: {why}",
+    "warn.ics_unreadable_lines": "{calendar}: {event}: đã bỏ qua dòng {lines} vì không đọc được",
+    "warn.ics_bad_value": "giá trị {name} không hợp lệ ({error})",
+    "warn.ics_no_start": "thiếu DTSTART",
+    "warn.ics_not_a_date": "{name} không phải là ngày hay ngày giờ",
+    "warn.ics_not_a_duration": "DURATION không phải là một khoảng thời gian",
+    "warn.ics_unusable_date": "ngày không dùng được ({error})",
+    "warn.ics_cannot_expand": "không tính được các lần lặp lại ({error})",
+    "warn.ics_bad_recurrence": "quy tắc lặp lại không hợp lệ ({error})",
+    "warn.ics_unusable_time": "giờ của một lần lặp lại không dùng được ({error})",
     "warn.ics_too_many_occurrences": (
         "{calendar}: {event} lặp lại hơn {limit} lần trong những ngày được quét; "
         "chỉ {limit} lần đầu được đọc"
+    ),
+    "warn.ends_before_start": "giờ kết thúc sớm hơn giờ bắt đầu",
+    "warn.event_unusable_times": (
+        "đã bỏ qua {event}: thời gian của sự kiện không dùng được ({problem})"
     ),
 }

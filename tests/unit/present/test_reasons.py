@@ -33,7 +33,7 @@ def test_main_reason_is_the_strongest_factor_else_the_why() -> None:
         "mesyuarat dengan Acme selalu berlanjutan dengan perbualan kosong"
     )
     assert main_reason(Decision(Action.NONE, 0, (), why=WHY), "ms") == (
-        "score 35 is below act_at 50"
+        "skor 35 di bawah act_at 50"
     )
     assert main_reason(Decision(Action.NONE, 0, ()), "en") == ""
     assert why_text(Decision(Action.NONE, 0, ()), "en") == ""
