@@ -40,9 +40,12 @@ def parse(where: str, data: bytes) -> icalendar.Calendar:
         if scale != "GREGORIAN":
             raise SourceError(f"{where}: unsupported calendar scale {scale}")
         try:
-            standard.append(x_wr_timezone.to_standard(calendar))
+            converted = x_wr_timezone.to_standard(calendar)
         except (ZoneInfoNotFoundError, ValueError):  # a bogus X-WR-TIMEZONE: use as written
-            standard.append(calendar)
+            converted = calendar
+        if converted is not calendar:
+            _keep_errors(calendar, converted)
+        standard.append(converted)
     if len(standard) == 1:
         only: icalendar.Calendar = standard[0]
         return only
@@ -52,22 +55,61 @@ def parse(where: str, data: bytes) -> icalendar.Calendar:
     return merged
 
 
+def _keep_errors(original: icalendar.Calendar, converted: icalendar.Calendar) -> None:
+    """The lines the parser could not read, told on the X-WR-TIMEZONE copy too: the copy
+    starts with no `errors`, and `problem`/`dropped_lines` must still see them."""
+    before, after = original.walk("VEVENT"), converted.walk("VEVENT")
+    if len(before) != len(after):
+        return
+    for old, new in zip(before, after, strict=True):
+        if getattr(old, "errors", None) and not getattr(new, "errors", None):
+            new.errors = list(old.errors)
+
+
+def _value(component: icalendar.Component, name: str, attr: str = "dt") -> object:
+    """The parsed value of property `name`, None when absent. Raises `_Broken` for a value
+    the parser kept as broken (icalendar raises on reading it)."""
+    prop = component.get(name)
+    try:
+        return getattr(prop, attr, None)
+    except ValueError as exc:  # icalendar's BrokenCalendarProperty
+        raise _Broken(name, exc) from None
+
+
+class _Broken(Exception):
+    def __init__(self, name: str, error: ValueError) -> None:
+        super().__init__(name)
+        self.name, self.error = name, error
+
+
 def problem(component: icalendar.Component, zone: ZoneInfo) -> Message | None:
     """Why this VEVENT cannot be used, or None when it can."""
     for name, error in getattr(component, "errors", ()):
         if name in _TIME_PROPERTIES_WITH_RID:
             return message("warn.ics_bad_value", name=name, error=shortened(str(error), 80))
-    raw_start = getattr(component.get("DTSTART"), "dt", None)
+    try:
+        return _time_problem(component, zone)
+    except _Broken as broken:
+        error = shortened(str(broken.error), 80)
+        return message("warn.ics_bad_value", name=broken.name, error=error)
+
+
+def _time_problem(component: icalendar.Component, zone: ZoneInfo) -> Message | None:
+    for name in ("RECURRENCE-ID", "EXDATE", "RDATE", "RRULE"):
+        if name in component:  # read each: a broken one raises `_Broken`
+            for prop in _all(component[name]):
+                _value_of(prop, name)
+    raw_start = _value(component, "DTSTART")
     if raw_start is None:
         return message("warn.ics_no_start")
     if not isinstance(raw_start, date):
         return message("warn.ics_not_a_date", name="DTSTART")
     if "DTEND" in component:
-        raw_end = getattr(component["DTEND"], "dt", None)
+        raw_end = _value(component, "DTEND")
         if not isinstance(raw_end, date):
             return message("warn.ics_not_a_date", name="DTEND")
     elif "DURATION" in component:
-        duration = getattr(component["DURATION"], "dt", None)
+        duration = _value(component, "DURATION")
         if not isinstance(duration, timedelta):
             return message("warn.ics_not_a_duration")
         raw_end = raw_start + duration
@@ -81,6 +123,18 @@ def problem(component: icalendar.Component, zone: ZoneInfo) -> Message | None:
     if end < start:
         return message("warn.ends_before_start")
     return None
+
+
+def _all(value: object) -> list[object]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _value_of(prop: object, name: str) -> None:
+    try:
+        for attr in ("dt", "dts"):
+            getattr(prop, attr, None)
+    except ValueError as exc:  # icalendar's BrokenCalendarProperty
+        raise _Broken(name, exc) from None
 
 
 def dropped_lines(component: icalendar.Component) -> list[str]:

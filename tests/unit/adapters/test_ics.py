@@ -193,6 +193,40 @@ def test_every_event_is_aware_and_named(mixed: tuple[dict[str, Event], IcsSource
         assert event.calendar_id == "ics" and event.html_link == ""
 
 
+BROKEN_TIMES = [
+    ("DTSTART", "DTSTART:2025-01-15\r\nDTEND:20250115T100000Z"),
+    ("DTEND", "DTSTART:20250115T090000Z\r\nDTEND:2025-01-15T10"),
+    ("DURATION", "DTSTART:20250115T090000Z\r\nDURATION:one hour"),
+    ("EXDATE", "DTSTART:20250115T090000Z\r\nDTEND:20250115T100000Z\r\n"
+     "RRULE:FREQ=WEEKLY\r\nEXDATE:22-01-2025"),
+    ("RECURRENCE-ID", "DTSTART:20250115T090000Z\r\nDTEND:20250115T100000Z\r\n"
+     "RECURRENCE-ID:someday"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("zone_line", ["X-WR-TIMEZONE:Europe/Berlin\r\n", ""])
+@pytest.mark.parametrize(("name", "lines"), BROKEN_TIMES, ids=[b[0] for b in BROKEN_TIMES])
+def test_a_broken_time_value_skips_that_event_only(
+    tmp_path: Path, name: str, lines: str, zone_line: str
+) -> None:
+    """icalendar keeps a value it cannot read as a broken property that raises when read;
+    the X-WR-TIMEZONE copy of the calendar forgets which lines were broken. Either way:
+    that event is skipped with a warning naming the property, the others are read."""
+    ics = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n" + zone_line
+        + f"BEGIN:VEVENT\r\nUID:broken@t\r\nSUMMARY:Broken\r\n{lines}\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:fine@t\r\nSUMMARY:Fine\r\nDTSTART:20250116T090000Z\r\n"
+        "DTEND:20250116T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )  # fmt: skip
+    path = tmp_path / "broken.ics"
+    path.write_text(ics, encoding="utf-8")
+    source = IcsSource(str(path), ME, "Europe/Berlin")
+    events = list(source.events(berlin(2025, 1, 1), berlin(2025, 2, 1)))
+    assert [e.ical_uid for e in events] == ["fine@t"]
+    (warning,) = shown(source)
+    assert "broken@t" in warning and f"bad {name} value" in warning, warning
+
+
 def test_x_wr_timezone_calendar() -> None:
     events, source = read("x_wr_timezone.ics", berlin(2025, 1, 1), berlin(2025, 2, 1))
     found = by_uid(events)
