@@ -274,14 +274,16 @@ def scan(
     `api` the Google clients `connect(settings)` would build, `review_ids` the keeper of the
     review calendar's id (by default the file beside the token).
 
-    Templates are loaded (and so validated) before anything else is read. A real scan
+    Templates are validated before anything else is read (`TemplateSource`). A real scan
     (not a dry run) is logged in the store's runs, failures included, for the digest.
     A Google source sends its first request as soon as it is built (`make_ports`), so
     Google's answer overlaps importing and building the rest of the scan.
     """
-    from calbot.config.templates import load_templates
+    from calbot.config.template_files import TemplateSource
+    from calbot.usecases.draft_memo import open_memo
 
-    templates = load_templates(settings.outputs.templates_dir, settings.path)
+    # checked now unless checked before; Jinja2 and Babel load only if a draft is rendered
+    templates = TemplateSource(settings.outputs.templates_dir, settings.path)
     window = scan_window(settings, now, start_text, end_text)
     try:
         with contextlib.ExitStack() as stack:
@@ -308,6 +310,7 @@ def scan(
                     window=window,
                     dry_run=dry_run,
                     progress=progress or quiet,
+                    memo=open_memo(templates.digest, settings, settings.path),
                 )
             except Exception as exc:
                 if not dry_run:

@@ -1,0 +1,182 @@
+"""The draft memo: the drafts the last scan rendered, kept in the cache dir by a digest of
+everything their text is made from, so an unchanged rescan takes them as they were instead
+of loading Jinja2 and Babel and rendering each again.
+
+Why a hit is the same text: `make_draft` is pure (no clock, disk or network), a function of
+the meeting, the decision, the settings, the opening and the templates. The key covers the
+first four in full (every field of every dataclass, sets sorted: `canonical`), the
+templates, calbot's code, Jinja2, Babel and Python by `TemplateSource.digest`, and the time
+zone files of every zone those values carry. A value of a type `canonical` does not know
+makes that draft unmemoizable (rendered every time), never a wrong hit. Losing or
+corrupting the file costs rendering, never a wrong draft: entries are checked field by
+field when read, and anything unexpected is a miss.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import zoneinfo
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta, tzinfo
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from calbot.core.model import Decision, Draft, Meeting
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_PLAIN = frozenset({bool, int, float, str})
+_DRAFT_FIELDS = ("language", "to", "subject", "body", "private_notes", "cc", "to_names")
+
+
+class Unmemoizable(Exception):
+    """A value `canonical` cannot stand for exactly."""
+
+
+def canonical(value: object, zones: set[str]) -> Any:
+    """`value` as plain JSON data that differs whenever `value` differs (types named, sets
+    and mappings sorted); the keys of the time zones met are added to `zones`."""
+    kind = type(value)
+    if value is None or kind in _PLAIN:  # exact types: a subclass may differ
+        return value
+    names = _FIELDS.get(kind)  # a dataclass seen before: the common case, checked first
+    if names is not None:
+        return [kind.__name__, *[canonical(getattr(value, n), zones) for n in names]]
+    if kind is tuple:
+        return ["seq", *[canonical(v, zones) for v in value]]  # type: ignore[attr-defined]
+    if isinstance(value, Enum):
+        return [kind.__name__, canonical(value.value, zones)]
+    if isinstance(value, datetime | time):
+        zone = value.tzinfo
+        return [type(value).__name__, value.isoformat(), _zone(zone, zones)]
+    if isinstance(value, date | timedelta):
+        return [type(value).__name__, str(value)]
+    if isinstance(value, tzinfo):
+        return ["tz", _zone(value, zones)]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = _FIELDS.get(kind)
+        if names is None:
+            names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
+        return [kind.__name__, *[canonical(getattr(value, n), zones) for n in names]]
+    if isinstance(value, tuple | list):
+        fields = getattr(kind, "_fields", None)  # a NamedTuple: its type counts
+        head = [kind.__name__] if fields is not None else ["seq"]
+        return head + [canonical(v, zones) for v in value]
+    if isinstance(value, frozenset | set):
+        items = [canonical(v, zones) for v in value]
+        return ["set", *sorted(items, key=lambda v: json.dumps(v, sort_keys=True))]
+    if isinstance(value, Mapping):
+        pairs = [[canonical(k, zones), canonical(v, zones)] for k, v in value.items()]
+        return ["map", *sorted(pairs, key=lambda p: json.dumps(p, sort_keys=True))]
+    raise Unmemoizable(type(value).__name__)
+
+
+def _zone(zone: tzinfo | None, zones: set[str]) -> str | None:
+    if zone is None:
+        return None
+    if isinstance(zone, zoneinfo.ZoneInfo):
+        zones.add(zone.key)
+        return zone.key
+    return repr(zone)  # datetime.timezone: a fixed offset, its repr is all of it
+
+
+def _zone_stamp(key: str) -> str:
+    """Which rules a zone has on this machine: its file's stat (a tzdata update rewrites
+    it); the tzdata package's when the system has none."""
+    for folder in zoneinfo.TZPATH:
+        with contextlib.suppress(OSError):
+            st = (Path(folder) / key).stat()
+            return f"{key}:{folder}:{st.st_mtime_ns}:{st.st_size}"
+    from importlib.util import find_spec
+
+    with contextlib.suppress(ImportError, ValueError, OSError):
+        spec = find_spec("tzdata")
+        if spec is not None and spec.origin is not None:
+            st = Path(spec.origin).stat()
+            return f"{key}:tzdata:{st.st_mtime_ns}:{st.st_size}"
+    return f"{key}:?"
+
+
+class DraftMemo:
+    """One scan's use of the memo file: `get` before rendering, `put` after, `save` at the
+    end (written only when something was rendered; it then holds this scan's drafts only)."""
+
+    def __init__(self, path: Path, digest: str, settings: object) -> None:
+        self._path = path
+        self._used: dict[str, list[Any]] = {}
+        self._changed = False
+        zones: set[str] = set()
+        try:
+            self._base: str | None = json.dumps([digest, canonical(settings, zones)])
+        except Unmemoizable:
+            self._base = None
+        self._zones = zones
+        self._stamps: dict[str, str] = {}
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+            self._stored: dict[str, Any] = stored if isinstance(stored, dict) else {}
+        except (OSError, ValueError):
+            self._stored = {}
+
+    def key(self, meeting: Meeting, decision: Decision, opening: int) -> str | None:
+        """The digest standing for this draft's inputs; None: not memoizable."""
+        if self._base is None:
+            return None
+        zones = set(self._zones)
+        try:
+            inputs = json.dumps([canonical(meeting, zones), canonical(decision, zones), opening])
+        except Unmemoizable:
+            return None
+        for zone in zones - self._stamps.keys():
+            self._stamps[zone] = _zone_stamp(zone)
+        stamps = [self._stamps[z] for z in sorted(zones)]
+        text = json.dumps([self._base, inputs, stamps])
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def get(self, key: str) -> Draft | None:
+        entry = self._stored.get(key)
+        if not (isinstance(entry, list) and len(entry) == len(_DRAFT_FIELDS)):
+            return None
+        language, to, subject, body, notes, cc, names = entry
+        texts = (language, subject, body, notes)
+        lists = (to, cc, names)
+        if not all(isinstance(t, str) for t in texts) or not all(
+            isinstance(x, list) and all(isinstance(s, str) for s in x) for x in lists
+        ):
+            return None
+        self._used[key] = entry
+        return Draft(language, tuple(to), subject, body, notes, tuple(cc), tuple(names))
+
+    def put(self, key: str, draft: Draft) -> None:
+        entry = [getattr(draft, name) for name in _DRAFT_FIELDS]
+        self._used[key] = [list(v) if isinstance(v, tuple) else v for v in entry]
+        self._changed = True
+
+    def save(self) -> None:
+        """Write this scan's drafts when any was rendered (atomically; a cache that cannot
+        be written is skipped)."""
+        if not self._changed:
+            return
+        tmp = self._path.with_suffix(f".{os.getpid()}.tmp")
+        with contextlib.suppress(OSError):
+            tmp.write_text(json.dumps(self._used, ensure_ascii=False), encoding="utf-8")
+            tmp.replace(self._path)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+
+
+def open_memo(digest: str, settings: object, config_path: str) -> DraftMemo | None:
+    """The memo of the config at `config_path`; None without a cache dir or digest."""
+    from calbot.config.cache_dir import cache_dir
+
+    if not digest:
+        return None
+    folder = cache_dir("drafts")
+    if folder is None:
+        return None
+    name = hashlib.sha256(str(config_path).encode()).hexdigest()[:32]
+    return DraftMemo(folder / f"memo-{name}.json", digest, settings)
