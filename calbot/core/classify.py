@@ -103,10 +103,15 @@ def other_people(event: Event, user: UserSettings) -> list[Attendee]:
 def is_meeting(event: Event, user: UserSettings) -> bool:
     """A busy, timed, ordinary event with at least one other person (seen, or hidden from
     the user's view of the guest list)."""
+    return is_busy(event, user) and is_meeting_if_busy(event, user)
+
+
+def is_meeting_if_busy(event: Event, user: UserSettings) -> bool:
+    """`is_meeting` for an event already known to be busy (`is_busy`): the load measure and
+    `classify` ask both, and each costs a walk of the guest list."""
     return (
         not event.all_day
         and event.event_type == EventType.DEFAULT
-        and is_busy(event, user)
         and (event.guests_hidden or bool(other_people(event, user)))
     )
 
@@ -149,9 +154,17 @@ def _members(client: Client, outside: list[Attendee]) -> tuple[Attendee, ...]:
 def classify(event: Event, settings: CoreSettings) -> Meeting | None:
     """The client meeting this event is, or None."""
     user = settings.user
-    if event.status != "confirmed" or not is_meeting(event, user):
+    # `is_meeting`, its guest list walked once: `people` is needed below
+    if (
+        event.status != "confirmed"
+        or event.all_day
+        or event.event_type != EventType.DEFAULT
+        or not is_busy(event, user)
+    ):
         return None
     people = other_people(event, user)
+    if not (people or event.guests_hidden):
+        return None
     matched = match_client(people, settings)
     if matched is None:
         return None

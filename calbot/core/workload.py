@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from calbot.core.classify import is_busy, is_meeting
+from calbot.core.classify import is_busy, is_meeting_if_busy
 from calbot.core.messages import Message, message
 from calbot.core.model import Event, EventType, Slot
 from calbot.core.settings import UserSettings
@@ -218,7 +218,7 @@ def measure(
             away = list(local_days(span[0], span[1], tz))
             span = (local_midnight(away[0], tz), local_midnight(away[-1] + timedelta(1), tz))
         busy.append(span)
-        meeting = is_meeting(event, user)
+        meeting = is_meeting_if_busy(event, user)
         if meeting:
             counts[starts_on] += 1
         for day in local_days(span[0], span[1], tz):

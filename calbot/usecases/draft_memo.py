@@ -20,15 +20,17 @@ import hashlib
 import json
 import os
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import Enum
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 from calbot.core.model import Decision, Draft, Meeting
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
+Handler = Callable[[Any, set[str]], list[Any]]
+_HANDLERS: dict[type, Handler] = {}
 _PLAIN = frozenset({bool, int, float, str})
 _DRAFT_FIELDS = ("language", "to", "subject", "body", "private_notes", "cc", "to_names")
 
@@ -43,36 +45,49 @@ def canonical(value: object, zones: set[str]) -> Any:
     kind = type(value)
     if value is None or kind in _PLAIN:  # exact types: a subclass may differ
         return value
-    names = _FIELDS.get(kind)  # a dataclass seen before: the common case, checked first
-    if names is not None:
-        return [kind.__name__, *[canonical(getattr(value, n), zones) for n in names]]
-    if kind is tuple:
-        return ["seq", *[canonical(v, zones) for v in value]]  # type: ignore[attr-defined]
-    if isinstance(value, Enum):
-        return [kind.__name__, canonical(value.value, zones)]
-    if isinstance(value, datetime | time):
-        zone = value.tzinfo
-        return [type(value).__name__, value.isoformat(), _zone(zone, zones)]
-    if isinstance(value, date | timedelta):
-        return [type(value).__name__, str(value)]
-    if isinstance(value, tzinfo):
-        return ["tz", _zone(value, zones)]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        names = _FIELDS.get(kind)
-        if names is None:
-            names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
-        return [kind.__name__, *[canonical(getattr(value, n), zones) for n in names]]
-    if isinstance(value, tuple | list):
-        fields = getattr(kind, "_fields", None)  # a NamedTuple: its type counts
-        head = [kind.__name__] if fields is not None else ["seq"]
-        return head + [canonical(v, zones) for v in value]
-    if isinstance(value, frozenset | set):
-        items = [canonical(v, zones) for v in value]
-        return ["set", *sorted(items, key=lambda v: json.dumps(v, sort_keys=True))]
-    if isinstance(value, Mapping):
-        pairs = [[canonical(k, zones), canonical(v, zones)] for k, v in value.items()]
-        return ["map", *sorted(pairs, key=lambda p: json.dumps(p, sort_keys=True))]
-    raise Unmemoizable(type(value).__name__)
+    handler = _HANDLERS.get(kind)
+    if handler is None:
+        handler = _HANDLERS[kind] = _handler_for(kind)
+    return handler(value, zones)
+
+
+def _each(values: Iterable[object], zones: set[str]) -> list[Any]:
+    """`canonical` of each value; plain ones inline (most are: a call each is most of it)."""
+    return [v if v is None or type(v) in _PLAIN else canonical(v, zones) for v in values]
+
+
+def _sorted(items: list[Any]) -> list[Any]:
+    return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
+
+
+def _handler_for(kind: type) -> Handler:
+    """How values of exactly this type are made canonical (found once per type)."""
+    name = kind.__name__
+    if issubclass(kind, Enum):
+        return lambda v, z: [name, canonical(v.value, z)]
+    if issubclass(kind, datetime | time):
+        return lambda v, z: [name, v.isoformat(), _zone(v.tzinfo, z)]
+    if issubclass(kind, date | timedelta):
+        return lambda v, z: [name, str(v)]
+    if issubclass(kind, tzinfo):
+        return lambda v, z: ["tz", _zone(v, z)]
+    if dataclasses.is_dataclass(kind):  # every field, those left out of `repr` too
+        names = tuple(f.name for f in dataclasses.fields(kind))
+        if len(names) == 1:
+            return lambda v, z: [name, *_each((getattr(v, names[0]),), z)]
+        fields = attrgetter(*names)
+        return lambda v, z: [name, *_each(fields(v), z)]
+    if issubclass(kind, tuple | list):
+        head = name if hasattr(kind, "_fields") else "seq"  # a NamedTuple: its type counts
+        return lambda v, z: [head, *_each(v, z)]
+    if issubclass(kind, frozenset | set):
+        return lambda v, z: ["set", *_sorted([canonical(x, z) for x in v])]
+    if issubclass(kind, Mapping):
+        return lambda v, z: [
+            "map",
+            *_sorted([[canonical(k, z), canonical(x, z)] for k, x in v.items()]),
+        ]
+    raise Unmemoizable(name)
 
 
 def _zone(zone: tzinfo | None, zones: set[str]) -> str | None:
