@@ -94,9 +94,9 @@ def make_ports(
     the file beside the token.
     `prefetch_from`: the scan's first moment; a Google source sends its first request at
     once (`GoogleCalendarSource.prefetch`), before the rest is built."""
-    from calbot.adapters.outbox import folder_problem
-
     if settings.outputs.outbox and not dry_run:  # before any sink exists, let alone writes
+        from calbot.adapters.outbox import folder_problem  # imported only when configured
+
         problem = folder_problem(settings.outputs.outbox)
         if problem:
             raise ConfigError(str(settings.path), "outputs.outbox", problem)
