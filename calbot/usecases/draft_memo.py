@@ -4,9 +4,9 @@ of loading Jinja2 and Babel and rendering each again.
 
 Why a hit is the same text: `make_draft` is pure (no clock, disk or network), a function of
 the meeting, the decision, the settings, the opening and the templates. The key covers the
-first four in full (every field of every dataclass, sets sorted: `canonical`), the
-templates, calbot's code, Jinja2, Babel and Python by `TemplateSource.digest`, and the time
-zone files of every zone those values carry. A value of a type `canonical` does not know
+first four in full (the settings by `canonical`, the rest by pickle: see `DraftMemo.key`),
+the templates, calbot's code, Jinja2, Babel and Python by `TemplateSource.digest`, and the
+time zone rules by the tz database's stamp. A value neither can stand for exactly
 makes that draft unmemoizable (rendered every time), never a wrong hit. Losing or
 corrupting the file costs rendering, never a wrong draft: entries are checked field by
 field when read, and anything unexpected is a miss.
@@ -19,6 +19,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import pickle
 import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -29,7 +30,7 @@ from typing import Any
 
 from calbot.core.model import Decision, Draft, Meeting
 
-Handler = Callable[[Any, set[str]], list[Any]]
+Handler = Callable[[Any], list[Any]]
 _HANDLERS: dict[type, Handler] = {}
 _PLAIN = frozenset({bool, int, float, str})
 _DRAFT_FIELDS = ("language", "to", "subject", "body", "private_notes", "cc", "to_names")
@@ -39,21 +40,21 @@ class Unmemoizable(Exception):
     """A value `canonical` cannot stand for exactly."""
 
 
-def canonical(value: object, zones: set[str]) -> Any:
+def canonical(value: object) -> Any:
     """`value` as plain JSON data that differs whenever `value` differs (types named, sets
-    and mappings sorted); the keys of the time zones met are added to `zones`."""
+    and mappings sorted, zones by name): for the settings, whose sets have no fixed order."""
     kind = type(value)
     if value is None or kind in _PLAIN:  # exact types: a subclass may differ
         return value
     handler = _HANDLERS.get(kind)
     if handler is None:
         handler = _HANDLERS[kind] = _handler_for(kind)
-    return handler(value, zones)
+    return handler(value)
 
 
-def _each(values: Iterable[object], zones: set[str]) -> list[Any]:
+def _each(values: Iterable[object]) -> list[Any]:
     """`canonical` of each value; plain ones inline (most are: a call each is most of it)."""
-    return [v if v is None or type(v) in _PLAIN else canonical(v, zones) for v in values]
+    return [v if v is None or type(v) in _PLAIN else canonical(v) for v in values]
 
 
 def _sorted(items: list[Any]) -> list[Any]:
@@ -64,56 +65,57 @@ def _handler_for(kind: type) -> Handler:
     """How values of exactly this type are made canonical (found once per type)."""
     name = kind.__name__
     if issubclass(kind, Enum):
-        return lambda v, z: [name, canonical(v.value, z)]
+        return lambda v: [name, canonical(v.value)]
     if issubclass(kind, datetime | time):
-        return lambda v, z: [name, v.isoformat(), _zone(v.tzinfo, z)]
+        return lambda v: [name, v.isoformat(), _zone(v.tzinfo)]
     if issubclass(kind, date | timedelta):
-        return lambda v, z: [name, str(v)]
+        return lambda v: [name, str(v)]
     if issubclass(kind, tzinfo):
-        return lambda v, z: ["tz", _zone(v, z)]
+        return lambda v: ["tz", _zone(v)]
     if dataclasses.is_dataclass(kind):  # every field, those left out of `repr` too
         names = tuple(f.name for f in dataclasses.fields(kind))
         if len(names) == 1:
-            return lambda v, z: [name, *_each((getattr(v, names[0]),), z)]
+            return lambda v: [name, *_each((getattr(v, names[0]),))]
         fields = attrgetter(*names)
-        return lambda v, z: [name, *_each(fields(v), z)]
+        return lambda v: [name, *_each(fields(v))]
     if issubclass(kind, tuple | list):
         head = name if hasattr(kind, "_fields") else "seq"  # a NamedTuple: its type counts
-        return lambda v, z: [head, *_each(v, z)]
+        return lambda v: [head, *_each(v)]
     if issubclass(kind, frozenset | set):
-        return lambda v, z: ["set", *_sorted([canonical(x, z) for x in v])]
+        return lambda v: ["set", *_sorted([canonical(x) for x in v])]
     if issubclass(kind, Mapping):
-        return lambda v, z: [
+        return lambda v: [
             "map",
-            *_sorted([[canonical(k, z), canonical(x, z)] for k, x in v.items()]),
+            *_sorted([[canonical(k), canonical(x)] for k, x in v.items()]),
         ]
     raise Unmemoizable(name)
 
 
-def _zone(zone: tzinfo | None, zones: set[str]) -> str | None:
+def _zone(zone: tzinfo | None) -> str | None:
     if zone is None:
         return None
     if isinstance(zone, zoneinfo.ZoneInfo):
-        zones.add(zone.key)
-        return zone.key
+        return f"ZoneInfo:{zone.key}"
     return repr(zone)  # datetime.timezone: a fixed offset, its repr is all of it
 
 
-def _zone_stamp(key: str) -> str:
-    """Which rules a zone has on this machine: its file's stat (a tzdata update rewrites
-    it); the tzdata package's when the system has none."""
+def tz_database_stamp() -> str | None:
+    """Which time zone rules this machine has: the stat of each zone folder's `tzdata.zi`
+    (every tzdata release rewrites it) and of the `tzdata` package. None when there is
+    neither: a rules update could not be told, so nothing is memoized."""
+    stamps = []
     for folder in zoneinfo.TZPATH:
         with contextlib.suppress(OSError):
-            st = (Path(folder) / key).stat()
-            return f"{key}:{folder}:{st.st_mtime_ns}:{st.st_size}"
+            st = (Path(folder) / "tzdata.zi").stat()
+            stamps.append(f"{folder}:{st.st_mtime_ns}:{st.st_size}")
     from importlib.util import find_spec
 
     with contextlib.suppress(ImportError, ValueError, OSError):
         spec = find_spec("tzdata")
         if spec is not None and spec.origin is not None:
             st = Path(spec.origin).stat()
-            return f"{key}:tzdata:{st.st_mtime_ns}:{st.st_size}"
-    return f"{key}:?"
+            stamps.append(f"tzdata:{st.st_mtime_ns}:{st.st_size}")
+    return ";".join(stamps) or None
 
 
 class DraftMemo:
@@ -124,13 +126,12 @@ class DraftMemo:
         self._path = path
         self._used: dict[str, list[Any]] = {}
         self._changed = False
-        zones: set[str] = set()
+        zones = tz_database_stamp()
         try:
-            self._base: str | None = json.dumps([digest, canonical(settings, zones)])
+            base = json.dumps([digest, zones, canonical(settings)]) if zones else None
         except Unmemoizable:
-            self._base = None
-        self._zones = zones
-        self._stamps: dict[str, str] = {}
+            base = None
+        self._base = base.encode() if base is not None else None
         try:
             stored = json.loads(path.read_text(encoding="utf-8"))
             self._stored: dict[str, Any] = stored if isinstance(stored, dict) else {}
@@ -138,19 +139,20 @@ class DraftMemo:
             self._stored = {}
 
     def key(self, meeting: Meeting, decision: Decision, opening: int) -> str | None:
-        """The digest standing for this draft's inputs; None: not memoizable."""
+        """The digest standing for this draft's inputs; None: not memoizable.
+
+        The meeting and decision by their pickle: complete (every field of every dataclass,
+        a value's type, a zone by its name), and equal bytes unpickle to equal values, so
+        equal keys mean equal inputs. (Their types hold no sets, whose order would vary
+        between processes; that would cost misses, never a wrong hit.) A value that does
+        not pickle is not memoized."""
         if self._base is None:
             return None
-        zones = set(self._zones)
         try:
-            inputs = json.dumps([canonical(meeting, zones), canonical(decision, zones), opening])
-        except Unmemoizable:
+            inputs = pickle.dumps((meeting, decision, opening), protocol=5)
+        except (pickle.PicklingError, TypeError, AttributeError, ValueError):
             return None
-        for zone in zones - self._stamps.keys():
-            self._stamps[zone] = _zone_stamp(zone)
-        stamps = [self._stamps[z] for z in sorted(zones)]
-        text = json.dumps([self._base, inputs, stamps])
-        return hashlib.sha256(text.encode()).hexdigest()
+        return hashlib.sha256(self._base + b"\0" + inputs).hexdigest()
 
     def get(self, key: str) -> Draft | None:
         entry = self._stored.get(key)
