@@ -171,6 +171,9 @@ class Workload:
         return self.weeks.get(iso_week(day), 0.0)
 
 
+_TICK = timedelta(microseconds=1)
+
+
 def _utc(event: Event) -> Interval:
     return event.start.astimezone(UTC), event.end.astimezone(UTC)
 
@@ -207,7 +210,7 @@ def measure(
             continue
         try:
             whole = _utc(event)
-            starts_on = event.start.astimezone(tz).date()
+            local_start = event.start.astimezone(tz)
         except OverflowError:  # year 1 or 9999 in a far zone: nowhere near these days
             continue
         cut = clip(whole, outer) if whole[0] < whole[1] else whole
@@ -220,8 +223,14 @@ def measure(
         busy.append(span)
         meeting = is_meeting_if_busy(event, user)
         if meeting:
-            counts[starts_on] += 1
-        for day in local_days(span[0], span[1], tz):
+            counts[local_start.date()] += 1
+        # most spans lie within one local day: that day without walking (`local_days`)
+        first = local_start if span[0] == whole[0] else span[0].astimezone(tz)
+        if span[1] > span[0] and (span[1] - _TICK).astimezone(tz).date() == first.date():
+            touched: Iterable[date] = (first.date(),)
+        else:
+            touched = local_days(span[0], span[1], tz)
+        for day in touched:
             busy_days[day].append(span)
             if meeting:
                 meetings[day].append(span)
