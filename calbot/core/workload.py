@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -184,8 +184,12 @@ def measure(
     first_day: date,
     last_day: date,
     extra_busy: Iterable[Slot] = (),
+    meeting_flags: Sequence[bool] | None = None,
 ) -> Workload:
     """Day and week load for every local day in [first_day, last_day].
+
+    `meeting_flags`: whether each event is a meeting (`is_meeting`), when the caller knows
+    (`classify_all`); asked here otherwise.
 
     `extra_busy` is busy time from calendars whose events are not read: it blocks slots
     and focus blocks but is not counted as meetings.
@@ -205,7 +209,7 @@ def measure(
         local_midnight(first_day, tz) - timedelta(days=1),
         local_midnight(last_day, tz) + timedelta(days=2),
     )
-    for event in events:
+    for index, event in enumerate(events):
         if not is_busy(event, user):
             continue
         try:
@@ -221,7 +225,7 @@ def measure(
             away = list(local_days(span[0], span[1], tz))
             span = (local_midnight(away[0], tz), local_midnight(away[-1] + timedelta(1), tz))
         busy.append(span)
-        meeting = is_meeting_if_busy(event, user)
+        meeting = is_meeting_if_busy(event, user) if meeting_flags is None else meeting_flags[index]
         if meeting:
             counts[local_start.date()] += 1
         # most spans lie within one local day: that day without walking (`local_days`)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from calbot.adapters.mail import message_domain, message_id_for
 from calbot.config.settings import Settings
-from calbot.core.classify import classify, dedupe
+from calbot.core.classify import classify_all, dedupe
 from calbot.core.decide import Scene, Scored, decide_all, event_fingerprint
 from calbot.core.draft_openings import Openings
 from calbot.core.messages import Say, message
@@ -205,13 +205,14 @@ def score_window(
     """The core as a scan runs it: the load of every day from the history on, and the
     window's meetings scored (history meetings count toward a client's week)."""
     tz = ZoneInfo(settings.user.timezone)
-    meetings = [m for e in events if (m := classify(e, settings)) is not None]
+    meetings, meeting_flags = classify_all(events, settings)
     workload = measure(
         events,
         settings.user,
         window.history_start.astimezone(tz).date(),
         window.end.astimezone(tz).date(),
         extra_busy,
+        meeting_flags,
     )
     counts = client_week_counts(meetings, tz)
     scored = []
