@@ -18,7 +18,6 @@ failure is a `ConfigError` naming the template file.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ import jinja2
 import jinja2.meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from calbot.config.template_files import BUILTIN_DIR, checked_marker, files_state
 from calbot.core.draft import TemplateFailed, all_template_names, make_draft
 from calbot.core.draft_context import CONTEXT_KEYS, NOTES_KEYS
 from calbot.core.draft_samples import sample_contexts
@@ -38,7 +38,6 @@ from calbot.core.settings import CoreSettings
 from calbot.core.untrusted import one_line
 from calbot.errors import ConfigError
 
-BUILTIN_DIR = Path(__file__).parents[1] / "templates"
 TEMPLATES_KEY = "outputs.templates_dir"
 
 
@@ -129,56 +128,17 @@ _LOADED: dict[tuple[object, ...], Templates] = {}
 def load_templates(templates_dir: str = "", config_path: str = "<config>") -> Templates:
     """Load, compile and check every template; the user's folder overrides by file name.
     Once per process for the same files (a changed file loads again)."""
-    state = _files_state(templates_dir)
+    state = files_state(templates_dir)
     key = (templates_dir, state)
     loaded = _LOADED.get(key)
     if loaded is None:
-        marker = _checked_marker(templates_dir, state)
+        marker = checked_marker(templates_dir, state)
         checked = marker is not None and marker.exists()
         loaded = _LOADED[key] = _load_templates(templates_dir, config_path, check=not checked)
         if marker is not None and not checked:
             with contextlib.suppress(OSError):
                 marker.touch()
     return loaded
-
-
-def _checked_marker(templates_dir: str, state: tuple[tuple[str, int, int], ...]) -> Path | None:
-    """A file in the cache dir whose name stands for these template files checked by this
-    calbot and Jinja: once it exists, later runs compile the same files without checking
-    them again (the check renders samples of all 21: most of loading). None: no cache."""
-    from calbot.config.cache_dir import cache_dir
-
-    if not state:
-        return None
-    folder = cache_dir("templates")
-    if folder is None:
-        return None
-    digest = hashlib.sha256(repr((templates_dir, state, jinja2.__version__)).encode())
-    package = Path(__file__).parents[1]
-    for path in sorted(package.rglob("*.py")):  # the code the check runs (stat only)
-        with contextlib.suppress(OSError):
-            st = path.stat()
-            digest.update(f"{path}:{st.st_mtime_ns}:{st.st_size}".encode())
-    return folder / f"checked-{digest.hexdigest()[:32]}"
-
-
-def _files_state(templates_dir: str) -> tuple[tuple[str, int, int], ...]:
-    folders = [BUILTIN_DIR]
-    if templates_dir:
-        folders.insert(0, Path(templates_dir).expanduser())
-    state = []
-    for folder in folders:
-        try:
-            entries = sorted(folder.iterdir())
-        except OSError:
-            return ()  # loading names the problem; a missing folder is never cached
-        for path in entries:
-            try:
-                st = path.stat()
-            except OSError:
-                continue
-            state.append((str(path), st.st_mtime_ns, st.st_size))
-    return tuple(state)
 
 
 def _load_templates(templates_dir: str, config_path: str, *, check: bool = True) -> Templates:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from calbot.core.model import Attendee, Client, Event, EventType, Meeting, Response, Tier
 from calbot.core.settings import CoreSettings, UserSettings
@@ -103,10 +103,15 @@ def other_people(event: Event, user: UserSettings) -> list[Attendee]:
 def is_meeting(event: Event, user: UserSettings) -> bool:
     """A busy, timed, ordinary event with at least one other person (seen, or hidden from
     the user's view of the guest list)."""
+    return is_busy(event, user) and is_meeting_if_busy(event, user)
+
+
+def is_meeting_if_busy(event: Event, user: UserSettings) -> bool:
+    """`is_meeting` for an event already known to be busy (`is_busy`): the load measure and
+    `classify` ask both, and each costs a walk of the guest list."""
     return (
         not event.all_day
         and event.event_type == EventType.DEFAULT
-        and is_busy(event, user)
         and (event.guests_hidden or bool(other_people(event, user)))
     )
 
@@ -148,10 +153,39 @@ def _members(client: Client, outside: list[Attendee]) -> tuple[Attendee, ...]:
 
 def classify(event: Event, settings: CoreSettings) -> Meeting | None:
     """The client meeting this event is, or None."""
-    user = settings.user
-    if event.status != "confirmed" or not is_meeting(event, user):
+    if event.status != "confirmed":
+        return None
+    people = _meeting_people(event, settings.user)
+    return None if people is None else _client_meeting(event, people, settings)
+
+
+def classify_all(
+    events: Sequence[Event], settings: CoreSettings
+) -> tuple[list[Meeting], list[bool]]:
+    """`classify` of each event, and whether each is a meeting (`is_meeting`, for the load
+    measure): one walk of each guest list for both."""
+    meetings: list[Meeting] = []
+    flags: list[bool] = []
+    for event in events:
+        people = _meeting_people(event, settings.user)
+        flags.append(people is not None)
+        if people is not None and event.status == "confirmed":
+            meeting = _client_meeting(event, people, settings)
+            if meeting is not None:
+                meetings.append(meeting)
+    return meetings, flags
+
+
+def _meeting_people(event: Event, user: UserSettings) -> list[Attendee] | None:
+    """`other_people` when the event is a meeting (`is_meeting`), else None."""
+    if event.all_day or event.event_type != EventType.DEFAULT or not is_busy(event, user):
         return None
     people = other_people(event, user)
+    return people if people or event.guests_hidden else None
+
+
+def _client_meeting(event: Event, people: list[Attendee], settings: CoreSettings) -> Meeting | None:
+    user = settings.user
     matched = match_client(people, settings)
     if matched is None:
         return None

@@ -18,11 +18,11 @@ The variables are built in `calbot.core.draft_context`, the recipients and greet
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Protocol
 
-from calbot.core.draft_context import OPENINGS, client_language, draft_context, notes_context
+from calbot.core.draft_context import client_language, draft_context, notes_context
+from calbot.core.draft_openings import Openings as Openings  # re-exported (light module)
 from calbot.core.draft_people import display_name, recipients
 from calbot.core.draft_text import split_rendered, tidy_body
 from calbot.core.headers import clean_header_text
@@ -47,28 +47,6 @@ class TemplateFailed(Exception):
     def __init__(self, name: str, reason: str) -> None:
         self.name, self.reason = name, reason
         super().__init__(f"{name}: {reason}")
-
-
-class Openings:
-    """Which opening sentence each draft of one scan gets, so two drafts to the same address
-    never open alike, whatever their actions (up to `OPENINGS` of them: the templates of
-    every action share the openings' places). Deterministic: a draft starts from its own
-    key's choice, which stays put from scan to scan unless another draft to that person
-    already took it."""
-
-    def __init__(self) -> None:
-        self._taken: dict[str, set[int]] = {}
-
-    def pick(self, meeting: Meeting, action: Action, user: UserSettings) -> int:
-        to = recipients(meeting, user)[0]
-        address = to[0].email.lower() if to else ""
-        taken = self._taken.setdefault(address, set())
-        digest = hashlib.sha256(meeting.event.draft_key.encode()).digest()
-        first = digest[0] % OPENINGS
-        free = [(first + i) % OPENINGS for i in range(OPENINGS)]
-        choice = next((i for i in free if i not in taken), first)
-        taken.add(choice)
-        return choice
 
 
 def template_name(action: Action | str, lang: str) -> str:

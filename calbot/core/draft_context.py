@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from calbot.core import formatting as fmt
 from calbot.core.draft_agenda import agenda_items, box_minutes
+from calbot.core.draft_openings import OPENINGS
 from calbot.core.draft_people import addressee, colleague_name, recipients
 from calbot.core.draft_text import short_text, signature_text
 from calbot.core.model import Action, Attendee, Decision, Meeting, Proposal, Tier
@@ -60,7 +61,6 @@ NOTES_KEYS: frozenset[str] = CONTEXT_KEYS | {"reasons", "why", "score"}
 
 _DAY_FACTORS = frozenset({"day_load", "day_count", "no_focus_block"})
 _WEEK_FACTORS = frozenset({"week_load"})
-OPENINGS = 3  # opening sentences per action and language
 # The generic agenda when the invitation has none, in the client's language.
 _GENERIC_AGENDA: dict[str, list[str]] = {
     "en": ["Progress since last time", "Open questions and decisions", "Next steps"],

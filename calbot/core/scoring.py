@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from calbot.core.messages import Arg, Hours, message
@@ -35,6 +36,7 @@ _VIDEO_WORDS = re.compile(
 )
 
 
+@lru_cache(maxsize=1024)  # asked by scoring and by deciding; a series repeats its text
 def has_agenda(description: str) -> bool:
     text = _URL.sub(" ", description[:AGENDA_SCAN_CHARS])
     text = _BOILERPLATE.sub(" ", text)

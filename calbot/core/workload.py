@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from calbot.core.classify import is_busy, is_meeting
+from calbot.core.classify import is_busy, is_meeting_if_busy
 from calbot.core.messages import Message, message
 from calbot.core.model import Event, EventType, Slot
 from calbot.core.settings import UserSettings
@@ -171,6 +171,9 @@ class Workload:
         return self.weeks.get(iso_week(day), 0.0)
 
 
+_TICK = timedelta(microseconds=1)
+
+
 def _utc(event: Event) -> Interval:
     return event.start.astimezone(UTC), event.end.astimezone(UTC)
 
@@ -181,8 +184,12 @@ def measure(
     first_day: date,
     last_day: date,
     extra_busy: Iterable[Slot] = (),
+    meeting_flags: Sequence[bool] | None = None,
 ) -> Workload:
     """Day and week load for every local day in [first_day, last_day].
+
+    `meeting_flags`: whether each event is a meeting (`is_meeting`), when the caller knows
+    (`classify_all`); asked here otherwise.
 
     `extra_busy` is busy time from calendars whose events are not read: it blocks slots
     and focus blocks but is not counted as meetings.
@@ -202,12 +209,12 @@ def measure(
         local_midnight(first_day, tz) - timedelta(days=1),
         local_midnight(last_day, tz) + timedelta(days=2),
     )
-    for event in events:
+    for index, event in enumerate(events):
         if not is_busy(event, user):
             continue
         try:
             whole = _utc(event)
-            starts_on = event.start.astimezone(tz).date()
+            local_start = event.start.astimezone(tz)
         except OverflowError:  # year 1 or 9999 in a far zone: nowhere near these days
             continue
         cut = clip(whole, outer) if whole[0] < whole[1] else whole
@@ -218,10 +225,16 @@ def measure(
             away = list(local_days(span[0], span[1], tz))
             span = (local_midnight(away[0], tz), local_midnight(away[-1] + timedelta(1), tz))
         busy.append(span)
-        meeting = is_meeting(event, user)
+        meeting = is_meeting_if_busy(event, user) if meeting_flags is None else meeting_flags[index]
         if meeting:
-            counts[starts_on] += 1
-        for day in local_days(span[0], span[1], tz):
+            counts[local_start.date()] += 1
+        # most spans lie within one local day: that day without walking (`local_days`)
+        first = local_start if span[0] == whole[0] else span[0].astimezone(tz)
+        if span[1] > span[0] and (span[1] - _TICK).astimezone(tz).date() == first.date():
+            touched: Iterable[date] = (first.date(),)
+        else:
+            touched = local_days(span[0], span[1], tz)
+        for day in touched:
             busy_days[day].append(span)
             if meeting:
                 meetings[day].append(span)

@@ -94,9 +94,9 @@ def make_ports(
     the file beside the token.
     `prefetch_from`: the scan's first moment; a Google source sends its first request at
     once (`GoogleCalendarSource.prefetch`), before the rest is built."""
-    from calbot.adapters.outbox import folder_problem
-
     if settings.outputs.outbox and not dry_run:  # before any sink exists, let alone writes
+        from calbot.adapters.outbox import folder_problem  # imported only when configured
+
         problem = folder_problem(settings.outputs.outbox)
         if problem:
             raise ConfigError(str(settings.path), "outputs.outbox", problem)
@@ -274,14 +274,16 @@ def scan(
     `api` the Google clients `connect(settings)` would build, `review_ids` the keeper of the
     review calendar's id (by default the file beside the token).
 
-    Templates are loaded (and so validated) before anything else is read. A real scan
+    Templates are validated before anything else is read (`TemplateSource`). A real scan
     (not a dry run) is logged in the store's runs, failures included, for the digest.
     A Google source sends its first request as soon as it is built (`make_ports`), so
     Google's answer overlaps importing and building the rest of the scan.
     """
-    from calbot.config.templates import load_templates
+    from calbot.config.template_files import TemplateSource
+    from calbot.usecases.draft_memo import open_memo
 
-    templates = load_templates(settings.outputs.templates_dir, settings.path)
+    # checked now unless checked before; Jinja2 and Babel load only if a draft is rendered
+    templates = TemplateSource(settings.outputs.templates_dir, settings.path)
     window = scan_window(settings, now, start_text, end_text)
     try:
         with contextlib.ExitStack() as stack:
@@ -308,6 +310,7 @@ def scan(
                     window=window,
                     dry_run=dry_run,
                     progress=progress or quiet,
+                    memo=open_memo(templates.digest, settings, settings.path),
                 )
             except Exception as exc:
                 if not dry_run:

@@ -42,7 +42,12 @@ def section(prefix: str, lang: str) -> dict[str, str]:
     }
 
 
+_AS_IS = frozenset({str, int, float})  # most values: shown as they are, no tests needed
+
+
 def _shown(value: Arg, text_lang: str, lang: str) -> Arg:
+    if type(value) in _AS_IS:
+        return value
     if isinstance(value, Message):
         return say(value, lang)
     if isinstance(value, Clauses):

@@ -4,7 +4,15 @@ from builders import COLLEAGUE, ME, block, client, event, person, settings
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calbot.core.classify import classify, dedupe, is_busy, is_meeting, organizer_of, other_people
+from calbot.core.classify import (
+    classify,
+    classify_all,
+    dedupe,
+    is_busy,
+    is_meeting,
+    organizer_of,
+    other_people,
+)
 from calbot.core.model import Attendee, EventType, Response, Tier
 
 
@@ -187,3 +195,39 @@ def test_participants_are_the_guests_and_a_person_organizer(guests, organizer):
     assert not any(p == ME or p.endswith("calendar.google.com") for p in people)
     person = organizer != ME and not organizer.endswith("calendar.google.com")
     assert (organizer in people) == person
+
+
+_STATUSES = st.sampled_from(["confirmed", "tentative", "cancelled"])
+_KINDS = st.sampled_from(list(EventType))
+_RESPONSES = st.sampled_from(list(Response))
+
+
+@given(
+    guests=st.lists(_ADDRESSES, max_size=3, unique=True),
+    organizer=_ADDRESSES,
+    status=_STATUSES,
+    kind=_KINDS,
+    response=_RESPONSES,
+    all_day=st.booleans(),
+    hidden=st.booleans(),
+)
+def test_classify_all_is_classify_and_is_meeting_of_each(
+    guests, organizer, status, kind, response, all_day, hidden
+):
+    """The scan classifies a window in one pass (`classify_all`): the same client meetings
+    as `classify` of each event, and `is_meeting` of each for the load measure."""
+    ev = event(
+        "2026-12-01 10:00",
+        guests=tuple(g for g in guests if g != ME),
+        organizer=organizer,
+        status=status,
+        event_type=kind,
+        me=person(ME, is_self=True, response=response),
+        all_day=all_day,
+        guests_hidden=hidden,
+    )
+    plain = event("2026-12-01 11:00")
+    s = settings()
+    meetings, flags = classify_all([ev, plain], s)
+    assert meetings == [m for e in (ev, plain) if (m := classify(e, s)) is not None]
+    assert flags == [is_meeting(ev, s.user), is_meeting(plain, s.user)]

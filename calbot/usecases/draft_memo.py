@@ -1,0 +1,199 @@
+"""The draft memo: the drafts the last scan rendered, kept in the cache dir by a digest of
+everything their text is made from, so an unchanged rescan takes them as they were instead
+of loading Jinja2 and Babel and rendering each again.
+
+Why a hit is the same text: `make_draft` is pure (no clock, disk or network), a function of
+the meeting, the decision, the settings, the opening and the templates. The key covers the
+first four in full (the settings by `canonical`, the rest by pickle: see `DraftMemo.key`),
+the templates, calbot's code, Jinja2, Babel and Python by `TemplateSource.digest`, and the
+time zone rules by the tz database's stamp. A value neither can stand for exactly
+makes that draft unmemoizable (rendered every time), never a wrong hit. Losing or
+corrupting the file costs rendering, never a wrong draft: entries are checked field by
+field when read, and anything unexpected is a miss.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import pickle
+import zoneinfo
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime, time, timedelta, tzinfo
+from enum import Enum
+from operator import attrgetter
+from pathlib import Path
+from typing import Any
+
+from calbot.core.model import Decision, Draft, Meeting
+
+Handler = Callable[[Any], list[Any]]
+_HANDLERS: dict[type, Handler] = {}
+_PLAIN = frozenset({bool, int, float, str})
+_DRAFT_FIELDS = ("language", "to", "subject", "body", "private_notes", "cc", "to_names")
+
+
+class Unmemoizable(Exception):
+    """A value `canonical` cannot stand for exactly."""
+
+
+def canonical(value: object) -> Any:
+    """`value` as plain JSON data that differs whenever `value` differs (types named, sets
+    and mappings sorted, zones by name): for the settings, whose sets have no fixed order."""
+    kind = type(value)
+    if value is None or kind in _PLAIN:  # exact types: a subclass may differ
+        return value
+    handler = _HANDLERS.get(kind)
+    if handler is None:
+        handler = _HANDLERS[kind] = _handler_for(kind)
+    return handler(value)
+
+
+def _each(values: Iterable[object]) -> list[Any]:
+    """`canonical` of each value; plain ones inline (most are: a call each is most of it)."""
+    return [v if v is None or type(v) in _PLAIN else canonical(v) for v in values]
+
+
+def _sorted(items: list[Any]) -> list[Any]:
+    return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
+
+
+def _handler_for(kind: type) -> Handler:
+    """How values of exactly this type are made canonical (found once per type)."""
+    name = kind.__name__
+    if issubclass(kind, Enum):
+        return lambda v: [name, canonical(v.value)]
+    if issubclass(kind, datetime | time):
+        return lambda v: [name, v.isoformat(), _zone(v.tzinfo)]
+    if issubclass(kind, date | timedelta):
+        return lambda v: [name, str(v)]
+    if issubclass(kind, tzinfo):
+        return lambda v: ["tz", _zone(v)]
+    if dataclasses.is_dataclass(kind):  # every field, those left out of `repr` too
+        names = tuple(f.name for f in dataclasses.fields(kind))
+        if len(names) == 1:
+            return lambda v: [name, *_each((getattr(v, names[0]),))]
+        fields = attrgetter(*names)
+        return lambda v: [name, *_each(fields(v))]
+    if issubclass(kind, tuple | list):
+        head = name if hasattr(kind, "_fields") else "seq"  # a NamedTuple: its type counts
+        return lambda v: [head, *_each(v)]
+    if issubclass(kind, frozenset | set):
+        return lambda v: ["set", *_sorted([canonical(x) for x in v])]
+    if issubclass(kind, Mapping):
+        return lambda v: [
+            "map",
+            *_sorted([[canonical(k), canonical(x)] for k, x in v.items()]),
+        ]
+    raise Unmemoizable(name)
+
+
+def _zone(zone: tzinfo | None) -> str | None:
+    if zone is None:
+        return None
+    if isinstance(zone, zoneinfo.ZoneInfo):
+        return f"ZoneInfo:{zone.key}"
+    return repr(zone)  # datetime.timezone: a fixed offset, its repr is all of it
+
+
+def tz_database_stamp() -> str | None:
+    """Which time zone rules this machine has: the stat of each zone folder's `tzdata.zi`
+    (every tzdata release rewrites it) and of the `tzdata` package. None when there is
+    neither: a rules update could not be told, so nothing is memoized."""
+    stamps = []
+    for folder in zoneinfo.TZPATH:
+        with contextlib.suppress(OSError):
+            st = (Path(folder) / "tzdata.zi").stat()
+            stamps.append(f"{folder}:{st.st_mtime_ns}:{st.st_size}")
+    from importlib.util import find_spec
+
+    with contextlib.suppress(ImportError, ValueError, OSError):
+        spec = find_spec("tzdata")
+        if spec is not None and spec.origin is not None:
+            st = Path(spec.origin).stat()
+            stamps.append(f"tzdata:{st.st_mtime_ns}:{st.st_size}")
+    return ";".join(stamps) or None
+
+
+class DraftMemo:
+    """One scan's use of the memo file: `get` before rendering, `put` after, `save` at the
+    end (written only when something was rendered; it then holds this scan's drafts only)."""
+
+    def __init__(self, path: Path, digest: str, settings: object) -> None:
+        self._path = path
+        self._used: dict[str, list[Any]] = {}
+        self._changed = False
+        zones = tz_database_stamp()
+        try:
+            base = json.dumps([digest, zones, canonical(settings)]) if zones else None
+        except Unmemoizable:
+            base = None
+        self._base = base.encode() if base is not None else None
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+            self._stored: dict[str, Any] = stored if isinstance(stored, dict) else {}
+        except (OSError, ValueError):
+            self._stored = {}
+
+    def key(self, meeting: Meeting, decision: Decision, opening: int) -> str | None:
+        """The digest standing for this draft's inputs; None: not memoizable.
+
+        The meeting and decision by their pickle: complete (every field of every dataclass,
+        a value's type, a zone by its name), and equal bytes unpickle to equal values, so
+        equal keys mean equal inputs. (Their types hold no sets, whose order would vary
+        between processes; that would cost misses, never a wrong hit.) A value that does
+        not pickle is not memoized."""
+        if self._base is None:
+            return None
+        try:
+            inputs = pickle.dumps((meeting, decision, opening), protocol=5)
+        except (pickle.PicklingError, TypeError, AttributeError, ValueError):
+            return None
+        return hashlib.sha256(self._base + b"\0" + inputs).hexdigest()
+
+    def get(self, key: str) -> Draft | None:
+        entry = self._stored.get(key)
+        if not (isinstance(entry, list) and len(entry) == len(_DRAFT_FIELDS)):
+            return None
+        language, to, subject, body, notes, cc, names = entry
+        texts = (language, subject, body, notes)
+        lists = (to, cc, names)
+        if not all(isinstance(t, str) for t in texts) or not all(
+            isinstance(x, list) and all(isinstance(s, str) for s in x) for x in lists
+        ):
+            return None
+        self._used[key] = entry
+        return Draft(language, tuple(to), subject, body, notes, tuple(cc), tuple(names))
+
+    def put(self, key: str, draft: Draft) -> None:
+        entry = [getattr(draft, name) for name in _DRAFT_FIELDS]
+        self._used[key] = [list(v) if isinstance(v, tuple) else v for v in entry]
+        self._changed = True
+
+    def save(self) -> None:
+        """Write this scan's drafts when any was rendered (atomically; a cache that cannot
+        be written is skipped)."""
+        if not self._changed:
+            return
+        tmp = self._path.with_suffix(f".{os.getpid()}.tmp")
+        with contextlib.suppress(OSError):
+            tmp.write_text(json.dumps(self._used, ensure_ascii=False), encoding="utf-8")
+            tmp.replace(self._path)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+
+
+def open_memo(digest: str, settings: object, config_path: str) -> DraftMemo | None:
+    """The memo of the config at `config_path`; None without a cache dir or digest."""
+    from calbot.config.cache_dir import cache_dir
+
+    if not digest:
+        return None
+    folder = cache_dir("drafts")
+    if folder is None:
+        return None
+    name = hashlib.sha256(str(config_path).encode()).hexdigest()[:32]
+    return DraftMemo(folder / f"memo-{name}.json", digest, settings)
