@@ -221,6 +221,7 @@ def _scan_locked(
             store=store,
             api=api,
             review_ids=ids,
+            memo=False,  # no draft text in a worker's files (team mode keeps no local files)
         )
         outcomes = run.result.outcomes
         result.run = run

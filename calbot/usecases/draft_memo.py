@@ -179,8 +179,12 @@ class DraftMemo:
         if not self._changed:
             return
         tmp = self._path.with_suffix(f".{os.getpid()}.tmp")
+        data = json.dumps(self._used, ensure_ascii=False).encode("utf-8")
         with contextlib.suppress(OSError):
-            tmp.write_text(json.dumps(self._used, ensure_ascii=False), encoding="utf-8")
+            # draft text: private to the user from the first byte, as the state store is
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
             tmp.replace(self._path)
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)

@@ -269,10 +269,13 @@ def scan(
     store: StateStore | None = None,
     api: GoogleApi | None = None,
     review_ids: ReviewIdKeeper | None = None,
+    memo: bool = True,
 ) -> ScanRun:
     """One scan with the configured source and sinks; `store` replaces the state dir's,
     `api` the Google clients `connect(settings)` would build, `review_ids` the keeper of the
-    review calendar's id (by default the file beside the token).
+    review calendar's id (by default the file beside the token). `memo`: keep rendered
+    drafts in the cache dir for the next scan (`draft_memo`); team mode keeps no local
+    files, least of all users' draft text on a shared worker.
 
     Templates are validated before anything else is read (`TemplateSource`). A real scan
     (not a dry run) is logged in the store's runs, failures included, for the digest.
@@ -310,7 +313,7 @@ def scan(
                     window=window,
                     dry_run=dry_run,
                     progress=progress or quiet,
-                    memo=open_memo(templates.digest, settings, settings.path),
+                    memo=open_memo(templates.digest, settings, settings.path) if memo else None,
                 )
             except Exception as exc:
                 if not dry_run:

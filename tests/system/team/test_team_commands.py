@@ -344,6 +344,7 @@ def test_the_review_calendar_is_made_once_its_id_kept_in_postgresql_and_no_file(
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))  # no draft memo there either
     assert team.run("migrate")[0] == 0
     overload(team.fake, ANA)
     config = team.user_config(ANA, "\n[outputs]\nreview_calendar = true\n")
@@ -370,7 +371,8 @@ def test_the_review_calendar_is_made_once_its_id_kept_in_postgresql_and_no_file(
     assert list(review_calendars(team.fake, ANA)) == [cid]
     assert conn.execute(query, (ANA,)).fetchone()[0] == cid
     conn.close()
-    assert [p for p in home.rglob("*") if p.is_file()] == []  # no local file, anywhere
+    files = [p for p in home.rglob("*") if p.is_file()]
+    assert [p for p in files if "templates" not in p.parts] == []  # no state, no draft text
 
 
 def test_the_digest_leaves_one_gmail_copy_a_rerun_rewrites_it(team: Team) -> None:

@@ -77,6 +77,7 @@ def test_a_memo_hit_is_the_draft_rendering_gives(tmp_path: Path) -> None:
     later = DraftMemo(path, "digest", settings())  # a later scan's
     assert later.key(m, d, 1) == key
     assert later.get(key) == rendered
+    assert path.stat().st_mode & 0o777 == 0o600  # draft text: the user's alone
 
 
 def test_any_changed_input_is_another_key(tmp_path: Path) -> None:
