@@ -193,6 +193,17 @@ def proposal_for(action: Action, s: Scored, scene: Scene) -> tuple[Proposal | No
     return None, message("why.no_rule")
 
 
+# an action's name inside a reason, in the user's language
+_ACTION_WORDS = {
+    Action.DELEGATE: "why.action_delegate",
+    Action.CALL: "why.action_call",
+    Action.EMAIL: "why.action_email",
+    Action.SHORTEN: "why.action_shorten",
+    Action.RESCHEDULE: "why.action_reschedule",
+    Action.BOUNDARY: "why.action_boundary",
+}
+
+
 def decide_one(s: Scored, scene: Scene, goodwill_spent: bool) -> Decision:
     m, settings = s.meeting, scene.settings
 
@@ -201,7 +212,7 @@ def decide_one(s: Scored, scene: Scene, goodwill_spent: bool) -> Decision:
         return Decision(action, s.score.total, s.score.factors, proposal, why, fp)
 
     def step(action: Action, reason: Message) -> Message:
-        return message("why.step", action=action.value, reason=reason)
+        return message("why.step", action=message(_ACTION_WORDS[action]), reason=reason)
 
     if m.event.start <= scene.now:
         return decision(Action.NONE, message("why.past"))

@@ -32,6 +32,13 @@ TEXT: dict[str, str] = {
     "why.chosen": "{steps}",
     "why.nothing_fits": "nothing fits — {steps}",
     "why.step": "{action}: {reason}",
+    # an action's name inside a reason (the JSON `why` keeps the action's value in English)
+    "why.action_delegate": "delegate",
+    "why.action_call": "call",
+    "why.action_email": "email",
+    "why.action_shorten": "shorten",
+    "why.action_reschedule": "reschedule",
+    "why.action_boundary": "boundary",
     "why.goodwill_spent": "{client} was already asked to move or drop a meeting",
     "why.delegate_fits": "{who} attends and can cover",
     "why.delegate_no": "no colleague attends, or you organize it and are not optional",

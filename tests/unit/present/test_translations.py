@@ -109,17 +109,32 @@ def test_the_checks_can_fail() -> None:
 def test_a_decisions_reasons_read_in_the_users_language() -> None:
     steps = Clauses(
         (
-            message("why.step", action="shorten", reason=message("why.shorten_no", limit=60)),
-            message("why.step", action="call", reason=message("why.call_no")),
+            message(
+                "why.step",
+                action=message("why.action_shorten"),
+                reason=message("why.shorten_no", limit=60),
+            ),
+            message("why.step", action=message("why.action_call"), reason=message("why.call_no")),
         )
     )
     why = message("why.nothing_fits", steps=steps)
     assert say(why, "vi") == (
-        "không có cách nào phù hợp — shorten: không dài quá 60 phút; call: không phải họp trực tiếp"
+        "không có cách nào phù hợp — rút ngắn: không dài quá 60 phút; gọi điện: không phải họp"
+        " trực tiếp"
     )
     assert say(why, "ms") == (
-        "tiada yang sesuai — shorten: tidak melebihi 60 minit; call: bukan mesyuarat bersemuka"
+        "tiada yang sesuai — pendekkan: tidak melebihi 60 minit; telefon: bukan mesyuarat bersemuka"
     )
     assert say(message("why.shorten_fits", minutes=120, length=90), "ms") == (
         "120 minit boleh dipendekkan kepada 90 minit"
     )
+
+
+def test_every_action_has_its_name_for_reasons_in_every_language() -> None:
+    from calbot.core.decide import _ACTION_WORDS
+    from calbot.core.model import Action
+
+    assert set(_ACTION_WORDS) == set(Action) - {Action.NONE}
+    for action, code in _ACTION_WORDS.items():
+        assert TEXT["en"][code] == action.value  # the JSON `why` reads as before
+        assert TEXT["vi"][code] != action.value and TEXT["ms"][code] != action.value
