@@ -24,7 +24,7 @@ from calbot.adapters.google.events import EVENT_FIELDS, compact
 if TYPE_CHECKING:
     from calbot.adapters.google.api import GoogleApi
 
-__all__ = ["PAGE_SIZE", "FirstPage", "pages"]
+__all__ = ["PAGE_SIZE", "FirstPage", "fewer_collections", "pages"]
 
 PAGE_SIZE = 2500  # Google's maximum for events.list
 WAITING = 2  # answers fetched ahead of the caller, at most
@@ -52,7 +52,7 @@ def pages(
     the same first request, already sent (its `cal` and `params` are these)."""
     pager = first.pager if first is not None else _Pager(_fetcher(api, cal, params), taken=True)
     try:
-        with _fewer_collections():
+        with fewer_collections():
             yield from _paged(pager)
     finally:
         pager.close()
@@ -109,7 +109,8 @@ def _fetcher(api: GoogleApi, cal: str, params: dict[str, str]) -> Callable[[str 
 # none in a cycle: refcounting frees them all. With Python's default threshold (a
 # collection per 700 new objects) the collector ran hundreds of times per 10,000 events and
 # its full passes walked the whole heap (imports, the discovery document), a tenth of a
-# scan's time, all of it holding the GIL. While pages come in it runs per 100,000 instead.
+# scan's time, all of it holding the GIL. While pages come in (and while the source reads
+# and converts the cache) it runs per 100,000 instead.
 _GC_THRESHOLD = 100_000
 _gc_lock = threading.Lock()
 _gc_users = 0
@@ -117,7 +118,9 @@ _gc_saved: tuple[int, int, int] | None = None
 
 
 @contextmanager
-def _fewer_collections() -> Iterator[None]:
+def fewer_collections() -> Iterator[None]:
+    """Python's collector runs per `_GC_THRESHOLD` new objects while this is entered (by
+    any thread), as it was otherwise."""
     global _gc_users, _gc_saved
     with _gc_lock:
         if _gc_users == 0:
@@ -146,7 +149,7 @@ class _Pager:
         self._taken = taken
         self._closed = False
         self._done = False  # the thread sent its last request
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread = threading.Thread(target=self._run, name="calbot-pages", daemon=True)
         self._thread.start()
 
     def take_over(self) -> None:
