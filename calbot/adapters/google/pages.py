@@ -15,7 +15,7 @@ from __future__ import annotations
 import gc
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -47,7 +47,7 @@ class FirstPage:
 
 def pages(
     api: GoogleApi, cal: str, *, first: FirstPage | None = None, **params: str
-) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+) -> Generator[tuple[list[dict[str, Any]], str | None], None, None]:
     """(compact items, nextSyncToken on the last page else None) for each page. `first`:
     the same first request, already sent (its `cal` and `params` are these)."""
     pager = first.pager if first is not None else _Pager(_fetcher(api, cal, params), taken=True)

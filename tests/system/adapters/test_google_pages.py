@@ -20,7 +20,6 @@ from calbot.adapters.google.scopes import scopes_for
 from calbot.config.loader import parse_settings
 
 START = "2025-01-01T00:00:00Z"
-PARAMS = {"timeMin": START}
 EVENTS = 15  # five pages of three
 
 
@@ -63,7 +62,7 @@ def pager_threads() -> int:
 
 def test_the_next_requests_go_while_the_caller_works_on_a_page(google: Any, api: Any) -> None:
     google.requests.clear()
-    stream = pages(api, "primary", **PARAMS)
+    stream = pages(api, "primary", timeMin=START)
     page, token = next(stream)  # the caller now holds page 1 and does not move on
     assert len(page) == 3 and token is None
     # pages 2 and 3 are asked for meanwhile (one waiting answer was all the old paging
@@ -80,18 +79,18 @@ def test_a_caller_that_stops_early_leaves_no_thread_and_the_http_free(
     google: Any, api: Any
 ) -> None:
     google.requests.clear()
-    stream = pages(api, "primary", **PARAMS)
+    stream = pages(api, "primary", timeMin=START)
     next(stream)
     wait_until(lambda: lists(google) == 3, "the pages after the caller's were not fetched")
     stream.close()
     assert pager_threads() == 0
     assert lists(google) == 3  # nothing more was sent
-    assert len([p for p, _ in pages(api, "primary", **PARAMS)]) == 5  # the api still works
+    assert len([p for p, _ in pages(api, "primary", timeMin=START)]) == 5  # the api still works
 
 
 def test_a_first_page_not_taken_costs_its_request_alone(google: Any, api: Any) -> None:
     google.requests.clear()
-    first = FirstPage(api, "primary", **PARAMS)
+    first = FirstPage(api, "primary", timeMin=START)
     wait_until(lambda: lists(google) == 1, "the first request was not sent")
     first.wait()  # its answer names a next page, which is never asked for
     assert lists(google) == 1 and pager_threads() == 0
@@ -99,15 +98,15 @@ def test_a_first_page_not_taken_costs_its_request_alone(google: Any, api: Any) -
 
 def test_a_first_page_taken_goes_on_with_the_next_pages(google: Any, api: Any) -> None:
     google.requests.clear()
-    first = FirstPage(api, "primary", **PARAMS)
-    got = [p for p, _ in pages(api, "primary", first=first, **PARAMS)]
+    first = FirstPage(api, "primary", timeMin=START)
+    got = [p for p, _ in pages(api, "primary", first=first, timeMin=START)]
     assert sum(len(p) for p in got) == EVENTS and lists(google) == 5
 
 
 def test_an_error_midway_reaches_the_caller_at_its_page(google: Any, api: Any) -> None:
     google.requests.clear()
     google.fail("calendar.events.list", 200, 200, 404)  # page 3: the calendar is gone
-    stream = pages(api, "primary", **PARAMS)
+    stream = pages(api, "primary", timeMin=START)
     assert len(next(stream)[0]) == 3
     assert len(next(stream)[0]) == 3
     with pytest.raises(ApiError) as caught:
@@ -126,5 +125,5 @@ def test_collections_are_fewer_while_paging_and_as_before_after() -> None:
 
 
 def test_every_event_comes_once(google: Any, api: Any) -> None:
-    ids = [i["id"] for p, _ in pages(api, "primary", **PARAMS) for i in p]
+    ids = [i["id"] for p, _ in pages(api, "primary", timeMin=START) for i in p]
     assert len(ids) == len(set(ids)) == EVENTS
