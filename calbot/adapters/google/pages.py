@@ -13,6 +13,7 @@ anything (`pages` stops and waits for its pager before it returns, whatever happ
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
@@ -24,7 +25,7 @@ from calbot.adapters.google.events import EVENT_FIELDS, compact
 if TYPE_CHECKING:
     from calbot.adapters.google.api import GoogleApi
 
-__all__ = ["PAGE_SIZE", "FirstPage", "fewer_collections", "pages"]
+__all__ = ["PAGE_SIZE", "FirstPage", "fewer_collections", "pages", "quick_turns"]
 
 PAGE_SIZE = 2500  # Google's maximum for events.list
 WAITING = 2  # answers fetched ahead of the caller, at most
@@ -52,7 +53,7 @@ def pages(
     the same first request, already sent (its `cal` and `params` are these)."""
     pager = first.pager if first is not None else _Pager(_fetcher(api, cal, params), taken=True)
     try:
-        with fewer_collections():
+        with fewer_collections(), quick_turns():
             yield from _paged(pager)
     finally:
         pager.close()
@@ -105,36 +106,49 @@ def _fetcher(api: GoogleApi, cal: str, params: dict[str, str]) -> Callable[[str 
     return fetch
 
 
+class _WhileUsed:
+    """A process-wide setting changed while anyone is inside (threads, nested calls), and
+    put back as it was when the last one leaves."""
+
+    def __init__(self, get: Callable[[], Any], put: Callable[[Any], None], wanted: Any) -> None:
+        self._get, self._put, self._wanted = get, put, wanted
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved: Any = None
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._users == 0:
+                self._saved = self._get()
+                self._put(self._wanted(self._saved))
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    self._put(self._saved)
+
+
 # A full sync allocates millions of small objects (the decoded pages, their compact copies),
 # none in a cycle: refcounting frees them all. With Python's default threshold (a
 # collection per 700 new objects) the collector ran hundreds of times per 10,000 events and
 # its full passes walked the whole heap (imports, the discovery document), a tenth of a
 # scan's time, all of it holding the GIL. While pages come in (and while the source reads
-# and converts the cache) it runs per 100,000 instead.
-_GC_THRESHOLD = 100_000
-_gc_lock = threading.Lock()
-_gc_users = 0
-_gc_saved: tuple[int, int, int] | None = None
+# and converts the cache) it runs per 100,000 new objects instead.
+fewer_collections = _WhileUsed(
+    gc.get_threshold,
+    lambda t: gc.set_threshold(*t),
+    lambda t: (max(t[0], 100_000), *t[1:]),
+)
 
-
-@contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Python's collector runs per `_GC_THRESHOLD` new objects while this is entered (by
-    any thread), as it was otherwise."""
-    global _gc_users, _gc_saved
-    with _gc_lock:
-        if _gc_users == 0:
-            _gc_saved = gc.get_threshold()
-            if _gc_saved[0] < _GC_THRESHOLD:
-                gc.set_threshold(_GC_THRESHOLD, *_gc_saved[1:])
-        _gc_users += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_users -= 1
-            if _gc_users == 0 and _gc_saved is not None:
-                gc.set_threshold(*_gc_saved)
+# Paging is a chain: the thread fetching pages is what the scan waits for, and it needs the
+# GIL back after every read from the socket, while the caller's work on the pages before
+# holds it. Python makes a waiting thread wait up to the switch interval (5 ms) each time:
+# tens of times per page. While pages come in it waits 1 ms at most.
+quick_turns = _WhileUsed(sys.getswitchinterval, sys.setswitchinterval, lambda s: min(s, 0.001))
 
 
 class _Pager:
