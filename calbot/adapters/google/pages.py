@@ -13,7 +13,6 @@ anything (`pages` stops and waits for its pager before it returns, whatever happ
 from __future__ import annotations
 
 import gc
-import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
@@ -25,7 +24,7 @@ from calbot.adapters.google.events import EVENT_FIELDS, compact
 if TYPE_CHECKING:
     from calbot.adapters.google.api import GoogleApi
 
-__all__ = ["PAGE_SIZE", "FirstPage", "fewer_collections", "pages", "quick_turns"]
+__all__ = ["PAGE_SIZE", "FirstPage", "fewer_collections", "pages"]
 
 PAGE_SIZE = 2500  # Google's maximum for events.list
 WAITING = 2  # answers fetched ahead of the caller, at most
@@ -53,7 +52,7 @@ def pages(
     the same first request, already sent (its `cal` and `params` are these)."""
     pager = first.pager if first is not None else _Pager(_fetcher(api, cal, params), taken=True)
     try:
-        with fewer_collections(), quick_turns():
+        with fewer_collections():
             yield from _paged(pager)
     finally:
         pager.close()
@@ -143,12 +142,6 @@ fewer_collections = _WhileUsed(
     lambda t: gc.set_threshold(*t),
     lambda t: (max(t[0], 100_000), *t[1:]),
 )
-
-# Paging is a chain: the thread fetching pages is what the scan waits for, and it needs the
-# GIL back after every read from the socket, while the caller's work on the pages before
-# holds it. Python makes a waiting thread wait up to the switch interval (5 ms) each time:
-# tens of times per page. While pages come in it waits 1 ms at most.
-quick_turns = _WhileUsed(sys.getswitchinterval, sys.setswitchinterval, lambda s: min(s, 0.001))
 
 
 class _Pager:

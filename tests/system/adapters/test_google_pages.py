@@ -6,7 +6,6 @@ no request is repeated. Real googleapiclient against the fake Google."""
 from __future__ import annotations
 
 import gc
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -123,16 +122,6 @@ def test_collections_are_fewer_while_paging_and_as_before_after() -> None:
             assert gc.get_threshold()[0] >= 100_000
         assert gc.get_threshold()[0] >= 100_000
     assert gc.get_threshold() == before
-
-
-def test_the_paging_thread_gets_its_turn_sooner_while_paging(google: Any, api: Any) -> None:
-    before = sys.getswitchinterval()
-    stream = pages(api, "primary", timeMin=START)
-    next(stream)
-    assert sys.getswitchinterval() <= 0.001 < before
-    assert gc.get_threshold()[0] >= 100_000
-    list(stream)
-    assert sys.getswitchinterval() == before
 
 
 def test_every_event_comes_once(google: Any, api: Any) -> None:
