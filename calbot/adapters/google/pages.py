@@ -1,20 +1,11 @@
 """`events.list` page by page, for the full and the incremental sync: each page's items in
-their compact form.
-
-The pages are fetched by one thread that sends each request as soon as the previous
-answer is in, without waiting for the caller to finish with the page before: paging is a
-chain of requests (each needs the page token of the one before), so the scan takes as long
-as that chain when the caller keeps up, and no longer. At most two answers wait for the
-caller (memory stays bounded when the caller is the slower one).
-
-One thread at a time uses the api's http object: while a `_Pager` runs, nobody else sends
-anything (`pages` stops and waits for its pager before it returns, whatever happens)."""
+their compact form, the next page already on its way (a thread) while the caller works on
+this one."""
 
 from __future__ import annotations
 
 import gc
 import threading
-from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -27,22 +18,22 @@ if TYPE_CHECKING:
 __all__ = ["PAGE_SIZE", "FirstPage", "fewer_collections", "pages"]
 
 PAGE_SIZE = 2500  # Google's maximum for events.list
-WAITING = 2  # answers fetched ahead of the caller, at most
 
 
 class FirstPage:
     """The first `events.list` of a sync, sent now on a thread; `pages(..., first=)` takes
-    its answer (and the thread goes on with the next pages). Nothing beyond the first
-    request is sent unless `pages` takes it. Until then only that thread uses `api`'s http
-    object: whoever does not take the answer must `wait` before sending anything else."""
+    its answer. Until then only that thread uses `api`'s http object: whoever does not
+    take the answer must `wait` before sending anything else."""
 
     def __init__(self, api: GoogleApi, cal: str, **params: str) -> None:
         self.cal, self.params = cal, params
-        self.pager = _Pager(_fetcher(api, cal, params), taken=False)
+        self._ahead = _Ahead(_fetcher(api, cal, params), None)
 
     def wait(self) -> None:
-        """Stop after the first request (its answer is dropped) and wait for the thread."""
-        self.pager.close()
+        self._ahead.wait()
+
+    def result(self) -> Any:
+        return self._ahead.result()
 
 
 def pages(
@@ -50,40 +41,39 @@ def pages(
 ) -> Generator[tuple[list[dict[str, Any]], str | None], None, None]:
     """(compact items, nextSyncToken on the last page else None) for each page. `first`:
     the same first request, already sent (its `cal` and `params` are these)."""
-    pager = first.pager if first is not None else _Pager(_fetcher(api, cal, params), taken=True)
-    try:
-        with fewer_collections():
-            yield from _paged(pager)
-    finally:
-        pager.close()
+    with fewer_collections():
+        yield from _pages(api, cal, first, params)
 
 
-def _paged(pager: _Pager) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
-    pager.take_over()
+def _pages(
+    api: GoogleApi, cal: str, first: FirstPage | None, params: dict[str, str]
+) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+    fetch = _fetcher(api, cal, params)
     page_token: str | None = None
-    while True:
-        response = pager.next()
-        if not isinstance(response, dict):
-            response = {}
-        next_page = next_page_token(response, page_token)
-        sync_token = response.get("nextSyncToken")
-        raw = response.get("items")
-        page = [compact(i) for i in raw if isinstance(i, dict)] if isinstance(raw, list) else []
-        del response, raw  # only the compact items stay in memory
-        if next_page is None:
-            yield page, sync_token if isinstance(sync_token, str) and sync_token else None
-            return
-        yield page, None
-        page_token = next_page
-
-
-def next_page_token(response: Any, page_token: str | None) -> str | None:
-    """The token of the page after `response` (whose own token was `page_token`), None
-    when it is the last page (no token, or the same token again: a loop)."""
-    next_page = response.get("nextPageToken") if isinstance(response, dict) else None
-    if not isinstance(next_page, str) or not next_page or next_page == page_token:
-        return None
-    return next_page
+    response = first.result() if first is not None else fetch(None)
+    ahead: _Ahead | None = None
+    try:
+        while True:
+            if not isinstance(response, dict):
+                response = {}
+            next_page = response.get("nextPageToken")
+            sync_token = response.get("nextSyncToken")
+            last = not isinstance(next_page, str) or not next_page or next_page == page_token
+            if not last:
+                ahead = _Ahead(fetch, next_page)
+            raw = response.get("items")
+            page = [compact(i) for i in raw if isinstance(i, dict)] if isinstance(raw, list) else []
+            del response, raw  # only the compact items stay in memory
+            if last:
+                yield page, sync_token if isinstance(sync_token, str) and sync_token else None
+                return
+            yield page, None
+            page_token = next_page
+            assert ahead is not None
+            response, ahead = ahead.result(), None
+    finally:
+        if ahead is not None:
+            ahead.wait()
 
 
 def _fetcher(api: GoogleApi, cal: str, params: dict[str, str]) -> Callable[[str | None], Any]:
@@ -144,70 +134,28 @@ fewer_collections = _WhileUsed(
 )
 
 
-class _Pager:
-    """A thread fetching the pages in turn; `next` gives their answers in order (or raises
-    the error that ended the fetching). `taken=False`: the thread stops after the first
-    answer until `take_over` (or `close`)."""
+class _Ahead:
+    """One call run in a thread while the caller works on."""
 
-    def __init__(self, fetch: Callable[[str | None], Any], *, taken: bool) -> None:
-        self._fetch = fetch
-        self._cond = threading.Condition()
-        self._ready: deque[tuple[Any, BaseException | None]] = deque()
-        self._taken = taken
-        self._closed = False
-        self._done = False  # the thread sent its last request
-        self._thread = threading.Thread(target=self._run, name="calbot-pages", daemon=True)
+    def __init__(self, fn: Any, *args: Any) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(fn, args), name="calbot-pages", daemon=True
+        )
         self._thread.start()
 
-    def take_over(self) -> None:
-        with self._cond:
-            self._taken = True
-            self._cond.notify_all()
+    def _run(self, fn: Any, args: tuple[Any, ...]) -> None:
+        try:
+            self._value = fn(*args)
+        except BaseException as exc:
+            self._error = exc
 
-    def next(self) -> Any:
-        with self._cond:
-            while not self._ready:
-                if self._done:  # cannot happen: the last answer is always queued first
-                    raise RuntimeError("no more pages")
-                self._cond.wait()
-            response, error = self._ready.popleft()
-            self._cond.notify_all()
-        if error is not None:
-            raise error
-        return response
-
-    def close(self) -> None:
-        """Send nothing more, drop what is waiting, and wait for a request under way."""
-        with self._cond:
-            self._closed = True
-            self._ready.clear()
-            self._cond.notify_all()
+    def wait(self) -> None:
         self._thread.join()
 
-    def _run(self) -> None:
-        page_token: str | None = None
-        try:
-            while True:
-                try:
-                    response = self._fetch(page_token)
-                except BaseException as exc:  # handed to the caller, raised there
-                    self._hand((None, exc))
-                    return
-                page_token = next_page_token(response, page_token)
-                if not self._hand((response, None)) or page_token is None:
-                    return
-        finally:
-            with self._cond:
-                self._done = True
-                self._cond.notify_all()
-
-    def _hand(self, entry: tuple[Any, BaseException | None]) -> bool:
-        """Queue an answer; wait until another request may go out. False: closed."""
-        with self._cond:
-            if self._closed:
-                return False
-            self._ready.append(entry)
-            self._cond.notify_all()
-            while not self._closed and (not self._taken or len(self._ready) >= WAITING):
-                self._cond.wait()
-            return not self._closed
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
