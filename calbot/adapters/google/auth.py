@@ -31,7 +31,6 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from google.oauth2 import service_account
 from google.oauth2.credentials import Credentials
 
 from calbot.adapters import files
@@ -155,6 +154,10 @@ def _service_account(settings: Settings) -> Any:
     path = Path(settings.google.service_account_file).expanduser()
     check_private(path, "service account key")
     subject = settings.google.subject or settings.user.email
+    # Imported here: it pulls in `cryptography` (~90 ms), which a scan with an OAuth token
+    # never needs, and the scan's first request waits for the imports before it.
+    from google.oauth2 import service_account
+
     try:
         # token_uri comes from the key file as it is: with api_root, the test server's.
         return service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]

@@ -120,12 +120,7 @@ def overlaps(start: datetime, end: datetime, lo: datetime, hi: datetime) -> bool
 def when(raw: Mapping[str, Any], zone: tzinfo, which: str) -> tuple[datetime, bool, str]:
     """(aware datetime, all-day?, tz name) for a `start`/`end` object."""
     tz_name = raw.get("timeZone")
-    event_zone: ZoneInfo | None = None
-    if isinstance(tz_name, str) and tz_name:
-        try:
-            event_zone = ZoneInfo(tz_name)
-        except (ZoneInfoNotFoundError, ValueError):
-            event_zone = None  # an unknown zone name: keep the offset Google gave
+    event_zone = _zone(tz_name) if isinstance(tz_name, str) and tz_name else None
     value = raw.get("dateTime")
     if value:
         if not isinstance(value, str):
@@ -150,6 +145,28 @@ def when(raw: Mapping[str, Any], zone: tzinfo, which: str) -> tuple[datetime, bo
     except ValueError:
         raise Broken(f"unreadable {which} {value[:40]!r}") from None
     return midnight(day, zone), True, ""
+
+
+# Zones by name as read (None: unknown): two lookups per event converted, and ZoneInfo's
+# own cache is slower to ask than a dict. Names come from untrusted items: the dict is
+# bounded (emptied when full).
+_ZONES: dict[str, ZoneInfo | None] = {}
+_ZONES_MAX = 1000
+
+
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return _ZONES[name]
+    except KeyError:
+        pass
+    try:
+        found: ZoneInfo | None = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        found = None  # an unknown zone name: keep the offset Google gave
+    if len(_ZONES) >= _ZONES_MAX:
+        _ZONES.clear()
+    _ZONES[name] = found
+    return found
 
 
 def midnight(day: date, zone: tzinfo) -> datetime:

@@ -72,17 +72,11 @@ _TOP = frozenset(
         "guestsCanSeeOtherGuests",
     }
 )
-_TIME_KEYS = ("date", "dateTime", "timeZone")
-_ATTENDEE_KEYS = (
-    "email",
-    "displayName",
-    "self",
-    "responseStatus",
-    "optional",
-    "organizer",
-    "resource",
+_TIME_KEYS = frozenset({"date", "dateTime", "timeZone"})
+_ATTENDEE_KEYS = frozenset(
+    {"email", "displayName", "self", "responseStatus", "optional", "organizer", "resource"}
 )
-_ORGANIZER_KEYS = ("email", "displayName", "self")
+_ORGANIZER_KEYS = frozenset({"email", "displayName", "self"})
 _EMPTY = ("", None)  # left out of compact items
 _EMPTY_FLAG = ("", None, False)  # left out of compact attendees (False: the default)
 # The private extended properties calbot's calendar notes use (`notes.note_properties`).
@@ -112,38 +106,34 @@ def compact(item: Mapping[str, Any]) -> dict[str, Any]:
     Runs once per item of every full sync, so it is written for speed: `_clean` is called
     only for text that is not ASCII (ASCII holds no surrogate)."""
     out: dict[str, Any] = {}
-    for k, v in item.items():
-        if k in _TOP and v not in _EMPTY:
-            out[k] = _clean(v) if isinstance(v, str) and not v.isascii() else v
-    get = item.get
-    for key in ("start", "end"):
-        value = get(key)
-        if value is None:
-            continue
-        if isinstance(value, MAPPING):
-            out[key] = _pick(value, _TIME_KEYS)
-        else:
-            out[key] = _clean(value)  # broken: kept so the warning can say so
-    organizer = get("organizer")
-    if isinstance(organizer, MAPPING):
-        kept = _pick(organizer, _ORGANIZER_KEYS)
-        if kept:
-            out["organizer"] = kept
-    attendees = get("attendees")
-    if isinstance(attendees, list) and attendees:
-        out["attendees"] = [
-            _pick(a, _ATTENDEE_KEYS, _EMPTY_FLAG) for a in attendees if isinstance(a, MAPPING)
-        ]
-    data = get("conferenceData")
-    if data is not None:
-        video = _conference_video(data)
-        if video:
-            out["conferenceData"] = {"entryPoints": [{"entryPointType": "video", "uri": video}]}
-    data = get("extendedProperties")
-    if data is not None:
-        notes = _private_notes(data)
-        if notes:
-            out["extendedProperties"] = {"private": dict(notes)}
+    for k, v in item.items():  # one pass over what the item holds
+        if k in _TOP:
+            if v not in _EMPTY:
+                out[k] = _clean(v) if type(v) is str and not v.isascii() else v
+        elif k == "start" or k == "end":
+            if v is None:
+                continue
+            if type(v) is dict or isinstance(v, Mapping):
+                out[k] = _pick(v, _TIME_KEYS)
+            else:
+                out[k] = _clean(v)  # broken: kept so the warning can say so
+        elif k == "attendees":
+            if type(v) is list and v:
+                out[k] = [
+                    _pick(a, _ATTENDEE_KEYS, _EMPTY_FLAG)
+                    for a in v
+                    if type(a) is dict or isinstance(a, Mapping)
+                ]
+        elif k == "organizer":
+            if type(v) is dict or isinstance(v, Mapping):
+                kept = _pick(v, _ORGANIZER_KEYS)
+                if kept:
+                    out[k] = kept
+        elif k == "conferenceData":
+            if v is not None and (video := _conference_video(v)):
+                out[k] = {"entryPoints": [{"entryPointType": "video", "uri": video}]}
+        elif k == "extendedProperties" and v is not None and (notes := _private_notes(v)):
+            out[k] = {"private": dict(notes)}
     return out
 
 
@@ -230,16 +220,15 @@ def event_label(item: object) -> str:
 
 
 def _pick(
-    data: Mapping[str, Any], keys: tuple[str, ...], drop: tuple[Any, ...] = ()
+    data: Mapping[str, Any], keys: frozenset[str], drop: tuple[Any, ...] = ()
 ) -> dict[str, Any]:
-    """`keys` of `data` (those present, in `keys` order, but for values in `drop`), text
-    cleaned (`_clean` called only for text that is not ASCII: this runs per item)."""
+    """The entries of `data` whose key is in `keys`, but for values in `drop`, text
+    cleaned (`_clean` called only for text that is not ASCII). Runs for several objects
+    of every item of a full sync: it walks what `data` holds (a few entries), not `keys`."""
     out: dict[str, Any] = {}
-    for k in keys:
-        if k in data:
-            v = data[k]
-            if v not in drop:
-                out[k] = _clean(v) if isinstance(v, str) and not v.isascii() else v
+    for k, v in data.items():
+        if k in keys and v not in drop:
+            out[k] = _clean(v) if type(v) is str and not v.isascii() else v
     return out
 
 

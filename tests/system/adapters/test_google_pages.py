@@ -1,0 +1,127 @@
+"""Paging a full sync (issue 12): the next page is asked for while the caller works on this
+one; whatever way the caller stops, no thread is left when `pages` returns and no request
+is repeated; fewer garbage collections while paging. Real googleapiclient against the fake
+Google."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from calbot.adapters.google.api import ApiError, GoogleApi, connect
+from calbot.adapters.google.pages import FirstPage, fewer_collections, pages
+from calbot.adapters.google.scopes import scopes_for
+from calbot.config.loader import parse_settings
+
+START = "2025-01-01T00:00:00Z"
+EVENTS = 15  # five pages of three
+
+
+@pytest.fixture
+def api(google: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GoogleApi:
+    monkeypatch.setattr("calbot.adapters.google.pages.PAGE_SIZE", 3)
+    token = tmp_path / "token.json"
+    data = {
+        "user": {"email": google.user_email, "timezone": "Europe/Berlin"},
+        "source": {"kind": "google", "calendars": ["primary"]},
+        "google": {"api_root": google.root, "token_file": str(token)},
+        "outputs": {"outbox": ""},
+        "clients": [{"name": "Acme", "domains": ["acme.example"]}],
+    }
+    settings = parse_settings(data, path="calbot.toml", check_templates=False)
+    google.write_token(token, scopes_for(settings))
+    for n in range(EVENTS):
+        google.add_event(
+            summary=f"Call {n}",
+            start={"dateTime": f"2025-03-{n + 1:02d}T09:00:00+00:00"},
+            end={"dateTime": f"2025-03-{n + 1:02d}T10:00:00+00:00"},
+        )
+    return connect(settings, sleep=lambda s: None)
+
+
+def lists(google: Any) -> int:
+    return sum(1 for r in google.requests if r.route == "calendar.events.list")
+
+
+def wait_until(ok: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 10
+    while not ok():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.01)
+
+
+def pager_threads() -> int:
+    return sum(1 for t in threading.enumerate() if t.name == "calbot-pages")
+
+
+def test_the_next_request_goes_while_the_caller_works_on_a_page(google: Any, api: Any) -> None:
+    google.requests.clear()
+    stream = pages(api, "primary", timeMin=START)
+    page, token = next(stream)  # the caller now holds page 1 and does not move on
+    assert len(page) == 3 and token is None
+    wait_until(lambda: lists(google) == 2, "the page after the caller's was not fetched")
+    rest = list(stream)
+    assert [len(p) for p, _ in rest] == [3, 3, 3, 3]
+    assert rest[-1][1] is not None and all(t is None for _, t in rest[:-1])  # the sync token
+    assert lists(google) == 5 and api.requests == 5  # each page once
+    assert pager_threads() == 0
+
+
+def test_a_caller_that_stops_early_leaves_no_thread_and_the_http_free(
+    google: Any, api: Any
+) -> None:
+    google.requests.clear()
+    stream = pages(api, "primary", timeMin=START)
+    next(stream)
+    wait_until(lambda: lists(google) == 2, "the page after the caller's was not fetched")
+    stream.close()
+    assert pager_threads() == 0
+    assert lists(google) == 2  # nothing more was sent
+    assert len([p for p, _ in pages(api, "primary", timeMin=START)]) == 5  # the api still works
+
+
+def test_a_first_page_not_taken_costs_its_request_alone(google: Any, api: Any) -> None:
+    google.requests.clear()
+    first = FirstPage(api, "primary", timeMin=START)
+    wait_until(lambda: lists(google) == 1, "the first request was not sent")
+    first.wait()  # its answer names a next page, which is never asked for
+    assert lists(google) == 1 and pager_threads() == 0
+
+
+def test_a_first_page_taken_goes_on_with_the_next_pages(google: Any, api: Any) -> None:
+    google.requests.clear()
+    first = FirstPage(api, "primary", timeMin=START)
+    got = [p for p, _ in pages(api, "primary", first=first, timeMin=START)]
+    assert sum(len(p) for p in got) == EVENTS and lists(google) == 5
+
+
+def test_an_error_midway_reaches_the_caller_at_its_page(google: Any, api: Any) -> None:
+    google.requests.clear()
+    google.fail("calendar.events.list", 200, 200, 404)  # page 3: the calendar is gone
+    stream = pages(api, "primary", timeMin=START)
+    assert len(next(stream)[0]) == 3
+    assert len(next(stream)[0]) == 3
+    with pytest.raises(ApiError) as caught:
+        next(stream)
+    assert caught.value.status == 404
+    assert pager_threads() == 0 and lists(google) == 3
+
+
+def test_collections_are_fewer_while_paging_and_as_before_after() -> None:
+    before = gc.get_threshold()
+    with fewer_collections():
+        with fewer_collections():  # nested (two calendars, two threads): the same
+            assert gc.get_threshold()[0] >= 100_000
+        assert gc.get_threshold()[0] >= 100_000
+    assert gc.get_threshold() == before
+
+
+def test_every_event_comes_once(google: Any, api: Any) -> None:
+    ids = [i["id"] for p, _ in pages(api, "primary", timeMin=START) for i in p]
+    assert len(ids) == len(set(ids)) == EVENTS
