@@ -28,29 +28,11 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+from servers.team_engine import team_defaults  # noqa: E402
 
 TZ = ZoneInfo("Europe/Berlin")
-DEFAULTS = """
-[defaults.user]
-timezone = "Europe/Berlin"
-own_domains = ["agency.example"]
-
-[defaults.source]
-kind = "google"
-calendars = ["primary"]
-
-[defaults.outputs]
-gmail_drafts = true
-outbox = ""
-
-[defaults.limits]
-retry_budget_seconds = 60
-lock_wait_seconds = 1
-
-[[defaults.clients]]
-name = "Acme"
-domains = ["acme.example"]
-"""
+# the team rig's [defaults] (tests/servers/team_engine.py), scans retrying up to a minute
+DEFAULTS = team_defaults(retry_budget_seconds=60)
 
 
 def seed(fake: Any, email: str, events: int) -> None:

@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from fakes.team import TeamFakeGoogle
 from calbot.team.pg_store import connect
 from calbot.team.secrets import new_key
 from servers.celery_procs import CeleryProcess
-from servers.team_engine import TZ, next_tuesday
+from servers.team_engine import overload
 
 DEPLOY = Path(__file__).parents[2] / "deploy" / "team"
 BIN = Path(sys.executable).parent
@@ -28,21 +27,7 @@ DB_PASSWORD = "pw-" + new_key()[:16]
 def cobalt_day(fake: TeamFakeGoogle) -> None:
     """Five one-hour meetings with the example user's client, Cobalt: over the defaults'
     max_meetings_per_day (4), so the scan drafts."""
-    day = next_tuesday()
-    with fake.as_user(ANA):
-        for hour in (9, 10, 11, 13, 14):
-            start = datetime(day.year, day.month, day.day, hour, tzinfo=TZ)
-            fake.add_event(
-                summary=f"Cobalt review {hour}",
-                description="Agenda: the plan.",
-                start={"dateTime": start.isoformat()},
-                end={"dateTime": (start + timedelta(hours=1)).isoformat()},
-                organizer={"email": "cy@cobalt.example", "displayName": "Cy Cobalt"},
-                attendees=[
-                    {"email": "cy@cobalt.example", "organizer": True, "responseStatus": "accepted"},
-                    {"email": ANA, "self": True, "responseStatus": "accepted"},
-                ],
-            )
+    overload(fake, ANA, organizer=("cy@cobalt.example", "Cy Cobalt"), title="Cobalt review")
 
 
 class Root:

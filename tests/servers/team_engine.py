@@ -27,7 +27,11 @@ TZ = ZoneInfo("Europe/Berlin")
 WRITES = ("gmail.drafts.create", "gmail.drafts.update", "gmail.drafts.delete")
 ROUND_SECONDS = 150.0
 
-DEFAULTS = """
+
+def team_defaults(retry_budget_seconds: int = 20) -> str:
+    """The team config's `[defaults]` every team rig uses: Google, Gmail drafts, Acme as the
+    client; only how long a scan retries differs between them."""
+    return f"""
 [defaults.user]
 timezone = "Europe/Berlin"
 own_domains = ["agency.example"]
@@ -41,7 +45,7 @@ gmail_drafts = true
 outbox = ""
 
 [defaults.limits]
-retry_budget_seconds = 20
+retry_budget_seconds = {retry_budget_seconds}
 lock_wait_seconds = 1
 
 [[defaults.clients]]
@@ -50,25 +54,36 @@ domains = ["acme.example"]
 """
 
 
+DEFAULTS = team_defaults()
+
+
 def next_tuesday() -> date:
     today = datetime.now(TZ).date()
     return today + timedelta(days=7 - today.weekday() + 1)
 
 
-def overload(fake: TeamFakeGoogle, email: str) -> None:
-    """Five one-hour Acme meetings next Tuesday: an overloaded day, drafts to make."""
+def overload(
+    fake: TeamFakeGoogle,
+    email: str,
+    *,
+    organizer: tuple[str, str] = ("ana@acme.example", "Ana Acme"),
+    title: str = "Acme sync",
+) -> None:
+    """Five one-hour meetings next Tuesday organized by `organizer` (address, name): an
+    overloaded day (over the defaults' max_meetings_per_day of 4), drafts to make."""
     day = next_tuesday()
+    who, name = organizer
     with fake.as_user(email):
         for hour in (9, 10, 11, 13, 14):
             start = datetime(day.year, day.month, day.day, hour, tzinfo=TZ)
             fake.add_event(
-                summary=f"Acme sync {hour}",
+                summary=f"{title} {hour}",
                 description="Agenda: the plan.",
                 start={"dateTime": start.isoformat()},
                 end={"dateTime": (start + timedelta(hours=1)).isoformat()},
-                organizer={"email": "ana@acme.example", "displayName": "Ana Acme"},
+                organizer={"email": who, "displayName": name},
                 attendees=[
-                    {"email": "ana@acme.example", "organizer": True, "responseStatus": "accepted"},
+                    {"email": who, "organizer": True, "responseStatus": "accepted"},
                     {"email": email, "self": True, "responseStatus": "accepted"},
                 ],
             )

@@ -9,14 +9,14 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from fakes.team import TeamFakeGoogle
 from servers.redis_server import RedisServer
-from servers.team_engine import digest_drafts
+from servers.team_engine import digest_drafts, overload, team_defaults
 
 from calbot.cli.main import main
 from calbot.team.pg_store import connect
@@ -29,54 +29,7 @@ ANA, BO, CY = "ana@agency.example", "bo@agency.example", "cy@agency.example"
 WRITES = ("gmail.drafts.create", "gmail.drafts.update", "gmail.drafts.delete")
 
 
-def next_tuesday() -> date:
-    today = datetime.now(TZ).date()
-    return today + timedelta(days=7 - today.weekday() + 1)
-
-
-def stamp(day: date, hh: int) -> dict[str, str]:
-    return {"dateTime": datetime(day.year, day.month, day.day, hh, tzinfo=TZ).isoformat()}
-
-
-def overload(fake: TeamFakeGoogle, email: str) -> None:
-    """Five one-hour Acme meetings on next Tuesday: an overloaded day, drafts to make."""
-    day = next_tuesday()
-    with fake.as_user(email):
-        for hour in (9, 10, 11, 13, 14):
-            fake.add_event(
-                summary=f"Acme sync {hour}",
-                description="Agenda: the plan.",
-                start=stamp(day, hour),
-                end=stamp(day, hour + 1),
-                organizer={"email": "ana@acme.example", "displayName": "Ana Acme"},
-                attendees=[
-                    {"email": "ana@acme.example", "organizer": True, "responseStatus": "accepted"},
-                    {"email": email, "self": True, "responseStatus": "accepted"},
-                ],
-            )
-
-
-DEFAULTS = """
-[defaults.user]
-timezone = "Europe/Berlin"
-own_domains = ["agency.example"]
-
-[defaults.source]
-kind = "google"
-calendars = ["primary"]
-
-[defaults.outputs]
-gmail_drafts = true
-outbox = ""
-
-[defaults.limits]
-retry_budget_seconds = 5
-lock_wait_seconds = 1
-
-[[defaults.clients]]
-name = "Acme"
-domains = ["acme.example"]
-"""
+DEFAULTS = team_defaults(retry_budget_seconds=5)
 
 
 @dataclass
