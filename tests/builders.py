@@ -165,6 +165,25 @@ def google_toml(
     )
 
 
+def plain_google_settings(google: Any, tmp_path: Path, now: datetime) -> Settings:
+    """A config reading the fake Google's primary calendar (Acme the client, no outputs),
+    its token written with exactly the scopes that config needs."""
+    token = tmp_path / "token.json"
+    data = {
+        "user": {"email": google.user_email, "timezone": "Europe/Berlin"},
+        "source": {"kind": "google", "calendars": ["primary"]},
+        "google": {"api_root": google.root, "token_file": str(token)},
+        "outputs": {"outbox": ""},
+        "clients": [{"name": "Acme", "domains": ["acme.example"]}],
+    }
+    from calbot.adapters.google.scopes import scopes_for
+    from calbot.config.loader import parse_settings
+
+    settings = parse_settings(data, path="calbot.toml", now=now, check_templates=False)
+    google.write_token(token, scopes_for(settings))
+    return settings
+
+
 __all__ = ["Contact", "Tier"]
 
 

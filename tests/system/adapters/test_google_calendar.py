@@ -4,7 +4,6 @@ real state stores, no sleeps (the GoogleApi's back-off sleep is a no-op)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -96,14 +95,6 @@ def lists(google: Any) -> list[Any]:
 
 def by_summary(events: list[Event]) -> dict[str, Event]:
     return {e.summary: e for e in events}
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    s = SqliteStore.open(tmp_path / "state")
-    assert isinstance(s, SqliteStore)
-    yield s
-    s.close()
 
 
 # -- full and incremental sync ------------------------------------------------------------

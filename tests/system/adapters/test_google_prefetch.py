@@ -6,18 +6,16 @@ googleapiclient against the fake Google, the real SQLite store."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import plain_google_settings
 
 from calbot.adapters.google.api import connect
 from calbot.adapters.google.calendar import GoogleCalendarSource
-from calbot.adapters.google.scopes import scopes_for
 from calbot.adapters.sqlite import SqliteStore
-from calbot.config.loader import parse_settings
 from calbot.config.settings import Settings
 from calbot.core.model import Event
 
@@ -27,25 +25,7 @@ START, END = NOW - timedelta(days=14), NOW + timedelta(days=14)
 
 @pytest.fixture
 def settings(google: Any, tmp_path: Path) -> Settings:
-    token = tmp_path / "token.json"
-    data = {
-        "user": {"email": google.user_email, "timezone": "Europe/Berlin"},
-        "source": {"kind": "google", "calendars": ["primary"]},
-        "google": {"api_root": google.root, "token_file": str(token)},
-        "outputs": {"outbox": ""},
-        "clients": [{"name": "Acme", "domains": ["acme.example"]}],
-    }
-    settings = parse_settings(data, path="calbot.toml", now=NOW, check_templates=False)
-    google.write_token(token, scopes_for(settings))
-    return settings
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    s = SqliteStore.open(tmp_path / "state")
-    assert isinstance(s, SqliteStore)
-    yield s
-    s.close()
+    return plain_google_settings(google, tmp_path, NOW)
 
 
 def add_events(google: Any) -> None:

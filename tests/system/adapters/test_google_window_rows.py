@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from builders import plain_google_settings
 
 from calbot.adapters.google.api import connect
 from calbot.adapters.google.calendar import GoogleCalendarSource
-from calbot.adapters.google.scopes import scopes_for
 from calbot.adapters.sqlite import SqliteStore
-from calbot.config.loader import parse_settings
 from calbot.config.settings import Settings
 from calbot.core.model import Event
 from calbot.ports.store import SyncCache
@@ -54,17 +53,7 @@ class CountingCache:
 
 @pytest.fixture
 def settings(google: Any, tmp_path: Path) -> Settings:
-    token = tmp_path / "token.json"
-    data = {
-        "user": {"email": google.user_email, "timezone": "Europe/Berlin"},
-        "source": {"kind": "google", "calendars": ["primary"]},
-        "google": {"api_root": google.root, "token_file": str(token)},
-        "outputs": {"outbox": ""},
-        "clients": [{"name": "Acme", "domains": ["acme.example"]}],
-    }
-    settings = parse_settings(data, path="calbot.toml", now=NOW, check_templates=False)
-    google.write_token(token, scopes_for(settings))
-    return settings
+    return plain_google_settings(google, tmp_path, NOW)
 
 
 def scan(
@@ -77,14 +66,6 @@ def scan(
 
 def lists(google: Any) -> list[Any]:
     return [r for r in google.requests if r.route == "calendar.events.list"]
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    s = SqliteStore.open(tmp_path / "state")
-    assert isinstance(s, SqliteStore)
-    yield s
-    s.close()
 
 
 def hourly(google: Any) -> str:
