@@ -7,13 +7,13 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from caldav.collection import Calendar
 from caldav.davclient import DAVClient
+from servers.calbot_worker import worker_lines
 from servers.caldav_server import CaldavServer
 
 from calbot.adapters.sqlite import SqliteStore
@@ -348,33 +348,6 @@ def test_a_dry_run_reads_the_calendar_and_writes_nothing(setup, calendar, caldav
 
 
 CALDAV_FIX = "check the CalDAV password (caldav.password_file or $CALBOT_CALDAV_PASSWORD)"
-
-
-def worker_lines(config: Path, env: dict[str, str], until: str) -> list[dict]:
-    """`calbot run` until it logs `until` (then SIGTERM): its JSON log lines."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "calbot", "run", "--log-format", "json", "--config", str(config)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    lines: list[dict] = []
-    killer = threading.Timer(120, proc.kill)  # the deadline: never a hang
-    killer.start()
-    try:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            if line.startswith("{"):
-                lines.append(json.loads(line))
-                if lines[-1]["event"] == until:
-                    break
-    finally:
-        killer.cancel()
-        proc.terminate()
-        proc.wait(timeout=60)
-    assert any(e["event"] == until for e in lines), lines
-    return lines
 
 
 def test_a_refused_password_says_the_caldav_fix_everywhere(setup, calendar, tmp_path):

@@ -13,7 +13,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from typing import Any
 import pytest
 from imapclient import IMAPClient
 from servers import imap_server
+from servers.calbot_worker import worker_lines
 from servers.imap_server import Dovecot, Proxy, messages
 
 from calbot.adapters.sqlite import SqliteStore
@@ -345,31 +345,6 @@ def test_sent_and_deleted_drafts_are_told_apart(mailbox):
 IMAP_FIX = "check the IMAP password ([imap] password_file or $CALBOT_IMAP_PASSWORD)"
 
 
-def worker_lines(mailbox: Mailbox, until: str) -> list[dict[str, Any]]:
-    """`calbot run` until it logs `until` (then SIGTERM): its JSON log lines."""
-    config = str(mailbox.tmp / "calbot.toml")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "calbot", "run", "--log-format", "json", "--config", config],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=mailbox.env,
-    )  # fmt: skip
-    lines: list[dict[str, Any]] = []
-    killer = threading.Timer(DEADLINE, proc.kill)  # the deadline: never a hang
-    killer.start()
-    try:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            if line.startswith("{"):
-                lines.append(json.loads(line))
-                if lines[-1]["event"] == until:
-                    break
-    finally:
-        killer.cancel()
-        proc.terminate()
-        proc.wait(timeout=DEADLINE)
-    assert any(e["event"] == until for e in lines), lines
-    return lines
-
-
 def test_a_refused_password_says_the_imap_fix_everywhere(mailbox):
     """The CLI line, the worker's log, the run record and the digest name the IMAP
     password — never `calbot auth`, which is for Google."""
@@ -379,7 +354,7 @@ def test_a_refused_password_says_the_imap_fix_everywhere(mailbox):
     assert code == 3, err
     assert err.strip().endswith(IMAP_FIX) and "calbot auth" not in err
 
-    events = worker_lines(mailbox, "auth.refused")
+    events = worker_lines(mailbox.tmp / "calbot.toml", mailbox.env, "auth.refused", DEADLINE)
     refused = next(e for e in events if e["event"] == "auth.refused")
     assert refused["fix"] == IMAP_FIX
     failed = next(e for e in events if e["event"] == "scan.failed")
