@@ -2,10 +2,9 @@
 an incremental sync from the stored token, or a full sync (into a staging calendar that is
 swapped in with its token at the end), streamed as (id, item) changes.
 
-The cache covers events ending after its `timeMin`; that lower edge is stored beside
-Google's token in the `sync_tokens` row as `{"from": ISO, "token": ...}` (the row is
-calbot's, the token inside is Google's). Once the window has moved a week past it, items
-that ended before the new `window start - 30 days` are pruned with the next write.
+The cache covers events ending after its `timeMin`, stored beside Google's token
+(`sync_state`). Once the window has moved a week past it, items that ended before the new
+`window start - 30 days` are pruned with the next write.
 
 `writable=False` (dry runs, `explain`): the same reads and sync requests, but nothing is
 written to the store; the synced result lives in this object for this scan only, so the
@@ -14,19 +13,24 @@ next real scan replays the same changes from the old token.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from calbot.adapters.google.api import ApiError, GoogleApi
 from calbot.adapters.google.event_times import item_end
-from calbot.adapters.google.events import EVENT_FIELDS, event_label
+from calbot.adapters.google.events import event_label
 from calbot.adapters.google.pages import FirstPage, pages
+from calbot.adapters.google.sync_state import (
+    SYNC_MARGIN,
+    pack_state,
+    prune_from,
+    time_min_for,
+    unpack_state,
+)
 from calbot.core.messages import Message, message
 from calbot.ports.store import SyncCache
 
@@ -35,8 +39,6 @@ __all__ = ["SYNC_MARGIN", "CalendarGone", "CalendarSync", "Change"]
 log = logging.getLogger("calbot.google")
 
 FULL_SYNC_TRIES = 2  # a full sync that meets a 410 while paging starts over once
-SYNC_MARGIN = timedelta(days=30)  # a full sync reaches this far before the window start
-PRUNE_STEP = timedelta(days=7)  # prune the cache once the window moved this far
 STAGING_SUFFIX = " (full sync in progress)"  # calendar ids hold no spaces
 
 
@@ -105,7 +107,7 @@ class CalendarSync:
             return
         if synced is None:
             stored = self._cache.sync_token(cal)
-            covered_from, token = _unpack(stored)
+            covered_from, token = unpack_state(stored)
             if token is not None and covered_from is not None and covered_from <= start:
                 fetched = self._changes_since(cal, token, covered_from)
                 if fetched is not None:
@@ -124,11 +126,11 @@ class CalendarSync:
         any other request waits for it first (`settle`): one thread at a time uses http."""
         if self._first is not None or cal in self._synced:
             return
-        covered_from, token = _unpack(self._cache.sync_token(cal))
+        covered_from, token = unpack_state(self._cache.sync_token(cal))
         if token is not None and covered_from is not None and covered_from <= start:
             self._first = FirstPage(self._api, cal, syncToken=token)
         else:
-            self._first = FirstPage(self._api, cal, timeMin=_time_min(start, self._now))
+            self._first = FirstPage(self._api, cal, timeMin=time_min_for(start, self._now))
 
     def settle(self) -> None:
         """Wait for a request sent ahead that nobody took (its answer is dropped)."""
@@ -184,7 +186,7 @@ class CalendarSync:
         next_token: str | None,
     ) -> Iterator[Change]:
         """Apply the changes to the cache, then stream the cache (pruned as it goes)."""
-        overlay = _Overlay({}, set(), {}, _prune_from(covered_from, start))
+        overlay = _Overlay({}, set(), {}, prune_from(covered_from, start))
         for item in changes:
             event_id = item.get("id")
             if not isinstance(event_id, str) or not event_id:
@@ -231,7 +233,7 @@ class CalendarSync:
                     yield event_id, item
             if dropped:
                 self._cache.put_events(cal, dropped)
-            self._cache.put_sync_token(cal, _pack(covered_from, next_token))
+            self._cache.put_sync_token(cal, pack_state(covered_from, next_token))
         self._synced[cal] = _Synced(covered_from)
 
     def _overlaid(self, cal: str, overlay: _Overlay) -> Iterator[Change]:
@@ -283,7 +285,7 @@ class CalendarSync:
         once: what the broken attempt streamed is withdrawn first (as removals), so nothing
         of it outlives the restart. A second 410 stops the scan (exit 4)."""
         covered_from = min(start, self._now) - SYNC_MARGIN
-        time_min = _time_min(start, self._now)
+        time_min = time_min_for(start, self._now)
         for attempt in range(1, FULL_SYNC_TRIES + 1):
             streamed: list[str] = []
             try:
@@ -352,7 +354,7 @@ class CalendarSync:
             if not in_place:
                 self._cache.drop_calendar(cal)
                 self._cache.move_events(staging, cal)
-            self._cache.put_sync_token(cal, _pack(covered_from, next_token))
+            self._cache.put_sync_token(cal, pack_state(covered_from, next_token))
         self._synced[cal] = _Synced(covered_from)
 
     def _gone(self, cal: str, covered_from: datetime) -> NoReturn:
@@ -376,44 +378,3 @@ class CalendarSync:
                     items.pop(i, None)
             else:
                 items[event_id] = item
-
-
-# The cache holds items as `EVENT_FIELDS` asked for them: a sync token stored with other
-# fields (an older calbot) starts one full sync, so no cached item lacks a field read now.
-FIELDS_TAG = hashlib.sha256(EVENT_FIELDS.encode("ascii")).hexdigest()[:12]
-
-
-def _pack(covered_from: datetime, token: str | None) -> str | None:
-    if token is None:
-        return None
-    covered = covered_from.astimezone(UTC).isoformat()
-    return json.dumps({"from": covered, "token": token, "fields": FIELDS_TAG})
-
-
-def _unpack(stored: str | None) -> tuple[datetime | None, str | None]:
-    """(the cache's timeMin, Google's token); (None, None) when absent or unreadable."""
-    if not stored:
-        return None, None
-    try:
-        data = json.loads(stored)
-        covered_from = datetime.fromisoformat(data["from"])
-        token = data["token"]
-    except (ValueError, TypeError, KeyError):
-        return None, None
-    if not isinstance(token, str) or not token or covered_from.tzinfo is None:
-        return None, None
-    if data.get("fields") != FIELDS_TAG:
-        return None, None
-    return covered_from, token
-
-
-def _time_min(start: datetime, now: datetime) -> str:
-    """The `timeMin` of a full sync for a window from `start`."""
-    covered_from = min(start, now) - SYNC_MARGIN
-    return covered_from.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _prune_from(covered_from: datetime, start: datetime) -> datetime | None:
-    """The new lower edge of the cache when it is time to prune, else None."""
-    wanted = start - SYNC_MARGIN
-    return wanted if wanted - covered_from >= PRUNE_STEP else None
