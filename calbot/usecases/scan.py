@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 from calbot.adapters.mail import message_domain, message_id_for
 from calbot.config.settings import Settings
 from calbot.core.classify import classify_all, dedupe
-from calbot.core.decide import Scene, Scored, decide_all, event_fingerprint
+from calbot.core.decide import Scene, Scored, decide_all
 from calbot.core.draft_openings import Openings
 from calbot.core.messages import Say, message
 from calbot.core.model import Action, Decision, Draft, Event, Meeting, Slot
-from calbot.core.records import DecisionRecord, HoldRecord, Note
+from calbot.core.records import Note
 from calbot.core.scan_result import NOT_PENDING, Outcome, ScanResult, Window
 from calbot.core.scoring import client_week_counts, repeat_count, score
 from calbot.core.settings import CoreSettings
@@ -36,6 +36,7 @@ from calbot.ports.store import StateStore
 from calbot.present.messages import say
 from calbot.present.reasons import acting_reasons, main_reason
 from calbot.usecases.draft_memo import DraftMemo
+from calbot.usecases.scan_holds import ended_holds, relearned_holds
 from calbot.usecases.scan_record import HoldScope, next_holds, record_decisions, record_review
 from calbot.usecases.sink_duplicates import relearn_deleted
 from calbot.usecases.sink_sync import Scope, SinkSync, meeting_label, sync_sink
@@ -110,8 +111,10 @@ def run_scan(
         present: dict[str, set[str]] = {}
         if not previous:
             act_at = settings.thresholds.act_at
-            previous, present = _relearn_holds(ports, scored, act_at, domain, now)
-        ended = _ended_holds(previous, events, ports.store.decisions(), seen_keys, window.full)
+            previous, present = relearned_holds(
+                ports.sinks, ports.store, scored, act_at, domain, now
+            )
+        ended = ended_holds(previous, events, ports.store.decisions(), seen_keys, window.full)
         scene = Scene(
             now=now,
             horizon_end=window.end,
@@ -234,74 +237,6 @@ def _pending_unseen(ports: Ports, seen: set[str]) -> int:
         if record.key not in seen and record.status not in NOT_PENDING | {DraftStatus.DELETING}
     }
     return len(keys)
-
-
-def _relearn_holds(
-    ports: Ports, scored: Sequence[Scored], act_at: int, domain: str, now: datetime
-) -> tuple[list[HoldRecord], dict[str, set[str]]]:
-    """A mail sink whose ledger is empty (a lost store, or a new one) may hold calbot's
-    drafts: the holds of its reschedule drafts are re-learned from their `X-Calbot-Holds`
-    before deciding, so their slots stay busy for every other proposal and kept by their
-    own. Also returns, per such sink, which of the drafts this scan might write are there
-    already: the sync's adoption needs no second listing."""
-    meetings = {
-        s.meeting.event.draft_key: s.meeting
-        for s in reversed(scored)
-        if s.score.total >= act_at and s.meeting.event.start > now  # could get a draft
-    }
-    ids = {
-        message_id_for(key, action.value, domain): (key, action)
-        for key in meetings
-        for action in Action
-        if action != Action.NONE
-    }
-    holds: dict[str, list[HoldRecord]] = {}
-    present: dict[str, set[str]] = {}
-    for sink in ports.sinks:
-        if sink.kind is not SinkKind.MAIL or not ids or ports.store.sink_records(sink.name):
-            continue
-        present[sink.name] = found_ids = sink.adoptable((), ids)
-        for message_id in sorted(found_ids):
-            key, action = ids[message_id]
-            if action != Action.RESCHEDULE or key in holds:
-                continue
-            found = sink.find(message_id)
-            if found is not None and found.holds:
-                m = meetings[key]
-                holds[key] = [
-                    HoldRecord(key, m.event.id, m.client.name, slot.start, slot.end)
-                    for slot in found.holds
-                    if slot.start > now
-                ]
-    return [h for key_holds in holds.values() for h in key_holds], present
-
-
-def _ended_holds(
-    holds: Sequence[HoldRecord],
-    events: Sequence[Event],
-    decisions: dict[str, DecisionRecord],
-    seen: set[str],
-    full: bool,
-) -> set[str]:
-    """The draft keys whose holds end because the meeting moved (its times or people differ
-    from those the recorded reschedule was decided on) or was cancelled (a full-window scan
-    no longer sees it; a narrow one cannot tell)."""
-    by_id = {e.id: e for e in events}
-    ended: set[str] = set()
-    for hold in holds:
-        event = by_id.get(hold.event_id)
-        if event is None:
-            if full and hold.key not in seen:
-                ended.add(hold.key)
-            continue
-        known = decisions.get(hold.event_id)
-        if (
-            known is not None
-            and known.action == Action.RESCHEDULE.value
-            and known.fingerprint != event_fingerprint(event, Action.RESCHEDULE)
-        ):
-            ended.add(hold.key)
-    return ended
 
 
 def _asked(store: StateStore, since: datetime) -> dict[str, frozenset[str]]:
