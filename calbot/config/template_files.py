@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import os
 import sys
+from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,10 +64,13 @@ def _library_stamp(name: str) -> str:
     return f"{name}:{origin}:{st.st_mtime_ns}:{st.st_size}"
 
 
+@lru_cache(maxsize=8)
 def code_digest(templates_dir: str, state: FilesState) -> str:
     """Stands for everything a draft's text depends on besides its meeting, decision and
     settings: these template files, calbot's code (its message catalogues included; stat
-    only), Jinja2, Babel and Python."""
+    only), Jinja2, Babel and Python. Once per process for the same files: the scan's
+    `TemplateSource` and `load_templates` both ask, and this process runs the code it
+    imported at start, whatever is on disk later."""
     digest = hashlib.sha256(repr((templates_dir, state, sys.version)).encode())
     for name in ("jinja2", "babel"):
         digest.update(_library_stamp(name).encode())
