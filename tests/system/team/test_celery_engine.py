@@ -185,11 +185,17 @@ def test_a_worker_killed_mid_round_has_its_tasks_redelivered_and_no_draft_double
     engine.worker("w2")
     # w1's unacknowledged tasks come back after the visibility timeout (6 s here)
     wait_for("the round, redelivered", lambda: engine.round_done(start), ROUND_SECONDS)
-    wait_for(
-        "every user's drafts",
-        lambda: drafts_per_user(engine) == dict.fromkeys(engine.users, expected),
-        60,
-    )
+    seen: dict[str, int] = {}
+
+    def all_drafts() -> bool:
+        seen.update(drafts_per_user(engine))
+        return seen == dict.fromkeys(engine.users, expected)
+
+    try:
+        wait_for("every user's drafts", all_drafts, 60)
+    except AssertionError as e:
+        odd = {u: n for u, n in seen.items() if n != expected}
+        raise AssertionError(f"{e}; expected {expected} each, these differ: {odd}") from None
     assert {r["outcome"] for r in engine.rows().values()} == {"ok"}
     # the tasks w1 had taken and never finished ran again, on w2
     taken = set(re.findall(r"calbot\.scan\[([0-9a-f-]+)\] received", doomed.text()))
