@@ -159,6 +159,27 @@ class Engine:
             conn.close()
         return now  # type: ignore[no-any-return]
 
+    def pending_creates(self) -> dict[str, int]:
+        """Users with draft creates whose outcome calbot never heard (a kill between its
+        intent and Gmail's answer): how many each."""
+        conn = connect(self.url)
+        try:
+            rows = conn.execute(
+                "SELECT u.email, count(*) FROM pending_creates p JOIN users u ON u.id = p.user_id"
+                " GROUP BY u.email"
+            ).fetchall()
+        finally:
+            conn.close()
+        return {r[0]: r[1] for r in rows}
+
+    def age_pending_creates(self, by: timedelta) -> None:
+        """Move every pending create `by` into the past (as if that much time went by)."""
+        conn = connect(self.url)
+        try:
+            conn.execute("UPDATE pending_creates SET started_at = started_at - %s", (by,))
+        finally:
+            conn.close()
+
     def round_done(self, since: datetime, users: list[str] | None = None) -> bool:
         rows = self.rows()
         return all(
