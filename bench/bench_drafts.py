@@ -8,6 +8,12 @@ The fake runs in its own subprocess (so its work is not counted as calbot's).
     python bench/bench_drafts.py               # 500 meetings
     python bench/bench_drafts.py --meetings 100
     python bench/bench_drafts.py --rounds 3    # each round a fresh process; medians
+    python bench/bench_drafts.py --rounds 5 --before /tmp/before   # rounds alternate trees
+
+Each figure is a ratio to bare `googleapiclient` pairs measured in the same round, so a
+machine that slows down slows both; the spread (min-max over rounds) says how far to trust
+a median. CPU figures (this process's CPU time, all threads) move far less than wall time
+on a busy machine: they tell whether a change cut calbot's own work.
 """
 
 from __future__ import annotations
@@ -140,14 +146,21 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=1, help="rounds, each in a fresh process; prints medians"
     )
+    parser.add_argument(
+        "--before",
+        metavar="DIR",
+        help="a tree holding another calbot/ (e.g. a git archive of main): rounds alternate"
+        " between it and this checkout, each figure reported for both",
+    )
+    parser.add_argument("--tree", default=str(ROOT), help=argparse.SUPPRESS)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--token-file", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.meetings, args.token_file)
         return
-    if args.rounds > 1:
-        rounds(args.rounds, args.meetings)
+    if args.rounds > 1 or args.before:
+        rounds(args.rounds, args.meetings, args.before)
         return
 
     tmp = Path(tempfile.mkdtemp(prefix="calbot-bench-drafts-"))
@@ -171,17 +184,18 @@ def main() -> None:
     if not root:
         raise SystemExit("the fake Google server did not start")
     os.environ["CALBOT_STATE_DIR"] = str(tmp / "state")
-    sys.path.insert(0, str(ROOT))  # before write_config: its builders import calbot
+    sys.path.insert(0, args.tree)  # before write_config: its builders import calbot
     config = write_config(tmp, root, token)
     from calbot.cli.main import main as calbot
 
     try:
         rows: list[tuple[str, float, dict[str, int], dict[str, Any]]] = []
+        cpus: list[float] = []
         for label in ("first scan", "unchanged rescan"):
             ask(child, "clear")
             out = io.StringIO()
             argv = ["scan", "--config", str(config), "--json"]
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             if args.profile:
                 import cProfile
 
@@ -190,11 +204,12 @@ def main() -> None:
                 profile.dump_stats(f"{args.profile}.{label.split()[-1]}")
             else:
                 code = calbot(argv, out=out)
-            wall = time.perf_counter() - t0
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
             if code != 0:
                 raise SystemExit(f"calbot scan exited {code}")
             rows.append((label, wall, ask(child, "counts"), json.loads(out.getvalue())))
-        bare_rate = bare_pairs(root, token, args.meetings)
+            cpus.append(cpu)
+        bare_rate, bare_cpu = bare_pairs(root, token, args.meetings)
     finally:
         child.stdin.close()
         child.wait(timeout=30)
@@ -228,41 +243,63 @@ def main() -> None:
         f" its drafting (first scan - rescan, {drafting_rate:.0f} drafts/s) / bare:"
         f" {drafting_rate / bare_rate:.2f}x (target >= 0.5x)"
     )
+    # CPU per draft: what calbot's own process spends (the fake's work is not in it)
+    drafting_cpu = (cpus[0] - cpus[1]) / max(created, 1)
+    print(
+        f"CPU: first scan {cpus[0]:.2f} s, rescan {cpus[1]:.2f} s; drafting"
+        f" {drafting_cpu * 1e3:.2f} ms a draft, bare {bare_cpu * 1e3:.2f} ms a pair"
+    )
     figures = {
         "whole": calbot_rate / bare_rate,
         "drafting": drafting_rate / bare_rate,
         "calbot": calbot_rate,
         "bare": bare_rate,
+        "drafting_cpu_ms": drafting_cpu * 1e3,
+        "bare_cpu_ms": bare_cpu * 1e3,
     }
     print("ROUND " + json.dumps(figures), flush=True)
 
 
-def rounds(n: int, meetings: int) -> None:
-    """`n` rounds, each a fresh process (a fresh fake, state and imports); the medians."""
+def rounds(n: int, meetings: int, before: str | None) -> None:
+    """`n` rounds per tree, each a fresh process (a fresh fake, state and imports); with
+    `before`, the two trees take turns, so a machine getting busier weighs on both alike.
+    Prints each figure's median and spread."""
     import statistics
 
-    got: list[dict[str, float]] = []
-    for _ in range(n):
-        out = subprocess.run(
-            [sys.executable, __file__, "--meetings", str(meetings)],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        print(out, end="", flush=True)
-        got += [json.loads(line[6:]) for line in out.splitlines() if line.startswith("ROUND ")]
-    med = {k: statistics.median(g[k] for g in got) for k in got[0]}
-    print(
-        f"median of {n}: whole first scan {med['calbot']:.0f} drafts/s, bare"
-        f" {med['bare']:.0f} pairs/s: {med['whole']:.2f}x; drafting / bare:"
-        f" {med['drafting']:.2f}x (target >= 0.5x)"
-    )
+    trees = [("after", str(ROOT))] + ([("before", before)] if before else [])
+    got: dict[str, list[dict[str, float]]] = {name: [] for name, _ in trees}
+    for i in range(n):
+        for name, tree in trees if i % 2 == 0 else trees[::-1]:
+            out = subprocess.run(
+                [sys.executable, __file__, "--meetings", str(meetings), "--tree", tree],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            print(f"[{name}]\n{out}", end="", flush=True)
+            got[name] += [
+                json.loads(line[6:]) for line in out.splitlines() if line.startswith("ROUND ")
+            ]
+    for name, figures in got.items():
+
+        def spread(key: str, fmt: str = ".2f", figures: list[dict[str, float]] = figures) -> str:
+            values = [f[key] for f in figures]
+            lo, mid, hi = min(values), statistics.median(values), max(values)
+            return f"{mid:{fmt}} ({lo:{fmt}}-{hi:{fmt}})"
+
+        print(
+            f"{name}: median (min-max) of {len(figures)}: whole first scan"
+            f" {spread('calbot', '.0f')} drafts/s, bare {spread('bare', '.0f')} pairs/s,"
+            f" whole/bare {spread('whole')}x; drafting/bare {spread('drafting')}x"
+            f" (target >= 0.5x); CPU ms: drafting {spread('drafting_cpu_ms')} a draft,"
+            f" bare {spread('bare_cpu_ms')} a pair"
+        )
 
 
-def bare_pairs(root: str, token: Path, n: int) -> float:
-    """Pairs per second of `drafts.create` (a small MIME message) + `events.patch` (a
-    private property, as calbot's note) with googleapiclient alone, one Resource each, on
-    the same fake."""
+def bare_pairs(root: str, token: Path, n: int) -> tuple[float, float]:
+    """(pairs per second, CPU seconds a pair) of `drafts.create` (a small MIME message) +
+    `events.patch` (a private property, as calbot's note) with googleapiclient alone, one
+    Resource each, on the same fake."""
     import base64
 
     import google_auth_httplib2  # type: ignore[import-untyped]
@@ -286,7 +323,7 @@ def bare_pairs(root: str, token: Path, n: int) -> float:
         .execute()
         .get("items", [])
     ][:n]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for i, event_id in enumerate(ids):
         raw = f"To: a@b.example\r\nSubject: bare {i}\r\n\r\nHello {i}\r\n".encode()
         body = {"message": {"raw": base64.urlsafe_b64encode(raw).decode()}}
@@ -295,7 +332,8 @@ def bare_pairs(root: str, token: Path, n: int) -> float:
         events.patch(
             calendarId="primary", eventId=event_id, body=note, sendUpdates="none", fields="id"
         ).execute()
-    return len(ids) / (time.perf_counter() - t0)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return len(ids) / wall, cpu / max(len(ids), 1)
 
 
 if __name__ == "__main__":

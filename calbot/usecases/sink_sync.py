@@ -2,14 +2,17 @@
 
 Per draft key, `calbot.core.reconcile.plan` compares the reply wanted, the ledger's record
 and what the sink holds now; the ops are then carried out one by one, each followed by its
-ledger row, so a crash at any point leaves nothing a rerun would duplicate or misread.
+ledger row, so a crash at any point leaves nothing a rerun would duplicate or misread. An
+op's rows commit together with the next op's intent (its pending create, its "deleting"),
+before that op touches the sink: one commit a draft instead of two, the same order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence, Set
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 
 from calbot.core.messages import Message, message
 from calbot.core.model import Event, Slot
@@ -114,18 +117,26 @@ def sync_sink(
     else:
         known = {r.ref for r in records.values()}
         adoptable = sink.adoptable(known, creating) if creating else set()
+    # The ledger rows of the op just carried out, not yet committed: they go in with the
+    # next op's own rows (or alone), always before that op touches the sink, so every sink
+    # write still follows the commit of all before it, and one commit a draft is saved.
+    unrecorded: list[Callable[[], None]] = []
     for step in steps:
+        first = list(unrecorded)
+        unrecorded.clear()
         if tracked and step.want is not None and step.op.kind in _CREATING:
             # Written first: should Gmail make the draft without calbot hearing of it (a
             # kill, a timeout), the next scan looks for it before making another.
-            with store.transaction():
-                store.put_pending_create(
-                    PendingCreate(sink.name, step.key, step.want.message_id, now)
-                )
+            pending_create = PendingCreate(sink.name, step.key, step.want.message_id, now)
+            first.append(partial(store.put_pending_create, pending_create))
         if step.op.kind == Kind.DELETE and step.prior is not None:
             # Say so first: a crash right after the delete must not read as the user's.
+            deleting = replace(step.prior, status=DraftStatus.DELETING)
+            first.append(partial(store.put_sink_record, deleting))
+        if first:
             with store.transaction():
-                store.put_sink_record(replace(step.prior, status=DraftStatus.DELETING))
+                for write in first:
+                    write()
         try:
             written, status = _apply(sink, step, adoptable)
         except Exception as exc:
@@ -147,7 +158,11 @@ def sync_sink(
             report.deleted += 1
         if written is not None and written.holds and step.want is not None:
             report.learned[step.key] = written.holds  # only `find` fills them: adopted
-        _remember(store, sink.name, step, status, written, now)
+        unrecorded += _remember(sink.name, store, step, status, written, now)
+    if unrecorded:
+        with store.transaction():
+            for write in unrecorded:
+                write()
     return report
 
 
@@ -223,15 +238,16 @@ def _adopt(
 
 
 def _remember(
-    store: StateStore,
     sink: str,
+    store: StateStore,
     step: _Step,
     status: DraftStatus | None,
     written: Written | None,
     now: datetime,
-) -> None:
-    """Bring the ledger in line with what was just done: one transaction, and none at all
-    when nothing changed (an unchanged rescan writes nothing)."""
+) -> list[Callable[[], None]]:
+    """The ledger writes that bring it in line with what was just done, for the caller to
+    commit together; none at all when nothing changed (an unchanged rescan writes
+    nothing)."""
     want, prior = step.want, step.prior
     pending = want is not None and step.op.kind in _CREATING
     deleting = step.op.kind in (Kind.DELETE, Kind.FORGET)
@@ -258,12 +274,11 @@ def _remember(
             row = replace(row, fingerprint=want.fingerprint)
         if row == step.stored:
             row = None
-    if not (pending or deleting or row is not None):
-        return
-    with store.transaction():
-        if pending and want is not None:
-            store.delete_pending_create(sink, want.key)
-        if deleting:
-            store.delete_sink_record(sink, prior.key if prior else "")
-        elif row is not None:
-            store.put_sink_record(row)
+    writes: list[Callable[[], None]] = []
+    if pending and want is not None:
+        writes.append(partial(store.delete_pending_create, sink, want.key))
+    if deleting:
+        writes.append(partial(store.delete_sink_record, sink, prior.key if prior else ""))
+    elif row is not None:
+        writes.append(partial(store.put_sink_record, row))
+    return writes

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -150,3 +151,65 @@ def test_long_plain_headers_fold_as_the_policy_folds(words: list[str], holds: in
     draft = Draft("en", ("ana@acme.example",), subject, "Hi\n", to_names=("Ana",))
     slots = (SLOT,) * holds
     assert fast(draft, "Alex", slots) == reference(draft, "Alex", slots)
+
+
+_MIXED = st.lists(
+    st.text(alphabet=st.sampled_from(list('abXZ09:?,.-"()—éờ中ß')), min_size=1, max_size=30),
+    min_size=1,
+    max_size=10,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(words=_MIXED)
+def test_subjects_with_non_ascii_words_are_byte_identical(words: list[str]) -> None:
+    subject = " ".join(words)
+    draft = Draft("en", ("ana@acme.example",), subject, "Hi\n", to_names=("Ana",))
+    assert fast(draft, "Alex", ()) == reference(draft, "Alex", ())
+
+
+ENGLISH = Draft(
+    "en",
+    ("ana@acme.example",),
+    "Weekly sync — 45 minutes instead of 90 minutes?",
+    "Hi\n",
+    to_names=("Ana",),
+)
+
+
+class _CountingPolicy:
+    """MAIL_POLICY, counting the headers handed to its header registry."""
+
+    def __init__(self) -> None:
+        self.parsed: list[str] = []
+
+    def header_store_parse(self, name: str, value: Any) -> tuple[str, str]:
+        self.parsed.append(name)
+        return MAIL_POLICY.header_store_parse(name, value)
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        return MAIL_POLICY.fold_binary(name, value)
+
+
+def test_a_subject_with_a_dash_is_written_without_the_header_registry(monkeypatch) -> None:
+    """Every English draft's subject carries "—": the policy's parse and refold of it was
+    most of `build_message` (issue 12)."""
+    import calbot.adapters.mail as mail
+
+    assert mail._wide_fold_agrees()  # this Python's policy folds as `_fold_wide` does
+    expected = reference(ENGLISH, "Alex", (SLOT,))
+    counting = _CountingPolicy()
+    monkeypatch.setattr(mail, "MAIL_POLICY", counting)
+    assert fast(ENGLISH, "Alex", (SLOT,)) == expected
+    assert counting.parsed == []
+    assert b"Subject: Weekly sync =?utf-8?b?4oCU?= 45 minutes" in expected
+
+
+def test_a_python_folding_otherwise_gets_the_policy_for_every_such_subject(monkeypatch) -> None:
+    import calbot.adapters.mail as mail
+
+    monkeypatch.setattr(mail, "_wide_fold_agrees", lambda: False)
+    counting = _CountingPolicy()
+    monkeypatch.setattr(mail, "MAIL_POLICY", counting)
+    assert fast(ENGLISH, "Alex", ()) == reference(ENGLISH, "Alex", ())
+    assert counting.parsed == ["Subject"]
