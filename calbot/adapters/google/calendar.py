@@ -122,8 +122,12 @@ class GoogleCalendarSource:
                 local, whole = {}, False
             finally:
                 self._sync.settle()  # a request sent ahead and not taken: done before the next
-            if self._sync.skipped and kept is not None:  # the rows it was made from
-                found.extend(e for e in kept.events if overlaps(e.start, e.end, start, end))
+            if self._sync.skipped and kept is not None and keep is not None:
+                events = keep.events(kept)  # made from the rows as they are
+                if events is None:  # the file went bad since: convert after all
+                    local, _ = self._converted(cal, start, end, None)
+                    events = tuple(local.values())
+                found.extend(e for e in events if overlaps(e.start, e.end, start, end))
                 continue
             if whole and self._writable and keep is not None:
                 stamp = self._sync.stamp(cal)

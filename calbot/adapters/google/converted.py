@@ -37,8 +37,9 @@ from pathlib import Path
 
 from calbot.core.model import Event
 
+CHUNK = 2000  # events per pickle: each pickle's memo (every object in it) stays small
 SPAN_MORE = timedelta(days=1)  # past the window's end: a day of rescans reuse an entry
-_FORMAT = 1  # bump when the pickled shape changes
+_FORMAT = 2  # bump when the pickled shape changes
 _CODE = (  # what turns cached rows into the `Event`s kept (relative to calbot/)
     "adapters/google/converted.py",
     "adapters/google/events.py",
@@ -53,14 +54,16 @@ _CODE = (  # what turns cached rows into the `Event`s kept (relative to calbot/)
 
 @dataclass(frozen=True, slots=True)
 class Converted:
-    """The `Event`s of the rows overlapping [span_start, span_end) as they were at
-    `stamp`."""
+    """What the `Event`s kept stand for: the rows overlapping [span_start, span_end) as
+    they were at `stamp`. The file holds this, then the events (a second pickle), so a
+    scan learns whether it can use them without loading them: a miss (a first scan, a
+    changed calendar) holds no second copy of the window in memory."""
 
     identity: tuple[str, ...]
     stamp: str
     span_start: datetime
     span_end: datetime
-    events: tuple[Event, ...]
+    chunks: int  # the pickles of events that follow
 
     def covers(self, start: datetime, end: datetime) -> bool:
         return self.span_start <= start and end <= self.span_end
@@ -120,6 +123,7 @@ class ConvertedCache:
         return cls(folder, (calendar_id, user_email, zone, zones, code_tag()))
 
     def load(self) -> Converted | None:
+        """What the kept events stand for (not the events: `events`)."""
         try:
             with self._path.open("rb") as f:
                 entry = pickle.load(f)  # noqa: S301 - the user's own private cache
@@ -129,24 +133,36 @@ class ConvertedCache:
             return None
         return entry
 
-    def save(self, stamp: str, start: datetime, end: datetime, events: Sequence[Event]) -> None:
-        entry = Converted(self.identity, stamp, start, end, tuple(events))
+    def events(self, entry: Converted) -> tuple[Event, ...] | None:
+        """The events kept with `entry`; None when the file no longer holds them."""
         try:
-            data = pickle.dumps(entry, pickle.HIGHEST_PROTOCOL)
-        except Exception:  # a value that does not pickle: nothing kept
-            return
-        self._write(data)
+            with self._path.open("rb") as f:
+                if pickle.load(f) != entry:  # noqa: S301 - replaced since `load`
+                    return None
+                parts = [pickle.load(f) for _ in range(entry.chunks)]  # noqa: S301
+        except Exception:
+            return None
+        events = tuple(e for part in parts if isinstance(part, tuple) for e in part)
+        if len(parts) != entry.chunks or not all(type(e) is Event for e in events):
+            return None
+        return events
 
-    def _write(self, data: bytes) -> None:
-        """Whole or not at all (a temp file renamed over), never an error."""
+    def save(self, stamp: str, start: datetime, end: datetime, events: Sequence[Event]) -> None:
+        """Whole or not at all (a temp file renamed over), never an error. Pickled
+        straight into the file: no copy of it in memory (peak RSS of a first scan)."""
+        events = tuple(events)
+        chunks = [events[i : i + CHUNK] for i in range(0, len(events), CHUNK)]
+        entry = Converted(self.identity, stamp, start, end, len(chunks))
         try:
             fd, tmp = tempfile.mkstemp(dir=self._folder, prefix=".tmp-")  # 0600
         except OSError:
             return
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(data)
+                pickle.dump(entry, f, pickle.HIGHEST_PROTOCOL)
+                for chunk in chunks:
+                    pickle.dump(chunk, f, pickle.HIGHEST_PROTOCOL)
             Path(tmp).replace(self._path)
-        except OSError:
+        except Exception:  # unwritable, or a value that does not pickle: nothing kept
             with contextlib.suppress(OSError):
                 Path(tmp).unlink()

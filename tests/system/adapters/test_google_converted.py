@@ -208,3 +208,20 @@ def test_without_keeping_no_file_or_folder_is_made(
     scan(settings, store, keep=False)
     scan(settings, store, keep=False)
     assert not (Path(os.environ["XDG_CACHE_HOME"]) / "calbot" / "google").exists()
+
+
+def test_events_gone_from_the_file_after_its_head_was_read_are_converted(
+    google: Any,
+    settings: Settings,
+    store: SqliteStore,
+    conversions: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from calbot.adapters.google.converted import ConvertedCache
+
+    hourly(google)
+    first = scan(settings, store)
+    monkeypatch.setattr(ConvertedCache, "events", lambda self, entry: None)
+    conversions.clear()
+    assert scan(settings, store) == first
+    assert conversions
