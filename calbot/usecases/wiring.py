@@ -81,6 +81,7 @@ def make_ports(
     closing: contextlib.ExitStack | None = None,
     review_ids: ReviewIdKeeper | None = None,
     prefetch_from: datetime | None = None,
+    memo: bool = False,
 ) -> tuple[Ports, list[Message]]:
     """The adapters one scan talks to, chosen by the config, and warnings about that choice.
 
@@ -93,7 +94,8 @@ def make_ports(
     `review_ids`: where the review calendar's id is kept (team mode: PostgreSQL), instead of
     the file beside the token.
     `prefetch_from`: the scan's first moment; a Google source sends its first request at
-    once (`GoogleCalendarSource.prefetch`), before the rest is built."""
+    once (`GoogleCalendarSource.prefetch`), before the rest is built.
+    `memo`: a Google source keeps its converted window in the cache dir (`converted`)."""
     if settings.outputs.outbox and not dry_run:  # before any sink exists, let alone writes
         from calbot.adapters.outbox import folder_problem  # imported only when configured
 
@@ -126,7 +128,9 @@ def make_ports(
 
         if api is None:
             api = connect(settings)
-        google = GoogleCalendarSource(api, settings, store, writable=not dry_run, now=now)
+        google = GoogleCalendarSource(
+            api, settings, store, writable=not dry_run, now=now, keep_converted=memo
+        )
         if prefetch_from is not None:
             google.prefetch(prefetch_from)
         source = google
@@ -274,8 +278,9 @@ def scan(
     """One scan with the configured source and sinks; `store` replaces the state dir's,
     `api` the Google clients `connect(settings)` would build, `review_ids` the keeper of the
     review calendar's id (by default the file beside the token). `memo`: keep rendered
-    drafts in the cache dir for the next scan (`draft_memo`); team mode keeps no local
-    files, least of all users' draft text on a shared worker.
+    drafts (`draft_memo`) and a Google calendar's converted window in the cache dir for
+    the next scan; team mode keeps no local files, least of all users' draft text on a
+    shared worker.
 
     Templates are validated before anything else is read (`TemplateSource`). A real scan
     (not a dry run) is logged in the store's runs, failures included, for the digest.
@@ -302,6 +307,7 @@ def scan(
                     closing=stack,
                     review_ids=review_ids,
                     prefetch_from=window.history_start,
+                    memo=memo,
                 )
                 from calbot.usecases.scan import quiet, run_scan
 

@@ -37,7 +37,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from calbot.adapters.google.event_times import days_around, outside_days
+from calbot.adapters.cache_items import item_bounds, utc_text
+from calbot.adapters.google.converted import SPAN_MORE, ConvertedCache
+from calbot.adapters.google.event_times import days_around, outside_days, overlaps
 from calbot.adapters.google.events import BadEvent, to_event
 from calbot.adapters.google.freebusy import FreeBusy
 from calbot.adapters.google.pages import fewer_collections
@@ -64,13 +66,18 @@ class GoogleCalendarSource:
         *,
         writable: bool,
         now: datetime,
+        keep_converted: bool = False,
     ) -> None:
+        """`keep_converted`: keep each calendar's converted window in the cache dir for
+        the next scan (`converted`; read in a dry run, written only when `writable`)."""
         self.warnings: list[Message] = []
         self._warned: set[Message] = set()
         self._api = api
         self._calendars = tuple(dict.fromkeys(settings.source.calendars))
         self._user_email = settings.user.email.strip().lower()
         self._zone = ZoneInfo(settings.user.timezone)
+        self._writable = writable
+        self._keep = keep_converted
         self._sync = CalendarSync(
             api, cache, writable=writable, now=now, zone=self._zone, warn=self._warn
         )
@@ -102,28 +109,64 @@ class GoogleCalendarSource:
 
     def _found(self, start: datetime, end: datetime) -> list[Event]:
         found: list[Event] = []
-        window = (start, end)
-        first, last = days_around(start, end)
         for cal in self._calendars:
-            local: dict[str, Event] = {}
+            keep = None
+            if self._keep:  # team mode: no local files, not even the folder
+                keep = ConvertedCache.open(cal, self._user_email, self._zone.key)
+            kept = keep.load() if keep is not None else None
+            if kept is not None and not kept.covers(start, end):
+                kept = None
             try:
-                for event_id, item in self._sync.items(cal, start, end):
-                    local.pop(event_id, None)
-                    if item is None or outside_days(item, first, last):
-                        continue  # surely outside the window: not worth converting
-                    try:
-                        event = to_event(item, cal, self._user_email, self._zone, within=window)
-                    except BadEvent as exc:
-                        self._warn(message("warn.item_skipped", calendar=cal, problem=str(exc)))
-                        continue
-                    if event is not None:
-                        local[event_id] = event
+                local, whole = self._converted(cal, start, end, kept.stamp if kept else None)
             except CalendarGone:
-                local = {}
+                local, whole = {}, False
             finally:
                 self._sync.settle()  # a request sent ahead and not taken: done before the next
-            found.extend(local.values())
+            if self._sync.skipped and kept is not None and keep is not None:
+                events = keep.events(kept)  # made from the rows as they are
+                if events is None:  # the file went bad since: convert after all
+                    local, _ = self._converted(cal, start, end, None)
+                    events = tuple(local.values())
+                found.extend(e for e in events if overlaps(e.start, e.end, start, end))
+                continue
+            if whole and self._writable and keep is not None:
+                stamp = self._sync.stamp(cal)
+                if stamp is not None:
+                    keep.save(stamp, start, end + SPAN_MORE, list(local.values()))
+            found.extend(e for e in local.values() if overlaps(e.start, e.end, start, end))
         return found
+
+    def _converted(
+        self, cal: str, start: datetime, end: datetime, known: str | None
+    ) -> tuple[dict[str, Event], bool]:
+        """The calendar's events by id, converted without a window, of the rows that may
+        overlap [start, end + SPAN_MORE) with `keep_converted` (for `ConvertedCache`), else
+        [start, end): the caller keeps those overlapping [start, end). Warnings only for
+        the items a scan of [start, end) alone would see: every item it fetched, and the
+        cached rows whose bounds (as `cache_items.item_bounds` wrote them) overlap
+        [start, end). `whole`: every row of the span converted (kept only then)."""
+        local: dict[str, Event] = {}
+        span_end = end + SPAN_MORE if self._keep else end
+        first, last = days_around(start, end)
+        span_last = days_around(start, span_end)[1]
+        lo, hi = utc_text(start), utc_text(end)
+        whole = True
+        for event_id, item in self._sync.items(cal, start, span_end, known=known):
+            local.pop(event_id, None)
+            if item is None or outside_days(item, first, span_last):
+                continue  # surely outside the span: not worth converting
+            try:
+                event = to_event(item, cal, self._user_email, self._zone)
+            except BadEvent as exc:
+                whole = False  # which of these a scan warns about depends on its window
+                if not outside_days(item, first, last) and (
+                    span_end == end or not self._sync.from_cache or _in_rows(item, lo, hi)
+                ):
+                    self._warn(message("warn.item_skipped", calendar=cal, problem=str(exc)))
+                continue
+            if event is not None:
+                local[event_id] = event
+        return local, whole
 
     def extra_busy(self, start: datetime, end: datetime) -> list[Slot]:
         """Busy time of `[source] busy_calendars` in [start, end), sorted and merged."""
@@ -133,3 +176,9 @@ class GoogleCalendarSource:
         if warning not in self._warned:
             self._warned.add(warning)
             self.warnings.append(warning)
+
+
+def _in_rows(item: dict[str, object], lo: str, hi: str) -> bool:
+    """Whether the window [lo, hi) (UTC text) reads the cached row of `item`."""
+    row_start, row_end = item_bounds(item)
+    return row_start <= hi and row_end >= lo

@@ -26,8 +26,10 @@ from calbot.adapters.google.events import event_label
 from calbot.adapters.google.pages import FirstPage, pages
 from calbot.adapters.google.sync_state import (
     SYNC_MARGIN,
+    new_stamp,
     pack_state,
     prune_from,
+    read_state,
     time_min_for,
     unpack_state,
 )
@@ -92,27 +94,52 @@ class CalendarSync:
         self._synced: dict[str, _Synced] = {}
         self._first: FirstPage | None = None  # a first request sent ahead (`prefetch`)
         self._window: tuple[datetime, datetime] | None = None  # of the current `items`
+        self._stamps: dict[str, str] = {}  # calendar → its rows' stamp after this scan's sync
+        self._skipped = False  # the current `items` left the cached rows out (`known`)
+        self.from_cache = False  # the item just streamed is a row read from the cache
 
-    def items(self, cal: str, start: datetime, end: datetime | None = None) -> Iterator[Change]:
+    def stamp(self, cal: str) -> str | None:
+        """The stamp (`sync_state`) of the calendar's cached rows as this scan's sync left
+        them; None when unknown, or when what `items` streamed is not those rows (a dry
+        run's changes, kept in memory)."""
+        return self._stamps.get(cal)
+
+    @property
+    def skipped(self) -> bool:
+        """Whether the last `items` left out the cached rows because they were the ones
+        its `known` stamp names (the caller has them converted already)."""
+        return self._skipped
+
+    def items(
+        self, cal: str, start: datetime, end: datetime | None = None, *, known: str | None = None
+    ) -> Iterator[Change]:
         """The calendar's items, brought up to date (at most once per scan), as a stream
         of (id, item) — or (id, None) for an item an earlier one of the stream lost.
 
         With `end`, what comes from the cache is read by its window index: every item
         that may overlap [start, end) (and some that do not: the caller checks), not the
-        whole cache. Items fetched in this scan all come, whatever their time."""
+        whole cache. Items fetched in this scan all come, whatever their time.
+
+        `known`: a stamp whose rows the caller has converted already; when the sync finds
+        nothing changed and the rows are still those, none is read or streamed (then
+        `skipped` is true after the stream)."""
         self._window = (start, end) if end is not None else None
+        self._skipped = False
+        self.from_cache = False
         synced = self._synced.get(cal)
         if synced is not None and synced.covered_from <= start:
             yield from self._replay(cal, synced)
             return
         if synced is None:
             stored = self._cache.sync_token(cal)
-            covered_from, token = unpack_state(stored)
+            covered_from, token, stamp = read_state(stored)
             if token is not None and covered_from is not None and covered_from <= start:
                 fetched = self._changes_since(cal, token, covered_from)
                 if fetched is not None:
                     changes, next_token = fetched
-                    yield from self._incremental(cal, covered_from, start, changes, next_token)
+                    yield from self._incremental(
+                        cal, covered_from, start, changes, next_token, (stamp, known)
+                    )
                     return
             if stored is None:  # no token: nothing cached that anyone could read
                 yield from self._full(cal, start, in_place=True)
@@ -184,8 +211,11 @@ class CalendarSync:
         start: datetime,
         changes: list[dict[str, Any]],
         next_token: str | None,
+        stamps: tuple[str | None, str | None],
     ) -> Iterator[Change]:
-        """Apply the changes to the cache, then stream the cache (pruned as it goes)."""
+        """Apply the changes to the cache, then stream the cache (pruned as it goes).
+        `stamps`: (the stored rows' stamp, the caller's `known`)."""
+        stamp, known = stamps
         overlay = _Overlay({}, set(), {}, prune_from(covered_from, start))
         for item in changes:
             event_id = item.get("id")
@@ -208,10 +238,19 @@ class CalendarSync:
                 series = item.get("recurringEventId")
                 if isinstance(series, str) and series in overlay.cancelled_series:
                     overlay.cancelled_series[series].add(event_id)
+        # No change in the answer and nothing to prune: the rows stay as they are.
+        same = not (overlay.upserts or overlay.removed or overlay.cancelled_series) and (
+            overlay.prune_before is None
+        )
         if overlay.prune_before is not None:
             covered_from = overlay.prune_before
         if not self._writable:
             self._synced[cal] = _Synced(covered_from, overlay=overlay)
+            if same and stamp is not None:
+                self._stamps[cal] = stamp
+                if stamp == known:
+                    self._skipped = True
+                    return
             yield from self._overlaid(cal, overlay)
             return
         with self._cache.transaction():
@@ -222,18 +261,24 @@ class CalendarSync:
             if written:
                 self._cache.put_events(cal, written)
             dropped: list[dict[str, Any]] = []
-            # Dropping a cancelled series' instances or pruning must see every row; an
-            # ordinary rescan reads only the window's.
-            whole = bool(overlay.cancelled_series) or overlay.prune_before is not None
-            for item in self._cached(cal, whole=whole):
-                event_id = str(item["id"])
-                if self._doomed(item, overlay):
-                    dropped.append({"id": event_id, "status": "cancelled"})
-                else:
-                    yield event_id, item
+            if same and stamp is not None and stamp == known:
+                self._skipped = True  # the caller has these rows converted
+            else:
+                # Dropping a cancelled series' instances or pruning must see every row; an
+                # ordinary rescan reads only the window's.
+                whole = bool(overlay.cancelled_series) or overlay.prune_before is not None
+                for item in self._cached(cal, whole=whole):
+                    event_id = str(item["id"])
+                    if self._doomed(item, overlay):
+                        dropped.append({"id": event_id, "status": "cancelled"})
+                    else:
+                        yield event_id, item
             if dropped:
                 self._cache.put_events(cal, dropped)
-            self._cache.put_sync_token(cal, pack_state(covered_from, next_token))
+            if written or dropped or stamp is None:
+                stamp = new_stamp()  # other rows: the old stamp must never name them
+            self._cache.put_sync_token(cal, pack_state(covered_from, next_token, stamp))
+        self._stamps[cal] = stamp
         self._synced[cal] = _Synced(covered_from)
 
     def _overlaid(self, cal: str, overlay: _Overlay) -> Iterator[Change]:
@@ -267,9 +312,11 @@ class CalendarSync:
             rows = self._cache.iter_cached_events(cal)
         else:
             rows = self._cache.cached_events_between(cal, *self._window)
+        self.from_cache = True
         for item in rows:
             if isinstance(item.get("id"), str) and item["id"]:
                 yield item
+        self.from_cache = False
 
     def _full(self, cal: str, start: datetime, *, in_place: bool = False) -> Iterator[Change]:
         """A full sync from `start - 30 days`; with `writable`, each page goes to the cache
@@ -354,7 +401,9 @@ class CalendarSync:
             if not in_place:
                 self._cache.drop_calendar(cal)
                 self._cache.move_events(staging, cal)
-            self._cache.put_sync_token(cal, pack_state(covered_from, next_token))
+            stamp = new_stamp()
+            self._cache.put_sync_token(cal, pack_state(covered_from, next_token, stamp))
+        self._stamps[cal] = stamp
         self._synced[cal] = _Synced(covered_from)
 
     def _gone(self, cal: str, covered_from: datetime) -> NoReturn:
