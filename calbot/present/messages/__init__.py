@@ -29,6 +29,8 @@ def say(message: Message, lang: str) -> str:
     shown_in = lang
     if text is None:
         text, shown_in = en.TEXT[message.code], "en"
+    if not message.args:  # most nested ones (an action's name, why a rule does not fit)
+        return text.format()
     return text.format(**{name: _shown(value, shown_in, lang) for name, value in message.args})
 
 
