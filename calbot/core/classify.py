@@ -229,8 +229,10 @@ class _Addresses:
             own, _, email_client, domain_client = known.get(a.email) or self.judge(a.email)
             if not own:
                 outside.append(a)
-                by_email = min(by_email, email_client)
-                by_domain = min(by_domain, domain_client)
+                if email_client < by_email:
+                    by_email = email_client
+                if domain_client < by_domain:
+                    by_domain = domain_client
         if not outside:
             return None
         found = by_email if by_email != _NONE else by_domain

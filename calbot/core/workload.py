@@ -210,7 +210,9 @@ def measure(
         local_midnight(last_day, tz) + timedelta(days=2),
     )
     for index, event in enumerate(events):
-        if not is_busy(event, user):
+        # a meeting is busy: `is_busy` (a walk of the guest list) only for the others
+        flagged = meeting_flags is not None and meeting_flags[index]
+        if not flagged and not is_busy(event, user):
             continue
         try:
             whole = _utc(event)
@@ -225,7 +227,7 @@ def measure(
             away = list(local_days(span[0], span[1], tz))
             span = (local_midnight(away[0], tz), local_midnight(away[-1] + timedelta(1), tz))
         busy.append(span)
-        meeting = is_meeting_if_busy(event, user) if meeting_flags is None else meeting_flags[index]
+        meeting = is_meeting_if_busy(event, user) if meeting_flags is None else flagged
         if meeting:
             counts[local_start.date()] += 1
         # most spans lie within one local day: that day without walking (`local_days`)

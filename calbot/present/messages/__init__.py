@@ -31,7 +31,12 @@ def say(message: Message, lang: str) -> str:
         text, shown_in = en.TEXT[message.code], "en"
     if not message.args:  # most nested ones (an action's name, why a rule does not fit)
         return text.format()
-    return text.format(**{name: _shown(value, shown_in, lang) for name, value in message.args})
+    return text.format(
+        **{
+            name: value if type(value) in _AS_IS else _shown(value, shown_in, lang)
+            for name, value in message.args
+        }
+    )
 
 
 def section(prefix: str, lang: str) -> dict[str, str]:
