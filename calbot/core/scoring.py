@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
 from functools import lru_cache
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from calbot.core.messages import Arg, Hours, message
@@ -36,11 +37,13 @@ _VIDEO_WORDS = re.compile(
 )
 
 
-@lru_cache(maxsize=1024)  # asked by scoring and by deciding; a series repeats its text
+@lru_cache(maxsize=1024)  # asked by scoring and by drafting; a series repeats its text
 def has_agenda(description: str) -> bool:
+    """At least 12 letters or digits once links and what calendar apps paste are gone."""
     text = _URL.sub(" ", description[:AGENDA_SCAN_CHARS])
     text = _BOILERPLATE.sub(" ", text)
-    return sum(map(str.isalnum, text)) >= 12
+    # the 12th one found ends the count: most descriptions have it in their first words
+    return next(islice(filter(str.isalnum, text), 11, None), None) is not None
 
 
 def in_person(meeting: Meeting) -> bool:
