@@ -129,7 +129,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="report the median of this many")
     parser.add_argument("--before", default="", help="a checkout (with calbot/) to compare")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="calbot-bench-core-"))
+    with tempfile.TemporaryDirectory(prefix="calbot-bench-core-") as tmp:
+        compare(args, Path(tmp))
+
+
+def compare(args: argparse.Namespace, tmp: Path) -> None:
     token_file = tmp / "token.json"
     serve = ["--serve", "--events", str(args.events), "--token-file", str(token_file)]
     fake = subprocess.Popen(
