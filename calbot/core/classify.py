@@ -133,16 +133,18 @@ def match_client(
     for client in settings.clients:
         if any(_domain(a.email) in client.domains for a in outside):
             return client, _members(client, outside)
-    if settings.user.unknown_external_is_client:
-        domain = _domain(outside[0].email)
-        client = Client(
-            name=domain,
-            domains=(domain,),
-            tier=Tier.STANDARD,
-            language=settings.user.language,
-        )
-        return client, _members(client, outside)
-    return None
+    return _unknown(outside, settings.user)
+
+
+def _unknown(
+    outside: list[Attendee], user: UserSettings
+) -> tuple[Client, tuple[Attendee, ...]] | None:
+    """No client listed: the first outsider's domain, when unknown outsiders are clients."""
+    if not user.unknown_external_is_client:
+        return None
+    domain = _domain(outside[0].email)
+    client = Client(name=domain, domains=(domain,), tier=Tier.STANDARD, language=user.language)
+    return client, _members(client, outside)
 
 
 def _members(client: Client, outside: list[Attendee]) -> tuple[Attendee, ...]:
@@ -163,17 +165,81 @@ def classify_all(
     events: Sequence[Event], settings: CoreSettings
 ) -> tuple[list[Meeting], list[bool]]:
     """`classify` of each event, and whether each is a meeting (`is_meeting`, for the load
-    measure): one walk of each guest list for both."""
+    measure): one walk of each guest list for both, each address judged once (`_Addresses`).
+    `classify` is the plain statement of the same rules; tests hold the two equal."""
+    user = settings.user
+    judge = _Addresses(settings)
     meetings: list[Meeting] = []
     flags: list[bool] = []
     for event in events:
-        people = _meeting_people(event, settings.user)
+        if event.all_day or event.event_type != EventType.DEFAULT:
+            flags.append(False)
+            continue
+        people = _people(event, user, judge)
         flags.append(people is not None)
         if people is not None and event.status == "confirmed":
-            meeting = _client_meeting(event, people, settings)
+            meeting = _client_meeting(event, people, settings, judge)
             if meeting is not None:
                 meetings.append(meeting)
     return meetings, flags
+
+
+# What classifying needs to know of one address: (own: `UserSettings.is_own`, a calendar:
+# `is_calendar_address`, the first client listing the address, the first client listing its
+# domain), a client by its place in the file, `_NONE` for none. A plain tuple: read ~8 times
+# per event.
+_Address = tuple[bool, bool, int, int]
+_NONE = 1 << 62
+
+
+class _Addresses:
+    """Each address judged once per window (a window's guests are a few hundred addresses
+    in tens of thousands of guest lists), the clients looked up, not walked per guest."""
+
+    __slots__ = ("by_domain", "by_email", "clients", "known", "user")
+
+    def __init__(self, settings: CoreSettings) -> None:
+        self.user = settings.user
+        self.clients = settings.clients
+        self.by_email: dict[str, int] = {}
+        self.by_domain: dict[str, int] = {}
+        for index, client in enumerate(self.clients):
+            for email in client.emails:
+                self.by_email.setdefault(email, index)
+            for domain in client.domains:
+                self.by_domain.setdefault(domain, index)
+        self.known: dict[str, _Address] = {}
+
+    def judge(self, email: str) -> _Address:
+        known = self.known[email] = (
+            self.user.is_own(email),
+            is_calendar_address(email),
+            self.by_email.get(email, _NONE),
+            self.by_domain.get(_domain(email), _NONE),
+        )
+        return known
+
+    def match(self, people: list[Attendee]) -> tuple[Client, tuple[Attendee, ...]] | None:
+        """`match_client(people)`: an e-mail match beats a domain match, the first client
+        in the file among equals."""
+        known = self.known
+        outside = []
+        by_email = by_domain = _NONE
+        for a in people:
+            own, _, email_client, domain_client = known.get(a.email) or self.judge(a.email)
+            if not own:
+                outside.append(a)
+                if email_client < by_email:
+                    by_email = email_client
+                if domain_client < by_domain:
+                    by_domain = domain_client
+        if not outside:
+            return None
+        found = by_email if by_email != _NONE else by_domain
+        if found == _NONE:
+            return _unknown(outside, self.user)
+        client = self.clients[found]
+        return client, _members(client, outside)
 
 
 def _meeting_people(event: Event, user: UserSettings) -> list[Attendee] | None:
@@ -184,9 +250,36 @@ def _meeting_people(event: Event, user: UserSettings) -> list[Attendee] | None:
     return people if people or event.guests_hidden else None
 
 
-def _client_meeting(event: Event, people: list[Attendee], settings: CoreSettings) -> Meeting | None:
+def _people(event: Event, user: UserSettings, judge: _Addresses) -> list[Attendee] | None:
+    """`_meeting_people` of a timed default event, in one walk of its guest list."""
+    if event.status == "cancelled" or event.transparent:
+        return None
+    me: Attendee | None = None  # `self_attendee`
+    people: list[Attendee] = []
+    known = judge.known
+    for a in event.attendees:
+        if a.is_self or a.email == user.email:
+            if me is None:
+                me = a
+        elif (
+            not a.resource
+            and a.response != Response.DECLINED
+            and not (known.get(a.email) or judge.judge(a.email))[1]
+        ):
+            people.append(a)
+    if me is not None and me.response == Response.DECLINED:
+        return None
+    organizer = organizer_of(event, user) if event.organizer else None
+    if organizer is not None and organizer not in event.attendees:  # listed: judged above
+        people.append(organizer)
+    return people if people or event.guests_hidden else None
+
+
+def _client_meeting(
+    event: Event, people: list[Attendee], settings: CoreSettings, judge: _Addresses | None = None
+) -> Meeting | None:
     user = settings.user
-    matched = match_client(people, settings)
+    matched = match_client(people, settings) if judge is None else judge.match(people)
     if matched is None:
         return None
     client, client_attendees = matched

@@ -12,7 +12,7 @@ from calbot.core.draft_agenda import box_minutes
 from calbot.core.messages import Clauses, Message, message
 from calbot.core.model import Action, Decision, Event, Meeting, Proposal, Slot, Tier
 from calbot.core.records import HoldRecord
-from calbot.core.scoring import Score, has_agenda, in_person, is_repeated
+from calbot.core.scoring import Score, in_person, is_repeated
 from calbot.core.settings import CoreSettings
 from calbot.core.slots import SlotQuery, find_slots, slot_fits
 from calbot.core.workload import Interval, Workload, iso_week
@@ -168,7 +168,7 @@ def proposal_for(action: Action, s: Scored, scene: Scene) -> tuple[Proposal | No
     if action == Action.EMAIL:
         if m.client.tier == Tier.KEY:
             return None, message("why.email_key")
-        if is_repeated(m, s.week_count, settings) and not has_agenda(m.event.description):
+        if is_repeated(m, s.week_count, settings) and not s.score.agenda:
             return Proposal(), message("why.email_fits")
         return None, message("why.email_no")
     if action == Action.SHORTEN:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
 from functools import lru_cache
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from calbot.core.messages import Arg, Hours, message
@@ -36,11 +37,13 @@ _VIDEO_WORDS = re.compile(
 )
 
 
-@lru_cache(maxsize=1024)  # asked by scoring and by deciding; a series repeats its text
+@lru_cache(maxsize=1024)  # asked by scoring and by drafting; a series repeats its text
 def has_agenda(description: str) -> bool:
+    """At least 12 letters or digits once links and what calendar apps paste are gone."""
     text = _URL.sub(" ", description[:AGENDA_SCAN_CHARS])
     text = _BOILERPLATE.sub(" ", text)
-    return sum(map(str.isalnum, text)) >= 12
+    # the 12th one found ends the count: most descriptions have it in their first words
+    return next(islice(filter(str.isalnum, text), 11, None), None) is not None
 
 
 def in_person(meeting: Meeting) -> bool:
@@ -75,12 +78,20 @@ def is_repeated(meeting: Meeting, week_count: int, settings: CoreSettings) -> bo
 class Score:
     total: int  # 0-100, what the thresholds compare against
     factors: tuple[Factor, ...]  # including the tier adjustment; their points add up to total
+    # `has_agenda` of the description, as scored: deciding asks again (two regex passes
+    # over each of thousands of descriptions in a big window)
+    agenda: bool
 
 
 def factors_for(
-    meeting: Meeting, workload: Workload, week_count: int, settings: CoreSettings
+    meeting: Meeting,
+    workload: Workload,
+    week_count: int,
+    settings: CoreSettings,
+    agenda: bool,
 ) -> list[Factor]:
-    """The raw factors, before the tier weight; each says what to tell the user."""
+    """The raw factors, before the tier weight; each says what to tell the user. `agenda`:
+    `has_agenda` of the description."""
     event, t, p = meeting.event, settings.thresholds, settings.scoring
     tz = workload.tz
     day = event.start.astimezone(tz).date()
@@ -151,7 +162,7 @@ def factors_for(
             client=meeting.client.name,
             limit=t.max_meetings_per_client_per_week,
         )
-    if not has_agenda(event.description):
+    if not agenda:
         add("no_agenda", p.no_agenda, "factor.no_agenda")
     if meeting.user_optional:
         add("optional_or_colleague", p.optional_or_colleague, "factor.optional")
@@ -190,7 +201,8 @@ TIER_DETAIL = {Tier.KEY: "factor.tier_key", Tier.LOW: "factor.tier_low"}
 
 
 def score(meeting: Meeting, workload: Workload, week_count: int, settings: CoreSettings) -> Score:
-    raw = factors_for(meeting, workload, week_count, settings)
+    agenda = has_agenda(meeting.event.description)
+    raw = factors_for(meeting, workload, week_count, settings, agenda)
     subtotal = sum(f.points for f in raw)
     p = settings.scoring
     weight = {Tier.KEY: p.key_weight, Tier.STANDARD: p.standard_weight, Tier.LOW: p.low_weight}[
@@ -203,4 +215,4 @@ def score(meeting: Meeting, workload: Workload, week_count: int, settings: CoreS
         if total in (0, 100) and subtotal * weight != total:
             detail = message("factor.capped", detail=detail)
         factors.append(Factor("tier", total - subtotal, detail))
-    return Score(total, tuple(factors))
+    return Score(total, tuple(factors), agenda)

@@ -63,7 +63,16 @@ def json_escaped(json_text: str) -> str:
     strings, in indented text, newlines are layout and stay)."""
     if json_text.isascii() and "\x7f" not in json_text:
         return json_text
+    # Every unsafe character is past ASCII: looked for among those alone (the document's
+    # bytes with the ASCII ones dropped, a UTF-8 sequence never holds one), a few percent
+    # of a long document, before a scan of it all (~50 ms for 3 MB).
+    rest = json_text.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES)
+    if not _unsafe_pattern().search(rest.decode("utf-8", "surrogatepass")):
+        return json_text
     return _unsafe_pattern().sub(_json_escape, json_text)
+
+
+_ASCII_BYTES = bytes(range(0x7F))  # DEL (0x7f) is unsafe: kept
 
 
 def _json_escape(m: re.Match[str]) -> str:

@@ -210,35 +210,41 @@ def measure(
         local_midnight(last_day, tz) + timedelta(days=2),
     )
     for index, event in enumerate(events):
-        if not is_busy(event, user):
+        # a meeting is busy: `is_busy` (a walk of the guest list) only for the others
+        flagged = meeting_flags is not None and meeting_flags[index]
+        if not flagged and not is_busy(event, user):
             continue
         try:
             whole = _utc(event)
             local_start = event.start.astimezone(tz)
         except OverflowError:  # year 1 or 9999 in a far zone: nowhere near these days
             continue
-        cut = clip(whole, outer) if whole[0] < whole[1] else whole
-        if cut is None or not (outer[0] <= cut[0] <= outer[1]):
-            continue
+        if not (outer[0] <= whole[0] < whole[1] <= outer[1]):  # else `clip` keeps it whole
+            cut = clip(whole, outer) if whole[0] < whole[1] else whole
+            if cut is None or not (outer[0] <= cut[0] <= outer[1]):
+                continue
+        else:
+            cut = whole
         span = cut
         if event.all_day:  # an all-day out-of-office blocks its whole local days
             away = list(local_days(span[0], span[1], tz))
             span = (local_midnight(away[0], tz), local_midnight(away[-1] + timedelta(1), tz))
         busy.append(span)
-        meeting = is_meeting_if_busy(event, user) if meeting_flags is None else meeting_flags[index]
+        meeting = is_meeting_if_busy(event, user) if meeting_flags is None else flagged
         if meeting:
             counts[local_start.date()] += 1
         # most spans lie within one local day: that day without walking (`local_days`)
-        first = local_start if span[0] == whole[0] else span[0].astimezone(tz)
-        if span[1] > span[0] and (span[1] - _TICK).astimezone(tz).date() == first.date():
-            touched: Iterable[date] = (first.date(),)
+        first = (local_start if span[0] == whole[0] else span[0].astimezone(tz)).date()
+        if span[1] > span[0] and (span[1] - _TICK).astimezone(tz).date() == first:
+            touched: Iterable[date] = (first,)
         else:
             touched = local_days(span[0], span[1], tz)
+        focus = event.event_type == EventType.FOCUS
         for day in touched:
             busy_days[day].append(span)
             if meeting:
                 meetings[day].append(span)
-            if event.event_type != EventType.FOCUS:
+            if not focus:
                 blocking[day].append(span)
 
     days: dict[date, DayLoad] = {}

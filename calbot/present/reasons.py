@@ -3,13 +3,15 @@ calendar note and the digest show, and the list a review event shows."""
 
 from __future__ import annotations
 
+from calbot.core.messages import Say
 from calbot.core.model import Decision
 from calbot.present.messages import say
 
 
-def why_text(decision: Decision, lang: str) -> str:
-    """Why this action (which rules did not fit), "" when the decision does not say."""
-    return say(decision.why, lang) if decision.why else ""
+def why_text(decision: Decision, lang: str, words: Say = say) -> str:
+    """Why this action (which rules did not fit), "" when the decision does not say.
+    `words`: what turns the message into text (`say`, or a `remembering` one)."""
+    return words(decision.why, lang) if decision.why else ""
 
 
 def main_reason(decision: Decision, lang: str) -> str:

@@ -12,12 +12,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from calbot.core.messages import Say
 from calbot.core.model import Action
 from calbot.core.scan_result import Outcome, ScanResult
 from calbot.core.untrusted import json_escaped, one_line
 from calbot.core.vocab import DraftStatus
 from calbot.present.meeting_ids import short_ids
-from calbot.present.messages import say
+from calbot.present.messages import remembering, say
 from calbot.present.reasons import why_text
 
 
@@ -34,7 +35,10 @@ def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def meeting_doc(o: Outcome, ref_paths: Mapping[str, str], lang: str) -> dict[str, Any]:
+def meeting_doc(
+    o: Outcome, ref_paths: Mapping[str, str], lang: str, words: Say = say
+) -> dict[str, Any]:
+    """One meeting of the `--json` document; `words` as in `why_text`."""
     e, d = o.meeting.event, o.decision
     proposal = None
     if d.proposal is not None:
@@ -66,10 +70,10 @@ def meeting_doc(o: Outcome, ref_paths: Mapping[str, str], lang: str) -> dict[str
         "client": o.meeting.client.name,
         "score": d.score,
         "factors": [
-            {"code": f.code, "points": f.points, "detail": say(f.detail, lang)} for f in d.factors
+            {"code": f.code, "points": f.points, "detail": words(f.detail, lang)} for f in d.factors
         ],
         "action": d.action.value,
-        "why": why_text(d, lang),
+        "why": why_text(d, lang, words),
         "proposal": proposal,
         "draft": draft,
     }
@@ -78,10 +82,11 @@ def meeting_doc(o: Outcome, ref_paths: Mapping[str, str], lang: str) -> dict[str
 def result_doc(result: ScanResult, ref_paths: Mapping[str, str], lang: str) -> dict[str, Any]:
     """The `--json` document, its sentences in `lang`. `ref_paths` maps outbox refs to full
     paths."""
+    words = remembering()  # a window's meetings say the same sentences many times over
     return {
         "generated_at": iso(result.generated_at),
         "window": {"from": iso(result.window.start), "to": iso(result.window.end)},
-        "meetings": [meeting_doc(o, ref_paths, lang) for o in result.outcomes],
+        "meetings": [meeting_doc(o, ref_paths, lang, words) for o in result.outcomes],
         "holds": [
             {"event_id": h.event_id, "client": h.client, "start": iso(h.start), "end": iso(h.end)}
             for h in result.holds

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, time
 from functools import lru_cache
 
-from calbot.core.messages import Arg, Clauses, Hours, Message
+from calbot.core.messages import Arg, Clauses, Hours, Message, Say
 from calbot.present.messages import en, ms, vi
 
 TEXT: dict[str, dict[str, str]] = {"en": en.TEXT, "vi": vi.TEXT, "ms": ms.TEXT}
@@ -29,7 +29,52 @@ def say(message: Message, lang: str) -> str:
     shown_in = lang
     if text is None:
         text, shown_in = en.TEXT[message.code], "en"
-    return text.format(**{name: _shown(value, shown_in, lang) for name, value in message.args})
+    if not message.args:  # most nested ones (an action's name, why a rule does not fit)
+        return text.format()
+    return text.format(
+        **{
+            name: value if type(value) in _AS_IS else _shown(value, shown_in, lang)
+            for name, value in message.args
+        }
+    )
+
+
+def remembering() -> Say:
+    """`say`, remembering what it said: for one document that says the same few hundred
+    sentences thousands of times (a window's decisions and factors). Only a message whose
+    every value is of a type that shows equal values alike is remembered (str, int, date,
+    time, nested messages of the same): 1, 1.0 and True are equal, yet shown apart."""
+    said: dict[tuple[Message, str], str] = {}
+
+    def cached(message: Message, lang: str) -> str:
+        if not _alike(message):
+            return say(message, lang)
+        key = (message, lang)
+        text = said.get(key)
+        if text is None:
+            text = said[key] = say(message, lang)
+        return text
+
+    return cached
+
+
+_ALIKE = frozenset({str, int, date, time})
+
+
+def _alike(message: Message) -> bool:
+    for _, value in message.args:
+        kind = type(value)
+        if kind in _ALIKE:
+            continue
+        if kind is Message:
+            if not _alike(value):  # type: ignore[arg-type]
+                return False
+        elif kind is not Clauses or not all(
+            type(m) is Message and _alike(m)
+            for m in value.items  # type: ignore[union-attr]
+        ):
+            return False
+    return True
 
 
 def section(prefix: str, lang: str) -> dict[str, str]:

@@ -231,3 +231,75 @@ def test_classify_all_is_classify_and_is_meeting_of_each(
     meetings, flags = classify_all([ev, plain], s)
     assert meetings == [m for e in (ev, plain) if (m := classify(e, s)) is not None]
     assert flags == [is_meeting(ev, s.user), is_meeting(plain, s.user)]
+
+
+_CLIENTS = st.lists(
+    st.tuples(
+        st.lists(
+            st.sampled_from(["acme.example", "other.example", "studio.example"]),
+            min_size=1,
+            max_size=2,
+        ),
+        st.lists(st.sampled_from(["pat@acme.example", "x@other.example"]), max_size=2),
+        st.booleans(),
+    ),
+    min_size=1,
+    max_size=3,
+).map(
+    lambda specs: tuple(
+        client(f"C{i}", domains[0], domains=tuple(domains), emails=tuple(emails), skip=skip)
+        for i, (domains, emails, skip) in enumerate(specs)
+    )
+)
+
+
+@given(
+    events=st.lists(
+        st.tuples(
+            st.lists(_ADDRESSES, max_size=4, unique=True),
+            _ADDRESSES,
+            _STATUSES,
+            _RESPONSES,
+            st.booleans(),
+            st.booleans(),
+        ),
+        max_size=4,
+    ),
+    clients=_CLIENTS,
+    own=st.sampled_from([(), ("studio.example",), ("acme.example", "studio.example")]),
+    anyone=st.booleans(),
+)
+def test_classify_all_matches_clients_as_classify_does(events, clients, own, anyone):
+    """`classify_all` looks clients up by address and domain once per window: the same
+    client (e-mail before domain, first in the file), members, colleagues and skips as
+    `classify` walking the clients for each event, whatever the clients and own domains."""
+    s = settings(*clients, own_domains=own, unknown_external_is_client=anyone)
+    evs = [
+        event(
+            "2026-12-01 10:00",
+            guests=tuple(g for g in guests if g != ME),
+            organizer=organizer,
+            status=status,
+            me=person(ME, is_self=True, response=response, optional=optional),
+            transparent=transparent,
+        )
+        for guests, organizer, status, response, optional, transparent in events
+    ]
+    meetings, flags = classify_all(evs, s)
+    assert meetings == [m for e in evs if (m := classify(e, s)) is not None]
+    assert flags == [is_meeting(e, s.user) for e in evs]
+
+
+def test_classify_all_takes_the_first_client_in_the_file_whatever_the_guest_order():
+    first, second = client("First", "other.example"), client("Second", "acme.example")
+    by_email = client("By email", "legal.example", emails=("x@other.example",))
+    for clients, name in (((first, second), "First"), ((second, first, by_email), "By email")):
+        s = settings(*clients)
+        for guests in (
+            ("pat@acme.example", "x@other.example"),
+            ("x@other.example", "pat@acme.example"),
+        ):
+            ev = event("2026-12-01 10:00", guests=guests)
+            meetings, _ = classify_all([ev], s)
+            assert [m.client.name for m in meetings] == [name]
+            assert meetings == [classify(ev, s)]

@@ -8,7 +8,7 @@ from calbot.core.classify import classify
 from calbot.core.decide import Scene, Scored, decide_all, shorter_length
 from calbot.core.draft_agenda import box_minutes
 from calbot.core.model import Action, Tier
-from calbot.core.scoring import score
+from calbot.core.scoring import has_agenda, score
 from calbot.core.settings import Scoring
 from calbot.core.workload import measure
 from calbot.present.reasons import why_text
@@ -81,6 +81,20 @@ def test_email_for_a_repeated_meeting_without_agenda_but_never_for_a_key_client(
     d = decide([target], busy_tuesday(skip=(9,)), s=key)[target.id]
     assert d.action != Action.EMAIL and d.action != Action.NONE
     assert "key clients never" in why_text(d, "en")
+
+
+def test_deciding_reads_the_agenda_as_scored_and_never_scans_a_description_again():
+    """A big window has thousands of meetings, each description scanned by two regexes:
+    once, when scored (`Score.agenda`), not again when the email rule is weighed."""
+    targets = [
+        event("2026-12-01 09:00", 30, series_id="weekly", description=f"Status {i}.")
+        for i in range(3)
+    ]
+    has_agenda.cache_clear()
+    decisions = decide(targets, busy_tuesday(skip=(9,)))
+    info = has_agenda.cache_info()
+    assert info.hits + info.misses == len(targets)
+    assert any(d.action == Action.EMAIL for d in decisions.values())
 
 
 def test_shorten_proposes_a_shorter_length():

@@ -2,10 +2,12 @@ from datetime import date
 
 import pytest
 from builders import ME, block, client, event, person, settings
+from hypothesis import given
+from hypothesis import strategies as st
 
 from calbot.core.classify import classify
 from calbot.core.model import Tier
-from calbot.core.scoring import has_agenda, in_person, score
+from calbot.core.scoring import _BOILERPLATE, _URL, has_agenda, in_person, score
 from calbot.core.workload import measure
 from calbot.present.messages import say
 
@@ -127,10 +129,22 @@ def test_details_are_human_sentences():
         ("Join with Google Meet: https://meet.google.com/x\nLearn more about Meet", False),
         ("Agenda: pricing, timeline", True),
         ("Chương trình: báo giá, tiến độ", True),
+        ("abcdefghijk", False),
+        ("abc-def ghi jkl", True),
+        ("a_b c_d e_f g_h i_j k https://x.example/yz", False),
+        ("ZOOM meeting ID 123 passcode 9x 12345678901", True),
+        ("Meeting ID 12345678901 passcode", False),
     ],
 )
 def test_agenda_detection(text, expected):
     assert has_agenda(text) is expected
+
+
+@given(st.text(alphabet="ab1 _:-~/.wWhtpsJOINjoin\n", max_size=40))
+def test_agenda_is_twelve_letters_or_digits_left_after_links_and_boilerplate(text):
+    """The count stops at the 12th: the same answer as counting them all."""
+    left = _BOILERPLATE.sub(" ", _URL.sub(" ", text))
+    assert has_agenda(text) is (sum(map(str.isalnum, left)) >= 12)
 
 
 def test_in_person_needs_a_place_and_no_video():

@@ -2,6 +2,7 @@ from datetime import date
 
 from builders import ME, at, block, event, person, settings
 
+from calbot.core.classify import classify_all
 from calbot.core.model import EventType, Response
 from calbot.core.workload import measure
 
@@ -85,3 +86,39 @@ def test_client_in_another_timezone_counts_on_the_users_local_day():
 def test_busy_list_has_every_busy_event():
     w = load([event("2026-12-01 10:00", 60), block("2026-12-01 12:00", 30, EventType.FOCUS)])
     assert len(w.busy) == 2
+
+
+def _mixed_week():
+    return [
+        event("2026-12-01 09:00", 60),
+        event("2026-12-01 09:30", 90, guests=("sam@studio.example",)),
+        event("2026-12-01 12:00", 30, me=person(ME, is_self=True, response=Response.DECLINED)),
+        event("2026-12-01 13:00", 30, status="cancelled"),
+        event("2026-12-01 14:00", 30, transparent=True),
+        event("2026-12-01 15:00", 30, status="tentative"),
+        block("2026-12-02 09:00", 120, EventType.FOCUS),
+        block("2026-12-02 13:00", 60),
+        block("2026-12-03 00:00", 24 * 60, EventType.OUT_OF_OFFICE, all_day=True),
+        block("2026-12-04 08:00", 60, EventType.WORKING_LOCATION),
+        event("2026-12-04 23:30", 90),
+    ]
+
+
+def test_the_meeting_flags_of_classify_all_give_the_same_load(monkeypatch):
+    """A scan passes `classify_all`'s flags: the same load as asking each event, and the
+    guest list of a flagged meeting is not walked again to learn it is busy."""
+    import calbot.core.workload as workload
+
+    events = _mixed_week()
+    s = settings()
+    first, last = date(2026, 11, 30), date(2026, 12, 6)
+    _, flags = classify_all(events, s)
+    assert measure(events, s.user, first, last, meeting_flags=flags) == measure(
+        events, s.user, first, last
+    )
+    asked = []
+    real = workload.is_busy
+    monkeypatch.setattr(workload, "is_busy", lambda e, u: asked.append(e) or real(e, u))
+    measure(events, s.user, first, last, meeting_flags=flags)
+    assert asked == [e for e, meeting in zip(events, flags, strict=True) if not meeting]
+    assert 0 < len(asked) < len(events)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from calbot.core.messages import Clauses, Hours, Message, message
-from calbot.present.messages import TEXT, day_label, hours, say, section
+from calbot.present.messages import TEXT, day_label, hours, remembering, say, section
 
 CALBOT = Path(__file__).parents[3] / "calbot"
 TABLES = CALBOT / "present" / "messages"
@@ -159,3 +159,47 @@ def test_a_section_is_one_screens_words() -> None:
     words = section("review.", "ms")
     assert words["why"] == "Sebab" and words["cc"] == "Sk"
     assert section("review.", "en").keys() == words.keys()
+
+
+def test_remembering_says_the_same_and_says_each_sentence_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`result_doc` says a window's few hundred sentences thousands of times: each once,
+    only where equal values are shown alike (1, 1.0 and True are equal, shown apart)."""
+    import calbot.present.messages as messages
+
+    step = message(
+        "why.step",
+        action=message("why.action_reschedule"),
+        reason=message("why.reschedule_fits", count=3),
+    )
+    call = message("why.step", action=message("why.action_call"), reason=message("why.call_no"))
+    why = message("why.chosen", steps=Clauses((step, call)))
+    fits = message("why.reschedule_fits", count=3)
+    load = message("factor.week_load", week=49, hours=Hours(330), limit=Hours(900))
+    expected = {m: say(m, "vi") for m in (why, fits, load)}
+    said: list[Message] = []
+    real = messages.say
+
+    def counted(m: Message, lang: str) -> str:
+        said.append(m)
+        return real(m, lang)
+
+    monkeypatch.setattr(messages, "say", counted)
+    words = remembering()
+    assert words(why, "vi") == expected[why] and words(fits, "vi") == expected[fits]
+    first = len(said)
+    for _ in range(2):  # equal messages, built anew
+        again = message("why.chosen", steps=Clauses((step._replace(), call._replace())))
+        assert words(again, "vi") == expected[why]
+        assert words(fits._replace(), "vi") == expected[fits]
+    assert len(said) == first
+    shown = [words(message("why.reschedule_fits", count=c), "en") for c in (1, 1.0, True)]
+    assert [text.split("; ")[1] for text in shown] == [
+        "1 lighter slots found",
+        "1.0 lighter slots found",
+        "True lighter slots found",
+    ]
+    for _ in range(2):
+        assert words(load, "vi") == expected[load]
+    assert said.count(load) == 2  # a float inside: said each time
