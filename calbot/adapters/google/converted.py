@@ -24,6 +24,7 @@ Team mode keeps no local files: the source is built without this cache there.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import os
@@ -34,12 +35,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from calbot.core import model
 from calbot.core.model import Event
 
 CHUNK = 2000  # events per pickle: each pickle's memo (every object in it) stays small
 SPAN_MORE = timedelta(days=1)  # past the window's end: a day of rescans reuse an entry
-_FORMAT = 2  # bump when the pickled shape changes
+_FORMAT = 3  # bump when the pickled shape changes
 _CODE = (  # what turns cached rows into the `Event`s kept (relative to calbot/)
     "adapters/google/converted.py",
     "adapters/google/events.py",
@@ -67,6 +70,32 @@ class Converted:
 
     def covers(self, start: datetime, end: datetime) -> bool:
         return self.span_start <= start and end <= self.span_end
+
+
+def _init_fields() -> dict[type, tuple[str, ...]]:
+    """The core's data classes whose every field is an `__init__` argument, in order."""
+    found: dict[type, tuple[str, ...]] = {}
+    for value in vars(model).values():
+        if isinstance(value, type) and dataclasses.is_dataclass(value):
+            fields = dataclasses.fields(value)
+            if all(f.init for f in fields) and not hasattr(value, "__post_init__"):
+                found[value] = tuple(f.name for f in fields)
+    return found
+
+
+_FIELDS = _init_fields()
+
+
+class _Pickler(pickle.Pickler):
+    """Writes a core data class as a call of its constructor with its field values:
+    unpickled that way it costs a third of the default (`__setstate__` asks `fields()` of
+    every object: ~0.4 s for the bench's 31,000 events)."""
+
+    def reducer_override(self, obj: object) -> Any:  # NotImplemented: the default way
+        names = _FIELDS.get(type(obj))
+        if names is None:
+            return NotImplemented
+        return type(obj), tuple(getattr(obj, name) for name in names)
 
 
 @functools.cache
@@ -161,7 +190,7 @@ class ConvertedCache:
             with os.fdopen(fd, "wb") as f:
                 pickle.dump(entry, f, pickle.HIGHEST_PROTOCOL)
                 for chunk in chunks:
-                    pickle.dump(chunk, f, pickle.HIGHEST_PROTOCOL)
+                    _Pickler(f, pickle.HIGHEST_PROTOCOL).dump(chunk)
             Path(tmp).replace(self._path)
         except Exception:  # unwritable, or a value that does not pickle: nothing kept
             with contextlib.suppress(OSError):
