@@ -290,6 +290,20 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return failure_of(exc).exit_code
 
 
+def entry_point() -> int:
+    """`calbot` and `python -m calbot`: `main`, then the process ends. `main` stays free of
+    this so tests can call it again and again in one process."""
+    try:
+        return main()
+    finally:
+        # Python's shutdown runs full collections over every object still alive (the
+        # imported modules: ~90,000 objects), ~65 ms of an unchanged rescan's ~0.4 s. Frozen
+        # objects are left out of them; refcounting still frees what the modules held, the
+        # atexit hooks (logging's flush) still run, and the state is already committed and
+        # closed. Only garbage cycles are not finalized: none holds anything to flush.
+        gc.freeze()
+
+
 def _logs_off_stderr() -> None:
     """A command's stderr is its one-line error: with no handler configured,
     Python would print every warning there too — calbot's "retrying in 2 s", the Google
