@@ -1,3 +1,3 @@
-from calbot.cli.main import main
+from calbot.cli.main import entry_point
 
-raise SystemExit(main())
+raise SystemExit(entry_point())

@@ -8,14 +8,16 @@ import argparse
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from calbot.cli.completion import no_color
 from calbot.cli.init import config_flag
 from calbot.cli.options import config_path
 from calbot.core.untrusted import one_line
 from calbot.errors import ConfigError
-from calbot.usecases.doctor_check import Check, exit_code_for
+
+if TYPE_CHECKING:  # the doctor's modules load when it runs, not for every command
+    from calbot.usecases.doctor_check import Check
 
 __all__ = ["add_google_commands", "cmd_auth", "cmd_doctor", "print_checks"]
 
@@ -78,6 +80,7 @@ def cmd_doctor(args: argparse.Namespace, out: TextIO) -> int:
     # here, not at the top: the Google libraries would slow `calbot --help`
     from calbot.config.loader import default_state_dir, load_settings
     from calbot.usecases.doctor import run_checks
+    from calbot.usecases.doctor_check import exit_code_for
 
     path = config_path(args)
     try:
@@ -96,6 +99,7 @@ def _config_check(path: Path, exc: ConfigError) -> Check:
     """The failing config line, its fix said once: a missing file's message is only the
     fact, the fix names `calbot init` (with this --config)."""
     from calbot.config.loader import MISSING_FILE
+    from calbot.usecases.doctor_check import Check
 
     if exc.reason == MISSING_FILE:
         return Check(

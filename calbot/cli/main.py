@@ -25,7 +25,6 @@ from calbot.cli.options import config_path, load, state_dir
 from calbot.cli.run import add_run_command
 from calbot.core.untrusted import one_line
 from calbot.errors import CalbotError
-from calbot.usecases.failures import failure_of
 
 if TYPE_CHECKING:
     from calbot.config.settings import Settings
@@ -273,7 +272,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return run(args, out or sys.stdout)
     except CalbotError as exc:
         print(f"calbot: {one_line(str(exc))}", file=sys.stderr)
-        return failure_of(exc).exit_code
+        return _exit_code(exc)
     except KeyboardInterrupt:
         print("calbot: interrupted", file=sys.stderr)
         return 130
@@ -287,7 +286,28 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             "(set CALBOT_DEBUG=1 for details)",
             file=sys.stderr,
         )
-        return failure_of(exc).exit_code
+        return _exit_code(exc)
+
+
+def entry_point() -> int:
+    """`calbot` and `python -m calbot`: `main`, then the process ends. `main` stays free of
+    this so tests can call it again and again in one process."""
+    try:
+        return main()
+    finally:
+        # Python's shutdown runs full collections over every object still alive (the
+        # imported modules: ~90,000 objects), ~65 ms of an unchanged rescan's ~0.4 s. Frozen
+        # objects are left out of them; refcounting still frees what the modules held, the
+        # atexit hooks (logging's flush) still run, and the state is already committed and
+        # closed. Only garbage cycles are not finalized: none holds anything to flush.
+        gc.freeze()
+
+
+def _exit_code(exc: BaseException) -> int:
+    # imported on failure only: a scan that succeeds never needs it (start-up time)
+    from calbot.usecases.failures import failure_of
+
+    return failure_of(exc).exit_code
 
 
 def _logs_off_stderr() -> None:

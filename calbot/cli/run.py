@@ -9,7 +9,10 @@ import sys
 from typing import Any, TextIO
 
 from calbot.cli.options import config_path, state_dir
-from calbot.present.logs import LEVELS, secrets_from_files, setup_logging
+
+# `calbot.present.logs.LEVELS` (a test keeps them equal): the log module loads with the
+# worker, not for every command
+LEVELS = ("debug", "info", "warning", "error")
 
 __all__ = ["add_run_command", "cmd_run"]
 
@@ -42,6 +45,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     # imported here: the worker loads APScheduler and the adapters, which `calbot --help`
     # does not need
     from calbot.config.loader import load_settings
+    from calbot.present.logs import secrets_from_files, setup_logging
     from calbot.usecases.worker import run_worker
 
     path = config_path(args)

@@ -16,8 +16,9 @@ from calbot.core.untrusted import one_line
 from calbot.core.vocab import RunOutcome
 from calbot.errors import LockedError
 from calbot.ports.store import StateStore
-from calbot.present.logs import emit
-from calbot.usecases.failures import failure_of
+
+# present.logs and failures are imported by the paths that fail: a scan that goes well
+# never loads them (start-up time, issue 12)
 
 if TYPE_CHECKING:
     from calbot.usecases.scan import ScanResult
@@ -57,6 +58,8 @@ def ok_run(result: ScanResult, started: datetime) -> RunRecord:
 
 
 def failed_run(exc: BaseException, started: datetime) -> RunRecord:
+    from calbot.usecases.failures import failure_of
+
     failure = failure_of(exc)
     return RunRecord(started, datetime.now(started.tzinfo), failure.outcome, error=failure.error)
 
@@ -99,6 +102,8 @@ def _record_in(state_dir: Path, run: RunRecord, *, lock: bool) -> bool:
                 stack.enter_context(StateLock(state_dir, wait_seconds=0))
             store = SqliteStore.open(state_dir)
         except LockedError:
+            from calbot.present.logs import emit
+
             emit(log, "run.not_recorded", logging.DEBUG, reason="state store busy")
             return False
         except Exception as exc:
@@ -109,6 +114,8 @@ def _record_in(state_dir: Path, run: RunRecord, *, lock: bool) -> bool:
 
 
 def _not_recorded(exc: Exception) -> None:
+    from calbot.present.logs import emit
+
     emit(
         log,
         "run.not_recorded",

@@ -17,7 +17,6 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-from calbot.adapters.memory_state import MemoryStore
 from calbot.adapters.sqlite.cache import CacheTables
 from calbot.adapters.sqlite.holds import HoldTables
 from calbot.adapters.sqlite.ledger import LedgerTables
@@ -46,7 +45,7 @@ class SqliteStore(LedgerTables, CacheTables, ReviewTables, HoldTables, PendingTa
         state_dir = Path(state_dir).expanduser()
         path = state_dir / DB_NAME
         if readonly and not path.exists() and not path.is_symlink():
-            return MemoryStore(readonly=True)
+            return _empty_store()
         check_store_file(path)
         try:
             if readonly:
@@ -66,7 +65,7 @@ class SqliteStore(LedgerTables, CacheTables, ReviewTables, HoldTables, PendingTa
         try:
             if readonly and schema_version(conn) == 0:  # a file calbot never set up
                 conn.close()
-                return MemoryStore(readonly=True)
+                return _empty_store()
             migrate(conn, path, readonly=readonly)
         except sqlite3.Error as exc:
             conn.close()
@@ -172,6 +171,14 @@ def _open_error(path: Path, exc: sqlite3.Error) -> CalbotError:
     if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
         return StoreUnreadable(path, str(exc))
     return CalbotError(f"cannot open the state store at {path}: {exc}")
+
+
+def _empty_store() -> StateStore:
+    """What a dry run reads when there is no store yet. Imported only then: a scan of an
+    existing store never builds one (start-up time)."""
+    from calbot.adapters.memory_state import MemoryStore
+
+    return MemoryStore(readonly=True)
 
 
 def _connect(database: str, *, uri: bool) -> sqlite3.Connection:
