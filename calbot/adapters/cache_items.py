@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 
 CACHE_BATCH = 1000  # cached items parsed per `json.loads` when streamed
 
@@ -21,6 +22,15 @@ def load_items(texts: Iterable[str]) -> list[dict[str, object]]:
 # every event of the calendar. Items are decoded JSON, so they hold no cycle to look for
 # (which halves the time per item).
 _ITEM_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+# The C encoder that `_ITEM_ENCODER.encode` makes anew for every item, made once (a seventh
+# of the time per item), with the same settings: no markers (no cycle check), no indent.
+_C_ENCODE = (
+    None
+    if c_make_encoder is None
+    else c_make_encoder(
+        None, _ITEM_ENCODER.default, encode_basestring, None, ":", ",", False, False, True
+    )
+)
 
 
 def item_json(item: dict[str, object]) -> tuple[str, str | None]:
@@ -30,7 +40,9 @@ def item_json(item: dict[str, object]) -> tuple[str, str | None]:
         raise ValueError(f"a cached event needs a non-empty string id, got {event_id!r}")
     if item.get("status") == "cancelled":
         return event_id, None
-    return event_id, _ITEM_ENCODER.encode(item)
+    if _C_ENCODE is None:
+        return event_id, _ITEM_ENCODER.encode(item)
+    return event_id, "".join(_C_ENCODE(item, 0))
 
 
 # --- Window bounds (issue 12): what a store keeps beside each item to select a window ----

@@ -5,6 +5,7 @@ this one."""
 from __future__ import annotations
 
 import gc
+import re
 import threading
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
@@ -50,7 +51,7 @@ def _pages(
 ) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
     fetch = _fetcher(api, cal, params)
     page_token: str | None = None
-    response = first.result() if first is not None else fetch(None)
+    response, plain = first.result() if first is not None else fetch(None)
     ahead: _Ahead | None = None
     try:
         while True:
@@ -62,7 +63,11 @@ def _pages(
             if not last:
                 ahead = _Ahead(fetch, next_page)
             raw = response.get("items")
-            page = [compact(i) for i in raw if isinstance(i, dict)] if isinstance(raw, list) else []
+            page = (
+                [compact(i, no_surrogates=plain) for i in raw if isinstance(i, dict)]
+                if isinstance(raw, list)
+                else []
+            )
             del response, raw  # only the compact items stay in memory
             if last:
                 yield page, sync_token if isinstance(sync_token, str) and sync_token else None
@@ -70,18 +75,27 @@ def _pages(
             yield page, None
             page_token = next_page
             assert ahead is not None
-            response, ahead = ahead.result(), None
+            (response, plain), ahead = ahead.result(), None
     finally:
         if ahead is not None:
             ahead.wait()
 
 
-def _fetcher(api: GoogleApi, cal: str, params: dict[str, str]) -> Callable[[str | None], Any]:
-    """One page of `events.list` by its page token (None: the first page)."""
+# The JSON escape of a UTF-16 surrogate (\ud800-\udfff), the only way one gets into a
+# decoded answer: UTF-8 cannot carry one (the decoder refuses it). A match may be a
+# proper pair or no escape at all ("\\ud8..."): then the items are only checked as before.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _fetcher(
+    api: GoogleApi, cal: str, params: dict[str, str]
+) -> Callable[[str | None], tuple[Any, bool]]:
+    """One page of `events.list` by its page token (None: the first page): (the decoded
+    answer, whether its text holds no surrogate escape, for `compact`)."""
     events = api.events()  # built here, in the caller's thread
     what = f"reading calendar {cal}"
 
-    def fetch(page_token: str | None) -> Any:
+    def fetch(page_token: str | None) -> tuple[Any, bool]:
         request = events.list(
             calendarId=cal,
             singleEvents=True,
@@ -90,7 +104,16 @@ def _fetcher(api: GoogleApi, cal: str, params: dict[str, str]) -> Callable[[str 
             pageToken=page_token,
             **params,
         )
-        return api.call(request, what=what)
+        decode = request.postproc
+        plain = [False]  # of the answer decoded last (a retry decodes its own)
+
+        def postproc(resp: Any, content: Any) -> Any:
+            decoded = decode(resp, content)  # its errors as they were
+            plain[0] = isinstance(content, bytes) and not _SURROGATE_ESCAPE.search(content)
+            return decoded
+
+        request.postproc = postproc
+        return api.call(request, what=what), plain[0]
 
     return fetch
 

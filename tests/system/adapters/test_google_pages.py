@@ -125,3 +125,34 @@ def test_collections_are_fewer_while_paging_and_as_before_after() -> None:
 def test_every_event_comes_once(google: Any, api: Any) -> None:
     ids = [i["id"] for p, _ in pages(api, "primary", timeMin=START) for i in p]
     assert len(ids) == len(set(ids)) == EVENTS
+
+
+def test_items_are_kept_as_google_shaped_them_unless_a_text_may_hold_a_surrogate(
+    google: Any, api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The answer's text tells whether any text of a page holds a lone surrogate (only a
+    # JSON escape brings one): without, `compact` keeps the items it would rebuild alike
+    # (the cost of a full sync's compaction halved); with, every item is checked.
+    from calbot.adapters.google import events as google_events
+
+    google.add_event(
+        summary="Broken \ud800 text",
+        start={"dateTime": "2025-03-20T09:00:00+00:00"},
+        end={"dateTime": "2025-03-20T10:00:00+00:00"},
+    )
+    seen: list[bool] = []
+
+    def compact(item: dict[str, Any], *, no_surrogates: bool = False) -> dict[str, Any]:
+        seen.append(no_surrogates)
+        return google_events.compact(item, no_surrogates=no_surrogates)
+
+    monkeypatch.setattr("calbot.adapters.google.pages.compact", compact)
+    got = []
+    for page, _ in pages(api, "primary", timeMin=START):
+        got.append((page, list(seen)))
+        seen.clear()
+    assert [flags for _, flags in got] == [[True] * 3] * 5 + [[False]]
+    (last,) = got[-1][0]
+    assert last["summary"] == "Broken \ufffd text"
+    first = got[0][0][0]
+    assert first == google_events.compact(first) and first["summary"] == "Call 0"

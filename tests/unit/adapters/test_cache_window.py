@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from store_records import item
 
-from calbot.adapters.cache_items import NO_END, NO_START, item_bounds
+from calbot.adapters.cache_items import NO_END, NO_START, item_bounds, item_json
 from calbot.adapters.sqlite import DB_NAME, SqliteStore, schema
 
 
@@ -99,3 +99,16 @@ def test_rows_cached_before_the_migration_get_their_window(
 )
 def test_item_bounds(times: dict[str, object], bounds: tuple[str, str]) -> None:
     assert item_bounds({"id": "x", **times}) == bounds
+
+
+def test_item_json_is_the_json_module_text() -> None:
+    # made by a C encoder built once (not one per item): the same text as json.dumps
+    item: dict[str, object] = {
+        "id": "e1",
+        "summary": 'Caf\u00e9 \u2603 "q" \\ \n',
+        "n": [1, 2.5, 1e300, float("nan"), -0.0, True, None],
+        "start": {"dateTime": "2025-03-04T10:00:00+01:00"},
+        "nested": {"a": [{}, []]},
+    }
+    expected = json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+    assert item_json(item) == ("e1", expected)

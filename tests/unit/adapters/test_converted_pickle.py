@@ -53,3 +53,16 @@ def test_events_are_written_as_constructor_calls_not_state(tmp_path: Path) -> No
     for value in vars(model).values():
         if isinstance(value, type) and is_dataclass(value):
             assert all(f.init for f in fields(value)), value
+
+
+def test_the_pickler_calls_python_only_for_the_core_data_classes() -> None:
+    # a `reducer_override` is called for every object written (datetimes, tuples, enums):
+    # the dispatch table is looked up in C, and names only the core's data classes
+    from calbot.adapters.google.converted import _Pickler
+
+    assert "reducer_override" not in vars(_Pickler)
+    table = _Pickler.dispatch_table
+    assert Event in table and Attendee in table
+    assert all(is_dataclass(cls) for cls in table)
+    odd = Attendee("x@acme.example")
+    assert table[Attendee](odd) == (Attendee, tuple(getattr(odd, f.name) for f in fields(odd)))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from calbot.adapters.google.event_times import item_end
 from calbot.adapters.google.events import (
@@ -400,3 +403,57 @@ def test_attendees_read_alike_are_one_object_and_only_true_counts() -> None:
     other_me = to_event(item(attendees=people), "primary", "a@acme.example", BERLIN)
     assert other_me is not None and other_me.attendees[0].is_self
     assert not first[0].is_self
+
+
+_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=3)
+_VALUE = st.one_of(st.none(), st.booleans(), st.integers(-1, 1), st.just(0.0), _TEXT)
+_TIME = st.dictionaries(st.sampled_from(["date", "dateTime", "timeZone", "x"]), _VALUE)
+_PERSON = st.dictionaries(
+    st.sampled_from(["email", "displayName", "self", "optional", "organizer", "comment"]), _VALUE
+)
+_ITEM = st.dictionaries(
+    st.sampled_from(["id", "status", "summary", "iCalUID", "attendeesOmitted", "kind", "etag"]),
+    _VALUE,
+).flatmap(
+    lambda top: st.fixed_dictionaries(
+        {},
+        optional={
+            "start": st.one_of(_TIME, _VALUE),
+            "end": st.one_of(_TIME, _VALUE),
+            "attendees": st.one_of(st.lists(st.one_of(_PERSON, _VALUE), max_size=3), _VALUE),
+            "organizer": st.one_of(_PERSON, _VALUE),
+        },
+    ).map(lambda more: {**top, **more})
+)
+
+
+@given(_ITEM)
+def test_compact_without_surrogates_gives_the_same_item_in_the_same_order(
+    raw: dict[str, Any],
+) -> None:
+    slow = compact(raw)
+    fast = compact(raw, no_surrogates=True)
+    assert json.dumps(fast) == json.dumps(slow)  # the cached text too: same key order
+    again = compact(slow, no_surrogates=True)
+    assert json.dumps(again) == json.dumps(slow)
+
+
+def test_an_item_google_shaped_is_kept_as_it_is_only_without_surrogates() -> None:
+    raw = item(
+        attendees=[{"email": "a@acme.example", "responseStatus": "accepted"}],
+        organizer={"email": "a@acme.example"},
+        summary="Caf\u00e9",
+    )
+    assert compact(raw, no_surrogates=True) is raw  # what saves rebuilding every item
+    assert compact(raw) is not raw and compact(raw) == raw
+    assert compact({**raw, "summary": "x\ud800"})["summary"] == "x\ufffd"
+    changes: tuple[dict[str, Any], ...] = (
+        {"location": ""},
+        {"kind": "calendar#event"},
+        {"attendees": [{"email": "a@acme.example", "optional": False}]},
+        {"start": {"dateTime": "2025-03-04T10:00:00+01:00", "x": 1}},
+        {"organizer": {}},
+    )
+    for changed in changes:
+        other = {**raw, **changed}
+        assert compact(other, no_surrogates=True) == compact(other) != other
