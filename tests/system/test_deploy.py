@@ -290,7 +290,7 @@ def test_dockerfile_copies_what_pyproject_needs_to_build():
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert project["readme"] == "README.md"
-    assert project["scripts"]["calbot"] == "calbot.cli.main:main"
+    assert project["scripts"]["calbot"] == "calbot.cli.main:entry_point"
 
 
 # --- compose ------------------------------------------------------------------------------
