@@ -99,25 +99,6 @@ def _zone(zone: tzinfo | None) -> str | None:
     return repr(zone)  # datetime.timezone: a fixed offset, its repr is all of it
 
 
-def tz_database_stamp() -> str | None:
-    """Which time zone rules this machine has: the stat of each zone folder's `tzdata.zi`
-    (every tzdata release rewrites it) and of the `tzdata` package. None when there is
-    neither: a rules update could not be told, so nothing is memoized."""
-    stamps = []
-    for folder in zoneinfo.TZPATH:
-        with contextlib.suppress(OSError):
-            st = (Path(folder) / "tzdata.zi").stat()
-            stamps.append(f"{folder}:{st.st_mtime_ns}:{st.st_size}")
-    from importlib.util import find_spec
-
-    with contextlib.suppress(ImportError, ValueError, OSError):
-        spec = find_spec("tzdata")
-        if spec is not None and spec.origin is not None:
-            st = Path(spec.origin).stat()
-            stamps.append(f"tzdata:{st.st_mtime_ns}:{st.st_size}")
-    return ";".join(stamps) or None
-
-
 class DraftMemo:
     """One scan's use of the memo file: `get` before rendering, `put` after, `save` at the
     end (written only when something was rendered; it then holds this scan's drafts only)."""
@@ -126,6 +107,8 @@ class DraftMemo:
         self._path = path
         self._used: dict[str, list[Any]] = {}
         self._changed = False
+        from calbot.config.cache_dir import tz_database_stamp
+
         zones = tz_database_stamp()
         try:
             base = json.dumps([digest, zones, canonical(settings)]) if zones else None

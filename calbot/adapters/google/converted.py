@@ -31,7 +31,6 @@ import operator
 import os
 import pickle
 import tempfile
-import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -120,26 +119,6 @@ def code_tag() -> str:
     return digest.hexdigest()[:16]
 
 
-@functools.cache
-def tz_stamp() -> str | None:
-    """Which time zone rules this machine has (a converted time depends on them): the stat
-    of each zone folder's `tzdata.zi` and of the `tzdata` package; None when neither is
-    found (then nothing is kept: a rules update could not be told)."""
-    stamps = []
-    for folder in zoneinfo.TZPATH:
-        with contextlib.suppress(OSError):
-            st = (Path(folder) / "tzdata.zi").stat()
-            stamps.append(f"{folder}:{st.st_mtime_ns}:{st.st_size}")
-    from importlib.util import find_spec
-
-    with contextlib.suppress(ImportError, ValueError, OSError):
-        spec = find_spec("tzdata")
-        if spec is not None and spec.origin is not None:
-            st = Path(spec.origin).stat()
-            stamps.append(f"tzdata:{st.st_mtime_ns}:{st.st_size}")
-    return ";".join(stamps) or None
-
-
 class ConvertedCache:
     """The entry of one calendar as one user in one zone sees it."""
 
@@ -151,9 +130,9 @@ class ConvertedCache:
 
     @classmethod
     def open(cls, calendar_id: str, user_email: str, zone: str) -> ConvertedCache | None:
-        from calbot.config.cache_dir import cache_dir
+        from calbot.config.cache_dir import cache_dir, tz_database_stamp
 
-        zones = tz_stamp()
+        zones = tz_database_stamp()
         if zones is None:
             return None
         folder = cache_dir("google")
