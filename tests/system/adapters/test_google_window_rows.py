@@ -4,13 +4,13 @@ window. Real googleapiclient against the fake Google, the real SQLite store."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 from builders import plain_google_settings
+from window_rows import HISTORY, HORIZON, HOURS, NOW, CountingCache, hourly, lists
 
 from calbot.adapters.google.api import connect
 from calbot.adapters.google.calendar import GoogleCalendarSource
@@ -18,37 +18,6 @@ from calbot.adapters.sqlite import SqliteStore
 from calbot.config.settings import Settings
 from calbot.core.model import Event
 from calbot.ports.store import SyncCache
-
-NOW = datetime(2025, 3, 3, 7, 0, tzinfo=UTC)
-HISTORY = timedelta(days=14)
-HORIZON = timedelta(days=14)
-
-HOURS = 2600  # an hourly series of 108 days; the window is 28 days of it
-
-
-class CountingCache:
-    """The store, counting the cached rows it hands out (each decoded and converted)."""
-
-    def __init__(self, store: SqliteStore) -> None:
-        self.store = store
-        self.rows = 0
-        self.whole_reads = 0
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.store, name)
-
-    def iter_cached_events(self, calendar_id: str) -> Iterator[dict[str, object]]:
-        self.whole_reads += 1
-        for item in self.store.iter_cached_events(calendar_id):
-            self.rows += 1
-            yield item
-
-    def cached_events_between(
-        self, calendar_id: str, start: datetime, end: datetime
-    ) -> Iterator[dict[str, object]]:
-        for item in self.store.cached_events_between(calendar_id, start, end):
-            self.rows += 1
-            yield item
 
 
 @pytest.fixture
@@ -62,21 +31,6 @@ def scan(
     api = connect(settings, sleep=lambda s: None)
     src = GoogleCalendarSource(api, settings, cache, writable=writable, now=NOW)
     return list(src.events(NOW - HISTORY, NOW + HORIZON)), src
-
-
-def lists(google: Any) -> list[Any]:
-    return [r for r in google.requests if r.route == "calendar.events.list"]
-
-
-def hourly(google: Any) -> str:
-    return str(
-        google.add_event(
-            summary="Hourly ping",
-            start={"dateTime": "2025-02-10T08:00:00Z", "timeZone": "UTC"},
-            end={"dateTime": "2025-02-10T08:15:00Z", "timeZone": "UTC"},
-            recurrence=[f"RRULE:FREQ=HOURLY;COUNT={HOURS}"],
-        )["id"]
-    )
 
 
 @pytest.mark.parametrize("writable", [True, False])
