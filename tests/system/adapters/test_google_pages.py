@@ -9,15 +9,15 @@ import gc
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import plain_google_settings
 
 from calbot.adapters.google.api import ApiError, GoogleApi, connect
 from calbot.adapters.google.pages import FirstPage, fewer_collections, pages
-from calbot.adapters.google.scopes import scopes_for
-from calbot.config.loader import parse_settings
 
 START = "2025-01-01T00:00:00Z"
 EVENTS = 15  # five pages of three
@@ -26,16 +26,7 @@ EVENTS = 15  # five pages of three
 @pytest.fixture
 def api(google: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GoogleApi:
     monkeypatch.setattr("calbot.adapters.google.pages.PAGE_SIZE", 3)
-    token = tmp_path / "token.json"
-    data = {
-        "user": {"email": google.user_email, "timezone": "Europe/Berlin"},
-        "source": {"kind": "google", "calendars": ["primary"]},
-        "google": {"api_root": google.root, "token_file": str(token)},
-        "outputs": {"outbox": ""},
-        "clients": [{"name": "Acme", "domains": ["acme.example"]}],
-    }
-    settings = parse_settings(data, path="calbot.toml", check_templates=False)
-    google.write_token(token, scopes_for(settings))
+    settings = plain_google_settings(google, tmp_path, datetime.now(UTC))
     for n in range(EVENTS):
         google.add_event(
             summary=f"Call {n}",
