@@ -21,9 +21,9 @@ from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from calbot.adapters.google.api import ApiError, GoogleApi
-from calbot.adapters.google.event_times import item_end
 from calbot.adapters.google.events import event_label
 from calbot.adapters.google.pages import FirstPage, pages
+from calbot.adapters.google.sync_overlay import Overlay
 from calbot.adapters.google.sync_state import (
     SYNC_MARGIN,
     new_stamp,
@@ -52,22 +52,12 @@ class CalendarGone(Exception):
 
 
 @dataclass(slots=True)
-class _Overlay:
-    """A sync's changes kept in memory on top of the cache (`writable=False` only)."""
-
-    upserts: dict[str, dict[str, Any]]
-    removed: set[str]
-    cancelled_series: dict[str, set[str]]  # series id → instances re-sent after it
-    prune_before: datetime | None
-
-
-@dataclass(slots=True)
 class _Synced:
     """A calendar already synced in this scan: where its items are now."""
 
     covered_from: datetime  # the cache holds every event ending after this
     items: dict[str, dict[str, Any]] | None = None  # a full sync not written (dry run)
-    overlay: _Overlay | None = None  # an incremental sync not written (dry run)
+    overlay: Overlay | None = None  # an incremental sync not written (dry run)
     gone: bool = False  # 404: no events
 
 
@@ -216,32 +206,8 @@ class CalendarSync:
         """Apply the changes to the cache, then stream the cache (pruned as it goes).
         `stamps`: (the stored rows' stamp, the caller's `known`)."""
         stamp, known = stamps
-        overlay = _Overlay({}, set(), {}, prune_from(covered_from, start))
-        for item in changes:
-            event_id = item.get("id")
-            if not isinstance(event_id, str) or not event_id:
-                self._warn(message("warn.item_without_id", item=event_label(item)))
-                continue
-            if item.get("status") == "cancelled":
-                # A cancelled series may come back as its parent id alone: its instances go
-                # (those cached are dropped while the cache is streamed).
-                overlay.cancelled_series[event_id] = set()
-                gone = [event_id] + [
-                    i for i, it in overlay.upserts.items() if it.get("recurringEventId") == event_id
-                ]
-                for i in gone:
-                    overlay.upserts.pop(i, None)
-                    overlay.removed.add(i)
-            else:
-                overlay.upserts[event_id] = item
-                overlay.removed.discard(event_id)
-                series = item.get("recurringEventId")
-                if isinstance(series, str) and series in overlay.cancelled_series:
-                    overlay.cancelled_series[series].add(event_id)
-        # No change in the answer and nothing to prune: the rows stay as they are.
-        same = not (overlay.upserts or overlay.removed or overlay.cancelled_series) and (
-            overlay.prune_before is None
-        )
+        overlay = Overlay.of(changes, prune_from(covered_from, start), self._warn)
+        same = overlay.unchanged
         if overlay.prune_before is not None:
             covered_from = overlay.prune_before
         if not self._writable:
@@ -269,7 +235,7 @@ class CalendarSync:
                 whole = bool(overlay.cancelled_series) or overlay.prune_before is not None
                 for item in self._cached(cal, whole=whole):
                     event_id = str(item["id"])
-                    if self._doomed(item, overlay):
+                    if overlay.doomed(item, self._zone):
                         dropped.append({"id": event_id, "status": "cancelled"})
                     else:
                         yield event_id, item
@@ -281,31 +247,17 @@ class CalendarSync:
         self._stamps[cal] = stamp
         self._synced[cal] = _Synced(covered_from)
 
-    def _overlaid(self, cal: str, overlay: _Overlay) -> Iterator[Change]:
+    def _overlaid(self, cal: str, overlay: Overlay) -> Iterator[Change]:
         """The cache as the overlay's changes would leave it (nothing written)."""
         for item in self._cached(cal):
             event_id = str(item["id"])
             if event_id in overlay.removed or event_id in overlay.upserts:
                 continue
-            if not self._doomed(item, overlay):
+            if not overlay.doomed(item, self._zone):
                 yield event_id, item
         for event_id, item in overlay.upserts.items():
-            if not self._doomed(item, overlay):
+            if not overlay.doomed(item, self._zone):
                 yield event_id, item
-
-    def _doomed(self, item: dict[str, Any], overlay: _Overlay) -> bool:
-        """An instance of a series cancelled in this sync (and not re-sent after it), or an
-        item that ended before the cache's new lower edge."""
-        series = item.get("recurringEventId")
-        if isinstance(series, str):
-            kept = overlay.cancelled_series.get(series)
-            if kept is not None and item.get("id") not in kept:
-                return True
-        if overlay.prune_before is not None:
-            ended = item_end(item, self._zone)
-            if ended is not None and ended <= overlay.prune_before:
-                return True
-        return False
 
     def _cached(self, cal: str, *, whole: bool = False) -> Iterator[dict[str, Any]]:
         if whole or self._window is None:
