@@ -1,17 +1,24 @@
 """Shared fixtures. The fake Google server's fixture lives in tests/fakes/plugin.py.
 
 Hypothesis runs derandomized (the same examples every run: the suite is deterministic and a
-CI failure reproduces locally); `HYPOTHESIS_PROFILE=explore` draws new examples each run."""
+CI failure reproduces locally); `HYPOTHESIS_PROFILE=explore` draws new examples each run.
+The "too slow" health check is off: it times the drawing of examples, and on a fresh checkout
+the first text strategy builds Hypothesis's Unicode tables (~1.4 s), which failed a test
+that ran first; what a test checks never depends on how fast examples come."""
 
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
-settings.register_profile("default", derandomize=True, database=None)
-settings.register_profile("explore", derandomize=False)
+settings.register_profile(
+    "default", derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "explore", derandomize=False, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 _PLUGIN = Path(__file__).parent / "fakes" / "plugin.py"
