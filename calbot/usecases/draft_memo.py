@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -126,13 +127,28 @@ class DraftMemo:
 
         The meeting and decision by their pickle: complete (every field of every dataclass,
         a value's type, a zone by its name), and equal bytes unpickle to equal values, so
-        equal keys mean equal inputs. (Their types hold no sets, whose order would vary
-        between processes; that would cost misses, never a wrong hit.) A value that does
-        not pickle is not memoized."""
+        equal keys mean equal inputs. Pickled without a memo, so the bytes follow the
+        values alone, not which objects they share: a first scan's events (from Google's
+        pages) and a rescan's (from the converted-window file) have the same drafts. (Their
+        types hold no sets, whose order would vary between processes; that would cost
+        misses, never a wrong hit.) A value that does not pickle is not memoized.
+
+        Left out: calbot's own note on the event (`notes`, `color_id`). It is written
+        from the draft, after it, and no template variable reads it (`draft_context`):
+        with it in, every rescan after a note changed would render its draft again."""
         if self._base is None:
             return None
+        event = meeting.event
+        if event.notes or event.color_id:
+            meeting = dataclasses.replace(
+                meeting, event=dataclasses.replace(event, notes=(), color_id="")
+            )
         try:
-            inputs = pickle.dumps((meeting, decision, opening), protocol=5)
+            out = io.BytesIO()
+            pickler = pickle.Pickler(out, protocol=5)
+            pickler.fast = True  # no memo (see above); the values hold no cycle
+            pickler.dump((meeting, decision, opening))
+            inputs = out.getvalue()
         except (pickle.PicklingError, TypeError, AttributeError, ValueError):
             return None
         return hashlib.sha256(self._base + b"\0" + inputs).hexdigest()

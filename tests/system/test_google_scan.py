@@ -280,3 +280,28 @@ def test_every_real_scan_is_logged_for_the_digest(google, account, tmp_path):
     assert [r.outcome for r in runs] == ["ok", "auth"]
     assert runs[0].counts["drafted"] == 1 and "calbot auth" in runs[1].error
     assert len(reviews) == 1 and reviews[0].action == "reschedule" and reviews[0].drafts["gmail"]
+
+
+def test_a_rescan_takes_its_drafts_from_the_memo_not_from_rendering(google, account, monkeypatch):
+    # issue 12: the first scan's events come from Google's pages, the rescan's from the
+    # cache, now with calbot's note on them: the same drafts, taken as they were
+    from calbot.config.template_files import TemplateSource
+
+    code, first = scan(account)
+    assert code == 0
+    rendered: list[str] = []
+    real = TemplateSource.draft
+
+    def counting(self, meeting, *args, **kwargs):
+        rendered.append(meeting.event.id)
+        return real(self, meeting, *args, **kwargs)
+
+    monkeypatch.setattr(TemplateSource, "draft", counting)
+    code, again = scan(account)
+    assert code == 0
+
+    def texts(doc):
+        return [(m["draft"]["subject"], m["draft"]["body"]) for m in doc["meetings"] if m["draft"]]
+
+    assert texts(again) and texts(again) == texts(first)
+    assert rendered == []
