@@ -28,6 +28,11 @@ def relearned_holds(
     before deciding, so their slots stay busy for every other proposal and kept by their
     own. Also returns, per such sink, which of the drafts this scan might write are there
     already: the sync's adoption needs no second listing."""
+    relearning = [
+        sink for sink in sinks if sink.kind is SinkKind.MAIL and not store.sink_records(sink.name)
+    ]
+    if not relearning:  # the usual case: nothing to look for (~13,000 ids on a big window)
+        return [], {}
     meetings = {
         s.meeting.event.draft_key: s.meeting
         for s in reversed(scored)
@@ -39,11 +44,11 @@ def relearned_holds(
         for action in Action
         if action != Action.NONE
     }
+    if not ids:
+        return [], {}
     holds: dict[str, list[HoldRecord]] = {}
     present: dict[str, set[str]] = {}
-    for sink in sinks:
-        if sink.kind is not SinkKind.MAIL or not ids or store.sink_records(sink.name):
-            continue
+    for sink in relearning:
         present[sink.name] = found_ids = sink.adoptable((), ids)
         for message_id in sorted(found_ids):
             key, action = ids[message_id]

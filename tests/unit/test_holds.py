@@ -272,6 +272,35 @@ def test_a_lost_store_relearns_the_holds_from_the_drafts(world: World) -> None:
     assert world.held() == held
 
 
+def test_with_no_empty_ledger_to_refill_no_draft_is_looked_for(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # relearning runs whenever no hold is stored; the ids it would look for (one per
+    # meeting and action: ~13,000 on a big window) are made only for a sink to ask
+    import calbot.usecases.scan_holds as scan_holds
+
+    made: list[tuple[str, ...]] = []
+    real = scan_holds.message_id_for
+
+    def counting(*args: str) -> str:
+        made.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(scan_holds, "message_id_for", counting)
+    no_sink = Ports(world.source, MemoryStore(), [])
+    result = run_scan(world.settings, no_sink, world.templates, now=NOW, window=WINDOW)
+    assert any(o.decision.action == Action.RESCHEDULE for o in result.outcomes)
+    assert made == []
+    world.scan()  # the outbox's ledger is empty: its drafts are looked for
+    assert made
+    made.clear()
+    with world.store.transaction():  # no hold stored: relearning runs, the ledger is full
+        for key in {h.key for h in world.store.holds()}:
+            world.store.put_holds(key, [])
+    world.scan(now=NOW + timedelta(hours=1))
+    assert made == []
+
+
 def test_an_edited_draft_adopted_by_a_lost_store_keeps_what_its_header_says(
     world: World,
 ) -> None:
