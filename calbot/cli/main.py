@@ -5,7 +5,6 @@ them, so `calbot --help` stays fast."""
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import os
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 from zoneinfo import ZoneInfo
 
-from calbot import __version__
+from calbot import __version__, collector
 from calbot.cli.completion import add_completion_command, no_color
 from calbot.cli.digest import add_digest_command
 from calbot.cli.google import add_google_commands
@@ -85,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="calbot-demo-outbox",
         help="where the .eml drafts go (default: ./calbot-demo-outbox)",
     )
-    p.set_defaults(run=cmd_demo)
+    p.set_defaults(run=cmd_demo, short_lived=True)
 
     add_init_command(sub, common)
 
@@ -104,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--from", dest="start", metavar="WHEN", help='start instead of now ("thứ hai tuần sau")'
     )
     p.add_argument("--to", dest="end", metavar="WHEN", help='end of the window ("in 2 weeks")')
-    p.set_defaults(run=cmd_scan)
+    p.set_defaults(run=cmd_scan, short_lived=True)
 
     p = sub.add_parser(
         "explain",
@@ -120,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--from", dest="start", metavar="WHEN", help="start of the window searched")
     p.add_argument("--to", dest="end", metavar="WHEN", help="end of the window searched")
-    p.set_defaults(run=cmd_explain)
+    p.set_defaults(run=cmd_explain, short_lived=True)
 
     add_google_commands(sub, common)
     add_digest_command(sub, common)
@@ -260,12 +259,14 @@ def progress_reporter(*, enabled: bool) -> Iterator[Callable[[str], None]]:
 # --- entry point ---------------------------------------------------------------------------
 
 
-def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    # A scan makes and drops millions of small objects (decoded JSON, events), none in a
-    # cycle: a collection per 700 new ones (Python's default) cost ~15 % of an unchanged
-    # rescan's CPU, walking the heap of imported modules again and again.
-    gc.set_threshold(100_000)
+def main(
+    argv: Sequence[str] | None = None, out: TextIO | None = None, *, whole_process: bool = False
+) -> int:
+    """`whole_process`: the process ends when this returns (`entry_point`)."""
+    collector.relaxed()  # see `calbot.collector`
     args = parse_args(argv)
+    if whole_process and getattr(args, "short_lived", False):
+        collector.short_lived()
     run: Callable[[argparse.Namespace, TextIO], int] = args.run
     _logs_off_stderr()
     try:
@@ -293,14 +294,9 @@ def entry_point() -> int:
     """`calbot` and `python -m calbot`: `main`, then the process ends. `main` stays free of
     this so tests can call it again and again in one process."""
     try:
-        return main()
+        return main(whole_process=True)
     finally:
-        # Python's shutdown runs full collections over every object still alive (the
-        # imported modules: ~90,000 objects), ~65 ms of an unchanged rescan's ~0.4 s. Frozen
-        # objects are left out of them; refcounting still frees what the modules held, the
-        # atexit hooks (logging's flush) still run, and the state is already committed and
-        # closed. Only garbage cycles are not finalized: none holds anything to flush.
-        gc.freeze()
+        collector.frozen_at_exit()
 
 
 def _exit_code(exc: BaseException) -> int:

@@ -7,15 +7,14 @@ The sinks are synced in `calbot.usecases.sink_sync`, the store's other records w
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from calbot import collector
 from calbot.adapters.mail import message_domain, message_id_for
 from calbot.config.settings import Settings
 from calbot.core.classify import classify_all, dedupe
@@ -90,7 +89,7 @@ def run_scan(
 ) -> ScanResult:
     """`memo`: drafts rendered before, by their inputs (`calbot.usecases.draft_memo`)."""
     tz = ZoneInfo(settings.user.timezone)
-    with _cyclic_gc_paused():  # the core's many small objects (see there)
+    with collector.paused():  # the core's many small objects (`calbot.collector`)
         progress("reading calendar")
         events, unusable = clip_events(
             ports.source.events(window.history_start, window.end),
@@ -184,22 +183,6 @@ def run_scan(
     result.pending_elsewhere = _pending_unseen(ports, seen_keys)
     result.api_requests = ports.source.requests
     return result
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Reading and scoring the window makes tens of thousands of small objects, freed by
-    reference counting; none forms a cycle, yet the cyclic collector walks them every 700
-    allocations (~180 times, ~5 % of an unchanged rescan). It runs again afterwards, so a
-    cycle made meanwhile is collected later, not kept."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def score_window(

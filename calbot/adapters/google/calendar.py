@@ -42,8 +42,8 @@ from calbot.adapters.google.converted import SPAN_MORE, ConvertedCache
 from calbot.adapters.google.event_times import days_around, outside_days, overlaps
 from calbot.adapters.google.events import BadEvent, to_event
 from calbot.adapters.google.freebusy import FreeBusy
-from calbot.adapters.google.pages import fewer_collections
 from calbot.adapters.google.sync import CalendarGone, CalendarSync
+from calbot.collector import fewer_collections
 from calbot.core.messages import Message, message
 from calbot.core.model import Event, Slot
 from calbot.ports.store import SyncCache

@@ -4,19 +4,18 @@ this one."""
 
 from __future__ import annotations
 
-import gc
 import re
 import threading
 from collections.abc import Callable, Generator, Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from calbot.adapters.google.events import EVENT_FIELDS, compact
+from calbot.collector import fewer_collections
 
 if TYPE_CHECKING:
     from calbot.adapters.google.api import GoogleApi
 
-__all__ = ["PAGE_SIZE", "FirstPage", "fewer_collections", "pages"]
+__all__ = ["PAGE_SIZE", "FirstPage", "pages"]
 
 PAGE_SIZE = 2500  # Google's maximum for events.list
 
@@ -116,45 +115,6 @@ def _fetcher(
         return api.call(request, what=what), plain[0]
 
     return fetch
-
-
-class _WhileUsed:
-    """A process-wide setting changed while anyone is inside (threads, nested calls), and
-    put back as it was when the last one leaves."""
-
-    def __init__(self, get: Callable[[], Any], put: Callable[[Any], None], wanted: Any) -> None:
-        self._get, self._put, self._wanted = get, put, wanted
-        self._lock = threading.Lock()
-        self._users = 0
-        self._saved: Any = None
-
-    @contextmanager
-    def __call__(self) -> Iterator[None]:
-        with self._lock:
-            if self._users == 0:
-                self._saved = self._get()
-                self._put(self._wanted(self._saved))
-            self._users += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._users -= 1
-                if self._users == 0:
-                    self._put(self._saved)
-
-
-# A full sync allocates millions of small objects (the decoded pages, their compact copies),
-# none in a cycle: refcounting frees them all. With Python's default threshold (a
-# collection per 700 new objects) the collector ran hundreds of times per 10,000 events and
-# its full passes walked the whole heap (imports, the discovery document), a tenth of a
-# scan's time, all of it holding the GIL. While pages come in (and while the source reads
-# and converts the cache) it runs per 100,000 new objects instead.
-fewer_collections = _WhileUsed(
-    gc.get_threshold,
-    lambda t: gc.set_threshold(*t),
-    lambda t: (max(t[0], 100_000), *t[1:]),
-)
 
 
 class _Ahead:

@@ -17,7 +17,8 @@ import pytest
 from builders import plain_google_settings
 
 from calbot.adapters.google.api import ApiError, GoogleApi, connect
-from calbot.adapters.google.pages import FirstPage, fewer_collections, pages
+from calbot.adapters.google.pages import FirstPage, pages
+from calbot.collector import fewer_collections
 
 START = "2025-01-01T00:00:00Z"
 EVENTS = 15  # five pages of three
