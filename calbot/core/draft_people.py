@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from calbot.core.draft_text import short_text
 from calbot.core.headers import clean_header_text
@@ -153,12 +154,50 @@ def first_name(display_name: str) -> str:
         return ""
     if any(w.lower() in _NOT_A_PERSON for w in words):
         return ""
-    first = words[0]
+    first = _given_name(words)
     if first.lower().rstrip(".") in _HONORIFICS or len(first) < 2:
         return ""
     if not first[0].isupper() or (first.isupper() and len(first) > 1):
         return ""
     return short_text(first, 60)
+
+
+# Family names that open a Vietnamese name as written ("Nguyễn Văn Minh": Minh is the given
+# name), folded (`_folded`). Only those that are almost never a given name: "Mai", "Hà" or
+# "Lâm" open a name either way.
+# fmt: off
+_VI_FAMILY = frozenset({
+    "nguyen", "tran", "le", "pham", "hoang", "huynh", "phan", "vu", "vo", "dang", "bui",
+    "do", "ho", "ngo", "duong", "ly", "dinh", "trinh", "doan", "truong", "luong",
+})
+# Chinese family names as Malaysia and Singapore write them first ("Tan Wei Ming").
+_ZH_FAMILY = frozenset({
+    "tan", "lim", "lee", "ng", "wong", "ong", "goh", "chan", "chua", "teo", "koh", "chong",
+    "lau", "yeo", "low", "chin", "leong", "foo", "yap", "cheng", "tay", "liew", "loh", "soh",
+    "sim", "quek", "toh", "khoo", "chew", "heng", "seah", "chia", "kwok",
+})
+# fmt: on
+
+
+def _folded(word: str) -> str:
+    """Lower case without diacritics: "Nguyễn" and "Nguyen" alike."""
+    plain = unicodedata.normalize("NFD", word.replace("Đ", "D").replace("đ", "d"))
+    return "".join(c for c in plain if not unicodedata.combining(c)).lower()
+
+
+def _given_name(words: list[str]) -> str:
+    """The word an English greeting uses, "" when the name's order is unclear. Western
+    order: the first word. A Vietnamese name opening with its family name: the last word
+    ("Nguyễn Văn Minh" → "Minh"), unless two words could be either order ("Ly Nguyen").
+    "Tan Wei Ming": the family name first, and which words to use is unclear."""
+    head = _folded(words[0])
+    if head in _VI_FAMILY:
+        if len(words) == 1 or (len(words) == 2 and _folded(words[1]) in _VI_FAMILY):
+            return ""
+        return words[-1]
+    if head in _ZH_FAMILY and len(words) == 3 and all(len(w) <= 5 for w in words[1:]):
+        return ""
+    return words[0]
 
 
 def colleague_name(meeting: Meeting, email: str) -> str:

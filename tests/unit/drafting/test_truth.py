@@ -173,6 +173,18 @@ def test_boundary_saves_what_the_box_cuts() -> None:
         ("chris@cobalt.example", ""),
         ("ACME", ""),
         ("", ""),
+        # family name first: the greeting uses the given name, or none when unclear
+        ("Nguyễn Văn Minh", "Minh"),
+        ("Tran Thi Lan", "Lan"),
+        ("Đặng Thu", "Thu"),
+        ("Đặng Hoàng", ""),  # either could be the family name
+        ("Nguyễn Huy Hoàng", "Hoàng"),
+        ("Minh Nguyen", "Minh"),
+        ("Ly Nguyen", ""),
+        ("Nguyen", ""),
+        ("Tan Wei Ming", ""),
+        ("Lee Harvey Oswald", "Lee"),
+        ("Jason Tan", "Jason"),
     ],
 )
 def test_first_name(name: str, first: str) -> None:
