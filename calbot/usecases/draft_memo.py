@@ -4,7 +4,8 @@ of loading Jinja2 and Babel and rendering each again.
 
 Why a hit is the same text: `make_draft` is pure (no clock, disk or network), a function of
 the meeting, the decision, the settings, the opening and the templates. The key covers the
-first four in full (the settings by `canonical`, the rest by pickle: see `DraftMemo.key`),
+first four in full, but for two event fields no template reads (the settings by
+`canonical`, the rest by pickle: see `DraftMemo.key`),
 the templates, calbot's code, Jinja2, Babel and Python by `TemplateSource.digest`, and the
 time zone rules by the tz database's stamp. A value neither can stand for exactly
 makes that draft unmemoizable (rendered every time), never a wrong hit. Losing or
@@ -133,9 +134,10 @@ class DraftMemo:
         types hold no sets, whose order would vary between processes; that would cost
         misses, never a wrong hit.) A value that does not pickle is not memoized.
 
-        Left out: calbot's own note on the event (`notes`, `color_id`). It is written
-        from the draft, after it, and no template variable reads it (`draft_context`):
-        with it in, every rescan after a note changed would render its draft again."""
+        Left out: the event's colour and calbot's private note on it (`color_id`,
+        `notes`). calbot writes both from the draft, after it, and no template variable
+        reads them (`draft_context`): with them in, every rescan after a note changed
+        rendered its draft again."""
         if self._base is None:
             return None
         event = meeting.event
