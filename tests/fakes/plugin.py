@@ -25,7 +25,7 @@ def google() -> Iterator[FakeGoogle]:
         pytest.fail("Google API misuse seen by the fake:\n  " + "\n  ".join(problems))
 
 
-# --- the fault matrix (tests/system/test_faults.py): rows collected, printed at the end ---
+# --- the fault matrix (tests/system/faults/): rows collected, printed at the end ---
 
 MatrixRow = tuple[str, str, str, str]  # fault, scan kind, expected, outcome
 _KEY = "fault_matrix"

@@ -373,7 +373,7 @@ def test_a_store_written_by_calbot_0_1_0_reads_back(tmp_path: Path) -> None:
 def test_an_unknown_stored_outcome_reads_as_a_failed_run(tmp_path: Path) -> None:
     """A run row whose outcome this version does not know (written by a newer calbot)
     reads back as a failed run with its error, which the digest reports with its fix
-    (tests/unit/test_digest.py: the "failed" case)."""
+    (tests/unit/test_digest_model.py: the "failed" case)."""
     now = datetime.now(UTC)
     store = SqliteStore.open(tmp_path)
     with store.transaction():
