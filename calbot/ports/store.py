@@ -1,7 +1,7 @@
 """The state store as small protocols, one per job: a use case asks for the ones it needs,
 and a store (SQLite, in memory, later PostgreSQL) provides them all (`StateStore`).
 
-The rules every store follows (`tests/contracts/test_store_contract.py` checks them):
+The rules every store follows (`tests/contracts/store/` checks them):
 - every write happens inside `Transactions.transaction()`; a write outside one raises
   `StateUsageError` (a programming error), and transactions do not nest;
 - an exception inside `transaction()` rolls every write of that transaction back;
