@@ -4,16 +4,18 @@ Every slot lies inside both sides' working hours and working days (the client's 
 client's zone), after the notice period, before the horizon, on a free stretch of a day that
 stays under its limits. Among those, per day the one nearest the middle of the overlap of
 both working days wins (not the first free minute of the user's morning, which is a
-London client's 8 am), and never one in the last hour of either side's day while the day
-has another; one slot per day; days after the original date first (the client asked for
-that week for a reason), then the nearest days before it.
+London client's 8 am), never one in the last hour of either side's day while the day has
+another, and none over either side's lunch while the day has one clear of it (that middle
+is often one side's noon); one slot per day; days after the original date first (the
+client asked for that week for a reason), then the nearest days before it. A slot a
+pending draft already offers is kept while it still fits (`slot_fits`), lunch or not.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from calbot.core.model import CLIENT_HOURS, WEEKDAYS_MON_FRI, Slot, TimeRange
@@ -88,11 +90,14 @@ def overlaps(window: Interval, query: SlotQuery) -> list[tuple[Interval, datetim
     return out
 
 
-def best_in_day(window: Interval, blocked: list[Interval], query: SlotQuery) -> DayPick | None:
+def best_in_day(
+    window: Interval, blocked: list[Interval], query: SlotQuery, user_tz: ZoneInfo
+) -> DayPick | None:
     """The free slot nearest the middle of both sides' shared working hours that day,
-    preferring any over one in the last hour of either side's day; ties go to the earlier."""
+    preferring any over one in the last hour of either side's day, then any over one at
+    either side's lunch (`at_lunch`); ties go to the earlier."""
     earliest, latest = query.earliest.astimezone(UTC), query.latest.astimezone(UTC)
-    best: tuple[tuple[bool, timedelta, datetime], DayPick] | None = None
+    best: tuple[tuple[bool, bool, timedelta, datetime], DayPick] | None = None
     for part, client_end in overlaps(window, query):
         middle = part[0] + (part[1] - part[0]) / 2
         comfortable_end = min(window[1], client_end) - LAST_HOUR
@@ -102,12 +107,27 @@ def best_in_day(window: Interval, blocked: list[Interval], query: SlotQuery) -> 
                 end = start + query.duration
                 if inside_client_day(start, end, query.client_tz, query.client_hours):
                     late = end > comfortable_end
-                    key = (late, abs(start + query.duration / 2 - middle), start)
+                    lunch = at_lunch(start, end, user_tz, query.client_tz)
+                    key = (late, lunch, abs(start + query.duration / 2 - middle), start)
                     if best is None or key < best[0]:
                         client_day = start.astimezone(query.client_tz).date()
                         best = (key, DayPick(Slot(start, end), late, client_day))
                 start += STEP
     return best[1] if best else None
+
+
+LUNCH = (time(12), time(13))  # local time, on each side
+
+
+def at_lunch(start: datetime, end: datetime, user_tz: ZoneInfo, client_tz: ZoneInfo) -> bool:
+    """Whether [start, end) overlaps 12:00-13:00 on the user's or the client's clock."""
+    for tz in (user_tz, client_tz):
+        local = start.astimezone(tz)
+        noon = datetime.combine(local.date(), LUNCH[0], tzinfo=tz)
+        one = datetime.combine(local.date(), LUNCH[1], tzinfo=tz)
+        if start < one and end > noon:
+            return True
+    return False
 
 
 def slot_fits(
@@ -166,7 +186,7 @@ def find_slots(
         if window is not None and day != query.original_day and load_after_move(day) is not None:
             # only the meeting itself is freed by the move, not what overlaps it
             blocked = merge(i for i in busy_on(day) if i != query.freed)
-            pick = best_in_day(window, blocked, query)
+            pick = best_in_day(window, blocked, query, tz)
             if pick is not None:
                 pivot = query.original_day or query.earliest.astimezone(tz).date()
                 before = day < pivot

@@ -127,11 +127,11 @@ def test_an_unchanged_rescan_keeps_every_slot_and_writes_nothing(world: World) -
 
 def test_own_slots_stay_even_when_a_fresh_search_would_pick_others(world: World) -> None:
     # Wednesday's best hour is busy at first, so Acme is offered another hour that day
-    busy = block("2026-12-02 13:00", 60)
+    busy = block("2026-12-02 14:00", 60)
     world.source.items = [*tuesday("acme"), busy]
     first = slots_of(world.scan(), "tue9")
     assert not any(overlap(s, (busy.start, busy.end)) for s in first)
-    # the block is gone: a fresh search would now pick 13:00, but the draft keeps its slots
+    # the block is gone: a fresh search would now pick 14:00, but the draft keeps its slots
     world.source.items.remove(busy)
     fresh = World(world.folder.parent / "fresh")
     fresh.source.items = tuesday("acme")

@@ -12,7 +12,7 @@ from calbot.core.classify import classify
 from calbot.core.decide import Scene, Scored, decide_all
 from calbot.core.model import Action, TimeRange
 from calbot.core.scoring import score
-from calbot.core.slots import SlotQuery, find_slots, inside_client_day
+from calbot.core.slots import SlotQuery, at_lunch, find_slots, inside_client_day
 from calbot.core.workload import measure, merge
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -62,11 +62,22 @@ def decide_reschedule(c):
 # --- example clients of a Berlin user (09:00-17:30) ------------------------------------------
 
 
-def test_a_london_client_gets_the_middle_of_the_shared_day_not_8_am():
+def test_a_london_client_gets_the_middle_of_the_shared_day_not_8_am_nor_lunch():
     slots = decide_reschedule(client(timezone="Europe/London"))
-    # shared: 10:00-17:30 Berlin (09:00-16:30 London); its middle is 13:45
-    assert [hm(s.start, LONDON) for s in slots] == ["Wed 02 12:00", "Thu 03 12:00", "Fri 04 12:00"]
-    assert [hm(s.start, BERLIN) for s in slots] == ["Wed 02 13:00", "Thu 03 13:00", "Fri 04 13:00"]
+    # shared: 10:00-17:30 Berlin (09:00-16:30 London); its middle is 13:45, but 13:00 Berlin
+    # is noon in London and 12:30 is lunch in Berlin: the nearest hour clear of both
+    assert [hm(s.start, LONDON) for s in slots] == ["Wed 02 13:00", "Thu 03 13:00", "Fri 04 13:00"]
+    assert [hm(s.start, BERLIN) for s in slots] == ["Wed 02 14:00", "Thu 03 14:00", "Fri 04 14:00"]
+
+
+def test_lunch_on_either_side_only_when_nothing_else_is_free():
+    # the Berlin user's Wednesday is free only 12:00-14:00 Berlin: every hour in it is lunch
+    # on one side or the other, so the one nearest the middle of the shared day is offered
+    busy = [event("2026-12-02 09:00", 180), event("2026-12-02 14:00", 210)]
+    wednesday = [s for s in slots_for(LONDON, busy) if s.start.date() == date(2026, 12, 2)]
+    assert [hm(s.start, BERLIN) for s in wednesday] == ["Wed 02 13:00"]
+    # and a free day never gets one
+    assert all(not at_lunch(s.start, s.end, BERLIN, LONDON) for s in slots_for(LONDON))
 
 
 def test_a_vietnamese_client_gets_the_afternoon_not_the_evening():
