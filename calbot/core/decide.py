@@ -9,12 +9,12 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from calbot.core.draft_agenda import box_minutes
-from calbot.core.messages import Clauses, Message, message
+from calbot.core.messages import Clauses, Hours, Message, message
 from calbot.core.model import Action, Decision, Event, Meeting, Proposal, Slot, Tier
 from calbot.core.records import HoldRecord
 from calbot.core.scoring import Score, in_person, is_repeated
 from calbot.core.settings import CoreSettings
-from calbot.core.slots import SlotQuery, find_slots, slot_fits
+from calbot.core.slots import SlotQuery, find_slots, shared_hours, slot_fits
 from calbot.core.workload import Interval, Workload, iso_week
 
 # Asking a client to move or drop a meeting spends goodwill (the goodwill budget).
@@ -77,12 +77,32 @@ def over_limits(meeting: Meeting, workload: Workload, settings: CoreSettings) ->
     )
 
 
-def reschedule_slots(meeting: Meeting, scene: Scene) -> Proposal | None:
+def _slot_query(meeting: Meeting, scene: Scene) -> SlotQuery:
+    """What a slot for `meeting` must fit, the notice period counted from now."""
+    settings, event = scene.settings, meeting.event
+    return SlotQuery(
+        duration=event.duration,
+        earliest=scene.now + timedelta(hours=settings.thresholds.min_notice_hours),
+        latest=scene.horizon_end,
+        client_tz=ZoneInfo(meeting.client.timezone or settings.user.timezone),
+        client_hours=meeting.client.working_hours,
+        client_days=meeting.client.working_days,
+        original_day=event.start.astimezone(scene.workload.tz).date(),
+        freed=(event.start.astimezone(UTC), event.end.astimezone(UTC)),
+    )
+
+
+def reschedule_slots(meeting: Meeting, scene: Scene) -> Proposal | Message:
+    """The slots to offer; when there are too few, why, as exactly as is known: too soon
+    to ask, the two sides' working hours never meet, or too few free slots on lighter
+    days (a zero-length entry has nothing to move)."""
     settings, workload, t = scene.settings, scene.workload, scene.settings.thresholds
     event = meeting.event
-    earliest = scene.now + timedelta(hours=t.min_notice_hours)
-    if event.start < earliest or event.duration <= timedelta(0):
-        return None  # too soon to ask; or nothing to move (a zero-length entry)
+    query = _slot_query(meeting, scene)
+    if event.start < query.earliest:
+        return message("why.reschedule_too_soon", notice=Hours(t.min_notice_hours * 60))
+    if event.duration <= timedelta(0):
+        return message("why.reschedule_no_slots")
     minutes = event.duration.total_seconds() / 60
     own_day = event.start.astimezone(workload.tz).date()
 
@@ -114,16 +134,6 @@ def reschedule_slots(meeting: Meeting, scene: Scene) -> Proposal | None:
         # cheaper than sorting them by day (the slot search clips to the day anyway)
         return workload.busy_on(day) + others
 
-    query = SlotQuery(
-        duration=event.duration,
-        earliest=earliest,
-        latest=scene.horizon_end,
-        client_tz=ZoneInfo(meeting.client.timezone or settings.user.timezone),
-        client_hours=meeting.client.working_hours,
-        client_days=meeting.client.working_days,
-        original_day=own_day,
-        freed=(event.start.astimezone(UTC), event.end.astimezone(UTC)),
-    )
     own = _own_slots(key, scene, settings.user.timezone)
     if len(own) >= 2 and all(
         slot_fits(slot, busy_on, settings.user, query, load_after_move) for slot in own
@@ -131,9 +141,11 @@ def reschedule_slots(meeting: Meeting, scene: Scene) -> Proposal | None:
         # no churn: the slots this meeting's pending draft offers stay while they fit
         return Proposal(duration_minutes=round(minutes), slots=own)
     slots = find_slots(busy_on, settings.user, query, load_after_move)
-    if len(slots) < 2:
-        return None
-    return Proposal(duration_minutes=round(minutes), slots=tuple(slots))
+    if len(slots) >= 2:
+        return Proposal(duration_minutes=round(minutes), slots=tuple(slots))
+    if not shared_hours(settings.user, query):
+        return message("why.reschedule_no_shared_hours", client=meeting.client.name)
+    return message("why.reschedule_no_slots")
 
 
 def _own_slots(key: str, scene: Scene, timezone: str) -> tuple[Slot, ...]:
@@ -181,10 +193,10 @@ def proposal_for(action: Action, s: Scored, scene: Scene) -> tuple[Proposal | No
     if action == Action.RESCHEDULE:
         if not over_limits(m, scene.workload, settings):
             return None, message("why.reschedule_within")
-        proposal = reschedule_slots(m, scene)
-        if proposal is None:
-            return None, message("why.reschedule_no_slots")
-        return proposal, message("why.reschedule_fits", count=len(proposal.slots))
+        found = reschedule_slots(m, scene)
+        if isinstance(found, Message):
+            return None, found
+        return found, message("why.reschedule_fits", count=len(found.slots))
     if action == Action.BOUNDARY:
         if m.client.chatty:
             # A box no shorter than booked adds nothing; 15 minutes or less gets the agenda only.

@@ -159,6 +159,25 @@ def slot_fits(
     return all(b_end <= start or b_start >= end for b_start, b_end in blocked)
 
 
+def _search_days(query: SlotQuery, tz: ZoneInfo) -> tuple[date, date]:
+    """The first and last of the user's local days a slot search walks."""
+    first = query.earliest.astimezone(tz).date()
+    return first, min(query.latest.astimezone(tz).date(), first + timedelta(days=SEARCH_DAYS))
+
+
+def shared_hours(user: UserSettings, query: SlotQuery) -> bool:
+    """Whether the user's working hours meet the client's on any day a search walks, busy
+    or not (when they never do, that is why there is no slot)."""
+    tz = ZoneInfo(user.timezone)
+    day, last = _search_days(query, tz)
+    while day <= last:
+        window = working_window(day, user, tz)
+        if window is not None and overlaps(window, query):
+            return True
+        day += timedelta(days=1)
+    return False
+
+
 def find_slots(
     busy_on: Callable[[date], Sequence[Interval]],
     user: UserSettings,
@@ -178,8 +197,7 @@ def find_slots(
         return []  # an empty slot holds nothing and offers nothing
     tz = ZoneInfo(user.timezone)
     picks: list[tuple[tuple[bool, bool, int], DayPick]] = []
-    day = query.earliest.astimezone(tz).date()
-    last = min(query.latest.astimezone(tz).date(), day + timedelta(days=SEARCH_DAYS))
+    day, last = _search_days(query, tz)
     settled: set[date] = set()  # client days of comfortable picks after the original day
     while day <= last and len(settled) < want:
         window = working_window(day, user, tz)

@@ -50,7 +50,11 @@ TEXT: dict[str, str] = {
     "why.shorten_fits": "{minutes} min can be {length}",
     "why.shorten_no": "not longer than {limit} min",
     "why.reschedule_within": "the day and week are within their limits",
-    "why.reschedule_no_slots": "too soon to move, or fewer than 2 free slots on lighter days",
+    "why.reschedule_no_slots": "fewer than 2 free slots on lighter days",
+    "why.reschedule_too_soon": "it starts within the notice period ({notice})",
+    "why.reschedule_no_shared_hours": (
+        "your working hours and {client}'s do not overlap on any day searched"
+    ),
     "why.reschedule_fits": "the day is over its limits; {count} lighter slots found",
     "why.boundary_fits": "a chatty client: set a time box",
     "why.boundary_no": "not a chatty client",

@@ -50,9 +50,10 @@ TEXT: dict[str, str] = {
     "why.shorten_fits": "{minutes} minit boleh dipendekkan kepada {length} minit",
     "why.shorten_no": "tidak melebihi {limit} minit",
     "why.reschedule_within": "hari dan minggu itu masih dalam had",
-    "why.reschedule_no_slots": (
-        "sudah terlalu hampir untuk dijadualkan semula, atau kurang daripada 2 slot kosong "
-        "pada hari yang lebih lapang"
+    "why.reschedule_no_slots": "kurang daripada 2 slot kosong pada hari yang lebih lapang",
+    "why.reschedule_too_soon": "mesyuarat ini bermula dalam tempoh notis ({notice})",
+    "why.reschedule_no_shared_hours": (
+        "waktu kerja anda dan waktu kerja {client} tidak bertindih pada mana-mana hari yang disemak"
     ),
     "why.reschedule_fits": (
         "hari itu melebihi had, dan ada {count} slot pada hari yang lebih lapang"

@@ -48,8 +48,10 @@ TEXT: dict[str, str] = {
     "why.shorten_fits": "{minutes} phút có thể rút còn {length} phút",
     "why.shorten_no": "không dài quá {limit} phút",
     "why.reschedule_within": "ngày và tuần đó đều chưa vượt giới hạn",
-    "why.reschedule_no_slots": (
-        "quá sát giờ họp để dời, hoặc những ngày thưa lịch hơn còn chưa đến 2 khung giờ trống"
+    "why.reschedule_no_slots": "những ngày thưa lịch hơn còn chưa đến 2 khung giờ trống",
+    "why.reschedule_too_soon": "cuộc họp bắt đầu trong thời hạn báo trước ({notice})",
+    "why.reschedule_no_shared_hours": (
+        "giờ làm việc của bạn và của {client} không trùng nhau vào ngày nào trong khoảng đã xét"
     ),
     "why.reschedule_fits": (
         "ngày đó đã quá giới hạn, tìm được {count} khung giờ vào những ngày thưa lịch hơn"

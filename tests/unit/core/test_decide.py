@@ -129,6 +129,31 @@ def test_reschedule_needs_notice():
     day = busy_tuesday()
     d = decide([day[-1]], day[:-1], now=at("2026-12-01 08:00"))[day[-1].id]
     assert d.action != Action.RESCHEDULE
+    assert "reschedule: it starts within the notice period (24 h)" in why_text(d, "en")
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("en", "do not overlap"), ("vi", "không trùng nhau"), ("ms", "tidak bertindih")],
+)
+def test_no_reschedule_says_when_the_two_sides_hours_never_meet(lang: str, words: str) -> None:
+    # Los Angeles 09:00-18:00 is 18:00-03:00 in Berlin, after the user's day (09:00-17:30)
+    s = settings(client(timezone="America/Los_Angeles"))
+    day = busy_tuesday()
+    d = decide([day[-1]], day[:-1], s=s)[day[-1].id]
+    assert d.action != Action.RESCHEDULE
+    assert words in why_text(d, lang) and "Acme" in why_text(d, lang)
+    assert "notice" not in why_text(d, "en") and "free slots" not in why_text(d, "en")
+
+
+def test_no_reschedule_for_want_of_free_slots_says_so():
+    # the hours meet, but every lighter day in the search is full
+    day = busy_tuesday()
+    full = [block(f"2026-{d} 09:00", 8 * 60 + 30) for d in ("11-26", "11-27", "11-30")]
+    full += [block(f"2026-12-{d:02d} 09:00", 8 * 60 + 30) for d in range(2, 12)]
+    d = decide([day[-1]], [*day[:-1], *full])[day[-1].id]
+    assert d.action != Action.RESCHEDULE
+    assert "reschedule: fewer than 2 free slots on lighter days" in why_text(d, "en")
 
 
 def test_reschedule_respects_the_clients_night():
