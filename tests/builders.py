@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -163,6 +163,24 @@ def google_toml(
             "",
         ]
     )
+
+
+def next_weekday(weekday: int) -> date:
+    """That weekday of next week in Berlin (0 = Monday): always ahead of the scan's notice,
+    and inside its two-week horizon."""
+    today = datetime.now(ZoneInfo(TZ)).date()
+    return today + timedelta(days=7 - today.weekday() + weekday)
+
+
+def next_tuesday() -> date:
+    """The day the system tests overload: Tuesday of next week in Berlin."""
+    return next_weekday(1)
+
+
+def google_time(day: date, hh: int, mm: int = 0) -> dict[str, str]:
+    """A Google event's start or end: that day at hh:mm in Berlin."""
+    moment = datetime(day.year, day.month, day.day, hh, mm, tzinfo=ZoneInfo(TZ))
+    return {"dateTime": moment.isoformat(), "timeZone": TZ}
 
 
 def plain_google_settings(google: Any, tmp_path: Path, now: datetime) -> Settings:

@@ -15,14 +15,14 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-from builders import google_toml
+from builders import google_time, google_toml, next_weekday
 
 TZ = ZoneInfo("Europe/Berlin")
 SCOPES = ["calendar.events", "gmail.compose"]
@@ -97,19 +97,6 @@ def drafted(doc: dict[str, Any]) -> list[dict[str, Any]]:
 # --- the fake Google account --------------------------------------------------------------
 
 
-def next_weekday(weekday: int) -> date:
-    """That weekday of next week (0 = Monday)."""
-    today = datetime.now(TZ).date()
-    return today + timedelta(days=7 - today.weekday() + weekday)
-
-
-def stamp(day: date, hh: int, mm: int = 0) -> dict[str, str]:
-    return {
-        "dateTime": datetime(day.year, day.month, day.day, hh, mm, tzinfo=TZ).isoformat(),
-        "timeZone": "Europe/Berlin",
-    }
-
-
 def people(*emails: str) -> list[dict[str, Any]]:
     guests: list[dict[str, Any]] = [
         {"email": emails[0], "organizer": True, "responseStatus": "accepted"}
@@ -158,8 +145,8 @@ timezone = "Europe/London"
                 summary=f"Acme sync {hour}",
                 description="Agenda: the plan.",
                 location="Acme office, Room 1",
-                start=stamp(self.day, hour),
-                end=stamp(self.day, hour + 1),
+                start=google_time(self.day, hour),
+                end=google_time(self.day, hour + 1),
                 organizer={"email": "ana@acme.example", "displayName": "Ana"},
                 attendees=people("ana@acme.example"),
             )["id"]
@@ -245,7 +232,7 @@ def shorten(a: Any, eid: str) -> None:
 
 CHANGES: dict[str, Callable[[Account, str], None]] = {
     "moved": lambda a, eid: a.google.update_event(
-        "primary", eid, start=stamp(a.day, 8, 30), end=stamp(a.day, 9, 30)
+        "primary", eid, start=google_time(a.day, 8, 30), end=google_time(a.day, 9, 30)
     ),
     "shortened": lambda a, eid: shorten(a, eid),
     "relocated": lambda a, eid: a.google.update_event("primary", eid, location="Cafe Einstein"),

@@ -12,12 +12,11 @@ import subprocess
 import sys
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from builders import google_toml
+from builders import google_time, google_toml, next_tuesday
 
 from calbot.cli.main import main
 
@@ -28,18 +27,6 @@ KINDS = (FULL, INCREMENTAL)
 DEADLINE = 30.0
 HOURS = (9, 10, 11, 13, 14)  # five in-person client meetings: five `call` drafts
 NEW_DRAFTS = {"full": len(HOURS), "incremental": 1}  # drafts.create a faulted scan needs
-
-
-def next_tuesday() -> date:
-    today = datetime.now(TZ).date()
-    return today + timedelta(days=7 - today.weekday() + 1)
-
-
-def stamp(day: date, hh: int, mm: int = 0) -> dict[str, str]:
-    return {
-        "dateTime": datetime(day.year, day.month, day.day, hh, mm, tzinfo=TZ).isoformat(),
-        "timeZone": "Europe/Berlin",
-    }
 
 
 def guests() -> list[dict[str, Any]]:
@@ -99,8 +86,8 @@ timezone = "Europe/London"
                 summary=f"{title} {hour}",
                 description="Agenda: the plan.",
                 location="Acme office, Room 1",
-                start=stamp(self.day, hour),
-                end=stamp(self.day, hour + 1),
+                start=google_time(self.day, hour),
+                end=google_time(self.day, hour + 1),
                 organizer={"email": "ana@acme.example", "displayName": "Ana"},
                 attendees=guests(),
             )["id"]
@@ -252,8 +239,8 @@ def prepare(account: Account, kind: str) -> tuple[int, dict[str, str]]:
     account.google.update_event(
         "primary",
         account.ids[1],
-        start=stamp(account.day, 10, 30),
-        end=stamp(account.day, 11, 30),
+        start=google_time(account.day, 10, 30),
+        end=google_time(account.day, 11, 30),
     )
     return len(HOURS) + 1, account.ledger()
 

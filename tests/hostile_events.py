@@ -5,20 +5,15 @@ event with attacker-chosen text (Hostile Ltd), on next Tuesday in Berlin."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from builders import GOOGLE_USER
+from builders import GOOGLE_USER, next_tuesday
 
 TZ = ZoneInfo("Europe/Berlin")
 ME = GOOGLE_USER  # the address google_toml configures
 CONTROL_TITLE = "Acme quarterly planning"
-
-
-def next_tuesday() -> date:
-    today = datetime.now(TZ).date()
-    return today + timedelta(days=7 - today.weekday() + 1)
 
 
 DAY = next_tuesday()

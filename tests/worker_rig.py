@@ -1,25 +1,12 @@
-"""What the worker tests (`tests/system/worker/`) share: the time zone and scopes, next
-Tuesday and its hours as the Calendar API writes them, and the config that scans every second."""
+"""What the worker tests (`tests/system/worker/`) share: the time zone and scopes, and the
+config that scans every second."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 TZ = ZoneInfo("Europe/Berlin")
 SCOPES = ["calendar.events", "gmail.compose"]
-
-
-def next_tuesday() -> date:
-    today = datetime.now(TZ).date()
-    return today + timedelta(days=7 - today.weekday() + 1)
-
-
-def stamp(day: date, hh: int) -> dict[str, str]:
-    return {
-        "dateTime": datetime(day.year, day.month, day.day, hh, tzinfo=TZ).isoformat(),
-        "timeZone": "Europe/Berlin",
-    }
 
 
 # The tables after the shared Google head (builders.google_toml).

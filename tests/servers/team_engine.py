@@ -10,12 +10,13 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import redis
+from builders import next_tuesday
 from fakes.team import TeamFakeGoogle
 
 from calbot.cli.main import main
@@ -55,11 +56,6 @@ domains = ["acme.example"]
 
 
 DEFAULTS = team_defaults()
-
-
-def next_tuesday() -> date:
-    today = datetime.now(TZ).date()
-    return today + timedelta(days=7 - today.weekday() + 1)
 
 
 def overload(

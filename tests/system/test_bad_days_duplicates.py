@@ -20,14 +20,13 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-from builders import GOOGLE_USER, google_toml
+from builders import GOOGLE_USER, google_time, google_toml, next_tuesday
 
 from calbot.cli.main import main
 
@@ -35,18 +34,6 @@ TZ = ZoneInfo("Europe/Berlin")
 SCOPES = ["calendar.events", "gmail.compose"]
 HOURS = (9, 10, 11, 13, 14)  # five in-person client meetings: five `call` drafts
 DEADLINE = 30.0
-
-
-def next_tuesday() -> date:
-    today = datetime.now(TZ).date()
-    return today + timedelta(days=7 - today.weekday() + 1)
-
-
-def stamp(day: date, hh: int, mm: int = 0) -> dict[str, str]:
-    return {
-        "dateTime": datetime(day.year, day.month, day.day, hh, mm, tzinfo=TZ).isoformat(),
-        "timeZone": "Europe/Berlin",
-    }
 
 
 class Account:
@@ -92,8 +79,8 @@ domains = ["acme.example"]
                 summary=f"Acme sync {hour}",
                 description="Agenda: the plan.",
                 location="Acme office, Room 1",
-                start=stamp(self.day, hour),
-                end=stamp(self.day, hour + 1),
+                start=google_time(self.day, hour),
+                end=google_time(self.day, hour + 1),
                 organizer={"email": "ana@acme.example"},
                 attendees=[
                     {"email": "ana@acme.example", "organizer": True, "responseStatus": "accepted"},
@@ -288,7 +275,7 @@ def test_a_glitched_drafts_list_never_reads_as_every_draft_deleted(account, kind
     before = account.ledger()
     moved = account.ids[0]  # a material change: its draft is rewritten, not re-opened
     account.google.update_event(
-        "primary", moved, start=stamp(account.day, 16), end=stamp(account.day, 17)
+        "primary", moved, start=google_time(account.day, 16), end=google_time(account.day, 17)
     )
     account.google.glitch("gmail.drafts.list", kind, times)
 
@@ -361,7 +348,10 @@ def test_a_lost_store_does_not_re_create_a_draft_the_user_deleted_that_a_note_na
     assert statuses == {"user_deleted": 1, "unchanged": len(HOURS) - 1}, statuses
     # the meeting moves (a material change): the deletion no longer holds, one new draft
     account.google.update_event(
-        "primary", account.ids[0], start=stamp(account.day, 16), end=stamp(account.day, 17)
+        "primary",
+        account.ids[0],
+        start=google_time(account.day, 16),
+        end=google_time(account.day, 17),
     )
     code, doc, err = account.scan()
     assert code == 0, err

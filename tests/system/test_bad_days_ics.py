@@ -19,11 +19,12 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from builders import next_tuesday
 from servers.ics import Answer, IcsServer, ics_server
 
 import calbot
@@ -34,11 +35,6 @@ REPO = Path(calbot.__file__).resolve().parents[1]
 TOKEN = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 SECRET_PATH = f"/calendar/ical/me%40example.com/private-{TOKEN}/basic.ics"
 WAIT = 30.0  # seconds: the most any step here may take before the test fails
-
-
-def next_tuesday() -> date:
-    today = datetime.now(TZ).date()
-    return today + timedelta(days=7 - today.weekday() + 1)
 
 
 def calendar(extra: str = "") -> bytes:

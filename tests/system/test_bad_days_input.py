@@ -15,31 +15,18 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from builders import GOOGLE_USER, google_toml
+from builders import GOOGLE_USER, google_time, google_toml, next_tuesday
 
 from calbot.cli.main import main
 
 TZ = ZoneInfo("Europe/Berlin")
 SCOPES = ["calendar.events", "gmail.compose"]
 HOURS = (9, 10, 11, 13, 14)  # five in-person client meetings: five `call` drafts
-
-
-def next_tuesday() -> date:
-    today = datetime.now(TZ).date()
-    return today + timedelta(days=7 - today.weekday() + 1)
-
-
-def stamp(day: date, hh: int) -> dict[str, str]:
-    return {
-        "dateTime": datetime(day.year, day.month, day.day, hh, tzinfo=TZ).isoformat(),
-        "timeZone": "Europe/Berlin",
-    }
 
 
 @dataclass
@@ -91,8 +78,8 @@ domains = ["acme.example"]
             "summary": f"Acme sync {hour}",
             "description": "Agenda: the plan.",
             "location": "Acme office, Room 1",
-            "start": stamp(self.day, hour),
-            "end": stamp(self.day, hour + 1),
+            "start": google_time(self.day, hour),
+            "end": google_time(self.day, hour + 1),
             "organizer": {"email": "ana@acme.example"},
             "attendees": [
                 {"email": "ana@acme.example", "organizer": True, "responseStatus": "accepted"},

@@ -6,28 +6,16 @@ from __future__ import annotations
 import io
 import json
 import stat
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from builders import google_toml
+from builders import google_time, google_toml, next_tuesday
 
 from calbot.cli.main import main
 
 TZ = ZoneInfo("Europe/Berlin")
 SCOPES = ["calendar.events", "gmail.compose"]
-
-
-def next_tuesday() -> date:
-    today = datetime.now(TZ).date()
-    return today + timedelta(days=7 - today.weekday() + 1)
-
-
-def stamp(day: date, hh: int, mm: int = 0) -> dict[str, str]:
-    return {
-        "dateTime": datetime(day.year, day.month, day.day, hh, mm, tzinfo=TZ).isoformat(),
-        "timeZone": "Europe/Berlin",
-    }
 
 
 @pytest.fixture
@@ -65,8 +53,8 @@ timezone = "Europe/London"
             summary=f"Acme sync {hour}",
             description="Agenda: the plan.",
             hangoutLink="https://meet.google.com/abc-defg-hij",
-            start=stamp(day, hour),
-            end=stamp(day, hour + 1),
+            start=google_time(day, hour),
+            end=google_time(day, hour + 1),
             organizer={"email": "ana@acme.example", "displayName": "Ana"},
             attendees=[
                 {
@@ -147,7 +135,10 @@ def test_moved_meeting_updates_its_draft(google, account):
     first = next(m for m in doc["meetings"] if m["draft"])
     # the organizer moves it 30 minutes earlier: still on the overloaded day
     google.update_event(
-        "primary", first["event_id"], start=stamp(account.day, 8, 30), end=stamp(account.day, 9, 30)
+        "primary",
+        first["event_id"],
+        start=google_time(account.day, 8, 30),
+        end=google_time(account.day, 9, 30),
     )
     google.clear_log()
     _, doc = scan(account)

@@ -25,7 +25,7 @@ import stat
 import threading
 import urllib.request
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
+from builders import google_time, next_tuesday
 
 from calbot.adapters.google.scopes import GMAIL_COMPOSE, scopes_for
 from calbot.cli.main import main
@@ -432,24 +433,18 @@ def account(google: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 
 def add_client_meetings(google: Any, count: int) -> None:
     """`count` one-hour Acme meetings on next week's Tuesday (five overload the day)."""
-    today = datetime.now(TZ).date()
-    day = today + timedelta(days=7 - today.weekday() + 1)  # next week's Tuesday
+    day = next_tuesday()
     for hour in (9, 10, 11, 13, 14)[:count]:
         google.add_event(
             summary=f"Acme sync {hour}",
-            start=stamp(day, hour),
-            end=stamp(day, hour + 1),
+            start=google_time(day, hour),
+            end=google_time(day, hour + 1),
             organizer={"email": "ana@acme.example"},
             attendees=[
                 {"email": "ana@acme.example", "organizer": True, "responseStatus": "accepted"},
                 {"email": "me@example.com", "self": True, "responseStatus": "accepted"},
             ],
         )
-
-
-def stamp(day: date, hour: int) -> dict[str, str]:
-    when = datetime(day.year, day.month, day.day, hour, tzinfo=TZ)
-    return {"dateTime": when.isoformat(), "timeZone": "Europe/Berlin"}
 
 
 def test_refreshed_token_is_saved_0600(

@@ -9,6 +9,7 @@ import signal
 from collections import Counter
 
 import pytest
+from builders import google_time
 from durability_rig import (
     CHANGES,
     Hold,
@@ -17,7 +18,6 @@ from durability_rig import (
     kill,
     people,
     sink_records,
-    stamp,
     status_of,
     wait_for,
 )
@@ -102,7 +102,7 @@ def test_kill_after_gmail_updated_the_draft_but_before_state_is_written(account)
     assert status_of(doc, eid)["status"] == "unchanged"
     # and it keeps following the meeting
     account.google.update_event(
-        "primary", eid, start=stamp(account.day, 8, 15), end=stamp(account.day, 9, 15)
+        "primary", eid, start=google_time(account.day, 8, 15), end=google_time(account.day, 9, 15)
     )
     account.google.clear_log()
     doc = account.scan()
@@ -134,8 +134,8 @@ def test_kill_after_calbot_deleted_its_draft_but_before_state_is_written(account
         account.google.add_event(
             summary=f"Acme sync {hour} again",
             location="Acme office, Room 1",
-            start=stamp(account.day, hour),
-            end=stamp(account.day, hour + 1),
+            start=google_time(account.day, hour),
+            end=google_time(account.day, hour + 1),
             organizer={"email": "ana@acme.example"},
             attendees=people("ana@acme.example"),
         )

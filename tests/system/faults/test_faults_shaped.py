@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from builders import google_time
 from fault_account import (
     FULL,
     HOURS,
@@ -21,7 +22,6 @@ from fault_account import (
     one_line,
     outcome_of,
     prepare,
-    stamp,
 )
 
 # --- faults with their own shape --------------------------------------------------------------
@@ -161,8 +161,8 @@ def add_fillers(account: Account) -> None:
         hh, mm = 8 + slot // 2, 30 * (slot % 2)
         account.google.add_event(
             summary=f"Focus {n}",
-            start=stamp(day, hh, mm),
-            end=stamp(day, hh, mm + 29),
+            start=google_time(day, hh, mm),
+            end=google_time(day, hh, mm + 29),
             organizer={"email": "me@example.com", "self": True},
         )
 

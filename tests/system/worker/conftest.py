@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import google_toml
-from worker_rig import CONFIG, SCOPES, next_tuesday, stamp
+from builders import google_time, google_toml, next_tuesday
+from worker_rig import CONFIG, SCOPES
 
 
 @pytest.fixture
@@ -33,8 +33,8 @@ def account(google: Any, tmp_path: Path) -> types.SimpleNamespace:
         google.add_event(
             summary=title,
             description="Agenda: the plan.",
-            start=stamp(day, hour),
-            end=stamp(day, hour + 1),
+            start=google_time(day, hour),
+            end=google_time(day, hour + 1),
             organizer={"email": "ana@acme.example", "displayName": "Ana"},
             attendees=[
                 {
