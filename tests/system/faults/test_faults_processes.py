@@ -7,14 +7,12 @@ from __future__ import annotations
 import contextlib
 import signal
 import subprocess
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
+from durability_rig import Hold
 from fault_account import (
     DEADLINE,
     FULL,
@@ -32,34 +30,6 @@ from fault_account import (
 )
 
 # --- SIGKILL mid-scan -------------------------------------------------------------------------
-
-
-class Hold:
-    """Hold the fake's answer to the `nth` drafts.create after Google carried it out: the
-    draft exists, calbot has not heard back. Released by `release()` (or after 60 s)."""
-
-    def __init__(self, google: Any, nth: int) -> None:
-        self.reached = threading.Event()
-        self._release = threading.Event()
-        self._seen = 0
-        self._lock = threading.Lock()
-        handle = google._handle
-
-        def held(method: str, raw_path: str, headers: dict[str, str], raw: bytes) -> Any:
-            reply = handle(method, raw_path, headers, raw)
-            if method == "POST" and urlsplit(raw_path).path.endswith("/users/me/drafts"):
-                with self._lock:
-                    self._seen += 1
-                    mine = self._seen == nth
-                if mine:
-                    self.reached.set()
-                    self._release.wait(60)
-            return reply
-
-        google._handle = held
-
-    def release(self) -> None:
-        self._release.set()
 
 
 def wait_for(
@@ -86,7 +56,7 @@ def test_sigkill_mid_scan(account, fault_matrix, kind):
         "killed; next scan adopts the draft, no duplicate",
     )
     fault_matrix(*row, "not killed")
-    hold = Hold(account.google, nth)
+    hold = Hold(account.google, "POST", "/users/me/drafts", nth)
     proc = account.start()
     try:
         wait_for(hold.reached.is_set, f"drafts.create #{nth}", proc)
