@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import google_toml
 from digest_rig import ME, TZ, digest_cli, fill_store, mode, review, soon
 
 
@@ -20,23 +21,8 @@ def google_config(google: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     google.write_token(token, ["calendar.events", "gmail.compose"])
     config = tmp_path / "calbot.toml"
     config.write_text(
-        f"""
-[user]
-email = "{ME}"
-name = "Me Myself"
-timezone = "Europe/Berlin"
-language = "en"
-own_domains = ["example.com"]
-
-[source]
-kind = "google"
-calendars = ["primary"]
-
-[google]
-api_root = "{google.root}"
-token_file = "{token}"
-client_secret_file = "{tmp_path / "client_secret.json"}"
-
+        google_toml(google.root, token, tmp_path / "client_secret.json", user='language = "en"')
+        + f"""
 [outputs]
 gmail_drafts = true
 calendar_notes = false
