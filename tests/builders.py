@@ -183,6 +183,38 @@ def google_time(day: date, hh: int, mm: int = 0) -> dict[str, str]:
     return {"dateTime": moment.isoformat(), "timeZone": TZ}
 
 
+# The clients of the demo week (`usecases.demo.demo_calendar`) as the system tests that scan
+# it configure them: the `[[clients]]` tables, for the end of a config.
+DEMO_CLIENTS = """\
+[[clients]]
+name = "Northwind"
+domains = ["northwind.example"]
+tier = "low"
+timezone = "Europe/London"
+
+[[clients]]
+name = "Bluebird Studio"
+domains = ["bluebird.example"]
+
+[[clients]]
+name = "Borneo Trading"
+domains = ["borneo.example"]
+language = "ms"
+
+[[clients]]
+name = "Lotus Media"
+domains = ["lotus.example"]
+language = "vi"
+chatty = true
+
+[[clients]]
+name = "Acme Corp"
+domains = ["acme.example"]
+tier = "key"
+language = "vi"
+"""
+
+
 def plain_google_settings(google: Any, tmp_path: Path, now: datetime) -> Settings:
     """A config reading the fake Google's primary calendar (Acme the client, no outputs),
     its token written with exactly the scopes that config needs."""

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from builders import DEMO_CLIENTS
 
 from calbot.adapters.lock import StateLock
 from calbot.cli.main import build_parser, main
@@ -70,33 +71,7 @@ outbox = "{outbox}"
 [limits]
 lock_wait_seconds = 0.5
 
-[[clients]]
-name = "Northwind"
-domains = ["northwind.example"]
-tier = "low"
-timezone = "Europe/London"
-
-[[clients]]
-name = "Bluebird Studio"
-domains = ["bluebird.example"]
-
-[[clients]]
-name = "Borneo Trading"
-domains = ["borneo.example"]
-language = "ms"
-
-[[clients]]
-name = "Lotus Media"
-domains = ["lotus.example"]
-language = "vi"
-chatty = true
-
-[[clients]]
-name = "Acme Corp"
-domains = ["acme.example"]
-tier = "key"
-language = "vi"
-""",
+{DEMO_CLIENTS}""",
         encoding="utf-8",
     )
     return config

@@ -15,6 +15,7 @@ from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
+from builders import DEMO_CLIENTS
 from durability_rig import drafted, integrity, kill, scan, sink_records, start, wait_for
 
 from calbot.usecases.demo import demo_calendar
@@ -45,33 +46,7 @@ outbox = "{tmp / "outbox"}"
 [limits]
 lock_wait_seconds = 5
 
-[[clients]]
-name = "Northwind"
-domains = ["northwind.example"]
-tier = "low"
-timezone = "Europe/London"
-
-[[clients]]
-name = "Bluebird Studio"
-domains = ["bluebird.example"]
-
-[[clients]]
-name = "Borneo Trading"
-domains = ["borneo.example"]
-language = "ms"
-
-[[clients]]
-name = "Lotus Media"
-domains = ["lotus.example"]
-language = "vi"
-chatty = true
-
-[[clients]]
-name = "Acme Corp"
-domains = ["acme.example"]
-tier = "key"
-language = "vi"
-""",
+{DEMO_CLIENTS}""",
         encoding="utf-8",
     )
     return config

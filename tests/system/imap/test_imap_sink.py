@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import DEMO_CLIENTS
 from imapclient import IMAPClient
 from servers import imap_server
 from servers.calbot_worker import worker_lines
@@ -84,33 +85,7 @@ password_file = "{self.password_file}"
 lock_wait_seconds = 5
 retry_budget_seconds = 3
 
-[[clients]]
-name = "Northwind"
-domains = ["northwind.example"]
-tier = "low"
-timezone = "Europe/London"
-
-[[clients]]
-name = "Bluebird Studio"
-domains = ["bluebird.example"]
-
-[[clients]]
-name = "Borneo Trading"
-domains = ["borneo.example"]
-language = "ms"
-
-[[clients]]
-name = "Lotus Media"
-domains = ["lotus.example"]
-language = "vi"
-chatty = true
-
-[[clients]]
-name = "Acme Corp"
-domains = ["acme.example"]
-tier = "key"
-language = "vi"
-""",
+{DEMO_CLIENTS}""",
             encoding="utf-8",
         )
 
