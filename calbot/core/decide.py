@@ -77,8 +77,9 @@ def over_limits(meeting: Meeting, workload: Workload, settings: CoreSettings) ->
     )
 
 
-def _slot_query(meeting: Meeting, scene: Scene) -> SlotQuery:
-    """What a slot for `meeting` must fit, the notice period counted from now."""
+def _slot_query(meeting: Meeting, scene: Scene, own_day: date) -> SlotQuery:
+    """What a slot for `meeting` (on the user's `own_day`) must fit, the notice period
+    counted from now."""
     settings, event = scene.settings, meeting.event
     return SlotQuery(
         duration=event.duration,
@@ -87,7 +88,7 @@ def _slot_query(meeting: Meeting, scene: Scene) -> SlotQuery:
         client_tz=ZoneInfo(meeting.client.timezone or settings.user.timezone),
         client_hours=meeting.client.working_hours,
         client_days=meeting.client.working_days,
-        original_day=event.start.astimezone(scene.workload.tz).date(),
+        original_day=own_day,
         freed=(event.start.astimezone(UTC), event.end.astimezone(UTC)),
     )
 
@@ -98,13 +99,13 @@ def reschedule_slots(meeting: Meeting, scene: Scene) -> Proposal | Message:
     days (a zero-length entry has nothing to move)."""
     settings, workload, t = scene.settings, scene.workload, scene.settings.thresholds
     event = meeting.event
-    query = _slot_query(meeting, scene)
+    own_day = event.start.astimezone(workload.tz).date()
+    query = _slot_query(meeting, scene, own_day)
     if event.start < query.earliest:
         return message("why.reschedule_too_soon", notice=Hours(t.min_notice_hours * 60))
     if event.duration <= timedelta(0):
         return message("why.reschedule_no_slots")
     minutes = event.duration.total_seconds() / 60
-    own_day = event.start.astimezone(workload.tz).date()
 
     def load_after_move(day: date) -> float | None:
         load = workload.day(day)

@@ -98,7 +98,11 @@ def best_in_day(
     either side's lunch (`at_lunch`); ties go to the earlier."""
     earliest, latest = query.earliest.astimezone(UTC), query.latest.astimezone(UTC)
     best: tuple[tuple[bool, bool, timedelta, datetime], DayPick] | None = None
+    user_lunch = lunch_hours(window[0].astimezone(user_tz).date(), user_tz)
     for part, client_end in overlaps(window, query):
+        # a part lies in one client day, as the window in one user day: two lunches to avoid
+        client_day = part[0].astimezone(query.client_tz).date()
+        lunches = (user_lunch, lunch_hours(client_day, query.client_tz))
         middle = part[0] + (part[1] - part[0]) / 2
         comfortable_end = min(window[1], client_end) - LAST_HOUR
         for gap_start, gap_end in free_gaps(part, blocked):
@@ -107,10 +111,9 @@ def best_in_day(
                 end = start + query.duration
                 if inside_client_day(start, end, query.client_tz, query.client_hours):
                     late = end > comfortable_end
-                    lunch = at_lunch(start, end, user_tz, query.client_tz)
+                    lunch = any(start < stop and end > noon for noon, stop in lunches)
                     key = (late, lunch, abs(start + query.duration / 2 - middle), start)
                     if best is None or key < best[0]:
-                        client_day = start.astimezone(query.client_tz).date()
                         best = (key, DayPick(Slot(start, end), late, client_day))
                 start += STEP
     return best[1] if best else None
@@ -119,15 +122,21 @@ def best_in_day(
 LUNCH = (time(12), time(13))  # local time, on each side
 
 
+def lunch_hours(day: date, tz: ZoneInfo) -> Interval:
+    """12:00-13:00 of that local day, in UTC."""
+    return (
+        datetime.combine(day, LUNCH[0], tzinfo=tz).astimezone(UTC),
+        datetime.combine(day, LUNCH[1], tzinfo=tz).astimezone(UTC),
+    )
+
+
 def at_lunch(start: datetime, end: datetime, user_tz: ZoneInfo, client_tz: ZoneInfo) -> bool:
     """Whether [start, end) overlaps 12:00-13:00 on the user's or the client's clock."""
-    for tz in (user_tz, client_tz):
-        local = start.astimezone(tz)
-        noon = datetime.combine(local.date(), LUNCH[0], tzinfo=tz)
-        one = datetime.combine(local.date(), LUNCH[1], tzinfo=tz)
-        if start < one and end > noon:
-            return True
-    return False
+    return any(
+        start < stop and end > noon
+        for tz in (user_tz, client_tz)
+        for noon, stop in (lunch_hours(start.astimezone(tz).date(), tz),)
+    )
 
 
 def slot_fits(
