@@ -122,8 +122,7 @@ def sync_sink(
     # write still follows the commit of all before it, and one commit a draft is saved.
     unrecorded: list[Callable[[], None]] = []
     for step in steps:
-        first = list(unrecorded)
-        unrecorded.clear()
+        first, unrecorded = unrecorded, []
         if tracked and step.want is not None and step.op.kind in _CREATING:
             # Written first: should Gmail make the draft without calbot hearing of it (a
             # kill, a timeout), the next scan looks for it before making another.
