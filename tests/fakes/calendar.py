@@ -31,6 +31,10 @@ READ_ONLY = ("kind", "etag", "id", "htmlLink", "created", "updated", "iCalUID", 
 PATCHABLE = frozenset({"extendedProperties", "colorId"})
 FREEBUSY_MAX_ITEMS = 50
 FREEBUSY_MAX_DAYS = 90
+# Page tokens answered, the oldest forgotten first: each holds its listing's copy of the
+# events, so a server that kept them all would grow with every full sync (and its garbage
+# collections slow a benchmark's every request down).
+PAGES_KEPT = 64
 
 
 @dataclass
@@ -363,6 +367,8 @@ class CalendarMixin:
         if rest < len(page.items):
             token = f"page-{next(self._tokens):06d}"
             self._pages[token] = Page(cal.key, page.items, rest, page.sync_token, page.extra)
+            while len(self._pages) > PAGES_KEPT:  # Google's page tokens expire too
+                del self._pages[next(iter(self._pages))]
             out["nextPageToken"] = token
         elif page.sync_token:
             out["nextSyncToken"] = page.sync_token

@@ -181,6 +181,30 @@ def test_paging_with_sync_token_only_on_the_last_page(google: FakeGoogle, apis: 
     assert [i["summary"] for p in pages for i in p["items"]] == ["e1", "e2", "e3", "e4", "e5"]
 
 
+def test_old_page_tokens_are_forgotten_as_google_lets_them_expire(
+    google: FakeGoogle, apis: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # each token holds a copy of its listing: kept forever, a benchmark's server would grow
+    # with every full sync
+    monkeypatch.setattr("fakes.calendar.PAGES_KEPT", 2)
+    cal, _ = apis
+    for day in range(1, 6):
+        google.add_event(summary=f"e{day}", **timed(day, 9))
+    tokens = []
+    for _ in range(3):
+        tokens.append(cal.events().list(calendarId="primary", maxResults=2).execute())
+    for page in tokens[1:]:
+        again = cal.events().list(
+            calendarId="primary", maxResults=2, pageToken=page["nextPageToken"]
+        )
+        assert [i["summary"] for i in again.execute()["items"]] == ["e3", "e4"]
+    with pytest.raises(HttpError) as caught:
+        cal.events().list(
+            calendarId="primary", maxResults=2, pageToken=tokens[0]["nextPageToken"]
+        ).execute()
+    assert caught.value.resp.status == 400
+
+
 def test_incremental_sync_returns_changed_and_deleted(google: FakeGoogle, apis: Any) -> None:
     cal, _ = apis
     a = google.add_event(summary="a", **timed(1, 9))
