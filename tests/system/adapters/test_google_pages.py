@@ -148,3 +148,64 @@ def test_items_are_kept_as_google_shaped_them_unless_a_text_may_hold_a_surrogate
     assert last["summary"] == "Broken \ufffd text"
     first = got[0][0][0]
     assert first == google_events.compact(first) and first["summary"] == "Call 0"
+
+
+def test_the_next_request_goes_before_this_answer_is_decoded(
+    google: Any, api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The page token is read off the answer's text: decoding a page overlaps Google's
+    # work on the next one. Decoding waits here until that next request has arrived.
+    from calbot.adapters.google.pages import _Answer
+
+    decode = _Answer.decoded
+    answers = [0]
+
+    def decoded(self: _Answer) -> tuple[Any, bool]:
+        answers[0] += 1
+        if answers[0] < 5:  # the n-th answer: request n + 1 is on its way already
+            wait_until(lambda: lists(google) == answers[0] + 1, "no request before decoding")
+        return decode(self)
+
+    monkeypatch.setattr(_Answer, "decoded", decoded)
+    google.requests.clear()
+    got = [p for p, _ in pages(api, "primary", timeMin=START)]
+    assert sum(len(p) for p in got) == EVENTS
+    assert lists(google) == 5 and api.requests == 5 and pager_threads() == 0
+
+
+def test_a_token_the_decoded_answer_does_not_bear_out_is_not_followed(
+    google: Any, api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Were the text ever read wrong, the page asked for early is dropped, its error too,
+    # and the answer's own token followed: the same pages, each once.
+    from calbot.adapters.google.pages import _Answer
+
+    monkeypatch.setattr(_Answer, "next_token", lambda self: "page-999999")
+    google.requests.clear()
+    got = [p for p, _ in pages(api, "primary", timeMin=START)]
+    assert [i["summary"] for p in got for i in p] == [f"Call {n}" for n in range(EVENTS)]
+    tokens = [r.query.get("pageToken") for r in google.requests]
+    assert sum(1 for t in tokens if t == ["page-999999"]) == 5  # each answered 400, unused
+    assert lists(google) == 10 and pager_threads() == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "token"),
+    [
+        (b'{"kind":"calendar#events","nextPageToken":"abc-1","items":[{"id":"x"}]}', "abc-1"),
+        (b'{"nextPageToken" : "p2", "items": []}', "p2"),
+        # the last page: none; a token after the items is not looked for
+        (b'{"kind":"calendar#events","nextSyncToken":"s","items":[]}', None),
+        (b'{"items":[{"id":"x"}],"nextPageToken":"late"}', None),
+        # inside a text every quote is escaped: a title is never read as the token
+        (b'{"summary":"\\"nextPageToken\\":\\"no\\"","items":[]}', None),
+        (b'{"nextPageToken":"a","nextPageToken":"b","items":[]}', None),  # not plain
+        (b'{"nextPageToken":"","items":[]}', None),
+    ],
+)
+def test_the_next_token_is_read_off_the_answer_text_only_when_plain(
+    text: bytes, token: str | None
+) -> None:
+    from calbot.adapters.google.pages import _Answer
+
+    assert _Answer(lambda resp, content: None, None, text).next_token() == token
