@@ -18,10 +18,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import io
 import json
+import marshal
 import os
-import pickle
 import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -33,6 +32,9 @@ from typing import Any
 from calbot.core.model import Decision, Draft, Meeting
 
 Handler = Callable[[Any], list[Any]]
+# marshal's format 2: no references to objects written before (those came with 3), so
+# equal values give equal bytes whichever objects they share
+_MARSHAL_VERSION = 2
 _HANDLERS: dict[type, Handler] = {}
 _PLAIN = frozenset({bool, int, float, str})
 _DRAFT_FIELDS = ("language", "to", "subject", "body", "private_notes", "cc", "to_names")
@@ -65,11 +67,11 @@ def _sorted(items: list[Any]) -> list[Any]:
 
 def _handler_for(kind: type) -> Handler:
     """How values of exactly this type are made canonical (found once per type)."""
-    name = kind.__name__
+    name = f"{kind.__module__}.{kind.__qualname__}"  # two classes of one name differ
     if issubclass(kind, Enum):
         return lambda v: [name, canonical(v.value)]
-    if issubclass(kind, datetime | time):
-        return lambda v: [name, v.isoformat(), _zone(v.tzinfo)]
+    if issubclass(kind, datetime | time):  # `fold` tells apart a repeated local hour
+        return lambda v: [name, v.isoformat(), v.fold, _zone(v.tzinfo)]
     if issubclass(kind, date | timedelta):
         return lambda v: [name, str(v)]
     if issubclass(kind, tzinfo):
@@ -81,7 +83,7 @@ def _handler_for(kind: type) -> Handler:
         fields = attrgetter(*names)
         return lambda v: [name, *_each(fields(v))]
     if issubclass(kind, tuple | list):
-        head = name if hasattr(kind, "_fields") else "seq"  # a NamedTuple: its type counts
+        head = kind.__name__ if kind in (tuple, list) else name  # a subclass: its type counts
         return lambda v: [head, *_each(v)]
     if issubclass(kind, frozenset | set):
         return lambda v: ["set", *_sorted([canonical(x) for x in v])]
@@ -126,13 +128,14 @@ class DraftMemo:
     def key(self, meeting: Meeting, decision: Decision, opening: int) -> str | None:
         """The digest standing for this draft's inputs; None: not memoizable.
 
-        The meeting and decision by their pickle: complete (every field of every dataclass,
-        a value's type, a zone by its name), and equal bytes unpickle to equal values, so
-        equal keys mean equal inputs. Pickled without a memo, so the bytes follow the
-        values alone, not which objects they share: a first scan's events (from Google's
-        pages) and a rescan's (from the converted-window file) have the same drafts. (Their
-        types hold no sets, whose order would vary between processes; that would cost
-        misses, never a wrong hit.) A value that does not pickle is not memoized.
+        The meeting and decision by `canonical`: complete (every field of every dataclass,
+        each value's type, a zone by its name), so equal keys mean equal inputs. Its plain
+        lists are written with `marshal` at a version that never refers back to an object
+        written before, so the bytes follow the values alone, not which objects they
+        share: a first scan's events (from Google's pages) and a rescan's (from the
+        converted-window file) have the same drafts. (A third of the time pickle took:
+        pickle without its memo looked every class up again.) A value `canonical` cannot
+        stand for is not memoized.
 
         Left out: the event's colour and calbot's private note on it (`color_id`,
         `notes`). calbot writes both from the draft, after it, and no template variable
@@ -146,12 +149,8 @@ class DraftMemo:
                 meeting, event=dataclasses.replace(event, notes=(), color_id="")
             )
         try:
-            out = io.BytesIO()
-            pickler = pickle.Pickler(out, protocol=5)
-            pickler.fast = True  # no memo (see above); the values hold no cycle
-            pickler.dump((meeting, decision, opening))
-            inputs = out.getvalue()
-        except (pickle.PicklingError, TypeError, AttributeError, ValueError):
+            inputs = marshal.dumps(canonical((meeting, decision, opening)), _MARSHAL_VERSION)
+        except (Unmemoizable, ValueError):
             return None
         return hashlib.sha256(self._base + b"\0" + inputs).hexdigest()
 

@@ -139,6 +139,40 @@ def test_calbots_own_note_on_the_event_is_not_an_input(
     )
 
 
+def test_a_repeated_local_hour_is_two_keys(tmp_path: Path) -> None:
+    # 02:30 on the night clocks go back happens twice in Berlin: only `fold` tells the
+    # two apart, and their drafts name different times in UTC
+    berlin = ZoneInfo("Europe/Berlin")
+    first = datetime(2026, 10, 25, 2, 30, tzinfo=berlin)
+    second = first.replace(fold=1)
+    assert first.utcoffset() != second.utcoffset()
+    m, d = meeting(), decision(Action.RESCHEDULE)
+    memo = DraftMemo(tmp_path / "memo.json", "digest", settings())
+    keys = {
+        memo.key(
+            dataclasses.replace(
+                m, event=dataclasses.replace(m.event, start=at, end=at + timedelta(hours=1))
+            ),
+            d,
+            0,
+        )
+        for at in (first, second)
+    }
+    assert len(keys) == 2 and None not in keys
+
+
+def test_a_type_is_part_of_its_value() -> None:
+    class Pair(tuple[int, int]):
+        pass
+
+    class Other(tuple[int, int]):
+        pass
+
+    assert canonical(Pair((1, 2))) != canonical((1, 2)) != canonical([1, 2])
+    assert canonical(Pair((1, 2))) != canonical(Other((1, 2)))
+    assert canonical((1, 2)) == canonical((1, 2))
+
+
 def test_sets_are_canonical_whatever_their_order() -> None:
     words = [f"w{i}" for i in range(50)]
     a, b = frozenset(words), frozenset(reversed(words))
