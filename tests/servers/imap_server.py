@@ -67,6 +67,7 @@ class Dovecot:
     process: subprocess.Popen[bytes]
     mail: Path
     starttls_port: int = 0  # plain IMAP: STARTTLS first, then the login
+    run: Path | None = None  # Dovecot's sockets, when not under `root`
 
     def log(self) -> str:
         path = self.root / "dovecot.log"
@@ -113,6 +114,8 @@ class Dovecot:
             self.process.kill()
             self.process.wait()
         shutil.rmtree(self.mail, ignore_errors=True)
+        if self.run is not None:
+            shutil.rmtree(self.run, ignore_errors=True)
 
 
 def start_dovecot(root: Path) -> Dovecot:
@@ -134,12 +137,16 @@ def start_dovecot(root: Path) -> Dovecot:
         f"{USER}:{{PLAIN}}{PASSWORD}:{owner.pw_uid}:{owner.pw_gid}::{mail}\n", encoding="utf-8"
     )
     port, plain_port = free_port(), free_port()
+    # Its sockets live in a short path of their own: a socket's path holds at most 107
+    # bytes, and pytest's temp dir for a long test name under xdist comes near that.
+    run = Path(tempfile.mkdtemp(prefix="cbdv-"))
+    run.chmod(0o755)  # Dovecot's unprivileged processes reach their sockets
     conf = root / "dovecot.conf"
     conf.write_text(
         f"""
 protocols = imap
 listen = 127.0.0.1
-base_dir = {root}/run
+base_dir = {run}
 state_dir = {root}/state
 log_path = {root}/dovecot.log
 info_log_path = {root}/dovecot.log
@@ -195,7 +202,7 @@ namespace inbox {{
     process = subprocess.Popen(
         [binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
-    server = Dovecot(root, port, cert, conf, process, mail, plain_port)
+    server = Dovecot(root, port, cert, conf, process, mail, plain_port, run)
     deadline = time.monotonic() + 20
     while True:
         if process.poll() is not None:
