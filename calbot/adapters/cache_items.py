@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 
@@ -35,14 +35,38 @@ _C_ENCODE = (
 
 def item_json(item: dict[str, object]) -> tuple[str, str | None]:
     """(event id, compact JSON or None for a cancelled item)."""
-    event_id = item.get("id")
-    if not isinstance(event_id, str) or not event_id:
-        raise ValueError(f"a cached event needs a non-empty string id, got {event_id!r}")
+    event_id = _item_id(item)
     if item.get("status") == "cancelled":
         return event_id, None
     if _C_ENCODE is None:
         return event_id, _ITEM_ENCODER.encode(item)
     return event_id, "".join(_C_ENCODE(item, 0))
+
+
+def item_text(item: dict[str, object], text: str | None) -> tuple[str, str | None]:
+    """`item_json`, but with `text` as the item's JSON when the caller has it: the text
+    Google sent, whose value the item is (`google.pages`), is not encoded again."""
+    if text is None or item.get("status") == "cancelled":
+        return item_json(item)
+    return _item_id(item), text
+
+
+def with_texts(
+    items: Sequence[dict[str, object]], texts: Sequence[str | None] | None
+) -> Iterable[tuple[dict[str, object], str | None]]:
+    """Each item with its text (`put_events`' argument), checked before any is written."""
+    if texts is None:
+        return ((item, None) for item in items)
+    if len(texts) != len(items):
+        raise ValueError(f"{len(texts)} texts for {len(items)} cached events")
+    return zip(items, texts, strict=True)
+
+
+def _item_id(item: dict[str, object]) -> str:
+    event_id = item.get("id")
+    if not isinstance(event_id, str) or not event_id:
+        raise ValueError(f"a cached event needs a non-empty string id, got {event_id!r}")
+    return event_id
 
 
 # --- Window bounds (issue 12): what a store keeps beside each item to select a window ----

@@ -12,7 +12,14 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from calbot.adapters.cache_items import CACHE_BATCH, item_bounds, item_json, load_items, utc_text
+from calbot.adapters.cache_items import (
+    CACHE_BATCH,
+    item_bounds,
+    item_text,
+    load_items,
+    utc_text,
+    with_texts,
+)
 from calbot.core.records import (
     DayLoadRecord,
     DecisionRecord,
@@ -141,11 +148,16 @@ class MemoryStore:
         else:
             self._tables.sync_tokens[calendar_id] = token
 
-    def put_events(self, calendar_id: str, items: Sequence[dict[str, object]]) -> None:
+    def put_events(
+        self,
+        calendar_id: str,
+        items: Sequence[dict[str, object]],
+        texts: Sequence[str | None] | None = None,
+    ) -> None:
         self._check_write()
         cached = self._tables.event_cache.setdefault(calendar_id, {})
-        for item in items:
-            event_id, text = item_json(item)
+        for item, given in with_texts(items, texts):
+            event_id, text = item_text(item, given)
             if text is None:
                 cached.pop(event_id, None)
             else:

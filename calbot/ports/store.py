@@ -114,9 +114,16 @@ class EventCache(Protocol):
         """The calendar's cached events as the API returned them, ordered by id."""
         ...
 
-    def put_events(self, calendar_id: str, items: Sequence[dict[str, object]]) -> None:
+    def put_events(
+        self,
+        calendar_id: str,
+        items: Sequence[dict[str, object]],
+        texts: Sequence[str | None] | None = None,
+    ) -> None:
         """Upsert by `id`, in order (the last one wins); an item with status "cancelled"
-        removes it from the cache. An item that is not JSON fails here."""
+        removes it from the cache. An item that is not JSON fails here. `texts`, one per
+        item when given: an item's JSON text as the API sent it (its value is the item),
+        kept as it is instead of encoding the item again; None where not known."""
         ...
 
     def iter_cached_events(self, calendar_id: str) -> Iterator[dict[str, object]]:

@@ -9,9 +9,10 @@ from datetime import datetime
 from calbot.adapters.cache_items import (
     CACHE_BATCH,
     item_bounds,
-    item_json,
+    item_text,
     load_items,
     utc_text,
+    with_texts,
 )
 from calbot.core.records import DecisionRecord, GoodwillEntry, SinkRecord
 from calbot.core.vocab import DraftStatus
@@ -224,13 +225,18 @@ class PgLedgerTables(PgTables):
             if len(rows) < CACHE_BATCH:
                 return
 
-    def put_events(self, calendar_id: str, items: Sequence[dict[str, object]]) -> None:
+    def put_events(
+        self,
+        calendar_id: str,
+        items: Sequence[dict[str, object]],
+        texts: Sequence[str | None] | None = None,
+    ) -> None:
         """Upsert by id; a cancelled item deletes. Applied in order (the last one wins)."""
         self._check_write()
         upserts: dict[str, tuple[str, str, str]] = {}
         deletes: set[str] = set()
-        for item in items:
-            event_id, text = item_json(item)
+        for item, given in with_texts(items, texts):
+            event_id, text = item_text(item, given)
             if text is None:
                 upserts.pop(event_id, None)
                 deletes.add(event_id)

@@ -5,10 +5,15 @@ this one.
 The next request goes out as soon as an answer's bytes are in, before they are decoded:
 its page token is read off the answer's text (`_Answer.next_token`), so decoding a page
 (a third of the time between two pages) overlaps Google's work on the next. The decoded
-answer then has the last word: a token it does not bear out is never followed."""
+answer then has the last word: a token it does not bear out is never followed.
+
+An answer is decoded item by item (`_walk`), each item's text kept beside it: the cache
+stores that text as it is (`Page.texts`) instead of encoding the item again, which was the
+largest cost of a full sync per event."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Callable, Generator, Iterator
@@ -20,9 +25,21 @@ from calbot.collector import fewer_collections
 if TYPE_CHECKING:
     from calbot.adapters.google.api import GoogleApi
 
-__all__ = ["PAGE_SIZE", "FirstPage", "pages"]
+__all__ = ["PAGE_SIZE", "FirstPage", "Page", "pages"]
 
 PAGE_SIZE = 2500  # Google's maximum for events.list
+
+
+class Page(list[dict[str, Any]]):
+    """One answer's items in their compact form. `texts[i]`: the JSON text Google sent for
+    item i, when the item is exactly that text's value (None when `compact` rebuilt it, or
+    the answer was decoded whole)."""
+
+    __slots__ = ("texts",)
+
+    def __init__(self, items: list[dict[str, Any]], texts: list[str | None]) -> None:
+        super().__init__(items)
+        self.texts = texts
 
 
 class FirstPage:
@@ -43,7 +60,7 @@ class FirstPage:
 
 def pages(
     api: GoogleApi, cal: str, *, first: FirstPage | None = None, **params: str
-) -> Generator[tuple[list[dict[str, Any]], str | None], None, None]:
+) -> Generator[tuple[Page, str | None], None, None]:
     """(compact items, nextSyncToken on the last page else None) for each page. `first`:
     the same first request, already sent (its `cal` and `params` are these)."""
     with fewer_collections():
@@ -52,7 +69,7 @@ def pages(
 
 def _pages(
     api: GoogleApi, cal: str, first: FirstPage | None, params: dict[str, str]
-) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+) -> Iterator[tuple[Page, str | None]]:
     fetch = _fetcher(api, cal, params)
     page_token: str | None = None
     answer: _Answer = first.result() if first is not None else fetch(None)
@@ -62,7 +79,7 @@ def _pages(
             guess = answer.next_token()
             if guess is not None and guess != page_token:
                 ahead = _Ahead(fetch, guess)
-            response, plain = answer.decoded()
+            response, plain, texts = answer.decoded()
             del answer
             if not isinstance(response, dict):
                 response = {}
@@ -75,12 +92,14 @@ def _pages(
             if not last and ahead is None:
                 ahead = _Ahead(fetch, next_page)
             raw = response.get("items")
-            page = (
-                [compact(i, no_surrogates=plain) for i in raw if isinstance(i, dict)]
-                if isinstance(raw, list)
-                else []
-            )
-            del response, raw  # only the compact items stay in memory
+            page = Page([], [])
+            if isinstance(raw, list):
+                for n, item in enumerate(raw):
+                    if isinstance(item, dict):
+                        kept = compact(item, no_surrogates=plain)
+                        page.append(kept)
+                        page.texts.append(texts[n] if texts and kept is item else None)
+            del response, raw, texts  # only the compact items (and their texts) stay
             if last:
                 yield page, sync_token if isinstance(sync_token, str) and sync_token else None
                 return
@@ -125,12 +144,66 @@ class _Answer:
         token: bytes = found[0]
         return token.decode("ascii") if token.isascii() else None
 
-    def decoded(self) -> tuple[Any, bool]:
+    def decoded(self) -> tuple[Any, bool, list[str] | None]:
         """(the decoded answer, whether its text holds no surrogate escape, for
-        `compact`); raises as googleapiclient's own decoding does."""
+        `compact`, and each item's text when `_walk` read them); raises as
+        googleapiclient's own decoding does (which decodes whatever `_walk` does not)."""
         content = self.content
         plain = isinstance(content, bytes) and not _SURROGATE_ESCAPE.search(content)
-        return self.decode(self.resp, content), plain
+        if plain and getattr(self.resp, "status", None) == 200:
+            walked = _walk(content)  # bytes: `plain` says so
+            if walked is not None:
+                return walked[0], plain, walked[1]
+        return self.decode(self.resp, content), plain, None
+
+
+# The items' array: its key is the first one named "items" outside any text (inside a
+# JSON string every quote is escaped), checked below to be the top level's.
+_ITEMS_ARRAY = re.compile(r'(?<!\\)"items"\s*:\s*\[')
+_BLANK = re.compile(r"[ \t\n\r]*")  # JSON's whitespace: matches anywhere, maybe empty
+_DECODE = json.JSONDecoder().raw_decode
+
+
+def _walk(content: bytes) -> tuple[dict[str, Any], list[str]] | None:
+    """The answer as `json.loads` reads it, and each item's text: the items decoded one
+    by one (`raw_decode` says where each ends), the rest of the answer with an empty
+    array in their place. None, for the caller to decode the whole, when the answer is
+    not that shape or not JSON."""
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    found = _ITEMS_ARRAY.search(text)
+    if found is None:
+        return None
+    items: list[Any] = []
+    texts: list[str] = []
+    at = _past_blank(text, found.end())
+    try:
+        if text[at] != "]":
+            while True:
+                item, end = _DECODE(text, at)
+                items.append(item)
+                texts.append(text[at:end])
+                at = _past_blank(text, end)
+                if text[at] == ",":
+                    at = _past_blank(text, at + 1)
+                elif text[at] == "]":
+                    break
+                else:
+                    return None
+        answer = json.loads(text[: found.start()] + '"items":[]' + text[at + 1 :])
+    except (ValueError, IndexError):
+        return None
+    if type(answer) is not dict or answer.get("items") != []:
+        return None  # that array was not the top level's "items" (or not its only one)
+    answer["items"] = items
+    return answer, texts
+
+
+def _past_blank(text: str, at: int) -> int:
+    blank = _BLANK.match(text, at)
+    return blank.end() if blank else at
 
 
 def _fetcher(api: GoogleApi, cal: str, params: dict[str, str]) -> Callable[[str | None], _Answer]:

@@ -328,7 +328,8 @@ class CalendarSync:
         first = self._take_first(cal, timeMin=time_min)
         for page, page_next_token in pages(self._api, cal, first=first, timeMin=time_min):
             written: list[dict[str, Any]] = []
-            for item in page:
+            texts: list[str | None] = []  # the JSON Google sent, where it is the item's
+            for item, text in zip(page, page.texts, strict=True):
                 event_id = item.get("id")
                 if not isinstance(event_id, str) or not event_id:
                     self._warn(message("warn.item_without_id", item=event_label(item)))
@@ -336,6 +337,7 @@ class CalendarSync:
                 if item.get("status") == "cancelled":
                     for i in [event_id, *instances.pop(event_id, ())]:
                         written.append({"id": i, "status": "cancelled"})
+                        texts.append(None)
                         streamed.append(i)
                         yield i, None
                 else:
@@ -343,11 +345,12 @@ class CalendarSync:
                     if isinstance(series, str):
                         instances.setdefault(series, []).append(event_id)
                     written.append(item)
+                    texts.append(text)
                     streamed.append(event_id)
                     yield event_id, item
             if written:
                 with self._cache.transaction():
-                    self._cache.put_events(target, written)
+                    self._cache.put_events(target, written, texts)
             next_token = page_next_token
         with self._cache.transaction():
             if not in_place:

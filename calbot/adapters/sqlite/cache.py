@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from calbot.adapters.cache_items import CACHE_BATCH, item_bounds, item_json, load_items, utc_text
+from calbot.adapters.cache_items import (
+    CACHE_BATCH,
+    item_bounds,
+    item_text,
+    load_items,
+    utc_text,
+    with_texts,
+)
 from calbot.adapters.sqlite.tables import Tables
 
 
@@ -64,13 +71,18 @@ class CacheTables(Tables):
         finally:
             cursor.close()
 
-    def put_events(self, calendar_id: str, items: Sequence[dict[str, object]]) -> None:
+    def put_events(
+        self,
+        calendar_id: str,
+        items: Sequence[dict[str, object]],
+        texts: Sequence[str | None] | None = None,
+    ) -> None:
         """Upsert by id; a cancelled item deletes. Applied in order (the last one wins)."""
         self._check_write()
         upserts: dict[str, tuple[str, str, str]] = {}
         deletes: set[str] = set()
-        for item in items:
-            event_id, text = item_json(item)
+        for item, given in with_texts(items, texts):
+            event_id, text = item_text(item, given)
             if text is None:
                 upserts.pop(event_id, None)
                 deletes.add(event_id)

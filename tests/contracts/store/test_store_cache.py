@@ -3,6 +3,7 @@ events removed, one calendar dropped alone, rollback, and the read of a time win
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -57,6 +58,20 @@ class TestStoreContract:
             cache.put_sync_token("primary", "tok-2")
         assert cache.cached_events("primary") == [changed, item("c", summary="back"), item("d")]
         assert cache.sync_token("primary") == "tok-2"
+
+    def test_cache_keeps_the_text_an_item_came_as(self, store: StateStore) -> None:
+        # a full sync hands over the JSON Google sent beside each item it is the value of
+        cache: EventCache = store
+        a, b = item("a", summary="Họp"), item("b")
+        sent = json.dumps(a, indent=1, ensure_ascii=True)  # not how a store would write it
+        with store.transaction():
+            cache.put_events("primary", [a, b], [sent, None])
+        assert cache.cached_events("primary") == [a, b]
+        with store.transaction():
+            cache.put_events("primary", [{"id": "a", "status": "cancelled"}], ['{"id": "a"}'])
+            with pytest.raises(ValueError):
+                cache.put_events("primary", [item("c"), item("d")], [None])
+        assert cache.cached_events("primary") == [b]
 
     def test_cache_items_need_an_id(self, store: StateStore) -> None:
         cache: EventCache = store

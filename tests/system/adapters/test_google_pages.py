@@ -160,7 +160,7 @@ def test_the_next_request_goes_before_this_answer_is_decoded(
     decode = _Answer.decoded
     answers = [0]
 
-    def decoded(self: _Answer) -> tuple[Any, bool]:
+    def decoded(self: _Answer) -> tuple[Any, bool, list[str] | None]:
         answers[0] += 1
         if answers[0] < 5:  # the n-th answer: request n + 1 is on its way already
             wait_until(lambda: lists(google) == answers[0] + 1, "no request before decoding")
@@ -187,25 +187,3 @@ def test_a_token_the_decoded_answer_does_not_bear_out_is_not_followed(
     tokens = [r.query.get("pageToken") for r in google.requests]
     assert sum(1 for t in tokens if t == ["page-999999"]) == 5  # each answered 400, unused
     assert lists(google) == 10 and pager_threads() == 0
-
-
-@pytest.mark.parametrize(
-    ("text", "token"),
-    [
-        (b'{"kind":"calendar#events","nextPageToken":"abc-1","items":[{"id":"x"}]}', "abc-1"),
-        (b'{"nextPageToken" : "p2", "items": []}', "p2"),
-        # the last page: none; a token after the items is not looked for
-        (b'{"kind":"calendar#events","nextSyncToken":"s","items":[]}', None),
-        (b'{"items":[{"id":"x"}],"nextPageToken":"late"}', None),
-        # inside a text every quote is escaped: a title is never read as the token
-        (b'{"summary":"\\"nextPageToken\\":\\"no\\"","items":[]}', None),
-        (b'{"nextPageToken":"a","nextPageToken":"b","items":[]}', None),  # not plain
-        (b'{"nextPageToken":"","items":[]}', None),
-    ],
-)
-def test_the_next_token_is_read_off_the_answer_text_only_when_plain(
-    text: bytes, token: str | None
-) -> None:
-    from calbot.adapters.google.pages import _Answer
-
-    assert _Answer(lambda resp, content: None, None, text).next_token() == token

@@ -4,6 +4,7 @@ window. Real googleapiclient against the fake Google, the real SQLite store."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -67,3 +68,29 @@ def test_a_cancelled_series_still_drops_instances_outside_the_window(
     assert events == []
     assert counting.whole_reads == 1
     assert store.cached_events("primary") == []
+
+
+def test_a_full_sync_keeps_each_items_text_as_google_sent_it(
+    google: Any, settings: Settings, store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # encoding every item again for the cache was a full sync's largest cost per event:
+    # the rows hold the text of the answer instead, and nothing is encoded
+    import calbot.adapters.cache_items as cache_items
+
+    hourly(google)
+    encoded: list[dict[str, object]] = []
+    encode = cache_items.item_json
+
+    def counted(item: dict[str, object]) -> tuple[str, str | None]:
+        encoded.append(item)
+        return encode(item)
+
+    monkeypatch.setattr(cache_items, "item_json", counted)
+    first, _ = scan(settings, store)
+    assert len(first) > 0 and encoded == []
+    rows = store._conn.execute("SELECT item FROM event_cache").fetchall()
+    assert len(rows) == HOURS
+    for (text,) in rows:  # the fake writes ", " and ": " between values, calbot would not
+        assert '", "' in text and encode(json.loads(text))[1] != text
+    again, _ = scan(settings, store)
+    assert again == first
