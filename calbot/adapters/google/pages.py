@@ -25,7 +25,7 @@ from calbot.collector import fewer_collections
 if TYPE_CHECKING:
     from calbot.adapters.google.api import GoogleApi
 
-__all__ = ["PAGE_SIZE", "FirstPage", "Page", "pages"]
+__all__ = ["PAGE_SIZE", "Ahead", "FirstPage", "Page", "pages"]
 
 PAGE_SIZE = 2500  # Google's maximum for events.list
 
@@ -49,7 +49,7 @@ class FirstPage:
 
     def __init__(self, api: GoogleApi, cal: str, **params: str) -> None:
         self.cal, self.params = cal, params
-        self._ahead = _Ahead(_fetcher(api, cal, params), None)
+        self._ahead = Ahead(_fetcher(api, cal, params), None)
 
     def wait(self) -> None:
         self._ahead.wait()
@@ -73,12 +73,12 @@ def _pages(
     fetch = _fetcher(api, cal, params)
     page_token: str | None = None
     answer: _Answer = first.result() if first is not None else fetch(None)
-    ahead: _Ahead | None = None
+    ahead: Ahead | None = None
     try:
         while True:
             guess = answer.next_token()
             if guess is not None and guess != page_token:
-                ahead = _Ahead(fetch, guess)
+                ahead = Ahead(fetch, guess)
             response, plain, texts = answer.decoded()
             del answer
             if not isinstance(response, dict):
@@ -90,7 +90,7 @@ def _pages(
                 ahead.wait()  # a token the answer does not bear out: its page is not used
                 ahead = None
             if not last and ahead is None:
-                ahead = _Ahead(fetch, next_page)
+                ahead = Ahead(fetch, next_page)
             raw = response.get("items")
             page = Page([], [])
             if isinstance(raw, list):
@@ -228,15 +228,14 @@ def _fetcher(api: GoogleApi, cal: str, params: dict[str, str]) -> Callable[[str 
     return fetch
 
 
-class _Ahead:
-    """One call run in a thread while the caller works on."""
+class Ahead:
+    """One call run in a thread while the caller works on: `result` waits for it and
+    returns its value or raises its error; `wait` only waits."""
 
-    def __init__(self, fn: Any, *args: Any) -> None:
+    def __init__(self, fn: Any, *args: Any, name: str = "calbot-pages") -> None:
         self._value: Any = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(
-            target=self._run, args=(fn, args), name="calbot-pages", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, args=(fn, args), name=name, daemon=True)
         self._thread.start()
 
     def _run(self, fn: Any, args: tuple[Any, ...]) -> None:

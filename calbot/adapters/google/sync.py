@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from calbot.adapters.google.api import ApiError, GoogleApi
 from calbot.adapters.google.events import event_label
-from calbot.adapters.google.pages import FirstPage, pages
+from calbot.adapters.google.pages import Ahead, FirstPage, pages
 from calbot.adapters.google.sync_overlay import Overlay
 from calbot.adapters.google.sync_state import (
     SYNC_MARGIN,
@@ -259,6 +259,10 @@ class CalendarSync:
             if not overlay.doomed(item, self._zone):
                 yield event_id, item
 
+    def _put_page(self, target: str, items: list[dict[str, Any]], texts: list[str | None]) -> None:
+        with self._cache.transaction():
+            self._cache.put_events(target, items, texts)
+
     def _cached(self, cal: str, *, whole: bool = False) -> Iterator[dict[str, Any]]:
         if whole or self._window is None:
             rows = self._cache.iter_cached_events(cal)
@@ -326,32 +330,43 @@ class CalendarSync:
         instances: dict[str, list[str]] = {}  # series id → its instances so far
         next_token = None
         first = self._take_first(cal, timeMin=time_min)
-        for page, page_next_token in pages(self._api, cal, first=first, timeMin=time_min):
-            written: list[dict[str, Any]] = []
-            texts: list[str | None] = []  # the JSON Google sent, where it is the item's
-            for item, text in zip(page, page.texts, strict=True):
-                event_id = item.get("id")
-                if not isinstance(event_id, str) or not event_id:
-                    self._warn(message("warn.item_without_id", item=event_label(item)))
-                    continue
-                if item.get("status") == "cancelled":
-                    for i in [event_id, *instances.pop(event_id, ())]:
-                        written.append({"id": i, "status": "cancelled"})
-                        texts.append(None)
-                        streamed.append(i)
-                        yield i, None
-                else:
-                    series = item.get("recurringEventId")
-                    if isinstance(series, str):
-                        instances.setdefault(series, []).append(event_id)
-                    written.append(item)
-                    texts.append(text)
-                    streamed.append(event_id)
-                    yield event_id, item
-            if written:
-                with self._cache.transaction():
-                    self._cache.put_events(target, written, texts)
-            next_token = page_next_token
+        writing: Ahead | None = None  # the last page's transaction, on a thread of its own
+        try:
+            for page, page_next_token in pages(self._api, cal, first=first, timeMin=time_min):
+                written: list[dict[str, Any]] = []
+                texts: list[str | None] = []  # the JSON Google sent, where it is the item's
+                for item, text in zip(page, page.texts, strict=True):
+                    event_id = item.get("id")
+                    if not isinstance(event_id, str) or not event_id:
+                        self._warn(message("warn.item_without_id", item=event_label(item)))
+                        continue
+                    if item.get("status") == "cancelled":
+                        for i in [event_id, *instances.pop(event_id, ())]:
+                            written.append({"id": i, "status": "cancelled"})
+                            texts.append(None)
+                            streamed.append(i)
+                            yield i, None
+                    else:
+                        series = item.get("recurringEventId")
+                        if isinstance(series, str):
+                            instances.setdefault(series, []).append(event_id)
+                        written.append(item)
+                        texts.append(text)
+                        streamed.append(event_id)
+                        yield event_id, item
+                if written:
+                    # SQLite writes without Python's lock: the next page is read meanwhile.
+                    # One page's transaction at a time, in order, as before.
+                    if writing is not None:
+                        writing.result()  # its error, if any, stops the sync here
+                    writing = Ahead(self._put_page, target, written, texts, name="calbot-cache")
+                next_token = page_next_token
+            if writing is not None:
+                done, writing = writing, None
+                done.result()
+        finally:
+            if writing is not None:  # stopped early: no write outlives the sync
+                writing.wait()
         with self._cache.transaction():
             if not in_place:
                 self._cache.drop_calendar(cal)
