@@ -22,6 +22,9 @@ TZ = "Europe/Berlin"
 
 
 def monday_next_week() -> date:
+    """The calendar's week: scans run as subprocesses on the real clock, so the events are
+    dated from today (1 to 7 days ahead; the series' last one 15 to 21 days ahead, inside
+    the config's 28-day horizon whatever the day and hour)."""
     today = datetime.now().date()
     return today + timedelta(days=7 - today.weekday())
 
@@ -114,7 +117,7 @@ signature = "Alex"
 
 [source]
 kind = "caldav"
-horizon = "in 21 days"
+horizon = "in 28 days"
 
 [caldav]
 url = "{caldav_server.url}"
