@@ -4,11 +4,11 @@ of loading Jinja2 and Babel and rendering each again.
 
 Why a hit is the same text: `make_draft` is pure (no clock, disk or network), a function of
 the meeting, the decision, the settings, the opening and the templates. The key covers the
-first four in full, but for two event fields no template reads (the settings by
-`canonical`, the rest by pickle: see `DraftMemo.key`),
-the templates, calbot's code, Jinja2, Babel and Python by `TemplateSource.digest`, and the
-time zone rules by the tz database's stamp. A value neither can stand for exactly
-makes that draft unmemoizable (rendered every time), never a wrong hit. Losing or
+first four in full by `canonical`, but for two event fields no template reads (see
+`DraftMemo.key`); the templates, calbot's code, Jinja2, Babel and Python by
+`TemplateSource.digest`; and the time zone rules by the tz database's stamp. A value
+`canonical` cannot stand for exactly makes that draft unmemoizable (rendered every time),
+never a wrong hit. Losing or
 corrupting the file costs rendering, never a wrong draft: entries are checked field by
 field when read, and anything unexpected is a miss.
 """
