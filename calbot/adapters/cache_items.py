@@ -43,23 +43,32 @@ def item_json(item: dict[str, object]) -> tuple[str, str | None]:
     return event_id, "".join(_C_ENCODE(item, 0))
 
 
-def item_text(item: dict[str, object], text: str | None) -> tuple[str, str | None]:
-    """`item_json`, but with `text` as the item's JSON when the caller has it: the text
-    Google sent, whose value the item is (`google.pages`), is not encoded again."""
-    if text is None or item.get("status") == "cancelled":
-        return item_json(item)
-    return _item_id(item), text
-
-
-def with_texts(
-    items: Sequence[dict[str, object]], texts: Sequence[str | None] | None
-) -> Iterable[tuple[dict[str, object], str | None]]:
-    """Each item with its text (`put_events`' argument), checked before any is written."""
-    if texts is None:
-        return ((item, None) for item in items)
-    if len(texts) != len(items):
+def cache_rows(
+    items: Sequence[dict[str, object]], texts: Sequence[str | None] | None = None
+) -> tuple[dict[str, tuple[str, str, str]], set[str]]:
+    """What `put_events` leaves: (event id → (JSON text, start, end bounds)) to upsert, and
+    the ids to delete, the items applied in order (the last one wins; a cancelled item
+    deletes). `texts`, one per item when given: an item's JSON as the API sent it (its
+    value is the item), kept instead of encoding the item again. Checked before any row
+    is written."""
+    if texts is not None and len(texts) != len(items):
         raise ValueError(f"{len(texts)} texts for {len(items)} cached events")
-    return zip(items, texts, strict=True)
+    upserts: dict[str, tuple[str, str, str]] = {}
+    deletes: set[str] = set()
+    for n, item in enumerate(items):
+        given = texts[n] if texts is not None else None
+        text: str | None
+        if given is not None and item.get("status") != "cancelled":
+            event_id, text = _item_id(item), given
+        else:
+            event_id, text = item_json(item)
+        if text is None:
+            upserts.pop(event_id, None)
+            deletes.add(event_id)
+        else:
+            deletes.discard(event_id)
+            upserts[event_id] = (text, *item_bounds(item))
+    return upserts, deletes
 
 
 def _item_id(item: dict[str, object]) -> str:

@@ -14,11 +14,10 @@ from datetime import date, datetime
 
 from calbot.adapters.cache_items import (
     CACHE_BATCH,
+    cache_rows,
     item_bounds,
-    item_text,
     load_items,
     utc_text,
-    with_texts,
 )
 from calbot.core.records import (
     DayLoadRecord,
@@ -155,13 +154,11 @@ class MemoryStore:
         texts: Sequence[str | None] | None = None,
     ) -> None:
         self._check_write()
+        upserts, deletes = cache_rows(items, texts)
         cached = self._tables.event_cache.setdefault(calendar_id, {})
-        for item, given in with_texts(items, texts):
-            event_id, text = item_text(item, given)
-            if text is None:
-                cached.pop(event_id, None)
-            else:
-                cached[event_id] = text
+        for event_id in deletes:
+            cached.pop(event_id, None)
+        cached.update((event_id, text) for event_id, (text, _, _) in upserts.items())
         if not cached:
             del self._tables.event_cache[calendar_id]
 

@@ -8,11 +8,9 @@ from datetime import datetime
 
 from calbot.adapters.cache_items import (
     CACHE_BATCH,
-    item_bounds,
-    item_text,
+    cache_rows,
     load_items,
     utc_text,
-    with_texts,
 )
 from calbot.core.records import DecisionRecord, GoodwillEntry, SinkRecord
 from calbot.core.vocab import DraftStatus
@@ -233,16 +231,7 @@ class PgLedgerTables(PgTables):
     ) -> None:
         """Upsert by id; a cancelled item deletes. Applied in order (the last one wins)."""
         self._check_write()
-        upserts: dict[str, tuple[str, str, str]] = {}
-        deletes: set[str] = set()
-        for item, given in with_texts(items, texts):
-            event_id, text = item_text(item, given)
-            if text is None:
-                upserts.pop(event_id, None)
-                deletes.add(event_id)
-            else:
-                deletes.discard(event_id)
-                upserts[event_id] = (text, *item_bounds(item))
+        upserts, deletes = cache_rows(items, texts)
         if deletes:
             self._write(
                 "DELETE FROM event_cache WHERE user_id = %s AND calendar_id = %s"

@@ -116,10 +116,12 @@ def _pages(
 # decoded answer: UTF-8 cannot carry one (the decoder refuses it). A match may be a
 # proper pair or no escape at all ("\\ud8..."): then the items are only checked as before.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
-# Where an answer's items begin, and a top-level page token before them (Google sends its
-# fields in the order of the Events resource: nextPageToken, then items). Inside a JSON
-# string every quote is escaped, so neither can match text in a title or description.
-_ITEMS_KEY = re.compile(rb'(?<!\\)"items"\s*:')
+# Where an answer's items begin (the first key named "items" outside any text), and a
+# top-level page token before them (Google sends its fields in the order of the Events
+# resource: nextPageToken, then items). Inside a JSON string every quote is escaped, so
+# neither can match text in a title or description.
+_ITEMS = r'(?<!\\)"items"\s*:'
+_ITEMS_KEY = re.compile(_ITEMS.encode())
 _NEXT_PAGE = re.compile(rb'(?<!\\)"nextPageToken"\s*:\s*"([^"\\]+)"')
 
 
@@ -157,9 +159,7 @@ class _Answer:
         return self.decode(self.resp, content), plain, None
 
 
-# The items' array: its key is the first one named "items" outside any text (inside a
-# JSON string every quote is escaped), checked below to be the top level's.
-_ITEMS_ARRAY = re.compile(r'(?<!\\)"items"\s*:\s*\[')
+_ITEMS_ARRAY = re.compile(_ITEMS + r"\s*\[")  # in the decoded text; `_walk` checks its level
 _BLANK = re.compile(r"[ \t\n\r]*")  # JSON's whitespace: matches anywhere, maybe empty
 _DECODE = json.JSONDecoder().raw_decode
 

@@ -362,10 +362,9 @@ class CalendarSync:
                     writing = Ahead(self._put_page, target, written, texts, name="calbot-cache")
                 next_token = page_next_token
             if writing is not None:
-                done, writing = writing, None
-                done.result()
+                writing.result()
         finally:
-            if writing is not None:  # stopped early: no write outlives the sync
+            if writing is not None:  # however it ends, no write outlives the sync
                 writing.wait()
         with self._cache.transaction():
             if not in_place:
